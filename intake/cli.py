@@ -1,0 +1,110 @@
+"""The `intake` command: parse options, call the library, print a summary, pick the exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from intake import __version__
+
+LANG = click.Choice(["nl", "en"])
+
+
+class UnreadableFile(click.ClickException):
+    """A file that cannot be read as a spreadsheet: exit 2, one line on stderr."""
+
+    exit_code = 2
+
+
+FILE_ERRORS: dict[str, dict[str, str]] = {
+    "not-found": {"nl": "bestand niet gevonden", "en": "file not found"},
+    "not-a-spreadsheet": {
+        "nl": "geen werkmap: gebruik .xlsx, .xlsm, .xlsb, .xls of .ods",
+        "en": "not a workbook: use .xlsx, .xlsm, .xlsb, .xls or .ods"},
+    "empty-file": {"nl": "het bestand is leeg (0 bytes)", "en": "the file is empty (0 bytes)"},
+    "encrypted": {
+        "nl": "de werkmap is met een wachtwoord beveiligd; sla hem op zonder wachtwoord",
+        "en": "the workbook is password-protected; save it without a password"},
+    "corrupt": {
+        "nl": "het bestand kan niet als werkmap worden gelezen (beschadigd of geen "
+              "Excel-bestand); open en sla het opnieuw op in Excel of LibreOffice",
+        "en": "the file cannot be read as a workbook (damaged or not a spreadsheet); open and "
+              "save it again in Excel or LibreOffice"},
+}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="intake")
+def cli() -> None:
+    """Aanmelden van werkgevers voor de a.s.r.-salariskoppeling met Loket.nl, in bulk.
+
+    Batch intake of employers for the a.s.r. payroll link: write the Excel template, then
+    validate filled-in workbooks into a report and a clean CSV delivery.
+    """
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
+                default="werkgevers-aanmelding.xlsx")
+def template(path: Path) -> None:
+    """Write the blank Excel template to PATH (default werkgevers-aanmelding.xlsx)."""
+    from intake.template import write_template
+
+    write_template(path)
+    click.echo(str(path))
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: reports/<workbook name>/).")
+@click.option("--lang", type=LANG, default="nl", show_default=True,
+              help="Language of messages and report.")
+@click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+              help="Accepted Raamwerkcontractnummer prefix; repeat for several "
+                   "(default: A020).")
+@click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
+              show_default=True,
+              help="standard: UTF-8 with commas; excel-nl: semicolons and a BOM for Dutch Excel.")
+@click.option("--debug", is_flag=True, help="Show a traceback when a file cannot be read.")
+def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[str, ...],
+             csv_dialect: str, debug: bool) -> None:
+    """Check WORKBOOK and write report.json, report.html, werkgevers.csv and dga.csv.
+
+    Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
+    out of the CSVs). Exit 2: bad invocation or a file that cannot be read as a spreadsheet.
+    """
+    from intake.messages import UI
+    from intake.pipeline import default_out_dir, run
+    from intake.reader import UnreadableWorkbook
+    from intake.rules import DEFAULT_CONTRACT_PREFIXES
+    from intake.validate import Options
+
+    options = Options(contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
+                      or DEFAULT_CONTRACT_PREFIXES)
+    target = out_dir or default_out_dir(workbook)
+    try:
+        outcome = run(workbook, target, options, lang=lang,  # type: ignore[arg-type]
+                      dialect=csv_dialect)  # type: ignore[arg-type]
+    except UnreadableWorkbook as exc:
+        if debug:
+            raise
+        reason = FILE_ERRORS[exc.reason][lang]
+        raise UnreadableFile(f"{workbook}: {reason}") from exc
+    ui = UI[lang]  # type: ignore[index]
+    result = outcome.result
+    for data in (result.werkgevers, result.dga):
+        click.echo(ui["terminal"].format(sheet=data.spec.name, **data.counts()))
+    click.echo(ui["terminal_totals"].format(errors=result.errors, warnings=result.warnings))
+    click.echo(ui["terminal_written"].format(
+        out=target, files=", ".join(p.name for p in outcome.files)))
+    click.echo(ui["terminal_valid" if result.valid else "terminal_invalid"])
+    sys.exit(0 if result.valid else 1)
+
+
+def main(**kwargs: Any) -> None:
+    """Entry point of the `intake` command."""
+    cli(**kwargs)

@@ -1,0 +1,52 @@
+"""The clean delivery for a.s.r. and Keylane: werkgevers.csv and dga.csv of accepted rows only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from intake.files import atomic_write_text
+from intake.sheetdata import SheetData
+from intake.validate import Result
+
+CsvDialect = Literal["standard", "excel-nl"]
+
+
+@dataclass(frozen=True)
+class _Format:
+    delimiter: str
+    encoding: str
+
+
+#: standard: UTF-8, comma, RFC 4180 quoting (CRLF line ends) for machines.
+#: excel-nl: semicolon and a UTF-8 BOM, which Excel in the Dutch locale opens correctly.
+FORMATS: dict[str, _Format] = {
+    "standard": _Format(delimiter=",", encoding="utf-8"),
+    "excel-nl": _Format(delimiter=";", encoding="utf-8-sig"),
+}
+
+
+def csv_text(data: SheetData, delimiter: str = ",") -> str:
+    """The CSV of the accepted rows of `data`: header, then one line per row, with `bron_rij`."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    columns = data.spec.csv_columns
+    writer.writerow(columns)
+    fields = columns[:-1]
+    for i in data.accepted_positions():
+        writer.writerow([*(data.value(name, i) or "" for name in fields), data.rows[i]])
+    return buffer.getvalue()
+
+
+def write_csvs(result: Result, out_dir: Path, dialect: CsvDialect = "standard") -> list[Path]:
+    """Write werkgevers.csv and dga.csv (accepted rows only) into `out_dir`; return the paths."""
+    fmt = FORMATS[dialect]
+    paths = []
+    for data in (result.werkgevers, result.dga):
+        path = out_dir / f"{data.spec.csv_name}.csv"
+        atomic_write_text(path, csv_text(data, fmt.delimiter), encoding=fmt.encoding)
+        paths.append(path)
+    return paths

@@ -1,0 +1,281 @@
+"""The one definition of the intake fields.
+
+The template's headers and help texts, the header aliases the reader accepts, the rules that
+apply (through each field's kind), the CSV columns and the published docs all derive from the
+two sheet specifications below. Adding a field is a change here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """What sort of value a field holds; the rules for each kind live in `intake.rules`."""
+
+    TEXT = "text"
+    EMAIL = "email"
+    CONTRACT = "contract"
+    LOONHEFFINGENNUMMER = "loonheffingennummer"
+    DIGITS = "digits"
+    VERLONING = "verloning"
+    JA_NEE = "ja_nee"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a sheet: its CSV name, Dutch and English labels, and what it holds."""
+
+    name: str
+    label: str
+    label_en: str
+    kind: Kind
+    help_nl: str
+    help_en: str
+    aliases: tuple[str, ...] = ()
+    max_length: int | None = None
+    width: int = 20
+    source: str = ""
+
+    def header_keys(self) -> set[str]:
+        """Every spelling the reader accepts for this column, as header keys."""
+        return {header_key(s) for s in (self.name, self.label, self.label_en, *self.aliases)}
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """A sheet of the template: its name, the names it is recognised by, and its fields."""
+
+    name: str
+    name_en: str
+    csv_name: str
+    fields: tuple[Field, ...]
+    aliases: tuple[str, ...] = ()
+
+    def field(self, name: str) -> Field:
+        """The field called `name` (its CSV name)."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def csv_columns(self) -> tuple[str, ...]:
+        """The CSV header: every field in order, then the source row."""
+        return (*(f.name for f in self.fields), "bron_rij")
+
+    def sheet_keys(self) -> set[str]:
+        """Every sheet name the reader accepts for this sheet, as keys."""
+        return {header_key(s) for s in (self.name, self.name_en, self.csv_name, *self.aliases)}
+
+
+def header_key(text: str) -> str:
+    """Fold a header or sheet name for matching: case, spaces, punctuation and `_` do not count."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+#: Accepted Verloning values (as written to the CSV) and the spellings that mean them.
+#: Loket's `payrollPeriodType` knows more periods (week, …); the link accepts only these two.
+VERLONING_VALUES: dict[str, tuple[str, ...]] = {
+    "maand": ("maand", "maandelijks", "per maand", "mnd", "month", "monthly", "12", "1 maand"),
+    "4-weken": (
+        "4 weken", "4-weken", "4weken", "vier weken", "4-wekelijks", "4 wekelijks",
+        "vierwekelijks", "per 4 weken", "4 weeks", "four weeks", "4-weekly", "13", "4wk",
+    ),
+}
+#: Periods Loket knows but the link does not accept: each gets a specific message.
+VERLONING_UNSUPPORTED: tuple[str, ...] = (
+    "week", "wekelijks", "per week", "weekly", "2 weken", "2-weken", "twee weken",
+    "tweewekelijks", "2-wekelijks", "kwartaal", "per kwartaal", "quarter", "quarterly", "jaar",
+    "per jaar", "year", "yearly", "dag", "per dag", "day", "daily", "halfjaar", "52", "26", "4",
+)
+#: The drop-down values offered in the template, in order; they normalise to VERLONING_VALUES.
+VERLONING_CHOICES: tuple[str, ...] = ("Maand", "4 weken")
+
+JA_NEE_VALUES: dict[str, tuple[str, ...]] = {
+    "ja": ("ja", "j", "yes", "y", "true", "waar", "1", "x", "wel"),
+    "nee": ("nee", "n", "no", "false", "onwaar", "0", "niet", "geen"),
+}
+JA_NEE_CHOICES: tuple[str, ...] = ("Ja", "Nee")
+
+_WERKGEVER_ID_HELP_NL = (
+    "Het numerieke Werkgever ID uit Loket.nl: onderdeel Werkgever, tabblad Bedrijfsgegevens, "
+    "veld 'Werkgever ID' (bijvoorbeeld 8106625). Alleen cijfers."
+)
+_WERKGEVER_ID_HELP_EN = (
+    "The numeric Employer ID from Loket.nl: section Werkgever, tab Bedrijfsgegevens, field "
+    "'Werkgever ID' (e.g. 8106625). Digits only."
+)
+_WERKGEVER_ID_ALIASES = (
+    "Werkgevers ID", "Werkgever id", "WerkgeverID", "Werkgeversnummer", "Werkgever nummer",
+    "Loket werkgever ID", "Employer ID", "Employer number", "employerNumber",
+)
+
+WERKGEVERS = SheetSpec(
+    name="Werkgevers",
+    name_en="Employers",
+    csv_name="werkgevers",
+    aliases=("Werkgever", "Aanmelding", "Aanmeldingen", "Employer"),
+    fields=(
+        Field(
+            name="salarisverwerker_naam",
+            label="Bedrijfsnaam salarisverwerker",
+            label_en="Payroll processor company name",
+            kind=Kind.TEXT,
+            help_nl="De naam van jullie organisatie (het salarisbureau).",
+            help_en="The name of your organisation (the payroll bureau).",
+            aliases=("Salarisverwerker", "Naam salarisverwerker", "Salarisbureau",
+                     "Payroll processor", "Processor company name"),
+            max_length=100,
+            width=32,
+            source="manual step 2; SIVI HndlsnmOrg an..100",
+        ),
+        Field(
+            name="salarisverwerker_email",
+            label="E-mail salarisverwerker",
+            label_en="Payroll processor e-mail",
+            kind=Kind.EMAIL,
+            help_nl="Het e-mailadres waarop jullie bereikbaar zijn.",
+            help_en="The e-mail address where you can be reached.",
+            aliases=("E-mailadres salarisverwerker", "Email salarisverwerker", "E-mail",
+                     "E-mailadres", "Email", "Processor e-mail", "Payroll processor email"),
+            max_length=255,
+            width=32,
+            source="manual step 2; Loket emailAddress max 255",
+        ),
+        Field(
+            name="werkgever_naam",
+            label="Bedrijfsnaam werkgever",
+            label_en="Employer company name",
+            kind=Kind.TEXT,
+            help_nl="De naam van de organisatie waarvoor je de koppeling wilt inrichten.",
+            help_en="The name of the organisation the link is for.",
+            aliases=("Bedrijfsnaam te koppelen werkgever", "Naam werkgever", "Werkgever",
+                     "Handelsnaam", "HndlsnmOrg", "Employer", "Employer name", "Company name"),
+            max_length=100,
+            width=32,
+            source="manual step 2; SIVI HndlsnmOrg an..100",
+        ),
+        Field(
+            name="raamwerkcontractnummer",
+            label="Raamwerkcontractnummer",
+            label_en="Framework contract number",
+            kind=Kind.CONTRACT,
+            help_nl="Het contractnummer van de relatie bij a.s.r.; begint doorgaans met A020.",
+            help_en="The customer's a.s.r. contract number; usually starts with A020.",
+            aliases=("Raamcontractnummer", "Contractnummer", "Raamwerkcontract",
+                     "Framework contract", "Contract number"),
+            width=24,
+            source="manual step 2 ('begint doorgaans met A020'); no public format",
+        ),
+        Field(
+            name="loonheffingennummer",
+            label="Loonheffingennummer",
+            label_en="Wage tax number",
+            kind=Kind.LOONHEFFINGENNUMMER,
+            help_nl="9 cijfers, de letter L en 2 cijfers, bijvoorbeeld 123456782L01.",
+            help_en="9 digits, the letter L and 2 digits, e.g. 123456782L01.",
+            aliases=("Loonheffingnummer", "Loonheffingsnummer", "LH-nummer", "LH nummer",
+                     "Lhnr", "Wage tax number", "Payroll tax number"),
+            width=20,
+            source="Belastingdienst pattern ^\\d{9}L\\d{2}$; elfproef (python-stdnum nl.bsn)",
+        ),
+        Field(
+            name="werkgever_id",
+            label="Werkgever ID",
+            label_en="Employer ID",
+            kind=Kind.DIGITS,
+            help_nl=_WERKGEVER_ID_HELP_NL,
+            help_en=_WERKGEVER_ID_HELP_EN,
+            aliases=_WERKGEVER_ID_ALIASES,
+            width=16,
+            source="manual step 2 (Loket.nl, Bedrijfsgegevens, 'Werkgever ID')",
+        ),
+        Field(
+            name="verloning",
+            label="Verloning",
+            label_en="Payroll period",
+            kind=Kind.VERLONING,
+            help_nl="Maand of 4 weken.",
+            help_en="Month (Maand) or 4 weeks (4 weken).",
+            aliases=("Verloningsperiode", "Loontijdvak", "Periode", "Verloning per",
+                     "Pay period"),
+            width=14,
+            source="manual step 2; Loket payrollPeriodType",
+        ),
+        Field(
+            name="dertiende_maand",
+            label="13e maand",
+            label_en="13th month",
+            kind=Kind.JA_NEE,
+            help_nl="Wordt een 13e maand uitgekeerd? Ja of Nee.",
+            help_en="Is a 13th month paid? Ja (yes) or Nee (no).",
+            aliases=("13de maand", "Dertiende maand", "13e maand uitgekeerd",
+                     "13th month salary", "Thirteenth month"),
+            width=12,
+            source="manual step 2",
+        ),
+        Field(
+            name="dga_in_verloning",
+            label="DGA in verloning",
+            label_en="DGA on payroll",
+            kind=Kind.JA_NEE,
+            help_nl="Zit er een of meer DGA's in de verloning? Ja of Nee. Bij Ja: vul het "
+            "blad DGA in.",
+            help_en="Are one or more DGAs (director-major shareholders) on the payroll? Ja or "
+            "Nee. If Ja: fill in the DGA sheet.",
+            aliases=("DGA's in verloning", "DGAs in verloning", "DGA in de verloning",
+                     "DGA on the payroll", "DGA"),
+            width=18,
+            source="manual step 2",
+        ),
+    ),
+)
+
+DGA = SheetSpec(
+    name="DGA",
+    name_en="DGA",
+    csv_name="dga",
+    aliases=("DGA's", "DGAs", "Directeur-grootaandeelhouders"),
+    fields=(
+        Field(
+            name="werkgever_id",
+            label="Werkgever ID",
+            label_en="Employer ID",
+            kind=Kind.DIGITS,
+            help_nl="Het Werkgever ID van de werkgever op het blad Werkgevers waar deze DGA bij "
+            "hoort.",
+            help_en="The Employer ID of the employer on the Werkgevers sheet this DGA belongs to.",
+            aliases=_WERKGEVER_ID_ALIASES,
+            width=16,
+            source="manual step 2",
+        ),
+        Field(
+            name="naam",
+            label="Naam DGA",
+            label_en="DGA name",
+            kind=Kind.TEXT,
+            help_nl="Voor- en achternaam van de DGA.",
+            help_en="The DGA's full name.",
+            aliases=("Naam", "Naam directeur", "Name", "Full name", "NmIP"),
+            max_length=100,
+            width=32,
+            source="manual step 2",
+        ),
+        Field(
+            name="personeelsnummer",
+            label="Personeelsnummer",
+            label_en="Employee number",
+            kind=Kind.DIGITS,
+            help_nl="Het personeelsnummer van de DGA in Loket.nl (alleen cijfers).",
+            help_en="The DGA's employee number in Loket.nl (digits only).",
+            aliases=("Personeelsnr", "Personeels nummer", "PersNr", "Employee ID",
+                     "employeeNumber"),
+            width=18,
+            source="manual step 2; Loket employeeNumber",
+        ),
+    ),
+)
+
+SHEETS: tuple[SheetSpec, ...] = (WERKGEVERS, DGA)

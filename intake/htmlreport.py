@@ -1,0 +1,107 @@
+"""report.html: one self-contained page for people, in Dutch or English.
+
+Everything the page shows comes from the result; jinja2 escapes every value (autoescape on).
+Long lists are bounded (the limits below); the page says so and points to the complete data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from intake.files import atomic_write_text
+from intake.findings import Finding
+from intake.messages import CATALOGUE, UI, Lang
+from intake.sheetdata import SheetData
+from intake.validate import Result
+
+#: At most this many rows with findings are listed per sheet and section.
+MAX_ROWS_WITH_FINDINGS = 500
+#: At most this many accepted employers are listed (werkgevers.csv has them all).
+MAX_ACCEPTED_LISTED = 200
+
+
+def _finding_view(f: Finding, lang: Lang, result: Result) -> dict[str, object]:
+    label = f.field or ""
+    for data in (result.werkgevers, result.dga):
+        if f.field and data.sheet == f.sheet and f.field in data.columns:
+            field = data.spec.field(f.field)
+            label = field.label if lang == "nl" else field.label_en
+    return {"severity": f.severity, "sheet": f.sheet, "cell": f.cell, "label": label, "value": f.value,
+            "message": f.message(lang), "hint": f.hint(lang), "code": f.code}
+
+
+def _row_groups(data: SheetData, findings: list[Finding], lang: Lang, result: Result,
+                errors: bool) -> tuple[list[dict[str, object]], int]:
+    per_row: dict[int, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.sheet == data.sheet and f.row is not None and f.row != data.header_row:
+            per_row[f.row].append(f)
+    rejected_rows = {data.rows[i] for i, bad in enumerate(data.rejected) if bad}
+    wanted = sorted(r for r in per_row if (r in rejected_rows) == errors)
+    position = {row: i for i, row in enumerate(data.rows)}
+    groups = []
+    for row in wanted[:MAX_ROWS_WITH_FINDINGS]:
+        i = position[row]
+        name_field = "werkgever_naam" if "werkgever_naam" in data.spec.csv_columns else "naam"
+        key = " · ".join(v for v in (data.shown.get(name_field, [""] * (i + 1))[i],
+                                     data.shown.get("werkgever_id", [""] * (i + 1))[i]) if v)
+        groups.append({"row": row, "key": key,
+                       "findings": [_finding_view(f, lang, result) for f in per_row[row]]})
+    return groups, len(wanted)
+
+
+def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") -> str:
+    """The HTML page for `result` (report is report.json's dict, for its metadata)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("intake", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    ui = UI[lang]
+    sheets = []
+    for data in (result.werkgevers, result.dga):
+        if data.sheet is None:
+            continue
+        rejected, rejected_total = _row_groups(data, result.findings, lang, result, True)
+        warned, warned_total = _row_groups(data, result.findings, lang, result, False)
+        sheets.append({"name": data.sheet, "rejected": rejected,
+                       "rejected_total": rejected_total, "warned": warned,
+                       "warned_total": warned_total})
+    counts = Counter(f.code for f in result.findings)
+    per_rule = [{"code": code, "severity": CATALOGUE[code].severity, "count": n,
+                 "title": CATALOGUE[code].title_nl if lang == "nl" else CATALOGUE[code].title_en}
+                for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    werkgevers = result.werkgevers
+    fields = werkgevers.spec.fields
+    accepted_positions = werkgevers.accepted_positions()
+    accepted = [{"row": werkgevers.rows[i],
+                 "values": [werkgevers.value(f.name, i) or "" for f in fields]}
+                for i in accepted_positions[:MAX_ACCEPTED_LISTED]]
+    page = env.get_template("report.html.j2").render(
+        ui=ui,
+        lang=lang,
+        report=report,
+        summary=result.summary(),
+        file_findings=[_finding_view(f, lang, result) for f in result.findings
+                       if f.row is None or f.row in _header_rows(result, f)],
+        per_rule=per_rule,
+        sheets=sheets,
+        accepted=accepted,
+        accepted_total=len(accepted_positions),
+        accepted_headers=[f.label if lang == "nl" else f.label_en for f in fields],
+        max_rows=MAX_ROWS_WITH_FINDINGS,
+    )
+    return page
+
+
+def _header_rows(result: Result, f: Finding) -> set[int]:
+    return {d.header_row for d in (result.werkgevers, result.dga)
+            if d.sheet == f.sheet and d.header_row is not None}
+
+
+def write_html(result: Result, report: dict[str, object], path: Path, lang: Lang = "nl") -> None:
+    """Write report.html atomically."""
+    atomic_write_text(path, render_html(result, report, lang))

@@ -1,0 +1,367 @@
+"""Every finding code with its severity and its message and fix, in Dutch and English.
+
+Templates use `str.format` fields: `{label}` (the field's label in the language), `{value}`
+(the value as typed), `{sheet}`, `{help}` (the field's help text) and code-specific ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["nl", "en"]
+LANGS: tuple[Lang, ...] = ("nl", "en")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One finding code: its severity and, per language, what is wrong and how to fix it."""
+
+    severity: Literal["error", "warning"]
+    nl: tuple[str, str]
+    en: tuple[str, str]
+    title_nl: str
+    title_en: str
+
+
+def _e(severity: Literal["error", "warning"], title_nl: str, title_en: str,
+       nl: tuple[str, str], en: tuple[str, str]) -> Entry:
+    return Entry(severity=severity, nl=nl, en=en, title_nl=title_nl, title_en=title_en)
+
+
+CATALOGUE: dict[str, Entry] = {
+    # --- the workbook and its sheets ---------------------------------------------------------
+    "sheet-missing": _e(
+        "error", "Blad ontbreekt", "Sheet missing",
+        ("Het blad '{sheet}' ontbreekt in de werkmap.",
+         "Gebruik het sjabloon (intake template) of geef het blad met de gegevens de naam "
+         "'{sheet}'."),
+        ("The workbook has no sheet '{sheet}'.",
+         "Use the template (intake template) or name the sheet holding the data '{sheet}'."),
+    ),
+    "dga-sheet-missing": _e(
+        "error", "Blad DGA ontbreekt", "DGA sheet missing",
+        ("Er zijn werkgevers met 'DGA in verloning' = Ja, maar het blad 'DGA' ontbreekt.",
+         "Voeg het blad 'DGA' toe met per DGA het Werkgever ID, de naam en het "
+         "personeelsnummer."),
+        ("Some employers say 'DGA in verloning' = Ja, but the workbook has no 'DGA' sheet.",
+         "Add a 'DGA' sheet with the Employer ID, name and employee number of each DGA."),
+    ),
+    "header-not-found": _e(
+        "error", "Kopregel niet gevonden", "Header row not found",
+        ("Op blad '{sheet}' staat in de eerste {rows} rijen geen kopregel met de kolomnamen.",
+         "Zet de kolomnamen uit het sjabloon (zoals '{example}') in één rij boven de gegevens."),
+        ("Sheet '{sheet}' has no header row with the column names in its first {rows} rows.",
+         "Put the template's column names (such as '{example}') in one row above the data."),
+    ),
+    "column-missing": _e(
+        "error", "Kolom ontbreekt", "Column missing",
+        ("Op blad '{sheet}' ontbreekt de kolom '{label}'. Geen enkele rij van dit blad kan "
+         "daardoor worden aangeleverd.",
+         "Voeg de kolom '{label}' toe aan de kopregel (rij {header_row}) en vul hem in."),
+        ("Sheet '{sheet}' has no column '{label}', so none of its rows can be delivered.",
+         "Add the column '{label}' to the header row (row {header_row}) and fill it in."),
+    ),
+    "column-duplicate": _e(
+        "error", "Kolom dubbel", "Column twice",
+        ("De kolom '{label}' staat twee keer op blad '{sheet}' (kolom {first} en {column}); "
+         "het is niet duidelijk welke geldt.",
+         "Verwijder of hernoem een van de twee kolommen."),
+        ("Column '{label}' appears twice on sheet '{sheet}' (columns {first} and {column}); "
+         "it is unclear which one counts.",
+         "Remove or rename one of the two columns."),
+    ),
+    "column-unknown": _e(
+        "warning", "Onbekende kolom", "Unknown column",
+        ("De kolom '{value}' wordt niet herkend en is genegeerd.",
+         "Niets te doen als deze kolom alleen voor jullie eigen gebruik is. Was het een van de "
+         "verplichte kolommen, gebruik dan de naam uit het sjabloon."),
+        ("Column '{value}' is not recognised and was ignored.",
+         "Nothing to do if it is for your own use. If it was meant as one of the required "
+         "columns, use the template's name."),
+    ),
+    "no-rows": _e(
+        "error", "Geen werkgevers", "No employers",
+        ("Het blad '{sheet}' bevat geen werkgevers.",
+         "Vul per werkgever één rij in onder de kopregel."),
+        ("Sheet '{sheet}' holds no employers.",
+         "Fill in one row per employer below the header row."),
+    ),
+    # --- one cell ------------------------------------------------------------------------------
+    "required": _e(
+        "error", "Niet ingevuld", "Missing value",
+        ("{label} is niet ingevuld.", "Vul in: {help}"),
+        ("{label} is empty.", "Fill in: {help}"),
+    ),
+    "too-long": _e(
+        "error", "Te lang", "Too long",
+        ("{label} is {length} tekens lang; het maximum is {max}.",
+         "Kort de waarde in tot hooguit {max} tekens."),
+        ("{label} is {length} characters long; the maximum is {max}.",
+         "Shorten it to at most {max} characters."),
+    ),
+    "formula-text": _e(
+        "error", "Begint als formule", "Starts like a formula",
+        ("'{value}' begint met '{char}'; een spreadsheet zou dit als formule uitvoeren.",
+         "Verwijder '{char}' aan het begin van de waarde."),
+        ("'{value}' starts with '{char}'; a spreadsheet would run it as a formula.",
+         "Remove the leading '{char}'."),
+    ),
+    "email-invalid": _e(
+        "error", "Ongeldig e-mailadres", "Invalid e-mail address",
+        ("'{value}' is geen geldig e-mailadres.",
+         "Schrijf het als naam@domein.nl, zonder spaties, komma's of extra tekst."),
+        ("'{value}' is not a valid e-mail address.",
+         "Write it as name@domain.nl, without spaces, commas or other text."),
+    ),
+    "contract-format": _e(
+        "error", "Ongeldig raamwerkcontractnummer", "Invalid contract number",
+        ("'{value}' is geen raamwerkcontractnummer: verwacht letters gevolgd door cijfers.",
+         "Neem het contractnummer van a.s.r. over, bijvoorbeeld A020123456."),
+        ("'{value}' is not a framework contract number: expected letters followed by digits.",
+         "Copy the a.s.r. contract number, e.g. A020123456."),
+    ),
+    "contract-prefix": _e(
+        "error", "Onverwacht begin contractnummer", "Unexpected contract prefix",
+        ("Raamwerkcontractnummer '{normalised}' begint niet met {prefixes}.",
+         "Controleer het nummer bij a.s.r. Begint het terecht anders, valideer dan met "
+         "--contract-prefix {prefix_example}."),
+        ("Framework contract number '{normalised}' does not start with {prefixes}.",
+         "Check the number with a.s.r. If it rightly starts otherwise, validate with "
+         "--contract-prefix {prefix_example}."),
+    ),
+    "lhn-format": _e(
+        "error", "Ongeldig loonheffingennummer", "Invalid wage tax number",
+        ("'{value}' is geen loonheffingennummer: verwacht 9 cijfers, de letter L en 2 cijfers.",
+         "Neem het nummer over van de aangifte loonheffingen, bijvoorbeeld 123456782L01."),
+        ("'{value}' is not a wage tax number: expected 9 digits, the letter L and 2 digits.",
+         "Copy it from the wage tax return, e.g. 123456782L01."),
+    ),
+    "lhn-btw": _e(
+        "error", "Btw-nummer in plaats van loonheffingennummer", "VAT number instead of wage tax",
+        ("'{value}' is een btw-nummer (letter B), geen loonheffingennummer.",
+         "Vul het loonheffingennummer in: dezelfde 9 cijfers, dan L en het subnummer "
+         "(bijvoorbeeld {suggestion})."),
+        ("'{value}' is a VAT number (letter B), not a wage tax number.",
+         "Enter the wage tax number: the same 9 digits, then L and the sub-number "
+         "(e.g. {suggestion})."),
+    ),
+    "lhn-subnumber": _e(
+        "error", "Subnummer 00", "Sub-number 00",
+        ("Loonheffingennummer '{normalised}' heeft subnummer 00; dat bestaat niet (01 tot en met "
+         "99).",
+         "Neem het subnummer over van de aangifte loonheffingen (meestal L01)."),
+        ("Wage tax number '{normalised}' has sub-number 00, which does not exist (01 to 99).",
+         "Copy the sub-number from the wage tax return (usually L01)."),
+    ),
+    "lhn-elfproef": _e(
+        "error", "Elfproef klopt niet", "Check digit wrong",
+        ("Loonheffingennummer '{normalised}': de 9 cijfers voldoen niet aan de elfproef; er is "
+         "waarschijnlijk een cijfer verkeerd of verwisseld.",
+         "Neem het nummer opnieuw over van de aangifte loonheffingen."),
+        ("Wage tax number '{normalised}': the 9 digits fail the eleven test (elfproef); a digit "
+         "is probably wrong or swapped.",
+         "Copy the number again from the wage tax return."),
+    ),
+    "lhn-normalised": _e(
+        "warning", "Loonheffingennummer aangepast", "Wage tax number adjusted",
+        ("Loonheffingennummer '{value}' is gelezen als '{normalised}' ({change_nl}).",
+         "Controleer of dat klopt en zet het nummer zo in de werkmap."),
+        ("Wage tax number '{value}' was read as '{normalised}' ({change_en}).",
+         "Check that this is right and write the number that way in the workbook."),
+    ),
+    "digits-only": _e(
+        "error", "Alleen cijfers", "Digits only",
+        ("{label} '{value}' mag alleen cijfers bevatten.", "{help}"),
+        ("{label} '{value}' must contain digits only.", "{help}"),
+    ),
+    "guid-instead-of-id": _e(
+        "error", "GUID in plaats van nummer", "GUID instead of number",
+        ("{label} '{value}' is een GUID (een technische sleutel uit de Loket-API), niet het "
+         "nummer dat Loket.nl toont.",
+         "{help}"),
+        ("{label} '{value}' is a GUID (a technical key from the Loket API), not the number "
+         "Loket.nl shows.",
+         "{help}"),
+    ),
+    "verloning-invalid": _e(
+        "error", "Onbekende verloning", "Unknown payroll period",
+        ("Verloning '{value}' wordt niet herkend.", "Kies Maand of 4 weken."),
+        ("Payroll period '{value}' is not recognised.", "Choose Maand (month) or 4 weken."),
+    ),
+    "verloning-unsupported": _e(
+        "error", "Verloning niet ondersteund", "Payroll period not supported",
+        ("Verloning '{value}' wordt door de a.s.r.-koppeling niet ondersteund; alleen per maand "
+         "of per 4 weken.",
+         "Kies Maand of 4 weken. Wordt deze werkgever echt anders verloond, neem dan contact op "
+         "met a.s.r."),
+        ("Payroll period '{value}' is not supported by the a.s.r. link; only monthly or "
+         "4-weekly.",
+         "Choose Maand or 4 weken. If this employer really uses another period, contact a.s.r."),
+    ),
+    "ja-nee-invalid": _e(
+        "error", "Geen Ja of Nee", "Not Ja or Nee",
+        ("{label} '{value}' is geen Ja of Nee.", "Kies Ja of Nee."),
+        ("{label} '{value}' is neither Ja (yes) nor Nee (no).", "Choose Ja or Nee."),
+    ),
+    # --- across rows and sheets --------------------------------------------------------------
+    "werkgever-duplicate": _e(
+        "error", "Werkgever dubbel", "Employer twice",
+        ("Werkgever ID {werkgever_id} met loonheffingennummer {lhn} staat meer dan eens op het "
+         "blad (rijen {rows}).",
+         "Laat één rij staan en verwijder de andere."),
+        ("Employer ID {werkgever_id} with wage tax number {lhn} appears more than once "
+         "(rows {rows}).",
+         "Keep one row and delete the others."),
+    ),
+    "werkgever-id-multiple-lhn": _e(
+        "warning", "Werkgever met meerdere loonheffingennummers",
+        "Employer with several wage tax numbers",
+        ("Werkgever ID {werkgever_id} komt voor met verschillende loonheffingennummers "
+         "(rijen {rows}).",
+         "Dat kan kloppen (L01, L02 … voor aparte loonadministraties); controleer anders het "
+         "Werkgever ID."),
+        ("Employer ID {werkgever_id} appears with different wage tax numbers (rows {rows}).",
+         "That can be right (L01, L02 … for separate payroll administrations); otherwise check "
+         "the Employer ID."),
+    ),
+    "dga-werkgever-unknown": _e(
+        "error", "DGA bij onbekende werkgever", "DGA of unknown employer",
+        ("Werkgever ID '{value}' staat niet op het blad Werkgevers.",
+         "Gebruik het Werkgever ID van een werkgever op het blad Werkgevers, of voeg die "
+         "werkgever toe."),
+        ("Employer ID '{value}' is not on the Werkgevers sheet.",
+         "Use the Employer ID of an employer on the Werkgevers sheet, or add that employer."),
+    ),
+    "personeelsnummer-duplicate": _e(
+        "error", "Personeelsnummer dubbel", "Employee number twice",
+        ("Personeelsnummer {value} komt bij werkgever {werkgever_id} meer dan eens voor "
+         "(rijen {rows}).",
+         "Elke DGA heeft een eigen personeelsnummer: verwijder de dubbele rij of verbeter het "
+         "nummer."),
+        ("Employee number {value} appears more than once for employer {werkgever_id} "
+         "(rows {rows}).",
+         "Each DGA has their own employee number: delete the duplicate row or correct it."),
+    ),
+    "dga-missing": _e(
+        "error", "DGA ontbreekt", "DGA missing",
+        ("'DGA in verloning' is Ja, maar op het blad DGA staat geen DGA met Werkgever ID "
+         "{werkgever_id}.",
+         "Vul op het blad DGA per DGA een rij in (Werkgever ID, naam, personeelsnummer), of "
+         "zet hier Nee."),
+        ("'DGA in verloning' is Ja, but the DGA sheet has no DGA with Employer ID "
+         "{werkgever_id}.",
+         "Add a row per DGA to the DGA sheet (Employer ID, name, employee number), or answer "
+         "Nee here."),
+    ),
+    "dga-unexpected": _e(
+        "error", "DGA bij Nee", "DGA listed but Nee",
+        ("'DGA in verloning' is Nee, maar op het blad DGA staan DGA's met Werkgever ID "
+         "{werkgever_id} (rijen {rows}).",
+         "Zet hier Ja, of verwijder die rijen van het blad DGA."),
+        ("'DGA in verloning' is Nee, but the DGA sheet lists DGAs with Employer ID "
+         "{werkgever_id} (rows {rows}).",
+         "Answer Ja here, or delete those rows from the DGA sheet."),
+    ),
+    "dga-employer-rejected": _e(
+        "warning", "DGA niet aangeleverd", "DGA not delivered",
+        ("Deze DGA wordt niet aangeleverd omdat werkgever {werkgever_id} is afgekeurd "
+         "(blad Werkgevers, rij {rows}).",
+         "Verbeter de fouten bij die werkgever; de DGA gaat dan mee."),
+        ("This DGA is not delivered because employer {werkgever_id} was rejected "
+         "(Werkgevers sheet, row {rows}).",
+         "Correct that employer's errors; the DGA is then delivered with it."),
+    ),
+}
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(code: str, lang: Lang, context: dict[str, str]) -> tuple[str, str]:
+    """The message and the fix for `code` in `lang`, with the context filled in."""
+    entry = CATALOGUE[code]
+    message, fix = entry.nl if lang == "nl" else entry.en
+    values = _Blank(context)
+    return message.format_map(values), fix.format_map(values)
+
+
+#: The words of the HTML report and the terminal summary, per language.
+UI: dict[Lang, dict[str, str]] = {
+    "nl": {
+        "title": "Controle aanmelding werkgevers a.s.r.-salariskoppeling",
+        "file": "Bestand",
+        "checked_at": "Gecontroleerd op",
+        "ok": "Geen fouten gevonden: alle werkgevers kunnen worden aangeleverd.",
+        "not_ok": "Er zijn fouten gevonden. Rijen met een fout worden niet aangeleverd; "
+        "verbeter ze en lever de werkmap opnieuw aan.",
+        "totals": "Totalen",
+        "sheet": "Blad",
+        "rows": "Rijen",
+        "accepted": "Goedgekeurd",
+        "rejected": "Afgekeurd",
+        "errors": "Fouten",
+        "warnings": "Waarschuwingen",
+        "workbook_findings": "Over de werkmap",
+        "per_rule": "Per controle",
+        "rule": "Controle",
+        "count": "Aantal",
+        "rejected_rows": "Afgekeurde rijen op blad {sheet}",
+        "warning_rows": "Waarschuwingen op blad {sheet}",
+        "row": "Rij",
+        "cell": "Cel",
+        "field": "Veld",
+        "value": "Waarde",
+        "problem": "Wat is er mis",
+        "fix": "Hoe op te lossen",
+        "accepted_employers": "Goedgekeurde werkgevers",
+        "shown_of": "{shown} van {total} getoond; de volledige lijst staat in {where}.",
+        "none": "Geen.",
+        "error": "fout",
+        "warning": "waarschuwing",
+        "terminal": "{sheet}: {rows} rijen, {accepted} goedgekeurd, {rejected} afgekeurd",
+        "terminal_totals": "{errors} fouten, {warnings} waarschuwingen",
+        "terminal_written": "Geschreven in {out}: {files}",
+        "terminal_valid": "Resultaat: geldig",
+        "terminal_invalid": "Resultaat: niet geldig",
+    },
+    "en": {
+        "title": "Employer registration check, a.s.r. payroll link",
+        "file": "File",
+        "checked_at": "Checked at",
+        "ok": "No errors found: every employer can be delivered.",
+        "not_ok": "Errors were found. Rows with an error are not delivered; correct them and "
+        "submit the workbook again.",
+        "totals": "Totals",
+        "sheet": "Sheet",
+        "rows": "Rows",
+        "accepted": "Accepted",
+        "rejected": "Rejected",
+        "errors": "Errors",
+        "warnings": "Warnings",
+        "workbook_findings": "About the workbook",
+        "per_rule": "Per check",
+        "rule": "Check",
+        "count": "Count",
+        "rejected_rows": "Rejected rows on sheet {sheet}",
+        "warning_rows": "Warnings on sheet {sheet}",
+        "row": "Row",
+        "cell": "Cell",
+        "field": "Field",
+        "value": "Value",
+        "problem": "What is wrong",
+        "fix": "How to fix it",
+        "accepted_employers": "Accepted employers",
+        "shown_of": "{shown} of {total} shown; the full list is in {where}.",
+        "none": "None.",
+        "error": "error",
+        "warning": "warning",
+        "terminal": "{sheet}: {rows} rows, {accepted} accepted, {rejected} rejected",
+        "terminal_totals": "{errors} errors, {warnings} warnings",
+        "terminal_written": "Written to {out}: {files}",
+        "terminal_valid": "Result: valid",
+        "terminal_invalid": "Result: not valid",
+    },
+}

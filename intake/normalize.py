@@ -1,0 +1,112 @@
+"""Turn raw cell values into the text the user sees and the normalised value the rules check.
+
+Only what is unambiguous is normalised: surrounding spaces, integral numbers (`8106625.0`),
+case, separators in numbers people type with dots and hyphens, Excel booleans and the usual
+spellings of Ja/Nee and the payroll periods. A change beyond spacing and case (an `NL` prefix,
+a lost leading zero) is reported as a warning by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from intake.fields import JA_NEE_VALUES, VERLONING_VALUES, Kind
+
+#: Spaces people paste around values: ordinary, non-breaking, figure and narrow no-break.
+_SPACES = " \u00a0\u2007\u202f"
+_SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f.\-_/]+")
+_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f]+")
+
+
+def display(raw: object) -> str:
+    """The value as the user typed or sees it, as text ("" for an empty cell)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float):
+        return str(int(raw)) if raw.is_integer() else repr(raw)
+    if isinstance(raw, (dt.datetime, dt.date, dt.time)):
+        return raw.isoformat()
+    return str(raw)
+
+
+def _text(raw: object) -> str | None:
+    # Leading tabs and carriage returns are kept: the formula-text rule must see them.
+    text = display(raw).lstrip(_SPACES).rstrip()
+    return text or None
+
+
+def _compact(raw: object) -> str | None:
+    text = _WHITESPACE.sub("", display(raw))
+    return text or None
+
+
+def _contract(raw: object) -> str | None:
+    text = _SEPARATORS.sub("", display(raw)).upper()
+    return text or None
+
+
+def _lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {" ".join(s.split()): canonical for canonical, spellings in table.items()
+            for s in (canonical, *spellings)}
+
+
+_VERLONING = _lookup(VERLONING_VALUES)
+_JA_NEE = _lookup(JA_NEE_VALUES)
+
+
+def _choice(table: dict[str, str]) -> Callable[[object], str | None]:
+    def normalise(raw: object) -> str | None:
+        if isinstance(raw, bool):
+            return "ja" if raw else "nee"
+        text = " ".join(display(raw).replace("\u00a0", " ").casefold().split())
+        if not text:
+            return None
+        return table.get(text, text)
+
+    return normalise
+
+
+_LHN_NL_PREFIX = re.compile(r"^NL(\d{9}[A-Z]\d{2})$")
+_LHN_SHORT = re.compile(r"^(\d{7,8})L(\d{2})$")
+
+
+def loonheffingennummer(raw: object) -> tuple[str | None, tuple[str, str] | None]:
+    """The normalised loonheffingennummer and, if it changed beyond separators and case, how
+    (in Dutch and in English)."""
+    text = _SEPARATORS.sub("", display(raw)).upper()
+    if not text:
+        return None, None
+    nl: list[str] = []
+    en: list[str] = []
+    prefixed = _LHN_NL_PREFIX.match(text)
+    if prefixed:
+        text = prefixed.group(1)
+        nl.append("NL weggelaten")
+        en.append("NL removed")
+    short = _LHN_SHORT.match(text)
+    if short:
+        missing = 9 - len(short.group(1))
+        text = f"{short.group(1).zfill(9)}L{short.group(2)}"
+        nl.append(f"{missing} voorloopnul{'len' if missing > 1 else ''} aangevuld")
+        en.append(f"{missing} leading zero{'s' if missing > 1 else ''} added")
+    return text, ((", ".join(nl), ", ".join(en)) if nl else None)
+
+
+NORMALISERS: dict[Kind, Callable[[object], str | None]] = {
+    Kind.TEXT: _text,
+    Kind.EMAIL: _text,
+    Kind.CONTRACT: _contract,
+    Kind.LOONHEFFINGENNUMMER: lambda raw: loonheffingennummer(raw)[0],
+    Kind.DIGITS: _compact,
+    Kind.VERLONING: _choice(_VERLONING),
+    Kind.JA_NEE: _choice(_JA_NEE),
+}
+
+
+def normalise(kind: Kind, raw: object) -> str | None:
+    """The normalised value of `raw` for a field of `kind`; None for an empty cell."""
+    return NORMALISERS[kind](raw)

@@ -1,0 +1,200 @@
+"""Read a workbook into tables of raw cell values, each value keeping its Excel address.
+
+python-calamine does the reading (.xlsx, .xlsm, .xlsb, .xls, .ods). This module finds the sheets
+by name, the header row in the first rows (a title above it is fine) and the table wherever it
+starts, and maps the headers to fields through the aliases in `intake.fields`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intake.fields import SHEETS, Field, SheetSpec, header_key
+from intake.findings import Finding
+
+#: How many rows from the top of a sheet are searched for the header row.
+HEADER_SEARCH_ROWS = 30
+
+#: File types the reader accepts (all read by python-calamine).
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+
+
+class UnreadableWorkbook(Exception):
+    """The file cannot be read as a spreadsheet at all; `reason` is a code in FILE_ERRORS."""
+
+    def __init__(self, path: Path, reason: str, detail: str = "") -> None:
+        super().__init__(f"{path}: {reason} {detail}".strip())
+        self.path = path
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Table:
+    """The data rows of one sheet, column by column, as calamine gave them.
+
+    `values[field][i]` is the raw value of `field` in Excel row `rows[i]`; an empty cell is "".
+    """
+
+    spec: SheetSpec
+    sheet: str
+    header_row: int
+    columns: dict[str, str]
+    rows: list[int] = field(default_factory=list)
+    values: dict[str, list[object]] = field(default_factory=dict)
+    usable: bool = True
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class Workbook:
+    """What was read: a table per sheet spec that was found, and the findings about shape."""
+
+    path: Path
+    tables: dict[str, Table]
+    findings: list[Finding]
+    sheet_names: list[str]
+    #: The sheet found for each sheet spec (spec name → name in the workbook), with or without
+    #: a usable table on it.
+    found: dict[str, str] = field(default_factory=dict)
+
+
+def column_letter(index: int) -> str:
+    """Excel's column letter for a 0-based column index (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_workbook(path: Path) -> Workbook:
+    """Read `path`; raise UnreadableWorkbook when it is not a spreadsheet that can be opened."""
+    import python_calamine
+
+    if not path.is_file():
+        raise UnreadableWorkbook(path, "not-found")
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+        raise UnreadableWorkbook(path, "not-a-spreadsheet", path.suffix)
+    if path.stat().st_size == 0:
+        raise UnreadableWorkbook(path, "empty-file")
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError as exc:
+        raise UnreadableWorkbook(path, "encrypted", str(exc)) from exc
+    except Exception as exc:  # calamine raises several types for corrupt files
+        raise UnreadableWorkbook(path, "corrupt", str(exc)) from exc
+
+    findings: list[Finding] = []
+    tables: dict[str, Table] = {}
+    found: dict[str, str] = {}
+    names: list[str] = list(book.sheet_names)
+    for spec in SHEETS:
+        sheet_name = _find_sheet(names, spec)
+        if sheet_name is None:
+            continue
+        found[spec.name] = sheet_name
+        try:
+            grid = book.get_sheet_by_name(sheet_name)
+            data = grid.to_python(skip_empty_area=True)
+            first_row, first_col = grid.start if data else (0, 0)
+        except Exception as exc:
+            raise UnreadableWorkbook(path, "corrupt", f"{sheet_name}: {exc}") from exc
+        table = _read_table(spec, sheet_name, data, first_row or 0, first_col or 0, findings)
+        if table is not None:
+            tables[spec.name] = table
+    return Workbook(path=path, tables=tables, findings=findings, sheet_names=names,
+                    found=found)
+
+
+def _find_sheet(names: list[str], spec: SheetSpec) -> str | None:
+    keys = spec.sheet_keys()
+    for name in names:
+        if header_key(name) == header_key(spec.name):
+            return name
+    for name in names:
+        if header_key(name) in keys:
+            return name
+    return None
+
+
+def _match(spec: SheetSpec) -> dict[str, Field]:
+    lookup: dict[str, Field] = {}
+    for f in spec.fields:
+        for key in f.header_keys():
+            lookup.setdefault(key, f)
+    return lookup
+
+
+def _read_table(
+    spec: SheetSpec,
+    sheet: str,
+    data: list[list[object]],
+    first_row: int,
+    first_col: int,
+    findings: list[Finding],
+) -> Table | None:
+    lookup = _match(spec)
+    best_index, best_hits = -1, 0
+    for i, row in enumerate(data[:HEADER_SEARCH_ROWS]):
+        hits = len({lookup[k].name for k in (_key(v) for v in row) if k in lookup})
+        if hits > best_hits:
+            best_index, best_hits = i, hits
+    if best_hits < min(2, len(spec.fields)):
+        findings.append(Finding("header-not-found", sheet=sheet,
+                                params=(("rows", str(HEADER_SEARCH_ROWS)),
+                                        ("example", spec.fields[0].label))))
+        return None
+
+    header_row = first_row + best_index + 1
+    columns: dict[str, str] = {}
+    positions: dict[str, int] = {}
+    usable = True
+    for j, value in enumerate(data[best_index]):
+        if _is_blank(value):
+            continue
+        letter = column_letter(first_col + j)
+        f = lookup.get(_key(value))
+        if f is None:
+            findings.append(Finding("column-unknown", sheet=sheet, row=header_row,
+                                    column=letter, value=str(value).strip()))
+        elif f.name in columns:
+            usable = False
+            findings.append(Finding("column-duplicate", sheet=sheet, row=header_row,
+                                    column=letter, field=f.name, value=str(value).strip(),
+                                    params=(("first", columns[f.name]),)))
+        else:
+            columns[f.name] = letter
+            positions[f.name] = j
+    for f in spec.fields:
+        if f.name not in columns:
+            usable = False
+            findings.append(Finding("column-missing", sheet=sheet, field=f.name,
+                                    params=(("header_row", str(header_row)),)))
+
+    table = Table(spec=spec, sheet=sheet, header_row=header_row, columns=columns,
+                  values={name: [] for name in positions}, usable=usable)
+    width = max(positions.values(), default=-1) + 1
+    for i in range(best_index + 1, len(data)):
+        row = data[i]
+        if len(row) < width:
+            row = [*row, *([""] * (width - len(row)))]
+        picked = [(name, row[j]) for name, j in positions.items()]
+        if all(_is_blank(v) for _, v in picked):
+            continue
+        table.rows.append(first_row + i + 1)
+        for name, v in picked:
+            table.values[name].append(v)
+    return table
+
+
+def _key(value: object) -> str:
+    return header_key(value) if isinstance(value, str) else ""

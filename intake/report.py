@@ -1,0 +1,49 @@
+"""report.json: the machine-readable result, and the one place its shape is built."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+from intake import __version__
+from intake.files import atomic_write_text
+from intake.messages import Lang
+from intake.validate import Options, Result
+
+#: Bumped when report.json changes in a way a consumer would notice.
+REPORT_FORMAT_VERSION = "1.0"
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of the file at `path`, in hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_report(result: Result, options: Options, lang: Lang = "nl",
+                 generated_at: str | None = None) -> dict[str, object]:
+    """report.json as a dict: summary, findings, and where it came from."""
+    return {
+        "format_version": REPORT_FORMAT_VERSION,
+        "summary": result.summary(),
+        "findings": [f.to_dict(lang) for f in result.findings],
+        "workbook": {
+            "name": result.path.name,
+            "sha256": sha256_of(result.path),
+            "sheets": result.sheet_names,
+        },
+        "options": {"contract_prefixes": list(options.contract_prefixes), "lang": lang},
+        "generator": {"name": "asr-loket-intake", "version": __version__},
+        "generated_at": generated_at
+        or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def write_report_json(report: dict[str, object], path: Path) -> None:
+    """Write report.json (UTF-8, indented, non-ASCII kept readable)."""
+    atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")

@@ -1,0 +1,197 @@
+"""The rules for single cells, per kind of field, run as pandera schemas.
+
+Each kind has an ordered chain of checks; a cell is reported for the first check it fails only
+(a value that is not a loonheffingennummer at all does not also get an elfproef message). The
+check's pandera name is the finding code, so the schema's failure cases map straight onto
+findings. Rules across rows and sheets are in `intake.crosschecks`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from intake.fields import VERLONING_UNSUPPORTED, VERLONING_VALUES, Field, Kind, SheetSpec
+from intake.findings import Finding
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The first characters that make a spreadsheet run text as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The Raamwerkcontractnummer prefix accepted unless the caller gives others.
+DEFAULT_CONTRACT_PREFIXES = ("A020",)
+
+LHN_PATTERN = r"^\d{9}L\d{2}$"
+CONTRACT_PATTERN = r"^[A-Z]+\d+$"
+DIGITS_PATTERN = r"^\d+$"
+_LHN = re.compile(LHN_PATTERN)
+_LHN_BTW = re.compile(r"^\d{9}B\d{2}$")
+_CONTRACT = re.compile(CONTRACT_PATTERN)
+_DIGITS = re.compile(DIGITS_PATTERN)
+_GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check on a normalised value: it holds when `test(value)` is true."""
+
+    code: str
+    test: Callable[[str], bool]
+    describe_nl: str
+    describe_en: str
+
+
+def _elfproef(value: str) -> bool:
+    from stdnum.nl import bsn
+
+    return bool(bsn.is_valid(value[:9]))
+
+
+def _email(value: str) -> bool:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def _no_formula(value: str) -> bool:
+    return not value.startswith(FORMULA_STARTS)
+
+
+def rules_for(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
+              ) -> tuple[Rule, ...]:
+    """The ordered checks for field `f`, besides 'required' which applies to every field."""
+    text_rules: list[Rule] = [
+        Rule("formula-text", _no_formula,
+             "begint niet met =, +, -, @, tab of regelterugloop",
+             "does not start with =, +, -, @, tab or carriage return"),
+    ]
+    if f.max_length is not None:
+        limit = f.max_length
+        text_rules.append(Rule("too-long", lambda v: len(v) <= limit,
+                               f"hooguit {limit} tekens", f"at most {limit} characters"))
+    prefixes = tuple(p.upper() for p in contract_prefixes)
+    by_kind: dict[Kind, list[Rule]] = {
+        Kind.TEXT: text_rules,
+        Kind.EMAIL: [*text_rules, Rule("email-invalid", _email,
+                                       "geldig e-mailadres (syntaxis, zonder DNS-controle)",
+                                       "valid e-mail address (syntax, no DNS look-up)")],
+        Kind.CONTRACT: [
+            Rule("contract-format", lambda v: bool(_CONTRACT.match(v)),
+                 "letters gevolgd door cijfers, na weglaten van spaties, punten en streepjes",
+                 "letters then digits, after removing spaces, dots and hyphens"),
+            Rule("contract-prefix", lambda v: v.startswith(prefixes),
+                 f"begint met {' of '.join(prefixes)} (instelbaar met --contract-prefix)",
+                 f"starts with {' or '.join(prefixes)} (set with --contract-prefix)"),
+        ],
+        Kind.LOONHEFFINGENNUMMER: [
+            Rule("lhn-btw", lambda v: not _LHN_BTW.match(v),
+                 "geen btw-nummer (B in plaats van L)", "not a VAT number (B instead of L)"),
+            Rule("lhn-format", lambda v: bool(_LHN.match(v)),
+                 "9 cijfers, L, 2 cijfers", "9 digits, L, 2 digits"),
+            Rule("lhn-subnumber", lambda v: not v.endswith("L00"),
+                 "subnummer 01 tot en met 99", "sub-number 01 to 99"),
+            Rule("lhn-elfproef", _elfproef,
+                 "de 9 cijfers voldoen aan de elfproef", "the 9 digits pass the eleven test"),
+        ],
+        Kind.DIGITS: [
+            Rule("guid-instead-of-id", lambda v: not _GUID.match(v),
+                 "geen GUID uit de Loket-API", "not a GUID from the Loket API"),
+            Rule("digits-only", lambda v: bool(_DIGITS.match(v)),
+                 "alleen cijfers", "digits only"),
+        ],
+        Kind.VERLONING: [
+            Rule("verloning-unsupported", lambda v: v not in VERLONING_UNSUPPORTED,
+                 "geen week, twee weken, kwartaal, jaar of dag",
+                 "not week, two weeks, quarter, year or day"),
+            Rule("verloning-invalid", lambda v: v in VERLONING_VALUES,
+                 "maand of 4-weken", "maand or 4-weken"),
+        ],
+        Kind.JA_NEE: [
+            Rule("ja-nee-invalid", lambda v: v in ("ja", "nee"), "ja of nee", "ja or nee"),
+        ],
+    }
+    return tuple(by_kind[f.kind])
+
+
+def _chained(rules: Sequence[Rule], index: int) -> Callable[[str], bool]:
+    earlier = [r.test for r in rules[:index]]
+    test = rules[index].test
+
+    def check(value: str) -> bool:
+        return not all(t(value) for t in earlier) or test(value)
+
+    return check
+
+
+def build_schema(spec: SheetSpec, present: Sequence[str],
+                 contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> object:
+    """A pandera DataFrameSchema for the fields of `spec` present on the sheet."""
+    import pandera.pandas as pa
+
+    columns = {}
+    for f in spec.fields:
+        if f.name not in present:
+            continue
+        rules = rules_for(f, contract_prefixes)
+        checks = [pa.Check(_chained(rules, i), element_wise=True, name=r.code)
+                  for i, r in enumerate(rules)]
+        columns[f.name] = pa.Column(object, nullable=False, checks=checks)
+    return pa.DataFrameSchema(columns, coerce=False)
+
+
+def cell_failures(spec: SheetSpec, frame: pd.DataFrame,
+                  contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
+                  ) -> list[tuple[int, str, str]]:
+    """Run the cell rules over `frame` (normalised values); return (position, field, code)."""
+    import pandera.pandas as pa
+
+    schema = build_schema(spec, list(frame.columns), contract_prefixes)
+    try:
+        schema.validate(frame, lazy=True)  # type: ignore[attr-defined]
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        cases = cases[cases["index"].notna()]
+        return [
+            (int(i), str(column), "required" if check == "not_nullable" else str(check))
+            for i, column, check in zip(cases["index"], cases["column"], cases["check"],
+                                        strict=True)
+        ]
+    return []
+
+
+def params_for(code: str, value: str, f: Field,
+               contract_prefixes: Sequence[str]) -> dict[str, str]:
+    """The extra message parameters a finding with `code` on normalised `value` needs."""
+    if code == "formula-text":
+        return {"char": {"\t": "tab", "\r": "CR"}.get(value[:1], value[:1])}
+    if code == "too-long":
+        return {"length": str(len(value)), "max": str(f.max_length)}
+    if code in ("contract-prefix", "lhn-subnumber", "lhn-elfproef"):
+        prefixes = [p.upper() for p in contract_prefixes]
+        return {"normalised": value, "prefixes": " / ".join(prefixes),
+                "prefix_example": value[:4]}
+    if code == "lhn-btw":
+        return {"suggestion": value[:9] + "L01"}
+    return {}
+
+
+def to_findings(spec: SheetSpec, sheet: str, rows: Sequence[int], columns: dict[str, str],
+                failures: Sequence[tuple[int, str, str]], shown: dict[str, Sequence[str]],
+                normalised: dict[str, Sequence[str | None]],
+                contract_prefixes: Sequence[str]) -> list[Finding]:
+    """Turn (position, field, code) failures into findings with Excel addresses."""
+    findings = []
+    for position, name, code in failures:
+        value = normalised[name][position] or ""
+        params = params_for(code, value, spec.field(name), contract_prefixes)
+        findings.append(Finding(code, sheet=sheet, row=rows[position], column=columns[name],
+                                field=name, value=shown[name][position],
+                                params=tuple(params.items())))
+    return findings

@@ -1,0 +1,157 @@
+"""The Excel template processors fill in, generated from `intake.fields`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from intake.fields import (
+    DGA,
+    JA_NEE_CHOICES,
+    VERLONING_CHOICES,
+    WERKGEVERS,
+    Kind,
+    SheetSpec,
+)
+
+DEFAULT_TEMPLATE_NAME = "werkgevers-aanmelding.xlsx"
+#: Rows that get drop-downs and text formatting in the template.
+TEMPLATE_ROWS = 5000
+LISTS_SHEET = "Lijsten"
+#: Fields kept as text so Excel keeps leading zeros and does not turn long numbers into 8,1E+06.
+TEXT_KINDS = (Kind.CONTRACT, Kind.LOONHEFFINGENNUMMER, Kind.DIGITS)
+
+USER_CONDITIONS = (
+    "De gebruiker is een nieuwe standaard Loket.nl-gebruiker (geen webservicegebruiker), speciaal "
+    "aangemaakt voor de koppeling en nergens anders voor gebruikt.",
+    "De gebruiker is actief (niet geblokkeerd).",
+    "De gebruiker heeft toegang tot de werkgever(s), via teams of doordat de gebruiker direct bij "
+    "de werkgever is aangemaakt.",
+)
+USER_RIGHTS = (
+    "Beheren en raadplegen BSN",
+    "Raadplegen beloningen",
+    "Raadplegen dienstverbanden",
+    "Raadplegen HRM",
+    "Raadplegen loonoutput beperkt",
+    "Raadplegen variabele gegevens",
+)
+
+
+def write_template(path: Path) -> Path:
+    """Write the blank template to `path` and return it."""
+    workbook = build_template()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def build_template() -> Any:
+    """The template as an openpyxl Workbook (sheets Werkgevers, DGA, Toelichting, Lijsten)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    lists = _lists_sheet(workbook)
+    werkgevers = workbook.active
+    werkgevers.title = WERKGEVERS.name
+    _data_sheet(werkgevers, WERKGEVERS, lists)
+    _data_sheet(workbook.create_sheet(DGA.name), DGA, lists)
+    _explanation_sheet(workbook.create_sheet("Toelichting"))
+    workbook.move_sheet(LISTS_SHEET, offset=len(workbook.sheetnames))
+    return workbook
+
+
+def _lists_sheet(workbook: Any) -> dict[Kind, str]:
+    sheet = workbook.create_sheet(LISTS_SHEET)
+    sheet.sheet_state = "hidden"
+    ranges = {}
+    for column, (kind, title, choices) in enumerate(
+        ((Kind.VERLONING, "Verloning", VERLONING_CHOICES),
+         (Kind.JA_NEE, "Ja/Nee", JA_NEE_CHOICES)), start=1):
+        letter = chr(64 + column)
+        sheet.cell(row=1, column=column, value=title)
+        for row, choice in enumerate(choices, start=2):
+            sheet.cell(row=row, column=column, value=choice)
+        ranges[kind] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(choices) + 1}"
+    return ranges
+
+
+def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[Kind, str]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    header_fill = PatternFill("solid", fgColor="1F4E79")
+    for column, f in enumerate(spec.fields, start=1):
+        letter = get_column_letter(column)
+        cell = sheet.cell(row=1, column=column, value=f.label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = header_fill
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        sheet.column_dimensions[letter].width = f.width
+        cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
+        if f.kind in TEXT_KINDS:
+            for (data_cell,) in sheet[cells]:
+                data_cell.number_format = "@"
+        validation = DataValidation(
+            type="list" if f.kind in lists else None,
+            formula1=f"={lists[f.kind]}" if f.kind in lists else None,
+            allow_blank=True,
+            showInputMessage=True,
+            showErrorMessage=f.kind in lists,
+            promptTitle=f.label[:32],
+            prompt=f.help_nl[:255],
+            errorTitle=f"Ongeldige waarde: {f.label}"[:32],
+            error=f"Kies een waarde uit de lijst. {f.help_nl}"[:255],
+            errorStyle="stop",
+        )
+        validation.add(cells)
+        sheet.add_data_validation(validation)
+    sheet.row_dimensions[1].height = 30
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(spec.fields))}1"
+
+
+def _explanation_sheet(sheet: Any) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["B"].width = 100
+    lines: list[tuple[str, str, bool]] = [
+        ("Aanmelden werkgevers voor de a.s.r.-salariskoppeling met Loket.nl", "", True),
+        ("", "", False),
+        ("Stap 1: controleer in Loket.nl", "", True),
+        ("", "Voor de koppeling is een Loket.nl-gebruiker nodig die aan deze voorwaarden voldoet:",
+         False),
+        *(("", f"• {c}", False) for c in USER_CONDITIONS),
+        ("", "De gebruiker heeft deze zes rechten nodig:", False),
+        *(("", f"• {r}", False) for r in USER_RIGHTS),
+        ("", "Ontbreken rechten? Vraag ze aan bij de helpdesk van Loket.nl: api@loket.nl.", False),
+        ("", "", False),
+        ("Stap 2: vul de werkmap in", "", True),
+        ("", "Blad Werkgevers: één rij per werkgever. Blad DGA: één rij per DGA in de verloning, "
+         "met het Werkgever ID van de werkgever waar de DGA bij hoort.", False),
+        ("", "", False),
+        ("Kolom", "Wat vul je in", True),
+        *((f.label, f.help_nl, False) for f in WERKGEVERS.fields),
+        ("", "", False),
+        ("Blad DGA", "", True),
+        *((f.label, f.help_nl, False) for f in DGA.fields),
+        ("", "", False),
+        ("Waar vind ik het Werkgever ID?", "In Loket.nl: onderdeel Werkgever, tabblad "
+         "Bedrijfsgegevens, veld 'Werkgever ID'. Niet zichtbaar? Ga naar de nieuwe versie van "
+         "Loket via de blauwe link rechtsboven. Het is een nummer (zoals 8106625), geen lange "
+         "code met streepjes.", False),
+        ("Raamwerkcontractnummer", "Het contractnummer van de relatie bij a.s.r.; begint "
+         "doorgaans met A020.", False),
+        ("", "", False),
+        ("Daarna", "a.s.r. vult de polisgegevens aan; Keylane neemt contact op voor de "
+         "autorisaties en je krijgt bericht wanneer de koppeling werkt.", False),
+    ]
+    for row, (a, b, bold) in enumerate(lines, start=1):
+        cell_a = sheet.cell(row=row, column=1, value=a or None)
+        cell_b = sheet.cell(row=row, column=2, value=b or None)
+        for cell in (cell_a, cell_b):
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if bold:
+                cell.font = Font(bold=True, size=13 if row == 1 else 11)

@@ -1,0 +1,133 @@
+"""Validate a workbook: read it, normalise, run the cell rules and the cross checks, in one pass.
+
+`validate_workbook` is the library's entry point; it returns a `Result` (data, never an exception
+for problems in the data). Only a file that cannot be read at all raises `UnreadableWorkbook`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intake import crosschecks
+from intake.fields import DGA, SHEETS, WERKGEVERS, Kind, SheetSpec
+from intake.findings import Finding
+from intake.normalize import display, loonheffingennummer, normalise
+from intake.reader import Table, read_workbook
+from intake.rules import DEFAULT_CONTRACT_PREFIXES, cell_failures, to_findings
+from intake.sheetdata import SheetData
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to validate: which Raamwerkcontractnummer prefixes are accepted."""
+
+    contract_prefixes: tuple[str, ...] = DEFAULT_CONTRACT_PREFIXES
+
+
+@dataclass
+class Result:
+    """Everything found in one workbook: both sheets' rows and all findings, sorted."""
+
+    path: Path
+    werkgevers: SheetData
+    dga: SheetData
+    findings: list[Finding] = field(default_factory=list)
+    sheet_names: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        """How many findings are errors."""
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """How many findings are warnings."""
+        return len(self.findings) - self.errors
+
+    @property
+    def valid(self) -> bool:
+        """True when nothing is an error (warnings allowed)."""
+        return self.errors == 0
+
+    def summary(self) -> dict[str, object]:
+        """The summary block of report.json."""
+        return {"werkgevers": self.werkgevers.counts(), "dga": self.dga.counts(),
+                "errors": self.errors, "warnings": self.warnings, "valid": self.valid}
+
+
+def validate_workbook(path: Path, options: Options | None = None) -> Result:
+    """Validate the workbook at `path` against every rule and return the result."""
+    options = options or Options()
+    book = read_workbook(path)
+    findings = list(book.findings)
+    werkgevers = _sheet_data(book.tables.get(WERKGEVERS.name), WERKGEVERS, findings)
+    dga = _sheet_data(book.tables.get(DGA.name), DGA, findings)
+    for data in (werkgevers, dga):
+        if len(data):
+            findings += _cell_rules(data, options.contract_prefixes)
+
+    if WERKGEVERS.name not in book.found:
+        findings.append(Finding("sheet-missing", sheet=WERKGEVERS.name))
+    elif werkgevers.sheet is not None and werkgevers.usable and not len(werkgevers):
+        findings.append(Finding("no-rows", sheet=werkgevers.sheet))
+    says_dga = "ja" in werkgevers.values.get("dga_in_verloning", [])
+    if DGA.name not in book.found and says_dga:
+        findings.append(Finding("dga-sheet-missing", sheet=DGA.name))
+
+    findings += crosschecks.werkgever_duplicates(werkgevers)
+    findings += crosschecks.dga_rows(werkgevers, dga)
+    _mark_rejected(werkgevers, findings)
+    _mark_rejected(dga, findings)
+    findings += crosschecks.dga_of_rejected_employers(werkgevers, dga)
+
+    order = {spec.name: n for n, spec in enumerate(SHEETS)}
+    sheet_rank = {werkgevers.sheet: 0, dga.sheet: 1}
+    findings.sort(key=lambda f: (f.row is not None, sheet_rank.get(f.sheet, order.get(
+        f.sheet or "", 2)), f.row or 0, len(f.column or ""), f.column or ""))
+    return Result(path=path, werkgevers=werkgevers, dga=dga, findings=findings,
+                  sheet_names=book.sheet_names)
+
+
+def _sheet_data(table: Table | None, spec_: SheetSpec, findings: list[Finding]) -> SheetData:
+    if table is None:
+        return SheetData(spec=spec_)
+    data = SheetData(spec=spec_, sheet=table.sheet, header_row=table.header_row,
+                     rows=table.rows, columns=table.columns, usable=table.usable)
+    for name, raw_values in table.values.items():
+        kind = spec_.field(name).kind
+        data.shown[name] = [display(v) for v in raw_values]
+        if kind is Kind.LOONHEFFINGENNUMMER:
+            column: list[str | None] = []
+            for i, raw in enumerate(raw_values):
+                value, change = loonheffingennummer(raw)
+                column.append(value)
+                if change is not None:
+                    findings.append(Finding(
+                        "lhn-normalised", sheet=table.sheet, row=table.rows[i],
+                        column=table.columns[name], field=name, value=data.shown[name][i],
+                        params=(("normalised", value or ""), ("change_nl", change[0]),
+                                ("change_en", change[1]))))
+            data.values[name] = column
+        else:
+            data.values[name] = [normalise(kind, v) for v in raw_values]
+    return data
+
+
+def _cell_rules(data: SheetData, contract_prefixes: Sequence[str]) -> list[Finding]:
+    import pandas as pd
+
+    assert data.sheet is not None
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object)
+                          for name, values in data.values.items()})
+    failures = cell_failures(data.spec, frame, contract_prefixes)
+    return to_findings(data.spec, data.sheet, data.rows, data.columns, failures, data.shown,
+                       data.values, contract_prefixes)
+
+
+def _mark_rejected(data: SheetData, findings: list[Finding]) -> None:
+    bad_rows = {f.row for f in findings
+                if f.severity == "error" and f.sheet == data.sheet and f.row is not None
+                and f.row != data.header_row}
+    data.rejected = [not data.usable or row in bad_rows for row in data.rows]

@@ -84,6 +84,26 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
     return findings
 
 
+def employers_with_rejected_dga(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
+    """An employer is delivered only with all its DGAs: a DGA row with an error of its own
+    rejects its employer (the error sits on the employer's 'DGA in verloning' cell).
+
+    Call after `dga.rejected` holds the DGA rows' own errors.
+    """
+    bad: dict[str, list[int]] = defaultdict(list)
+    for i in range(len(dga)):
+        wid = dga.value("werkgever_id", i)
+        if wid is not None and dga.rejected[i]:
+            bad[wid].append(i)
+    findings = []
+    for i in range(len(werkgevers)):
+        wid = werkgevers.value("werkgever_id", i)
+        if wid is not None and wid in bad:
+            findings.append(_cell(werkgevers, "dga-rows-rejected", i, "dga_in_verloning",
+                                  {"werkgever_id": wid, "rows": _rows(dga, bad[wid])}))
+    return findings
+
+
 def dga_of_rejected_employers(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
     """A DGA row without errors of its own whose employer is rejected is not delivered: say so.
 

@@ -78,7 +78,7 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") ->
     fields = werkgevers.spec.fields
     accepted_positions = werkgevers.accepted_positions()
     accepted = [{"row": werkgevers.rows[i],
-                 "values": [werkgevers.value(f.name, i) or "" for f in fields]}
+                 "cells": [werkgevers.value(f.name, i) or "" for f in fields]}
                 for i in accepted_positions[:MAX_ACCEPTED_LISTED]]
     page = env.get_template("report.html.j2").render(
         ui=ui,

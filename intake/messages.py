@@ -263,6 +263,15 @@ CATALOGUE: dict[str, Entry] = {
          "{werkgever_id} (rows {rows}).",
          "Answer Ja here, or delete those rows from the DGA sheet."),
     ),
+    "dga-rows-rejected": _e(
+        "error", "DGA's afgekeurd", "DGAs rejected",
+        ("Een of meer DGA's van werkgever {werkgever_id} zijn afgekeurd (blad DGA, rijen "
+         "{rows}); een werkgever wordt alleen met al zijn DGA's aangeleverd.",
+         "Verbeter de fouten op het blad DGA; deze werkgever gaat dan mee."),
+        ("One or more DGAs of employer {werkgever_id} were rejected (DGA sheet, rows {rows}); "
+         "an employer is only delivered together with all its DGAs.",
+         "Correct the errors on the DGA sheet; this employer is then delivered."),
+    ),
     "dga-employer-rejected": _e(
         "warning", "DGA niet aangeleverd", "DGA not delivered",
         ("Deze DGA wordt niet aangeleverd omdat werkgever {werkgever_id} is afgekeurd "

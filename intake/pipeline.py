@@ -33,8 +33,8 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
     result = validate_workbook(workbook, options)
     report = build_report(result, options, lang)
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = write_csvs(result, out_dir, dialect)
-    write_html(result, report, out_dir / "report.html", lang)
     write_report_json(report, out_dir / "report.json")
+    write_html(result, report, out_dir / "report.html", lang)
+    files = write_csvs(result, out_dir, dialect)
     return Outcome(result=result, report=report,
                    files=[out_dir / "report.json", out_dir / "report.html", *files])

@@ -20,14 +20,15 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: The first characters that make a spreadsheet run text as a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A line feed is included: XML turns a typed carriage return into one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: The Raamwerkcontractnummer prefix accepted unless the caller gives others.
 DEFAULT_CONTRACT_PREFIXES = ("A020",)
 
 LHN_PATTERN = r"^\d{9}L\d{2}$"
 CONTRACT_PATTERN = r"^[A-Z]+\d+$"
 DIGITS_PATTERN = r"^\d+$"
-_LHN = re.compile(LHN_PATTERN)
+LHN_RE = re.compile(LHN_PATTERN)
 _LHN_BTW = re.compile(r"^\d{9}B\d{2}$")
 _CONTRACT = re.compile(CONTRACT_PATTERN)
 _DIGITS = re.compile(DIGITS_PATTERN)
@@ -69,8 +70,8 @@ def rules_for(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREF
     """The ordered checks for field `f`, besides 'required' which applies to every field."""
     text_rules: list[Rule] = [
         Rule("formula-text", _no_formula,
-             "begint niet met =, +, -, @, tab of regelterugloop",
-             "does not start with =, +, -, @, tab or carriage return"),
+             "begint niet met =, +, -, @, tab of regeleinde",
+             "does not start with =, +, -, @, tab or line break"),
     ]
     if f.max_length is not None:
         limit = f.max_length
@@ -93,7 +94,7 @@ def rules_for(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREF
         Kind.LOONHEFFINGENNUMMER: [
             Rule("lhn-btw", lambda v: not _LHN_BTW.match(v),
                  "geen btw-nummer (B in plaats van L)", "not a VAT number (B instead of L)"),
-            Rule("lhn-format", lambda v: bool(_LHN.match(v)),
+            Rule("lhn-format", lambda v: bool(LHN_RE.match(v)),
                  "9 cijfers, L, 2 cijfers", "9 digits, L, 2 digits"),
             Rule("lhn-subnumber", lambda v: not v.endswith("L00"),
                  "subnummer 01 tot en met 99", "sub-number 01 to 99"),
@@ -170,7 +171,7 @@ def params_for(code: str, value: str, f: Field,
                contract_prefixes: Sequence[str]) -> dict[str, str]:
     """The extra message parameters a finding with `code` on normalised `value` needs."""
     if code == "formula-text":
-        return {"char": {"\t": "tab", "\r": "CR"}.get(value[:1], value[:1])}
+        return {"char": {"\t": "tab", "\r": "CR", "\n": "LF"}.get(value[:1], value[:1])}
     if code == "too-long":
         return {"length": str(len(value)), "max": str(f.max_length)}
     if code in ("contract-prefix", "lhn-subnumber", "lhn-elfproef"):

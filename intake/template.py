@@ -91,8 +91,8 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[Kind, str]) -> None:
         sheet.column_dimensions[letter].width = f.width
         cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
         if f.kind in TEXT_KINDS:
-            for (data_cell,) in sheet[cells]:
-                data_cell.number_format = "@"
+            # A column style: Excel and Calc give it to every cell typed into the column.
+            sheet.column_dimensions[letter].number_format = "@"
         validation = DataValidation(
             type="list" if f.kind in lists else None,
             formula1=f"={lists[f.kind]}" if f.kind in lists else None,

@@ -15,7 +15,7 @@ from intake.fields import DGA, SHEETS, WERKGEVERS, Kind, SheetSpec
 from intake.findings import Finding
 from intake.normalize import display, loonheffingennummer, normalise
 from intake.reader import Table, read_workbook
-from intake.rules import DEFAULT_CONTRACT_PREFIXES, cell_failures, to_findings
+from intake.rules import DEFAULT_CONTRACT_PREFIXES, LHN_RE, cell_failures, to_findings
 from intake.sheetdata import SheetData
 
 
@@ -78,8 +78,9 @@ def validate_workbook(path: Path, options: Options | None = None) -> Result:
 
     findings += crosschecks.werkgever_duplicates(werkgevers)
     findings += crosschecks.dga_rows(werkgevers, dga)
-    _mark_rejected(werkgevers, findings)
     _mark_rejected(dga, findings)
+    findings += crosschecks.employers_with_rejected_dga(werkgevers, dga)
+    _mark_rejected(werkgevers, findings)
     findings += crosschecks.dga_of_rejected_employers(werkgevers, dga)
 
     order = {spec.name: n for n, spec in enumerate(SHEETS)}
@@ -103,7 +104,7 @@ def _sheet_data(table: Table | None, spec_: SheetSpec, findings: list[Finding]) 
             for i, raw in enumerate(raw_values):
                 value, change = loonheffingennummer(raw)
                 column.append(value)
-                if change is not None:
+                if change is not None and LHN_RE.match(value or ""):
                     findings.append(Finding(
                         "lhn-normalised", sheet=table.sheet, row=table.rows[i],
                         column=table.columns[name], field=name, value=data.shown[name][i],

@@ -1,0 +1,61 @@
+"""Shared helpers: build real workbooks with openpyxl and run the installed `intake` command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from intake.samples import VALID_DGA, VALID_WERKGEVERS, Row, fill
+from intake.validate import Options, Result, validate_workbook
+
+INTAKE = shutil.which("intake") or str(Path(sys.executable).with_name("intake"))
+
+
+def flat(result: Result) -> list[tuple[str, str, str | None, str | None]]:
+    """Findings as (severity, code, sheet, cell): the shape most tests assert on."""
+    return [(f.severity, f.code, f.sheet, f.cell) for f in result.findings]
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Callable[..., Path]:
+    """Write the template filled with the given rows (valid sample rows by default)."""
+    counter = iter(range(1_000_000))
+
+    def make(werkgevers: Sequence[Row] = VALID_WERKGEVERS, dga: Sequence[Row] = VALID_DGA,
+             name: str | None = None) -> Path:
+        return fill(tmp_path / (name or f"wb{next(counter)}.xlsx"), werkgevers, dga)
+
+    return make
+
+
+@pytest.fixture
+def check(workbook: Callable[..., Path]) -> Callable[..., Result]:
+    """Validate a workbook built from the given rows."""
+
+    def run(werkgevers: Sequence[Row] = VALID_WERKGEVERS, dga: Sequence[Row] = VALID_DGA,
+            options: Options | None = None) -> Result:
+        return validate_workbook(workbook(werkgevers, dga), options)
+
+    return run
+
+
+def run_intake(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed `intake` command, as a user would."""
+    return subprocess.run([INTAKE, *args], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def replace(row: Row, index: int, value: object) -> Row:
+    """`row` with the value at `index` replaced."""
+    return (*row[:index], value, *row[index + 1:])

@@ -1,0 +1,179 @@
+"""Cell rules: each bad cell gives exactly the expected finding at exactly its Excel cell, and
+the spellings the validator normalises give none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from conftest import flat, replace
+from intake.fields import WERKGEVERS
+from intake.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validate import Options, Result
+
+#: The employer row the cases change: Excel row 5 (Installatiebedrijf Jansen, no DGA).
+ROW = 3
+EXCEL_ROW = ROW + 2
+COLUMN = {f.name: chr(65 + i) for i, f in enumerate(WERKGEVERS.fields)}
+INDEX = {f.name: i for i, f in enumerate(WERKGEVERS.fields)}
+
+BAD_CELLS = [
+    ("salarisverwerker_naam", "", "required"),
+    ("salarisverwerker_naam", "=cmd|' /C calc'!A0", "formula-text"),
+    ("salarisverwerker_naam", "+31 20 123 4567", "formula-text"),
+    ("salarisverwerker_naam", "-Bureau", "formula-text"),
+    ("salarisverwerker_naam", "@SUM(A1)", "formula-text"),
+    ("salarisverwerker_naam", "\tBureau", "formula-text"),
+    ("salarisverwerker_naam", "\rBureau", "formula-text"),
+    ("salarisverwerker_naam", "\nBureau", "formula-text"),
+    ("salarisverwerker_naam", "B" * 101, "too-long"),
+    ("salarisverwerker_email", "", "required"),
+    ("salarisverwerker_email", "geen-adres", "email-invalid"),
+    ("salarisverwerker_email", "salaris@detelling", "email-invalid"),
+    ("salarisverwerker_email", "info@bureau .nl", "email-invalid"),
+    ("salarisverwerker_email", "a; b@c.nl", "email-invalid"),
+    ("salarisverwerker_email", "=x@y.nl", "formula-text"),
+    ("werkgever_naam", "", "required"),
+    ("werkgever_naam", "   ", "required"),
+    ("werkgever_naam", "=HYPERLINK(\"http://x.invalid\")", "formula-text"),
+    ("werkgever_naam", "W" * 101, "too-long"),
+    ("raamwerkcontractnummer", "", "required"),
+    ("raamwerkcontractnummer", "B020123456", "contract-prefix"),
+    ("raamwerkcontractnummer", "123456", "contract-format"),
+    ("raamwerkcontractnummer", "A020-12X", "contract-format"),
+    ("loonheffingennummer", "", "required"),
+    ("loonheffingennummer", "123456789L01", "lhn-elfproef"),
+    ("loonheffingennummer", "812345678B01", "lhn-btw"),
+    ("loonheffingennummer", "NL812345678B01", "lhn-btw"),
+    ("loonheffingennummer", "812345678L00", "lhn-subnumber"),
+    ("loonheffingennummer", "812345678", "lhn-format"),
+    ("loonheffingennummer", "812345678L1", "lhn-format"),
+    ("loonheffingennummer", "812345678X01", "lhn-format"),
+    ("loonheffingennummer", 812345678.0, "lhn-format"),
+    ("werkgever_id", "", "required"),
+    ("werkgever_id", "3fa85f64-5717-4562-b3fc-2c963f66afa6", "guid-instead-of-id"),
+    ("werkgever_id", "{3FA85F64-5717-4562-B3FC-2C963F66AFA6}", "guid-instead-of-id"),
+    ("werkgever_id", "81204S6", "digits-only"),
+    ("werkgever_id", "8120456.5", "digits-only"),
+    ("werkgever_id", -8120456, "digits-only"),
+    ("verloning", "", "required"),
+    ("verloning", "week", "verloning-unsupported"),
+    ("verloning", "Kwartaal", "verloning-unsupported"),
+    ("verloning", "2-wekelijks", "verloning-unsupported"),
+    ("verloning", "twee maanden", "verloning-invalid"),
+    ("dertiende_maand", "", "required"),
+    ("dertiende_maand", "misschien", "ja-nee-invalid"),
+    ("dertiende_maand", 2, "ja-nee-invalid"),
+    ("dga_in_verloning", "soms", "ja-nee-invalid"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "code"), BAD_CELLS,
+                         ids=[f"{f}={v!r}"[:60] for f, v, _ in BAD_CELLS])
+def test_one_bad_cell_gives_one_error_at_that_cell(
+    check: Callable[..., Result], field: str, value: object, code: str
+) -> None:
+    """Changing one cell of a valid workbook gives exactly one error, on that cell."""
+    rows = list(VALID_WERKGEVERS)
+    rows[ROW] = replace(rows[ROW], INDEX[field], value)
+    result = check(rows)
+    assert flat(result) == [("error", code, "Werkgevers", f"{COLUMN[field]}{EXCEL_ROW}")]
+    assert result.findings[0].field == field
+    assert result.werkgevers.rejected == [i == ROW for i in range(len(rows))]
+
+
+NORMALISED = [
+    ("raamwerkcontractnummer", "a020 900.017", "A020900017"),
+    ("raamwerkcontractnummer", "A020-900-017", "A020900017"),
+    ("loonheffingennummer", "8123.45.678.l.01", "812345678L01"),
+    ("loonheffingennummer", " 812345678L01\u00a0", "812345678L01"),
+    ("werkgever_id", 8120456.0, "8120456"),
+    ("werkgever_id", 8120456, "8120456"),
+    ("werkgever_id", "\u00a08120456 ", "8120456"),
+    ("verloning", "maandelijks", "maand"),
+    ("verloning", "MAAND", "maand"),
+    ("verloning", "per  maand", "maand"),
+    ("verloning", 12, "maand"),
+    ("verloning", "4-wekelijks", "4-weken"),
+    ("verloning", "Vier weken", "4-weken"),
+    ("verloning", 13.0, "4-weken"),
+    ("dertiende_maand", True, "ja"),
+    ("dertiende_maand", False, "nee"),
+    ("dertiende_maand", "J", "ja"),
+    ("dertiende_maand", "yes", "ja"),
+    ("dertiende_maand", "x", "ja"),
+    ("dertiende_maand", 1, "ja"),
+    ("dertiende_maand", 0.0, "nee"),
+    ("dertiende_maand", "ONWAAR", "nee"),
+    ("dga_in_verloning", "no", "nee"),
+    ("salarisverwerker_naam", "  Salarisbureau De Telling B.V.  ", "Salarisbureau De Telling B.V."),
+    ("salarisverwerker_email", " salaris@detelling.nl ", "salaris@detelling.nl"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), NORMALISED,
+                         ids=[f"{f}={v!r}" for f, v, _ in NORMALISED])
+def test_unambiguous_spellings_are_normalised_without_findings(
+    check: Callable[..., Result], field: str, value: object, expected: str
+) -> None:
+    """Spacing, case, separators, integral floats, booleans and synonyms normalise silently."""
+    rows = list(VALID_WERKGEVERS)
+    rows[ROW] = replace(rows[ROW], INDEX[field], value)
+    result = check(rows)
+    assert flat(result) == []
+    assert result.werkgevers.value(field, ROW) == expected
+
+
+@pytest.mark.parametrize(("row", "value", "expected"), [
+    (1, "1224153L05", "001224153L05"),
+    (ROW, "NL812345678L01", "812345678L01"),
+    (ROW, "nl 8123 45 678 L01", "812345678L01"),
+])
+def test_loonheffingennummer_changed_beyond_spacing_is_a_warning(
+    check: Callable[..., Result], row: int, value: str, expected: str
+) -> None:
+    """A lost leading zero or an NL prefix is repaired, with a warning on the cell."""
+    rows = list(VALID_WERKGEVERS)
+    rows[row] = replace(rows[row], INDEX["loonheffingennummer"], value)
+    result = check(rows)
+    assert flat(result) == [("warning", "lhn-normalised", "Werkgevers", f"E{row + 2}")]
+    assert result.valid
+    assert result.werkgevers.value("loonheffingennummer", row) == expected
+    assert expected in result.findings[0].message("nl")
+
+
+def test_contract_prefix_option_accepts_other_prefixes(check: Callable[..., Result]) -> None:
+    """--contract-prefix widens the accepted prefixes; A020 is then only accepted if listed."""
+    rows = list(VALID_WERKGEVERS)
+    rows[ROW] = replace(rows[ROW], INDEX["raamwerkcontractnummer"], "B020123456")
+    assert check(rows, options=Options(contract_prefixes=("A020", "B020"))).valid
+    only_b = check(rows, options=Options(contract_prefixes=("B020",)))
+    prefix_errors = {f.cell for f in only_b.findings if f.code == "contract-prefix"}
+    assert prefix_errors == {f"D{i + 2}" for i in range(len(rows)) if i != ROW}
+
+
+def test_all_findings_collected_in_one_pass(check: Callable[..., Result]) -> None:
+    """Several bad cells in several rows are all reported at once."""
+    rows = list(VALID_WERKGEVERS)
+    rows[3] = replace(replace(rows[3], 1, "geen-adres"), 4, "123456789L01")
+    rows[5] = replace(rows[5], 6, "week")
+    result = check(rows)
+    assert flat(result) == [
+        ("error", "email-invalid", "Werkgevers", "B5"),
+        ("error", "lhn-elfproef", "Werkgevers", "E5"),
+        ("error", "verloning-unsupported", "Werkgevers", "G7"),
+    ]
+    assert result.summary()["werkgevers"] == {"rows": 6, "accepted": 4, "rejected": 2}
+
+
+def test_valid_sample_rows_pass(check: Callable[..., Result]) -> None:
+    """The valid sample data has no findings at all: every employer and DGA accepted."""
+    result = check()
+    assert flat(result) == []
+    assert result.summary() == {
+        "werkgevers": {"rows": len(VALID_WERKGEVERS), "accepted": len(VALID_WERKGEVERS),
+                       "rejected": 0},
+        "dga": {"rows": len(VALID_DGA), "accepted": len(VALID_DGA), "rejected": 0},
+        "errors": 0, "warnings": 0, "valid": True,
+    }

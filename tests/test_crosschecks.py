@@ -1,0 +1,89 @@
+"""Rules across rows and sheets: duplicate employers, DGA rows and their employers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from conftest import flat, replace
+from intake.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validate import Result
+
+W = list(VALID_WERKGEVERS)
+
+
+def test_duplicate_employer_is_an_error_on_every_copy(check: Callable[..., Result]) -> None:
+    """The same Werkgever ID and loonheffingennummer twice: both rows rejected, key cell marked."""
+    result = check([*W, W[3]])
+    assert flat(result) == [("error", "werkgever-duplicate", "Werkgevers", "F5"),
+                            ("error", "werkgever-duplicate", "Werkgevers", "F8")]
+    assert "5, 8" in result.findings[0].message("nl")
+    assert result.werkgevers.counts() == {"rows": 7, "accepted": 5, "rejected": 2}
+
+
+def test_duplicate_found_after_normalisation(check: Callable[..., Result]) -> None:
+    """Spelling differences do not hide a duplicate: 8120456.0 and '812.345.678-l01' match."""
+    copy = replace(replace(W[3], 5, 8120456.0), 4, "812.345.678-l01")
+    assert {f.cell for f in check([*W, copy]).findings} == {"F5", "F8"}
+
+
+def test_same_id_other_loonheffingennummer_is_a_warning(check: Callable[..., Result]) -> None:
+    """One Werkgever ID with L01 and L02 (two payroll administrations): a warning, both kept."""
+    result = check([*W, replace(W[3], 4, "812345678L02")])
+    assert flat(result) == [("warning", "werkgever-id-multiple-lhn", "Werkgevers", "E5"),
+                            ("warning", "werkgever-id-multiple-lhn", "Werkgevers", "E8")]
+    assert result.valid
+    assert result.werkgevers.accepted == 7
+
+
+def test_dga_of_unknown_employer(check: Callable[..., Result]) -> None:
+    """A DGA row whose Werkgever ID is not on the Werkgevers sheet: error on that cell."""
+    result = check(W, [*VALID_DGA, ("7777777", "X. Onbekend", "1")])
+    assert flat(result) == [("error", "dga-werkgever-unknown", "DGA", "A6")]
+    assert result.dga.counts() == {"rows": 5, "accepted": 4, "rejected": 1}
+
+
+def test_duplicate_personeelsnummer_rejects_every_copy_and_the_employer(
+    check: Callable[..., Result]
+) -> None:
+    """The same personeelsnummer twice for one employer: both DGA rows and the employer rejected."""
+    dga = [*VALID_DGA[:1], replace(VALID_DGA[1], 2, "1001"), *VALID_DGA[2:]]
+    result = check(W, dga)
+    assert flat(result) == [("error", "dga-rows-rejected", "Werkgevers", "I2"),
+                            ("error", "personeelsnummer-duplicate", "DGA", "C2"),
+                            ("error", "personeelsnummer-duplicate", "DGA", "C3")]
+    assert result.werkgevers.rejected[0]
+    assert result.dga.counts()["accepted"] == 2
+
+
+def test_same_personeelsnummer_at_two_employers_is_fine(check: Callable[..., Result]) -> None:
+    """Personeelsnummers are unique per employer only."""
+    dga = [*VALID_DGA, ("8133300", "Q. de Groot", "1001")]
+    assert flat(check(W, dga)) == []
+
+
+def test_ja_without_dga_rows(check: Callable[..., Result]) -> None:
+    """DGA in verloning = Ja and no DGA rows: error on that employer's DGA in verloning cell."""
+    dga = [d for d in VALID_DGA if d[0] != "8133300"]
+    result = check(W, dga)
+    assert flat(result) == [("error", "dga-missing", "Werkgevers", "I6")]
+
+
+def test_nee_with_dga_rows(check: Callable[..., Result]) -> None:
+    """DGA in verloning = Nee but DGA rows exist: error on the employer; DGA rows held back."""
+    result = check(W, [*VALID_DGA, ("8120456", "L. Jansen", "4")])
+    assert flat(result) == [("error", "dga-unexpected", "Werkgevers", "I5"),
+                            ("warning", "dga-employer-rejected", "DGA", "A6")]
+    assert result.dga.counts() == {"rows": 5, "accepted": 4, "rejected": 1}
+
+
+def test_dga_of_rejected_employer_is_not_exported_and_says_why(
+    check: Callable[..., Result]
+) -> None:
+    """An employer with an error takes its DGA rows with it, each with a warning naming it."""
+    rows = [replace(W[0], 1, "geen-adres"), *W[1:]]
+    result = check(rows)
+    assert flat(result) == [("error", "email-invalid", "Werkgevers", "B2"),
+                            ("warning", "dga-employer-rejected", "DGA", "A2"),
+                            ("warning", "dga-employer-rejected", "DGA", "A3")]
+    assert "rij 2" in result.findings[1].message("nl")
+    assert result.dga.accepted_positions() == [2, 3]

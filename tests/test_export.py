@@ -1,0 +1,92 @@
+"""The CSV delivery: exact columns, normalised values, accepted rows only, both dialects."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import replace
+from intake.export import write_csvs
+from intake.fields import DGA, WERKGEVERS
+from intake.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validate import validate_workbook
+
+WERKGEVERS_HEADER = ("salarisverwerker_naam,salarisverwerker_email,werkgever_naam,"
+                     "raamwerkcontractnummer,loonheffingennummer,werkgever_id,verloning,"
+                     "dertiende_maand,dga_in_verloning,bron_rij")
+
+
+def _rows(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> list[dict[str, str]]:
+    with path.open(encoding=encoding, newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=delimiter))
+
+
+def test_csv_headers_are_the_contracted_ones() -> None:
+    """The CSV columns derive from the fields and match the published contract exactly."""
+    assert ",".join(WERKGEVERS.csv_columns) == WERKGEVERS_HEADER
+    assert ",".join(DGA.csv_columns) == "werkgever_id,naam,personeelsnummer,bron_rij"
+
+
+def test_golden_rows(workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """Normalised values, accepted rows only, bron_rij the Excel row (compared as data)."""
+    rows = [replace(replace(replace(VALID_WERKGEVERS[0], 3, "a020-123.456"), 5, 8106625.0),
+                    7, True),
+            replace(VALID_WERKGEVERS[1], 6, "week"), *VALID_WERKGEVERS[2:]]
+    result = validate_workbook(workbook(rows))
+    write_csvs(result, tmp_path)
+    werkgevers = _rows(tmp_path / "werkgevers.csv")
+    assert [w["bron_rij"] for w in werkgevers] == ["2", "4", "5", "6", "7"]
+    assert werkgevers[0] == {
+        "salarisverwerker_naam": "Salarisbureau De Telling B.V.",
+        "salarisverwerker_email": "salaris@detelling.nl",
+        "werkgever_naam": "Bakkerij Van Dijk B.V.",
+        "raamwerkcontractnummer": "A020123456",
+        "loonheffingennummer": "810662504L01",
+        "werkgever_id": "8106625",
+        "verloning": "maand",
+        "dertiende_maand": "ja",
+        "dga_in_verloning": "ja",
+        "bron_rij": "2",
+    }
+    assert werkgevers[3]["verloning"] == "4-weken"
+    assert _rows(tmp_path / "dga.csv") == [
+        {"werkgever_id": d[0], "naam": d[1], "personeelsnummer": d[2], "bron_rij": str(i)}
+        for i, d in enumerate(VALID_DGA, start=2)
+    ]
+
+
+def test_standard_dialect_is_rfc4180(workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """Comma, CRLF line ends, quotes around values with commas or quotes, no BOM."""
+    rows = [replace(VALID_WERKGEVERS[3], 2, 'Jansen, "de Zoon" & Co'), VALID_WERKGEVERS[1],
+            VALID_WERKGEVERS[5]]
+    write_csvs(validate_workbook(workbook(rows, [])), tmp_path)
+    raw = (tmp_path / "werkgevers.csv").read_bytes()
+    assert raw.startswith(b"salarisverwerker_naam,")
+    assert b'"Jansen, ""de Zoon"" & Co"' in raw
+    assert raw.count(b"\r\n") == 4
+
+
+def test_excel_nl_dialect_has_semicolons_and_a_bom(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The Dutch Excel dialect: UTF-8 BOM, semicolons, accents intact."""
+    write_csvs(validate_workbook(workbook()), tmp_path, dialect="excel-nl")
+    raw = (tmp_path / "werkgevers.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfsalarisverwerker_naam;")
+    rows = _rows(tmp_path / "werkgevers.csv", ";", "utf-8-sig")
+    assert rows[1]["werkgever_naam"] == "Café De Kroon V.O.F."
+    assert len(rows) == len(VALID_WERKGEVERS)
+
+
+def test_nothing_that_runs_as_a_formula_reaches_the_csv(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Rows with text starting like a formula are rejected, so no CSV value starts with one."""
+    rows = [replace(r, 2, bad) for r, bad in zip(
+        VALID_WERKGEVERS, ["=1+1", "+1", "-1", "@x", "\tx", "ok"], strict=True)]
+    write_csvs(validate_workbook(workbook(rows, [])), tmp_path)
+    text = (tmp_path / "werkgevers.csv").read_text(encoding="utf-8")
+    values = [v for row in csv.reader(io.StringIO(text)) for v in row]
+    assert not [v for v in values if v[:1] in ("=", "+", "-", "@", "\t", "\r")]

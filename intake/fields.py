@@ -8,10 +8,10 @@ two sheet specifications below. Adding a field is a change here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What sort of value a field holds; the rules for each kind live in `intake.rules`."""
 
     TEXT = "text"

@@ -27,8 +27,8 @@ def _finding_view(f: Finding, lang: Lang, result: Result) -> dict[str, object]:
         if f.field and data.sheet == f.sheet and f.field in data.columns:
             field = data.spec.field(f.field)
             label = field.label if lang == "nl" else field.label_en
-    return {"severity": f.severity, "sheet": f.sheet, "cell": f.cell, "label": label, "value": f.value,
-            "message": f.message(lang), "hint": f.hint(lang), "code": f.code}
+    return {"severity": f.severity, "sheet": f.sheet, "cell": f.cell, "label": label,
+            "value": f.value, "message": f.message(lang), "hint": f.hint(lang), "code": f.code}
 
 
 def _row_groups(data: SheetData, findings: list[Finding], lang: Lang, result: Result,

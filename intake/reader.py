@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from intake.fields import SHEETS, Field, SheetSpec, header_key
 from intake.findings import Finding
@@ -104,8 +105,8 @@ def read_workbook(path: Path) -> Workbook:
         found[spec.name] = sheet_name
         try:
             grid = book.get_sheet_by_name(sheet_name)
-            data = grid.to_python(skip_empty_area=True)
-            first_row, first_col = grid.start if data else (0, 0)
+            data = cast(list[list[object]], grid.to_python(skip_empty_area=True))
+            first_row, first_col = (grid.start or (0, 0)) if data else (0, 0)
         except Exception as exc:
             raise UnreadableWorkbook(path, "corrupt", f"{sheet_name}: {exc}") from exc
         table = _read_table(spec, sheet_name, data, first_row or 0, first_col or 0, findings)

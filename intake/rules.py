@@ -9,7 +9,7 @@ findings. Rules across rows and sheets are in `intake.crosschecks`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -183,9 +183,9 @@ def params_for(code: str, value: str, f: Field,
     return {}
 
 
-def to_findings(spec: SheetSpec, sheet: str, rows: Sequence[int], columns: dict[str, str],
-                failures: Sequence[tuple[int, str, str]], shown: dict[str, Sequence[str]],
-                normalised: dict[str, Sequence[str | None]],
+def to_findings(spec: SheetSpec, sheet: str, rows: Sequence[int], columns: Mapping[str, str],
+                failures: Sequence[tuple[int, str, str]], shown: Mapping[str, Sequence[str]],
+                normalised: Mapping[str, Sequence[str | None]],
                 contract_prefixes: Sequence[str]) -> list[Finding]:
     """Turn (position, field, code) failures into findings with Excel addresses."""
     findings = []

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import load_json, replace, run_intake
 from intake.cli import cli
 from intake.report import build_report
 from intake.samples import VALID_WERKGEVERS
 from intake.validate import Options, validate_workbook
+
+from conftest import load_json, replace, run_intake
 
 
 def test_valid_workbook_exits_0_and_writes_every_output(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import flat, replace
 from intake.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validate import Result
+
+from conftest import flat, replace
 
 W = list(VALID_WERKGEVERS)
 

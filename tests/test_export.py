@@ -7,11 +7,12 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import replace
 from intake.export import write_csvs
 from intake.fields import DGA, WERKGEVERS
 from intake.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validate import validate_workbook
+
+from conftest import replace
 
 WERKGEVERS_HEADER = ("salarisverwerker_naam,salarisverwerker_email,werkgever_naam,"
                      "raamwerkcontractnummer,loonheffingennummer,werkgever_id,verloning,"

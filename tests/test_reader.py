@@ -8,11 +8,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import flat
 from intake.fields import DGA, WERKGEVERS
 from intake.reader import UnreadableWorkbook, column_letter, read_workbook
 from intake.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validate import validate_workbook
+
+from conftest import flat
 
 LABELS = [f.label for f in WERKGEVERS.fields]
 
@@ -49,7 +50,7 @@ def test_table_below_a_title_and_right_of_column_a_keeps_excel_addresses(tmp_pat
     rows = list(VALID_WERKGEVERS)
     rows[1] = (*rows[1][:4], "123456789L01", *rows[1][5:])
     path = _write(tmp_path / "offset.xlsx", {
-        "Werkgevers": [["Aanmelding a.s.r. – november"], [], [], *_grid(LABELS, tuple(rows))],
+        "Werkgevers": [["Aanmelding a.s.r. - november"], [], [], *_grid(LABELS, tuple(rows))],
         "DGA": _grid([f.label for f in DGA.fields], VALID_DGA),
     }, origin={"Werkgevers": (1, 3)})
     result = validate_workbook(path)

@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import flat, replace
 from intake.fields import WERKGEVERS
 from intake.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validate import Options, Result
+
+from conftest import flat, replace
 
 #: The employer row the cases change: Excel row 5 (Installatiebedrijf Jansen, no DGA).
 ROW = 3

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import openpyxl
 
-from conftest import run_intake
 from intake.fields import DGA, WERKGEVERS
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.template import write_template
 from intake.validate import validate_workbook
+
+from conftest import run_intake
 
 EXPECTED_HEADERS = ["Bedrijfsnaam salarisverwerker", "E-mail salarisverwerker",
                     "Bedrijfsnaam werkgever", "Raamwerkcontractnummer", "Loonheffingennummer",
@@ -31,8 +32,8 @@ def test_sheets_and_headers(tmp_path: Path) -> None:
 def test_drop_downs_have_messages_and_alerts_on(tmp_path: Path) -> None:
     """Verloning and the Ja/Nee columns have list validations with input and error messages."""
     book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
-    lists = {str(dv.sqref).split(":")[0]: dv for dv in book["Werkgevers"].data_validations.dataValidation
-             if dv.type == "list"}
+    validations = book["Werkgevers"].data_validations.dataValidation
+    lists = {str(dv.sqref).split(":")[0]: dv for dv in validations if dv.type == "list"}
     assert set(lists) == {"G2", "H2", "I2"}
     for dv in lists.values():
         assert dv.showErrorMessage and dv.showInputMessage and dv.errorStyle == "stop"

@@ -1,0 +1,83 @@
+"""report.html: self-contained, escaped, with totals, findings per row and bounded lists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from intake import htmlreport
+from intake.htmlreport import render_html
+from intake.report import build_report
+from intake.samples import VALID_WERKGEVERS
+from intake.validate import Options, Result, validate_workbook
+
+from conftest import replace
+
+
+def _page(result: Result, lang: str = "nl") -> str:
+    return render_html(result, build_report(result, Options(), lang), lang)  # type: ignore[arg-type]
+
+
+def test_values_from_the_workbook_are_escaped(check: Callable[..., Result]) -> None:
+    """Markup typed into a cell shows as text: no tag from the data reaches the page."""
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    rows = [replace(VALID_WERKGEVERS[0], 1, evil), replace(VALID_WERKGEVERS[1], 2, evil),
+            *VALID_WERKGEVERS[2:]]
+    page = _page(check(rows))
+    assert "<script" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_page_is_self_contained(check: Callable[..., Result]) -> None:
+    """No external stylesheet, script, image or font: it works offline and as an attachment."""
+    page = _page(check())
+    assert not re.search(r"<(script|link|img|iframe)\b", page)
+    assert "http://" not in page and "https://" not in page
+    assert "Content-Security-Policy" in page
+
+
+def test_totals_findings_and_fix_are_shown(check: Callable[..., Result]) -> None:
+    """Totals, then the rejected row with cell, value, what is wrong and how to fix it."""
+    rows = [replace(VALID_WERKGEVERS[0], 4, "123456789L01"), *VALID_WERKGEVERS[1:]]
+    page = _page(check(rows))
+    assert "Afgekeurde rijen op blad Werkgevers (1)" in page
+    assert ">E2<" in page
+    assert "123456789L01" in page
+    assert "elfproef" in page
+    assert "Neem het nummer opnieuw over" in page
+    assert "Goedgekeurde werkgevers (5)" in page
+
+
+def test_english_page(check: Callable[..., Result]) -> None:
+    """--lang en renders the page in English."""
+    page = _page(check(), "en")
+    assert "No errors found" in page
+    assert "Accepted employers (6)" in page
+
+
+def test_long_lists_are_bounded_and_say_so(
+    check: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the limits the page lists a bounded number and states where the rest is."""
+    monkeypatch.setattr(htmlreport, "MAX_ACCEPTED_LISTED", 2)
+    monkeypatch.setattr(htmlreport, "MAX_ROWS_WITH_FINDINGS", 1)
+    # Rows 1, 3 and 5 have no DGAs, so only the Werkgevers sheet has rejected rows.
+    rows = [replace(r, 6, "week") if i % 2 else r for i, r in enumerate(VALID_WERKGEVERS)]
+    page = _page(check(rows))
+    assert "1 van 3 getoond; de volledige lijst staat in report.json." in page
+    assert "2 van 3 getoond; de volledige lijst staat in werkgevers.csv." in page
+    assert page.count('class="rowhead"') == 1
+
+
+def test_written_file_is_utf8_html(workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """write_html writes a UTF-8 page that names the workbook."""
+    path = workbook(name="bureau.xlsx")
+    result = validate_workbook(path)
+    htmlreport.write_html(result, build_report(result, Options()), tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "bureau.xlsx" in text

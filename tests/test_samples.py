@@ -1,0 +1,70 @@
+"""The shipped samples: current with the script that builds them, and the mistakes sample
+shows every cell rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from intake.samples import write_samples
+from intake.validate import validate_workbook
+
+from conftest import flat
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def _cells(path: Path) -> dict[str, list[list[object]]]:
+    book = CalamineWorkbook.from_path(str(path))
+    return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+
+
+@pytest.mark.parametrize("name", ["werkgevers-aanmelding.xlsx", "voorbeeld-geldig.xlsx",
+                                  "voorbeeld-fouten.xlsx"])
+def test_samples_are_current(tmp_path: Path, name: str) -> None:
+    """Rebuilding the samples gives the same cell values as the committed files."""
+    write_samples(tmp_path)
+    assert _cells(tmp_path / name) == _cells(SAMPLES / name)
+
+
+def test_valid_sample_is_valid() -> None:
+    """samples/voorbeeld-geldig.xlsx passes with no findings."""
+    result = validate_workbook(SAMPLES / "voorbeeld-geldig.xlsx")
+    assert result.findings == []
+    assert result.werkgevers.accepted == 6 and result.dga.accepted == 4
+
+
+def test_mistakes_sample_has_each_typical_mistake() -> None:
+    """samples/voorbeeld-fouten.xlsx triggers every cell and cross-row rule, at known cells."""
+    found = set(flat(validate_workbook(SAMPLES / "voorbeeld-fouten.xlsx")))
+    expected = {
+        ("warning", "column-unknown", "Werkgevers", "J1"),
+        ("warning", "lhn-normalised", "Werkgevers", "E3"),
+        ("error", "email-invalid", "Werkgevers", "B4"),
+        ("error", "required", "Werkgevers", "C5"),
+        ("error", "formula-text", "Werkgevers", "C6"),
+        ("error", "contract-prefix", "Werkgevers", "D7"),
+        ("error", "contract-format", "Werkgevers", "D8"),
+        ("error", "lhn-btw", "Werkgevers", "E9"),
+        ("error", "lhn-elfproef", "Werkgevers", "E10"),
+        ("error", "lhn-subnumber", "Werkgevers", "E11"),
+        ("error", "lhn-format", "Werkgevers", "E12"),
+        ("error", "guid-instead-of-id", "Werkgevers", "F13"),
+        ("error", "digits-only", "Werkgevers", "F14"),
+        ("error", "verloning-unsupported", "Werkgevers", "G15"),
+        ("error", "verloning-invalid", "Werkgevers", "G16"),
+        ("error", "ja-nee-invalid", "Werkgevers", "H17"),
+        ("error", "dga-rows-rejected", "Werkgevers", "I18"),
+        ("error", "dga-missing", "Werkgevers", "I19"),
+        ("error", "dga-unexpected", "Werkgevers", "I20"),
+        ("error", "werkgever-duplicate", "Werkgevers", "F21"),
+        ("error", "werkgever-duplicate", "Werkgevers", "F22"),
+        ("error", "personeelsnummer-duplicate", "DGA", "C2"),
+        ("error", "dga-werkgever-unknown", "DGA", "A4"),
+        ("warning", "dga-employer-rejected", "DGA", "A5"),
+        ("error", "required", "DGA", "B6"),
+        ("error", "digits-only", "DGA", "C7"),
+    }
+    assert expected <= found

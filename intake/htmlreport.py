@@ -93,8 +93,20 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") ->
         accepted_total=len(accepted_positions),
         accepted_headers=[f.label if lang == "nl" else f.label_en for f in fields],
         max_rows=MAX_ROWS_WITH_FINDINGS,
+        checked_at=_when(str(report["generated_at"])),
     )
     return page
+
+
+def _when(iso: str) -> str:
+    """An ISO timestamp as people read it: 29-11-2026 15:53 UTC."""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return moment.strftime("%d-%m-%Y %H:%M ") + (moment.tzname() or "")
 
 
 def _header_rows(result: Result, f: Finding) -> set[int]:

@@ -54,6 +54,10 @@ class Finding:
         """How to fix it, in the given language."""
         return render(self.code, lang, self._context(lang))[1]
 
+    def label(self, lang: Lang = "nl") -> str:
+        """The field's column label in the given language ("" for a file-level finding)."""
+        return self._context(lang)["label"] if self.field else ""
+
     def _context(self, lang: Lang) -> dict[str, str]:
         context = {"value": self.value or "", "sheet": self.sheet or "", "label": self.field or ""}
         spec = _FIELDS.get(self.field or "")

@@ -335,6 +335,9 @@ UI: dict[Lang, dict[str, str]] = {
         "terminal_written": "Geschreven in {out}: {files}",
         "terminal_valid": "Resultaat: geldig",
         "terminal_invalid": "Resultaat: niet geldig",
+        "severity": "Ernst",
+        "code": "Code",
+        "no_findings": "Geen bevindingen: de werkmap is in orde.",
     },
     "en": {
         "title": "Employer registration check, a.s.r. payroll link",
@@ -372,5 +375,8 @@ UI: dict[Lang, dict[str, str]] = {
         "terminal_written": "Written to {out}: {files}",
         "terminal_valid": "Result: valid",
         "terminal_invalid": "Result: not valid",
+        "severity": "Severity",
+        "code": "Code",
+        "no_findings": "No findings: the workbook is in order.",
     },
 }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.export import CsvDialect, write_csvs
+from intake.feedback import write_feedback
 from intake.htmlreport import write_html
 from intake.messages import Lang
 from intake.report import build_report, write_report_json
@@ -28,7 +29,7 @@ def default_out_dir(workbook: Path, base: Path = Path("reports")) -> Path:
 
 def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lang = "nl",
         dialect: CsvDialect = "standard") -> Outcome:
-    """Validate `workbook` and write report.json, report.html, werkgevers.csv and dga.csv."""
+    """Validate `workbook`; write report.json, report.html, the CSVs and the feedback workbook."""
     options = options or Options()
     result = validate_workbook(workbook, options)
     report = build_report(result, options, lang)
@@ -36,5 +37,6 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
     write_report_json(report, out_dir / "report.json")
     write_html(result, report, out_dir / "report.html", lang)
     files = write_csvs(result, out_dir, dialect)
+    feedback = write_feedback(result, out_dir, lang)
     return Outcome(result=result, report=report,
-                   files=[out_dir / "report.json", out_dir / "report.html", *files])
+                   files=[out_dir / "report.json", out_dir / "report.html", *files, feedback])

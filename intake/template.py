@@ -85,7 +85,7 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[Kind, str]) -> None:
     for column, f in enumerate(spec.fields, start=1):
         letter = get_column_letter(column)
         cell = sheet.cell(row=1, column=column, value=f.label)
-        cell.font = Font(bold=True, color="FFFFFF")
+        cell.font = Font(name="Calibri", bold=True, color="FFFFFF")
         cell.fill = header_fill
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         sheet.column_dimensions[letter].width = f.width

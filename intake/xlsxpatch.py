@@ -1,0 +1,457 @@
+"""Patch an .xlsx/.xlsm package as a stream: mark cells, add comments and a first sheet.
+
+openpyxl's full load-and-save round trip loses what it does not model and costs far more time
+and memory than reading the file (see the benchmark). This module copies every part of the
+package unchanged except the few it must touch:
+
+- each marked worksheet is streamed row by row; a marked cell gets a new style index (its own
+  style with a red or amber fill), a missing marked cell is inserted empty with that style;
+- `xl/styles.xml` gets two fills and the cloned cell formats it needs;
+- each marked sheet gets a comments part and the VML drawing Excel needs to show them;
+- a new worksheet is added as the first tab; `localSheetId`s of defined names shift with it;
+- `[Content_Types].xml` and the relationship parts list the new parts.
+
+Marks left by an earlier run (our fills are recognisable by their colours, our comments by their
+author) are cleared, and an earlier Controle sheet is replaced in place, so a corrected
+feedback workbook can be fed back in and checked again.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html import unescape
+from pathlib import Path
+from typing import IO, Literal
+
+Severity = Literal["error", "warning"]
+
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+REL_WORKSHEET = f"{NS_REL}/worksheet"
+REL_COMMENTS = f"{NS_REL}/comments"
+REL_VML = f"{NS_REL}/vmlDrawing"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+
+#: Our mark colours: one step off Excel's built-in "Bad" and "Neutral" fills, so they look the
+#: same but are recognisably ours when an earlier feedback workbook comes back.
+FILL_RGB: dict[Severity, str] = {"error": "FFFFC7CF", "warning": "FFFFEB9D"}
+COMMENT_AUTHOR = "intake"
+#: The defined name that marks the Controle sheet as ours.
+CONTROLE_NAME = "IntakeControle"
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ATTR = re.compile(r"([\w:.-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
+_CHUNK = 1 << 20
+
+
+class PackageError(Exception):
+    """The package is not an .xlsx shaped the way this module can patch."""
+
+
+def xml_text(value: str) -> str:
+    """Escape text for an XML text node or attribute; control characters as Excel's _xHHHH_."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = value.replace('"', "&quot;")
+    return _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+
+
+def attrs(tag: str) -> dict[str, str]:
+    """The attributes of an XML start tag, unescaped."""
+    return {k: unescape(v[1:-1]) for k, v in _ATTR.findall(tag)}
+
+
+def column_index(letters: str) -> int:
+    """0-based index of an Excel column (A → 0)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def column_letters(index: int) -> str:
+    """Excel column letters of a 0-based index."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+@dataclass
+class Relationship:
+    """One relationship of a part: id, type, and the target as a package path."""
+
+    id: str
+    type: str
+    target: str
+    external: bool = False
+
+
+def read_rels(package: zipfile.ZipFile, part: str) -> list[Relationship]:
+    """The relationships of `part` (e.g. xl/workbook.xml), with targets resolved to paths."""
+    folder, name = posixpath.split(part)
+    rels_path = posixpath.join(folder, "_rels", f"{name}.rels")
+    if rels_path not in package.namelist():
+        return []
+    text = package.read(rels_path).decode("utf-8")
+    out = []
+    for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", text):
+        a = attrs(tag)
+        external = a.get("TargetMode") == "External"
+        target = a.get("Target", "")
+        if not external:
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join(folder, target))
+        out.append(Relationship(a.get("Id", ""), a.get("Type", ""), target, external))
+    return out
+
+
+def rels_path_of(part: str) -> str:
+    """The path of the relationships part of `part`."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", f"{name}.rels")
+
+
+def add_relationships(text: str | None, new: list[tuple[str, str, str]]) -> str:
+    """A .rels document with the (id, type, relative target) relationships added."""
+    if text is None:
+        text = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                f'relationships"></Relationships>')
+    added = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{xml_text(target)}"/>'
+                    for i, t, target in new)
+    close = text.rfind("</Relationships>")
+    if close < 0:  # an empty self-closing <Relationships/>
+        text = re.sub(r"<Relationships([^>]*)/>", r"<Relationships\1></Relationships>", text)
+        close = text.rfind("</Relationships>")
+    return text[:close] + added + text[close:]
+
+
+def free_id(existing: set[str], stem: str = "rIdIntake") -> str:
+    """A relationship id not in `existing`."""
+    n = 1
+    while f"{stem}{n}" in existing:
+        n += 1
+    existing.add(f"{stem}{n}")
+    return f"{stem}{n}"
+
+
+# --- styles ----------------------------------------------------------------------------------
+
+
+class StylePool:
+    """The workbook's cell formats, and the clones with our fills that marks need.
+
+    Indexes are handed out while the sheets stream; `render` writes styles.xml at the end.
+    """
+
+    def __init__(self, styles_xml: str) -> None:
+        self.text = styles_xml
+        fills = _section(styles_xml, "fills")
+        self.fill_count = len(_elements(fills[1], "fill")) if fills else 0
+        xfs = _section(styles_xml, "cellXfs")
+        if xfs is None:
+            raise PackageError("styles.xml has no cellXfs")
+        self.xfs = _elements(xfs[1], "xf")
+        self.fill_ids: dict[Severity, int] = {}
+        ours: set[int] = set()
+        if fills:
+            for i, fill in enumerate(_elements(fills[1], "fill")):
+                for severity, rgb in FILL_RGB.items():
+                    if f'rgb="{rgb}"' in fill:
+                        self.fill_ids.setdefault(severity, i)
+                        ours.add(i)
+        self.new_fills: list[str] = []
+        for severity, rgb in FILL_RGB.items():
+            if severity not in self.fill_ids:
+                self.fill_ids[severity] = self.fill_count + len(self.new_fills)
+                self.new_fills.append(
+                    f'<fill><patternFill patternType="solid"><fgColor rgb="{rgb}"/>'
+                    f'<bgColor indexed="64"/></patternFill></fill>')
+        #: Cell formats carrying one of our fills: marks from an earlier run.
+        self.stale = {i for i, xf in enumerate(self.xfs)
+                      if (m := re.search(r'\bfillId="(\d+)"', xf)) and int(m.group(1)) in ours}
+        self.new_xfs: list[str] = []
+        self._clones: dict[tuple[int, int], int] = {}
+        self.extra: dict[str, int] = {}
+
+    def _clone(self, index: int, fill_id: int) -> int:
+        key = (index, fill_id)
+        if key not in self._clones:
+            base = self.xfs[index] if index < len(self.xfs) else self.xfs[0]
+            xf = _set_attr(base, "fillId", str(fill_id))
+            xf = _set_attr(xf, "applyFill", "1" if fill_id else "0")
+            self._clones[key] = len(self.xfs) + len(self.new_xfs)
+            self.new_xfs.append(xf)
+        return self._clones[key]
+
+    def clean(self, index: int) -> int:
+        """The cell format to use for a cell of format `index` without any mark of ours."""
+        return self._clone(index, 0) if index in self.stale else index
+
+    def marked(self, index: int, severity: Severity) -> int:
+        """The cell format for a cell of format `index` marked with `severity`."""
+        return self._clone(self.clean(index), self.fill_ids[severity])
+
+    def add_font_format(self, name: str, font: str, fill_rgb: str | None = None,
+                        wrap: bool = True) -> None:
+        """Register a format for the Controle sheet: a font (and a fill), named `name`."""
+        self.extra[name] = len(self.xfs) + len(self.new_xfs)
+        fill_id = 0
+        if fill_rgb:
+            fill_id = self.fill_count + len(self.new_fills)
+            self.new_fills.append(f'<fill><patternFill patternType="solid"><fgColor rgb="'
+                                  f'{fill_rgb}"/><bgColor indexed="64"/></patternFill></fill>')
+        apply_fill = ' applyFill="1"' if fill_id else ""
+        wrap_text = ' wrapText="1"' if wrap else ""
+        self.new_xfs.append(f'<xf numFmtId="0" fontId="{{font:{font}}}" fillId="{fill_id}" '
+                            f'borderId="0" xfId="0" applyFont="1"{apply_fill} '
+                            f'applyAlignment="1"><alignment vertical="top"{wrap_text}/></xf>')
+
+    def render(self, fonts: dict[str, str]) -> str:
+        """styles.xml with the new fills, fonts and cell formats appended."""
+        text = self.text
+        font_ids: dict[str, int] = {}
+        if fonts:
+            section = _section(text, "fonts")
+            if section is None:
+                raise PackageError("styles.xml has no fonts")
+            count = len(_elements(section[1], "font"))
+            for n, name in enumerate(fonts):
+                font_ids[name] = count + n
+            text = _append(text, "fonts", list(fonts.values()))
+        if self.new_fills:
+            text = _append(text, "fills", self.new_fills)
+        xfs = [re.sub(r"\{font:(\w+)\}", lambda m: str(font_ids[m.group(1)]), xf)
+               for xf in self.new_xfs]
+        if xfs:
+            text = _append(text, "cellXfs", xfs)
+        return text
+
+
+def _section(text: str, name: str) -> tuple[str, str] | None:
+    """(start tag, inner XML) of the first <name> element, or None."""
+    m = re.search(rf"<((?:\w+:)?){name}\b([^>]*?)(/>|>(.*?)</\1{name}>)", text, re.S)
+    if m is None:
+        return None
+    return m.group(0), m.group(4) or ""
+
+
+def _elements(inner: str, name: str) -> list[str]:
+    """The <name> child elements of `inner`, as text, in order."""
+    return [m.group(0) for m in re.finditer(
+        rf"<((?:\w+:)?){name}\b[^>]*?(?:/>|>.*?</\1{name}>)", inner, re.S)]
+
+
+def _set_attr(tag_xml: str, name: str, value: str) -> str:
+    head_end = tag_xml.find(">")
+    head = tag_xml[:head_end]
+    self_closing = head.endswith("/")
+    if self_closing:
+        head = head[:-1]
+    pattern = re.compile(rf'\s{name}="[^"]*"')
+    head = pattern.sub(f' {name}="{value}"', head) if pattern.search(head) else (
+        f'{head} {name}="{value}"')
+    return head + ("/" if self_closing else "") + tag_xml[head_end:]
+
+
+def _append(text: str, name: str, items: list[str]) -> str:
+    m = re.search(rf"<((?:\w+:)?){name}\b([^>]*?)(/>|>)", text)
+    if m is None:
+        raise PackageError(f"styles.xml has no {name}")
+    prefix = m.group(1)
+    if m.group(3) == "/>":
+        text = text[:m.start()] + f"<{prefix}{name}{m.group(2)}></{prefix}{name}>" + \
+            text[m.end():]
+        m = re.search(rf"<((?:\w+:)?){name}\b([^>]*?)(>)", text)
+        assert m is not None
+    close = text.index(f"</{prefix}{name}>", m.end())
+    inner = text[m.end():close]
+    count = len(_elements(inner, name[:-1] if name != "cellXfs" else "xf")) + len(items)
+    start = re.sub(r'\scount="\d+"', "", m.group(0)[:-1]) + f' count="{count}">'
+    return text[:m.start()] + start + inner + "".join(items) + text[close:]
+
+
+# --- worksheets ------------------------------------------------------------------------------
+
+_ROW = re.compile(r"<((?:\w+:)?)row\b([^>]*?)(/>|>(.*?)</\1row>)", re.S)
+_CELL = re.compile(r"<((?:\w+:)?)c\b([^>]*?)(/?)>")
+_ROW_NUMBER = re.compile(r'\br="(\d+)"')
+_CELL_REF = re.compile(r'\br="([A-Z]+)(\d+)"')
+_STYLE = re.compile(r'\ss="(\d+)"')
+_LEGACY_BEFORE = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+                  "webPublishItems", "tableParts", "extLst")
+
+
+@dataclass
+class SheetPatch:
+    """What to do to one worksheet: marks per (row, column index), and a drawing to link."""
+
+    marks: dict[int, dict[int, Severity]] = field(default_factory=dict)
+    legacy_rid: str | None = None
+
+
+def patch_sheet(source: IO[bytes], target: IO[bytes], patch: SheetPatch, pool: StylePool) -> None:
+    """Stream worksheet XML from `source` to `target`, applying `patch`."""
+    for piece in _patched_pieces(_chunks(source), patch, pool):
+        target.write(piece.encode("utf-8"))
+
+
+def _chunks(source: IO[bytes]) -> Iterator[str]:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while block := source.read(_CHUNK):
+        yield decoder.decode(block)
+    yield decoder.decode(b"", final=True)
+
+
+def _patched_pieces(chunks: Iterator[str], patch: SheetPatch, pool: StylePool) -> Iterator[str]:
+    buffer = ""
+    state = "head"
+    next_row = 1
+    scan_all = bool(pool.stale)
+    for chunk in chunks:
+        buffer += chunk
+        if state == "head":
+            start = re.search(r"<(?:\w+:)?sheetData\b[^>]*?(/?)>", buffer)
+            if start is None:
+                continue
+            head = buffer[:start.end()]
+            yield re.sub(r'\stabSelected="(1|true)"', "", head)
+            buffer = buffer[start.end():]
+            state = "tail" if start.group(1) == "/" else "rows"
+        if state == "rows":
+            last = 0
+            for m in _ROW.finditer(buffer):
+                if buffer[last:m.start()].strip():
+                    break  # reached </sheetData>
+                number_match = _ROW_NUMBER.search(m.group(2))
+                number = int(number_match.group(1)) if number_match else next_row
+                next_row = number + 1
+                marks = patch.marks.get(number)
+                if marks or scan_all:
+                    yield buffer[last:m.start()] + _patch_row(m, number, marks or {}, pool)
+                else:
+                    yield buffer[last:m.end()]
+                last = m.end()
+            buffer = buffer[last:]
+            end = re.search(r"</(?:\w+:)?sheetData>", buffer)
+            if end is None or buffer[:end.start()].strip():
+                if len(buffer) > 64 * _CHUNK:
+                    raise PackageError("a worksheet row is too large to patch")
+                continue
+            state = "tail"
+    if state != "tail":
+        raise PackageError("worksheet XML ends before </sheetData>")
+    yield _with_legacy_drawing(buffer, patch.legacy_rid)
+
+
+def _patch_row(m: re.Match[str], number: int, marks: dict[int, Severity],
+               pool: StylePool) -> str:
+    prefix, row_attrs, inner = m.group(1), m.group(2), m.group(4) or ""
+    if marks:
+        row_attrs = re.sub(r'\sspans="[^"]*"', "", row_attrs)
+    out: list[str] = [f"<{prefix}row{row_attrs.rstrip('/')}>"]
+    pending = sorted(marks.items())
+    last = 0
+    next_col = 0
+    for cell in _CELL.finditer(inner):
+        ref = _CELL_REF.search(cell.group(2))
+        col = column_index(ref.group(1)) if ref else next_col
+        next_col = col + 1
+        while pending and pending[0][0] < col:
+            missing, severity = pending.pop(0)
+            out.append(inner[last:cell.start()])
+            last = cell.start()
+            out.append(f'<{prefix}c r="{column_letters(missing)}{number}" '
+                       f's="{pool.marked(0, severity)}"/>')
+        style_match = _STYLE.search(cell.group(2))
+        style = int(style_match.group(1)) if style_match else 0
+        if pending and pending[0][0] == col:
+            new_style = pool.marked(style, pending.pop(0)[1])
+        else:
+            new_style = pool.clean(style)
+        if new_style != style:
+            cell_attrs = (_STYLE.sub(f' s="{new_style}"', cell.group(2)) if style_match
+                          else f'{cell.group(2)} s="{new_style}"')
+            out.append(inner[last:cell.start()])
+            out.append(f"<{cell.group(1)}c{cell_attrs}{cell.group(3)}>")
+            last = cell.end()
+    out.append(inner[last:])
+    for missing, severity in pending:
+        out.append(f'<{prefix}c r="{column_letters(missing)}{number}" '
+                   f's="{pool.marked(0, severity)}"/>')
+    out.append(f"</{prefix}row>")
+    return "".join(out)
+
+
+def _with_legacy_drawing(tail: str, rid: str | None) -> str:
+    if rid is None:
+        return tail
+    element = f'<legacyDrawing xmlns:r="{NS_REL}" r:id="{rid}"/>'
+    prefix_match = re.search(r"</((?:\w+:)?)worksheet>", tail)
+    if prefix_match is None:
+        raise PackageError("worksheet XML has no end tag")
+    prefix = prefix_match.group(1)
+    if prefix:
+        element = f'<{prefix}legacyDrawing xmlns:r="{NS_REL}" r:id="{rid}"/>'
+    positions = [m.start() for name in _LEGACY_BEFORE
+                 if (m := re.search(rf"<{re.escape(prefix)}{name}\b", tail))]
+    at = min(positions) if positions else prefix_match.start()
+    return tail[:at] + element + tail[at:]
+
+
+# --- comments --------------------------------------------------------------------------------
+
+
+def comments_xml(notes: dict[str, str]) -> str:
+    """A comments part with one comment (by COMMENT_AUTHOR) per cell reference."""
+    body = "".join(
+        f'<comment ref="{ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/>'
+        f'</rPr><t xml:space="preserve">{xml_text(text)}</t></r></text></comment>'
+        for ref, text in notes.items())
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<authors><author>{COMMENT_AUTHOR}</author></authors>"
+            f"<commentList>{body}</commentList></comments>")
+
+
+def vml_xml(refs: list[str], block: int) -> str:
+    """The legacy VML drawing Excel needs to show the comments at `refs`."""
+    shapes = []
+    for n, ref in enumerate(refs):
+        m = re.match(r"([A-Z]+)(\d+)", ref)
+        assert m is not None
+        col, row = column_index(m.group(1)), int(m.group(2)) - 1
+        shapes.append(
+            f'<v:shape id="_x0000_s{block * 1024 + n + 1}" type="#_x0000_t202" '
+            'style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:216pt;'
+            'height:79pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+            '<v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/>'
+            '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
+            '<div style="text-align:left"></div></v:textbox>'
+            '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+            f"<x:Anchor>{col + 1}, 15, {row}, 2, {col + 4}, 15, {row + 5}, 16</x:Anchor>"
+            f"<x:AutoFill>False</x:AutoFill><x:Row>{row}</x:Row><x:Column>{col}</x:Column>"
+            "</x:ClientData></v:shape>")
+    return ('<xml xmlns:v="urn:schemas-microsoft-com:vml" '
+            'xmlns:o="urn:schemas-microsoft-com:office:office" '
+            'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+            f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{block}"/></o:shapelayout>'
+            '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+            'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
+            '<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+            + "".join(shapes) + "</xml>")
+
+
+def only_ours(comments: str) -> bool:
+    """True when every author of an existing comments part is COMMENT_AUTHOR."""
+    authors = re.findall(r"<(?:\w+:)?author>(.*?)</(?:\w+:)?author>", comments, re.S)
+    return bool(authors) and all(unescape(a) == COMMENT_AUTHOR for a in authors)

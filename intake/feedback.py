@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from intake.findings import Finding
-from intake.messages import UI, Lang
+from intake.messages import LANGS, UI, Lang
 from intake.validate import Result
 from intake.xlsxpatch import (
     CONTROLE_NAME,
@@ -83,6 +83,8 @@ def _as_xlsx(source: Path, target: Path) -> Path:
     out = Workbook()
     out.remove(out.active)
     for name in book.sheet_names:
+        if _is_our_controle(book, name):
+            continue  # an earlier run's Controle sheet: a new one takes its place
         sheet = book.get_sheet_by_name(name)
         data = sheet.to_python(skip_empty_area=True)
         top, left = (sheet.start or (0, 0)) if data else (0, 0)
@@ -95,6 +97,15 @@ def _as_xlsx(source: Path, target: Path) -> Path:
                         cell.data_type = "s"
     out.save(target)
     return target
+
+
+def _is_our_controle(book: object, name: str) -> bool:
+    """True for a Controle sheet written by an earlier run (its A1 holds our title)."""
+    if not name.startswith(CONTROLE_SHEET):
+        return False
+    rows = book.get_sheet_by_name(name).to_python(nrows=1)  # type: ignore[attr-defined]
+    first = str(rows[0][0]) if rows and rows[0] else ""
+    return any(first.startswith(f"{UI[lang]['title']}:") for lang in LANGS)
 
 
 def _marks(findings: list[Finding], lang: Lang) -> tuple[

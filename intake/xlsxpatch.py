@@ -24,7 +24,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
-from pathlib import Path
 from typing import IO, Literal
 
 Severity = Literal["error", "warning"]
@@ -121,9 +120,9 @@ def rels_path_of(part: str) -> str:
 def add_relationships(text: str | None, new: list[tuple[str, str, str]]) -> str:
     """A .rels document with the (id, type, relative target) relationships added."""
     if text is None:
-        text = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                f'relationships"></Relationships>')
+        text = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                'relationships"></Relationships>')
     added = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{xml_text(target)}"/>'
                     for i, t, target in new)
     close = text.rfind("</Relationships>")
@@ -164,7 +163,7 @@ class StylePool:
         if fills:
             for i, fill in enumerate(_elements(fills[1], "fill")):
                 for severity, rgb in FILL_RGB.items():
-                    if f'rgb="{rgb}"' in fill:
+                    if re.search(rf'<(?:\w+:)?fgColor\b[^>]*rgb="{rgb}"', fill):
                         self.fill_ids.setdefault(severity, i)
                         ours.add(i)
         self.new_fills: list[str] = []

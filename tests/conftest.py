@@ -14,7 +14,9 @@ import pytest
 
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, Row, fill
 from intake.validate import Options, Result, validate_workbook
+from intake.xlsxpatch import FILL_RGB
 
+RED, AMBER = FILL_RGB["error"], FILL_RGB["warning"]
 INTAKE = shutil.which("intake") or str(Path(sys.executable).with_name("intake"))
 
 
@@ -59,3 +61,20 @@ def load_json(path: Path) -> Any:
 def replace(row: Row, index: int, value: object) -> Row:
     """`row` with the value at `index` replaced."""
     return (*row[:index], value, *row[index + 1:])
+
+
+def our_fills(path: Path) -> dict[tuple[str, str], str]:
+    """(sheet, cell) → our mark colour, for every cell outside Controle that carries one."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    out = {}
+    for sheet in book.worksheets:
+        if sheet.title.startswith("Controle"):
+            continue
+        for row in sheet.iter_rows():
+            for cell in row:
+                rgb = cell.fill.fgColor.rgb if cell.fill and cell.fill.fill_type else None
+                if rgb in (RED, AMBER):
+                    out[(sheet.title, cell.coordinate)] = rgb
+    return out

@@ -10,7 +10,7 @@ import pytest
 
 from intake.validate import validate_workbook
 
-from conftest import flat
+from conftest import flat, our_fills
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -54,3 +54,35 @@ def test_resaved_template_keeps_its_shape(tmp_path: Path) -> None:
     """The blank template re-saved by LibreOffice is still recognised (headers, no rows)."""
     resaved = validate_workbook(resave(SAMPLES / "werkgevers-aanmelding.xlsx", "xlsx", tmp_path))
     assert [f.code for f in resaved.findings] == ["no-rows"]
+
+
+@pytest.mark.parametrize("target_format", ["xlsx", "ods"])
+def test_resaved_feedback_gives_the_same_findings(tmp_path: Path, target_format: str) -> None:
+    """feedback.xlsx opened and saved by LibreOffice still validates with the same findings,
+    and a new feedback workbook made from it marks the same cells."""
+    from intake.feedback import write_feedback
+
+    original = validate_workbook(SAMPLES / "voorbeeld-fouten.xlsx")
+    feedback = write_feedback(original, tmp_path / "first")
+    resaved = resave(feedback, target_format, tmp_path / "lo")
+    again = validate_workbook(resaved)
+    assert flat(again) == flat(original)
+    second = write_feedback(again, tmp_path / "second")
+    assert second.suffix == ".xlsx"
+    assert our_fills(second) == our_fills(feedback)
+
+
+def test_feedback_for_ods_input_is_a_new_xlsx_with_the_same_data(tmp_path: Path) -> None:
+    """An .ods workbook gets feedback.xlsx holding its values at the same cells, marked."""
+    import openpyxl
+
+    from intake.feedback import write_feedback
+
+    ods = resave(SAMPLES / "voorbeeld-fouten.xlsx", "ods", tmp_path / "lo")
+    result = validate_workbook(ods)
+    feedback = write_feedback(result, tmp_path / "out")
+    assert feedback.name == "feedback.xlsx"
+    book = openpyxl.load_workbook(feedback)
+    assert book["Werkgevers"]["C8"].value == "Garage Smit Noord"
+    marked = {cell for (_, cell) in our_fills(feedback)}
+    assert marked == {f.cell for f in result.findings if f.cell}

@@ -1,0 +1,195 @@
+"""feedback.xlsx: exactly the cells report.json names are marked, with comments and a Controle
+sheet linking to them; everything else is kept; fixing the red cells and checking again passes."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from intake.feedback import write_feedback
+from intake.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validate import validate_workbook
+
+from conftest import AMBER, RED, load_json, our_fills, replace, run_intake
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def test_marked_cells_are_exactly_the_reported_ones(tmp_path: Path) -> None:
+    """Every error cell red, every warning-only cell amber, nothing else; each has a comment."""
+    out = tmp_path / "o"
+    run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(out))
+    report = load_json(out / "report.json")
+    expected: dict[tuple[str, str], str] = {}
+    for f in report["findings"]:
+        if f["cell"]:
+            key = (f["sheet"], f["cell"])
+            if f["severity"] == "error" or expected.get(key) != RED:
+                expected[key] = RED if f["severity"] == "error" else AMBER
+    assert our_fills(out / "feedback.xlsx") == expected
+    book = openpyxl.load_workbook(out / "feedback.xlsx")
+    for (sheet, cell) in expected:
+        comment = book[sheet][cell].comment
+        assert comment is not None and comment.author == "intake"
+    messages = [f["message"] for f in report["findings"] if f["cell"] == "E10"]
+    assert book["Werkgevers"]["E10"].comment.text.startswith(messages[0])
+
+
+def test_controle_sheet_lists_every_finding_with_a_link(tmp_path: Path) -> None:
+    """The first sheet is Controle: totals on top, then a row per finding linking to its cell."""
+    out = tmp_path / "o"
+    run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(out))
+    report = load_json(out / "report.json")
+    book = openpyxl.load_workbook(out / "feedback.xlsx")
+    assert book.sheetnames[0] == "Controle"
+    assert book.active.title == "Controle"
+    controle = book["Controle"]
+    assert controle["B3"].value == report["summary"]["errors"]
+    assert controle["D3"].value == report["summary"]["warnings"]
+    links = [c.hyperlink.location for c in controle["C"] if c.hyperlink]
+    assert links == [f"'{f['sheet']}'!{f['cell']}" for f in report["findings"] if f["cell"]]
+    codes = [c.value for c in controle["H"] if c.value][1:]
+    assert codes == [f["code"] for f in report["findings"]]
+
+
+def test_fix_the_red_cells_and_check_again_passes(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A user corrects the marked cells in feedback.xlsx; checking it again exits 0, and the
+    new feedback has no marks left and one Controle sheet saying all is well."""
+    rows = list(VALID_WERKGEVERS)
+    rows[1] = replace(rows[1], 6, "week")
+    rows[3] = replace(rows[3], 4, "123456789L01")
+    first = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "1"))
+    assert first.returncode == 1
+    feedback = tmp_path / "1" / "feedback.xlsx"
+    assert set(our_fills(feedback)) == {("Werkgevers", "G3"), ("Werkgevers", "E5")}
+
+    book = openpyxl.load_workbook(feedback)
+    book["Werkgevers"]["G3"] = "4 weken"
+    book["Werkgevers"]["E5"] = VALID_WERKGEVERS[3][4]
+    fixed = tmp_path / "gecorrigeerd.xlsx"
+    book.save(fixed)
+
+    second = run_intake("validate", str(fixed), "--out", str(tmp_path / "2"))
+    assert second.returncode == 0, second.stdout
+    again = openpyxl.load_workbook(tmp_path / "2" / "feedback.xlsx")
+    assert again.sheetnames.count("Controle") == 1
+    assert again.sheetnames[0] == "Controle"
+    assert our_fills(tmp_path / "2" / "feedback.xlsx") == {}
+    assert "Geen bevindingen" in str(again["Controle"]["A9"].value)
+
+
+def test_feedback_of_feedback_is_checked_the_same(tmp_path: Path) -> None:
+    """Checking feedback.xlsx itself gives the same findings: marks and Controle add none."""
+    run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(tmp_path / "1"))
+    run_intake("validate", str(tmp_path / "1" / "feedback.xlsx"), "--out", str(tmp_path / "2"))
+    first = load_json(tmp_path / "1" / "report.json")
+    second = load_json(tmp_path / "2" / "report.json")
+    assert second["findings"] == first["findings"]
+    assert our_fills(tmp_path / "2" / "feedback.xlsx") == our_fills(tmp_path / "1" / "feedback.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "2" / "feedback.xlsx").sheetnames.count(
+        "Controle") == 1
+
+
+def test_everything_else_is_kept(tmp_path: Path) -> None:
+    """Values, formulas, other sheets, widths, validations, freeze panes survive; the input file
+    is not modified."""
+    path = tmp_path / "eigen.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Werkgevers"
+    sheet.append(["Overzicht aanmeldingen"])
+    sheet.append([])
+    sheet.append([*(f for f in ("Bedrijfsnaam salarisverwerker", "E-mail salarisverwerker",
+                                "Bedrijfsnaam werkgever", "Raamwerkcontractnummer",
+                                "Loonheffingennummer", "Werkgever ID", "Verloning",
+                                "13e maand", "DGA in verloning")), "Totaal"])
+    for r, row in enumerate(VALID_WERKGEVERS, start=4):
+        sheet.append([*row, f"=LEN(C{r})"])
+    sheet["E5"] = "123456789L01"
+    sheet.freeze_panes = "A4"
+    sheet.column_dimensions["C"].width = 41
+    validation = DataValidation(type="list", formula1='"Maand,4 weken"', showErrorMessage=True)
+    validation.add("G4:G100")
+    sheet.add_data_validation(validation)
+    dga = book.create_sheet("DGA")
+    dga.append(["Werkgever ID", "Naam DGA", "Personeelsnummer"])
+    for row in VALID_DGA:
+        dga.append(list(row))
+    notes = book.create_sheet("Notities")
+    notes["B2"] = "intern"
+    notes.sheet_state = "hidden"
+    book.save(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    result = validate_workbook(path)
+    assert [(f.code, f.cell) for f in result.findings] == [("column-unknown", "J3"),
+                                                           ("lhn-elfproef", "E5")]
+    feedback = write_feedback(result, tmp_path / "out")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+    before, after = openpyxl.load_workbook(path), openpyxl.load_workbook(feedback)
+    assert after.sheetnames == ["Controle", *before.sheetnames]
+    for name in before.sheetnames:
+        old, new = before[name], after[name]
+        assert [[c.value for c in r] for r in old.iter_rows()] == \
+            [[c.value for c in r] for r in new.iter_rows()]
+        assert old.freeze_panes == new.freeze_panes
+        assert old.sheet_state == new.sheet_state
+        assert len(old.data_validations.dataValidation) == len(new.data_validations.dataValidation)
+    assert after["Werkgevers"]["J5"].value == "=LEN(C5)"
+    assert after["Werkgevers"].column_dimensions["C"].width == 41
+    assert after["Werkgevers"]["E5"].fill.fgColor.rgb == RED
+    assert after["Werkgevers"]["J3"].fill.fgColor.rgb == AMBER
+
+
+def test_macro_workbook_keeps_its_macros_as_xlsm(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """An .xlsm comes back as feedback.xlsm with its VBA project untouched (never run)."""
+    plain = workbook([VALID_WERKGEVERS[0], replace(VALID_WERKGEVERS[1], 6, "week"),
+                      *VALID_WERKGEVERS[2:]])
+    xlsm = tmp_path / "macro.xlsm"
+    vba = b"\xd0\xcf\x11\xe0fake vba project"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(xlsm, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml").replace(
+                    b"</Types>", b'<Default Extension="bin" ContentType="application/'
+                    b'vnd.ms-office.vbaProject"/></Types>')
+            zout.writestr(info, data)
+        zout.writestr("xl/vbaProject.bin", vba)
+    done = run_intake("validate", str(xlsm), "--out", str(tmp_path / "o"))
+    assert done.returncode == 1
+    out = tmp_path / "o" / "feedback.xlsm"
+    with zipfile.ZipFile(out) as z:
+        assert z.read("xl/vbaProject.bin") == vba
+    assert our_fills(out) == {("Werkgevers", "G3"): RED}
+
+
+def test_no_findings_says_so(workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """A clean workbook still gets a feedback file, whose Controle sheet says there is nothing."""
+    result = validate_workbook(workbook())
+    feedback = write_feedback(result, tmp_path)
+    controle = openpyxl.load_workbook(feedback)["Controle"]
+    values = [c.value for row in controle.iter_rows() for c in row if c.value]
+    assert "Geen bevindingen: de werkmap is in orde." in values
+    assert our_fills(feedback) == {}
+
+
+def test_english_feedback(workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """--lang en writes the comments and the Controle sheet in English."""
+    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    feedback = write_feedback(validate_workbook(workbook(rows)), tmp_path, "en")
+    book = openpyxl.load_workbook(feedback)
+    assert book["Werkgevers"]["G2"].comment.text.startswith("Payroll period 'week'")
+    assert book["Controle"]["A9"].value == "Severity"

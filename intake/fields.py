@@ -279,3 +279,38 @@ DGA = SheetSpec(
 )
 
 SHEETS: tuple[SheetSpec, ...] = (WERKGEVERS, DGA)
+
+
+#: The sheets of the template besides the data sheets.
+EXPLANATION_SHEET = "Toelichting"
+LISTS_SHEET = "Lijsten"
+#: The template's version, stamped on the hidden Lijsten sheet beside TEMPLATE_VERSION_LABEL.
+#: Raise it when the template changes in a way users must pick up; the validator warns about
+#: workbooks made from an older one.
+TEMPLATE_VERSION = 2
+TEMPLATE_VERSION_LABEL = "Sjabloonversie"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One point of step 1 of the manual the user confirms with Ja on the Toelichting sheet."""
+
+    kind: str  # "voorwaarde" (condition of the Loket.nl user) or "recht" (a right it needs)
+    text: str
+
+
+#: Step 1 of the manual: the three conditions of the Loket.nl user and its six rights.
+CHECKLIST: tuple[ChecklistItem, ...] = (
+    ChecklistItem("voorwaarde", "De gebruiker is een nieuwe standaard Loket.nl-gebruiker (geen "
+                  "webservicegebruiker), speciaal aangemaakt voor de koppeling en nergens anders "
+                  "voor gebruikt."),
+    ChecklistItem("voorwaarde", "De gebruiker is actief (niet geblokkeerd)."),
+    ChecklistItem("voorwaarde", "De gebruiker heeft toegang tot de werkgever(s), via teams of "
+                  "doordat de gebruiker direct bij de werkgever is aangemaakt."),
+    ChecklistItem("recht", "Recht: Beheren en raadplegen BSN"),
+    ChecklistItem("recht", "Recht: Raadplegen beloningen"),
+    ChecklistItem("recht", "Recht: Raadplegen dienstverbanden"),
+    ChecklistItem("recht", "Recht: Raadplegen HRM"),
+    ChecklistItem("recht", "Recht: Raadplegen loonoutput beperkt"),
+    ChecklistItem("recht", "Recht: Raadplegen variabele gegevens"),
+)

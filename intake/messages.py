@@ -87,6 +87,25 @@ CATALOGUE: dict[str, Entry] = {
         ("Sheet '{sheet}' holds no employers.",
          "Fill in one row per employer below the header row."),
     ),
+    "template-outdated": _e(
+        "warning", "Ouder sjabloon", "Older template",
+        ("Deze werkmap is gemaakt met sjabloonversie {value}; de huidige versie is {current}.",
+         "Maak een nieuw sjabloon (intake template) en neem de gegevens daarin over; het "
+         "nieuwe sjabloon heeft de actuele keuzelijsten en uitleg."),
+        ("This workbook was made from template version {value}; the current version is "
+         "{current}.",
+         "Make a new template (intake template) and copy the data into it; it has the current "
+         "drop-downs and explanation."),
+    ),
+    "checklist-incomplete": _e(
+        "warning", "Stap 1 niet afgevinkt", "Step 1 not confirmed",
+        ("Op de checklist van stap 1 staat niet Ja bij: {item}",
+         "Controleer dit punt in Loket.nl en zet Ja als het in orde is; zonder dit werkt de "
+         "koppeling niet."),
+        ("The step 1 checklist does not say Ja for: {item}",
+         "Check this point in Loket.nl and answer Ja when it is in order; the link does not "
+         "work without it."),
+    ),
     # --- one cell ------------------------------------------------------------------------------
     "required": _e(
         "error", "Niet ingevuld", "Missing value",

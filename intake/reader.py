@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from intake.fields import SHEETS, Field, SheetSpec, header_key
+from intake.fields import (
+    CHECKLIST,
+    EXPLANATION_SHEET,
+    LISTS_SHEET,
+    SHEETS,
+    TEMPLATE_VERSION_LABEL,
+    Field,
+    SheetSpec,
+    header_key,
+)
 from intake.findings import Finding
 
 #: How many rows from the top of a sheet are searched for the header row.
@@ -50,6 +59,20 @@ class Table:
         return len(self.rows)
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """A value the template put on a sheet of its own (version, checklist answer), with its cell.
+
+    `item` is the index of the checklist item, or -1 for the version stamp.
+    """
+
+    item: int
+    sheet: str
+    row: int
+    column: str
+    raw: object
+
+
 @dataclass
 class Workbook:
     """What was read: a table per sheet spec that was found, and the findings about shape."""
@@ -61,6 +84,10 @@ class Workbook:
     #: The sheet found for each sheet spec (spec name → name in the workbook), with or without
     #: a usable table on it.
     found: dict[str, str] = field(default_factory=dict)
+    #: The template version stamp, if the workbook carries one.
+    version: Stamp | None = None
+    #: The answers on the Toelichting checklist, if the workbook has it.
+    checklist: list[Stamp] = field(default_factory=list)
 
 
 def column_letter(index: int) -> str:
@@ -112,8 +139,41 @@ def read_workbook(path: Path) -> Workbook:
         table = _read_table(spec, sheet_name, data, first_row or 0, first_col or 0, findings)
         if table is not None:
             tables[spec.name] = table
+    version, checklist = _template_stamps(book, names)
     return Workbook(path=path, tables=tables, findings=findings, sheet_names=names,
-                    found=found)
+                    found=found, version=version, checklist=checklist)
+
+
+_CHECKLIST_KEYS = {header_key(item.text): n for n, item in enumerate(CHECKLIST)}
+
+
+def _template_stamps(book: object, names: list[str]) -> tuple[Stamp | None, list[Stamp]]:
+    """The version stamp (beside its label on the lists sheet) and the checklist answers (right
+    of each item's text on the explanation sheet). Missing sheets are no problem: users build
+    their own workbooks too."""
+    version: Stamp | None = None
+    checklist: list[Stamp] = []
+    for name in names:
+        key = header_key(name)
+        if key not in (header_key(LISTS_SHEET), header_key(EXPLANATION_SHEET)):
+            continue
+        try:
+            grid = book.get_sheet_by_name(name)  # type: ignore[attr-defined]
+            data = grid.to_python(skip_empty_area=True, nrows=200)
+            top, left = (grid.start or (0, 0)) if data else (0, 0)
+        except Exception:  # a broken helper sheet must not stop the validation
+            continue
+        for i, row in enumerate(data):
+            for j, value in enumerate(row[:-1]):
+                if not isinstance(value, str):
+                    continue
+                cell_key = header_key(value)
+                stamp_at = (name, top + i + 1, column_letter(left + j + 1), row[j + 1])
+                if cell_key == header_key(TEMPLATE_VERSION_LABEL) and version is None:
+                    version = Stamp(-1, *stamp_at)
+                elif cell_key in _CHECKLIST_KEYS:
+                    checklist.append(Stamp(_CHECKLIST_KEYS[cell_key], *stamp_at))
+    return version, checklist
 
 
 def _find_sheet(names: list[str], spec: SheetSpec) -> str | None:

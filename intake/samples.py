@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from intake.fields import DGA, WERKGEVERS
+from intake.fields import CHECKLIST, DGA, EXPLANATION_SHEET, WERKGEVERS
 from intake.template import DEFAULT_TEMPLATE_NAME, build_template, write_template
 
 Row = tuple[object, ...]
@@ -96,14 +96,24 @@ MISTAKE_DGA: tuple[Row, ...] = (
     ("8150015", "S. Dekker", "13"),  # fine, but held back with its employer
 )
 
+#: The step 1 checklist of the mistakes sample: one right not confirmed (a warning).
+MISTAKE_CHECKLIST: tuple[str, ...] = ("Ja", "Ja", "Ja", "Ja", "Ja", "Ja", "Ja", "Nee", "Ja")
+
 #: An extra column the validator does not know: a warning, then ignored.
 MISTAKE_EXTRA_HEADER = "Opmerking"
 
 
 def fill(path: Path, werkgevers: Sequence[Row], dga: Sequence[Row],
-         extra_header: str | None = None) -> Path:
-    """Write the template filled with `werkgevers` and `dga` rows to `path`."""
+         extra_header: str | None = None, checklist: Sequence[str] | None = None) -> Path:
+    """Write the template filled with `werkgevers` and `dga` rows to `path`, the step 1
+    checklist answered with `checklist` (all Ja by default)."""
     workbook = build_template()
+    answers = list(checklist) if checklist is not None else ["Ja"] * len(CHECKLIST)
+    explanation = workbook[EXPLANATION_SHEET]
+    texts = [item.text for item in CHECKLIST]
+    for (cell,) in explanation.iter_rows(min_col=2, max_col=2):
+        if cell.value in texts:
+            explanation.cell(row=cell.row, column=3, value=answers[texts.index(cell.value)])
     for spec, rows in ((WERKGEVERS, werkgevers), (DGA, dga)):
         sheet = workbook[spec.name]
         for r, row in enumerate(rows, start=2):
@@ -127,5 +137,5 @@ def write_samples(folder: Path) -> list[Path]:
         write_template(folder / DEFAULT_TEMPLATE_NAME),
         fill(folder / "voorbeeld-geldig.xlsx", VALID_WERKGEVERS, VALID_DGA),
         fill(folder / "voorbeeld-fouten.xlsx", MISTAKE_WERKGEVERS, MISTAKE_DGA,
-             MISTAKE_EXTRA_HEADER),
+             MISTAKE_EXTRA_HEADER, MISTAKE_CHECKLIST),
     ]

@@ -6,8 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from intake.fields import (
+    CHECKLIST,
     DGA,
+    EXPLANATION_SHEET,
     JA_NEE_CHOICES,
+    LISTS_SHEET,
+    TEMPLATE_VERSION,
+    TEMPLATE_VERSION_LABEL,
     VERLONING_CHOICES,
     WERKGEVERS,
     Kind,
@@ -17,26 +22,8 @@ from intake.fields import (
 DEFAULT_TEMPLATE_NAME = "werkgevers-aanmelding.xlsx"
 #: Rows that get drop-downs and text formatting in the template.
 TEMPLATE_ROWS = 5000
-LISTS_SHEET = "Lijsten"
 #: Fields kept as text so Excel keeps leading zeros and does not turn long numbers into 8,1E+06.
 TEXT_KINDS = (Kind.CONTRACT, Kind.LOONHEFFINGENNUMMER, Kind.DIGITS)
-
-USER_CONDITIONS = (
-    "De gebruiker is een nieuwe standaard Loket.nl-gebruiker (geen webservicegebruiker), speciaal "
-    "aangemaakt voor de koppeling en nergens anders voor gebruikt.",
-    "De gebruiker is actief (niet geblokkeerd).",
-    "De gebruiker heeft toegang tot de werkgever(s), via teams of doordat de gebruiker direct bij "
-    "de werkgever is aangemaakt.",
-)
-USER_RIGHTS = (
-    "Beheren en raadplegen BSN",
-    "Raadplegen beloningen",
-    "Raadplegen dienstverbanden",
-    "Raadplegen HRM",
-    "Raadplegen loonoutput beperkt",
-    "Raadplegen variabele gegevens",
-)
-
 
 def write_template(path: Path) -> Path:
     """Write the blank template to `path` and return it."""
@@ -56,7 +43,7 @@ def build_template() -> Any:
     werkgevers.title = WERKGEVERS.name
     _data_sheet(werkgevers, WERKGEVERS, lists)
     _data_sheet(workbook.create_sheet(DGA.name), DGA, lists)
-    _explanation_sheet(workbook.create_sheet("Toelichting"))
+    _explanation_sheet(workbook.create_sheet(EXPLANATION_SHEET), lists)
     workbook.move_sheet(LISTS_SHEET, offset=len(workbook.sheetnames))
     return workbook
 
@@ -73,6 +60,13 @@ def _lists_sheet(workbook: Any) -> dict[Kind, str]:
         for row, choice in enumerate(choices, start=2):
             sheet.cell(row=row, column=column, value=choice)
         ranges[kind] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(choices) + 1}"
+    # The version stamp: a label and the version beside it, read back by the validator.
+    sheet["D1"] = TEMPLATE_VERSION_LABEL
+    sheet["E1"] = TEMPLATE_VERSION
+    from openpyxl.workbook.defined_name import DefinedName
+
+    workbook.defined_names["IntakeSjabloonversie"] = DefinedName(
+        "IntakeSjabloonversie", attr_text=f"{LISTS_SHEET}!$E$1")
     return ranges
 
 
@@ -112,20 +106,28 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[Kind, str]) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(spec.fields))}1"
 
 
-def _explanation_sheet(sheet: Any) -> None:
-    from openpyxl.styles import Alignment, Font
+def _explanation_sheet(sheet: Any, lists: dict[Kind, str]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     sheet.column_dimensions["A"].width = 34
-    sheet.column_dimensions["B"].width = 100
+    sheet.column_dimensions["B"].width = 96
+    sheet.column_dimensions["C"].width = 12
+    checklist_rows: list[int] = []
     lines: list[tuple[str, str, bool]] = [
         ("Aanmelden werkgevers voor de a.s.r.-salariskoppeling met Loket.nl", "", True),
         ("", "", False),
         ("Stap 1: controleer in Loket.nl", "", True),
-        ("", "Voor de koppeling is een Loket.nl-gebruiker nodig die aan deze voorwaarden voldoet:",
-         False),
-        *(("", f"• {c}", False) for c in USER_CONDITIONS),
-        ("", "De gebruiker heeft deze zes rechten nodig:", False),
-        *(("", f"• {r}", False) for r in USER_RIGHTS),
+        ("", "Voor de koppeling is een Loket.nl-gebruiker nodig. Vul bij elk punt Ja in als het "
+         "klopt.", False),
+        ("Voorwaarden gebruiker", "", True),
+    ]
+    for item in CHECKLIST:
+        if item.kind == "recht" and lines[-1][0] != "Rechten gebruiker":
+            lines.append(("Rechten gebruiker", "", True))
+        checklist_rows.append(len(lines) + 1)
+        lines.append(("", item.text, False))
+    lines += [
         ("", "Ontbreken rechten? Vraag ze aan bij de helpdesk van Loket.nl: api@loket.nl.", False),
         ("", "", False),
         ("Stap 2: vul de werkmap in", "", True),
@@ -155,3 +157,14 @@ def _explanation_sheet(sheet: Any) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if bold:
                 cell.font = Font(bold=True, size=13 if row == 1 else 11)
+    sheet.cell(row=checklist_rows[0] - 1, column=3, value="Klopt het?").font = Font(bold=True)
+    answer_fill = PatternFill("solid", fgColor="FFF2F2F2")
+    validation = DataValidation(
+        type="list", formula1=f"={lists[Kind.JA_NEE]}", allow_blank=True,
+        showInputMessage=True, showErrorMessage=True, promptTitle="Klopt het?",
+        prompt="Kies Ja als dit punt in Loket.nl in orde is.", errorTitle="Ja of Nee",
+        error="Kies Ja of Nee.", errorStyle="stop")
+    for row in checklist_rows:
+        sheet.cell(row=row, column=3).fill = answer_fill
+        validation.add(f"C{row}")
+    sheet.add_data_validation(validation)

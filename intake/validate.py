@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake import crosschecks
-from intake.fields import DGA, SHEETS, WERKGEVERS, Kind, SheetSpec
+from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, Kind, SheetSpec
 from intake.findings import Finding
 from intake.normalize import display, loonheffingennummer, normalise
-from intake.reader import Table, read_workbook
+from intake.reader import Table, Workbook, read_workbook
 from intake.rules import DEFAULT_CONTRACT_PREFIXES, LHN_RE, cell_failures, to_findings
 from intake.sheetdata import SheetData
 
@@ -76,6 +76,7 @@ def validate_workbook(path: Path, options: Options | None = None) -> Result:
     if DGA.name not in book.found and says_dga:
         findings.append(Finding("dga-sheet-missing", sheet=DGA.name))
 
+    findings += _template_findings(book)
     findings += crosschecks.werkgever_duplicates(werkgevers)
     findings += crosschecks.dga_rows(werkgevers, dga)
     _mark_rejected(dga, findings)
@@ -89,6 +90,24 @@ def validate_workbook(path: Path, options: Options | None = None) -> Result:
         f.sheet or "", 2)), f.row or 0, len(f.column or ""), f.column or ""))
     return Result(path=path, werkgevers=werkgevers, dga=dga, findings=findings,
                   sheet_names=book.sheet_names)
+
+
+def _template_findings(book: Workbook) -> list[Finding]:
+    """An older template version, and checklist items not answered Ja: warnings."""
+    findings = []
+    stamp = book.version
+    if stamp is not None:
+        shown = display(stamp.raw)
+        if shown.isdigit() and int(shown) < TEMPLATE_VERSION:
+            findings.append(Finding("template-outdated", sheet=stamp.sheet, row=stamp.row,
+                                    column=stamp.column, value=shown,
+                                    params=(("current", str(TEMPLATE_VERSION)),)))
+    for answer in book.checklist:
+        if normalise(Kind.JA_NEE, answer.raw) != "ja":
+            findings.append(Finding("checklist-incomplete", sheet=answer.sheet, row=answer.row,
+                                    column=answer.column, value=display(answer.raw),
+                                    params=(("item", CHECKLIST[answer.item].text),)))
+    return findings
 
 
 def _sheet_data(table: Table | None, spec_: SheetSpec, findings: list[Finding]) -> SheetData:

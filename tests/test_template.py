@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
-from intake.fields import DGA, WERKGEVERS
+from intake.fields import CHECKLIST, DGA, TEMPLATE_VERSION, WERKGEVERS
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.template import write_template
 from intake.validate import validate_workbook
@@ -70,14 +70,18 @@ def test_toelichting_explains_step_1_and_the_fields(tmp_path: Path) -> None:
 
 
 def test_template_filled_with_sample_data_validates_clean(tmp_path: Path) -> None:
-    """`intake template` output, filled in with the sample rows, passes with no findings."""
+    """`intake template` output, filled in with the sample rows and the checklist answered,
+    passes with no findings."""
     path = tmp_path / "ingevuld.xlsx"
     assert run_intake("template", str(path)).returncode == 0
+    checklist = _checklist_rows(path)
     book = openpyxl.load_workbook(path)
     for name, rows in (("Werkgevers", VALID_WERKGEVERS), ("DGA", VALID_DGA)):
         for r, row in enumerate(rows, start=2):
             for c, value in enumerate(row, start=1):
                 book[name].cell(row=r, column=c, value=value)
+    for r in checklist:
+        book["Toelichting"].cell(row=r, column=3, value="Ja")
     book.save(path)
     result = validate_workbook(path)
     assert result.findings == []
@@ -85,9 +89,62 @@ def test_template_filled_with_sample_data_validates_clean(tmp_path: Path) -> Non
 
 
 def test_blank_template_is_reported_as_empty(tmp_path: Path) -> None:
-    """Validating the blank template says there are no employers (not a crash, not 'valid')."""
+    """Validating the blank template says there are no employers (not a crash, not 'valid'),
+    and that the step 1 checklist is not answered."""
     result = validate_workbook(write_template(tmp_path / "t.xlsx"))
-    assert [f.code for f in result.findings] == ["no-rows"]
+    assert [f.code for f in result.findings] == ["no-rows", *["checklist-incomplete"] * 9]
+
+
+def test_version_stamp_is_read_back(tmp_path: Path) -> None:
+    """The template carries its version; an older one gets a warning at the stamp's cell."""
+    path = write_template(tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book["Lijsten"]["D1"].value == "Sjabloonversie"
+    assert book["Lijsten"]["E1"].value == TEMPLATE_VERSION
+    assert "IntakeSjabloonversie" in book.defined_names
+    book["Lijsten"]["E1"] = TEMPLATE_VERSION - 1
+    book.save(path)
+    old = [(f.severity, f.code, f.sheet, f.cell) for f in validate_workbook(path).findings
+           if f.code == "template-outdated"]
+    assert old == [("warning", "template-outdated", "Lijsten", "E1")]
+
+
+def test_workbook_without_stamp_or_checklist_gets_no_warning_for_it(tmp_path: Path) -> None:
+    """Users build their own workbooks: no version stamp and no checklist is no finding."""
+    path = fill(tmp_path / "eigen.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    book = openpyxl.load_workbook(path)
+    del book["Lijsten"], book["Toelichting"]
+    book.save(path)
+    assert validate_workbook(path).findings == []
+
+
+def test_checklist_item_not_ja_is_a_warning_naming_it(tmp_path: Path) -> None:
+    """A step 1 item answered Nee or left empty: a warning on its answer cell naming the item."""
+    answers = ["Ja", "", "Ja", "Ja", "Ja", "Ja", "Ja", "nee", "Ja"]
+    result = validate_workbook(fill(tmp_path / "c.xlsx", VALID_WERKGEVERS, VALID_DGA,
+                                    checklist=answers))
+    found = [(f.severity, f.code, f.sheet, f.cell) for f in result.findings]
+    rows = [r for r, answer in zip(_checklist_rows(tmp_path / "c.xlsx"), answers, strict=True)
+            if answer.lower() != "ja"]
+    assert found == [("warning", "checklist-incomplete", "Toelichting", f"C{r}") for r in rows]
+    assert "actief (niet geblokkeerd)" in result.findings[0].message("nl")
+    assert "Raadplegen loonoutput beperkt" in result.findings[1].message("nl")
+    assert result.valid
+
+
+def _checklist_rows(path: Path) -> list[int]:
+    sheet = openpyxl.load_workbook(path)["Toelichting"]
+    texts = {item.text for item in CHECKLIST}
+    return [c.row for (c,) in sheet.iter_rows(min_col=2, max_col=2) if c.value in texts]
+
+
+def test_checklist_has_drop_downs(tmp_path: Path) -> None:
+    """Every checklist answer cell has a Ja/Nee drop-down with its alert on."""
+    path = write_template(tmp_path / "t.xlsx")
+    sheet = openpyxl.load_workbook(path)["Toelichting"]
+    (validation,) = sheet.data_validations.dataValidation
+    assert validation.showErrorMessage and validation.formula1 == "=Lijsten!$B$2:$B$3"
+    assert {f"C{r}" for r in _checklist_rows(path)} == set(str(validation.sqref).split())
 
 
 def test_fill_helper_writes_text_not_formulas(tmp_path: Path) -> None:

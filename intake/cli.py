@@ -58,6 +58,18 @@ def template(path: Path) -> None:
 
 
 @cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default="schemas", show_default=True, help="Folder to write the contract into.")
+def schema(out_dir: Path) -> None:
+    """Write the data contract: Table Schemas of the CSVs, datapackage.json, a JSON Schema of
+    report.json and a page describing every field and finding code."""
+    from intake.contract import write_contract
+
+    for path in write_contract(out_dir):
+        click.echo(str(path))
+
+
+@cli.command()
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: reports/<workbook name>/).")

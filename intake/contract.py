@@ -1,0 +1,212 @@
+"""The published data contract, generated from the field definitions and the message catalogue.
+
+`intake schema` writes it into `schemas/`: a Frictionless Table Schema per CSV and a
+datapackage.json describing the delivery, a JSON Schema of report.json, and a page for people.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from intake import __version__
+from intake.fields import (
+    DGA,
+    JA_NEE_VALUES,
+    SHEETS,
+    VERLONING_VALUES,
+    WERKGEVERS,
+    Field,
+    Kind,
+    SheetSpec,
+)
+from intake.files import atomic_write_text
+from intake.messages import CATALOGUE
+from intake.report import REPORT_FORMAT_VERSION
+from intake.rules import DEFAULT_CONTRACT_PREFIXES, rules_for
+
+#: Text that a spreadsheet would not run as a formula (Table Schema patterns are anchored).
+NO_FORMULA = "[^=+\\-@\\t\\r\\n][\\s\\S]*"
+PRIMARY_KEYS = {"werkgevers": ["werkgever_id", "loonheffingennummer"],
+                "dga": ["werkgever_id", "personeelsnummer"]}
+
+
+def _contract_pattern(prefixes: Sequence[str]) -> str:
+    parts = [f"{p}[0-9]*" if p[-1].isdigit() else f"{p}[A-Z]*[0-9]+" for p in prefixes]
+    return parts[0] if len(parts) == 1 else "(" + "|".join(parts) + ")"
+
+
+def _constraints(f: Field, prefixes: Sequence[str]) -> dict[str, Any]:
+    constraints: dict[str, Any] = {"required": True}
+    if f.kind in (Kind.TEXT, Kind.EMAIL):
+        constraints["pattern"] = NO_FORMULA
+    if f.max_length is not None:
+        constraints["maxLength"] = f.max_length
+    if f.kind is Kind.CONTRACT:
+        constraints["pattern"] = _contract_pattern(prefixes)
+    elif f.kind is Kind.LOONHEFFINGENNUMMER:
+        constraints["pattern"] = "[0-9]{9}L(0[1-9]|[1-9][0-9])"
+    elif f.kind is Kind.DIGITS:
+        constraints["pattern"] = "[0-9]+"
+    elif f.kind is Kind.VERLONING:
+        constraints["enum"] = list(VERLONING_VALUES)
+    elif f.kind is Kind.JA_NEE:
+        constraints["enum"] = list(JA_NEE_VALUES)
+    return constraints
+
+
+def table_schema(spec: SheetSpec,
+                 prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> dict[str, Any]:
+    """The Frictionless Table Schema of the CSV of `spec`."""
+    fields: list[dict[str, Any]] = []
+    for f in spec.fields:
+        rules = "; ".join(r.describe_en for r in rules_for(f, prefixes))
+        entry: dict[str, Any] = {
+            "name": f.name, "title": f.label, "type": "string",
+            "description": f"{f.help_en} Rules: {rules}.",
+            "constraints": _constraints(f, prefixes),
+        }
+        if f.kind is Kind.EMAIL:
+            entry["format"] = "email"
+        fields.append(entry)
+    fields.append({"name": "bron_rij", "title": "Bronrij", "type": "integer",
+                   "description": "The Excel row number of this row in the submitted workbook.",
+                   "constraints": {"required": True, "minimum": 2}})
+    schema: dict[str, Any] = {"fields": fields, "primaryKey": PRIMARY_KEYS[spec.csv_name],
+                              "missingValues": [""]}
+    if spec is DGA:
+        schema["foreignKeys"] = [{"fields": ["werkgever_id"], "reference": {
+            "resource": WERKGEVERS.csv_name, "fields": ["werkgever_id"]}}]
+    return schema
+
+
+def datapackage() -> dict[str, Any]:
+    """datapackage.json: the two CSVs of one delivery with their schemas."""
+    return {
+        "name": "asr-loket-werkgevers",
+        "title": "Aanmelding werkgevers a.s.r.-salariskoppeling (Loket.nl)",
+        "version": __version__,
+        "resources": [{
+            "name": spec.csv_name,
+            "path": f"{spec.csv_name}.csv",
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "dialect": {"delimiter": ",", "header": True},
+            "schema": f"{spec.csv_name}.schema.json",
+        } for spec in SHEETS],
+    }
+
+
+def report_schema() -> dict[str, Any]:
+    """A JSON Schema (2020-12) of report.json."""
+    counts = {"type": "object", "required": ["rows", "accepted", "rejected"],
+              "properties": {k: {"type": "integer", "minimum": 0}
+                             for k in ("rows", "accepted", "rejected")}}
+    nullable_string = {"type": ["string", "null"]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "report.json of intake validate",
+        "type": "object",
+        "required": ["summary", "findings"],
+        "properties": {
+            "format_version": {"const": REPORT_FORMAT_VERSION},
+            "summary": {
+                "type": "object",
+                "required": ["werkgevers", "dga", "errors", "warnings", "valid"],
+                "properties": {"werkgevers": counts, "dga": counts,
+                               "errors": {"type": "integer", "minimum": 0},
+                               "warnings": {"type": "integer", "minimum": 0},
+                               "valid": {"type": "boolean"}},
+            },
+            "findings": {"type": "array", "items": {
+                "type": "object",
+                "required": ["severity", "code", "sheet", "row", "column", "cell", "field",
+                             "value", "message"],
+                "properties": {
+                    "severity": {"enum": ["error", "warning"]},
+                    "code": {"enum": sorted(CATALOGUE)},
+                    "sheet": nullable_string,
+                    "row": {"type": ["integer", "null"], "minimum": 1},
+                    "column": {"type": ["string", "null"], "pattern": "^[A-Z]{1,3}$"},
+                    "cell": {"type": ["string", "null"], "pattern": "^[A-Z]{1,3}[0-9]+$"},
+                    "field": {"enum": [None, *sorted({f.name for s in SHEETS
+                                                      for f in s.fields})]},
+                    "value": nullable_string,
+                    "message": {"type": "string"},
+                    "hint": {"type": "string"},
+                },
+            }},
+            "workbook": {"type": "object", "properties": {
+                "name": {"type": "string"}, "sha256": {"type": "string"},
+                "sheets": {"type": "array", "items": {"type": "string"}}}},
+            "options": {"type": "object"},
+            "generator": {"type": "object"},
+            "generated_at": {"type": "string"},
+        },
+    }
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def docs() -> str:
+    """schemas/README.md: every field with its labels, aliases, rules and source; every code."""
+    lines = [
+        "# The data contract",
+        "",
+        "Generated by `intake schema` from `intake/fields.py`, `intake/rules.py` and "
+        "`intake/messages.py`; do not edit by hand. The rules' sources are listed per field "
+        "(the manual is *Handleiding aanmelden werkgever Loket*).",
+        "",
+        "Files: `werkgevers.schema.json` and `dga.schema.json` (Frictionless Table Schemas), "
+        "`datapackage.json` (the two CSVs of one delivery; check one with `frictionless "
+        "validate datapackage.json` next to the CSVs), `report.schema.json` (JSON Schema of "
+        "report.json). The check digit (elfproef) of the loonheffingennummer and e-mail syntax "
+        "beyond the `email` format cannot be expressed in a Table Schema; the validator checks "
+        "them. The contract pattern assumes the default accepted prefixes "
+        f"({', '.join(DEFAULT_CONTRACT_PREFIXES)}).",
+        "",
+    ]
+    for spec in SHEETS:
+        lines += [f"## Sheet `{spec.name}` → `{spec.csv_name}.csv`", "",
+                  "| CSV column | Dutch label | English label | also recognised as | rules | "
+                  "source |", "|---|---|---|---|---|---|"]
+        for f in spec.fields:
+            rules = ["required (`required`)"] + [f"{r.describe_en} (`{r.code}`)"
+                                                 for r in rules_for(f)]
+            aliases = ", ".join(f"`{a}`" for a in f.aliases)
+            lines.append(f"| `{f.name}` | {_md(f.label)} | {_md(f.label_en)} | {_md(aliases)} "
+                         f"| {_md('; '.join(rules))} | {_md(f.source)} |")
+        lines += ["| `bron_rij` | | Source row | | the Excel row number | |", ""]
+    lines += ["## Finding codes", "",
+              "| code | severity | Dutch message | English message |", "|---|---|---|---|"]
+    for code, entry in sorted(CATALOGUE.items()):
+        lines.append(f"| `{code}` | {entry.severity} | {_md(entry.nl[0])} | "
+                     f"{_md(entry.en[0])} |")
+    return "\n".join(lines) + "\n"
+
+
+def contract_files() -> dict[str, str]:
+    """Every file of the contract, by name, as text."""
+    def dump(data: Any) -> str:
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    files = {f"{spec.csv_name}.schema.json": dump(table_schema(spec)) for spec in SHEETS}
+    files["datapackage.json"] = dump(datapackage())
+    files["report.schema.json"] = dump(report_schema())
+    files["README.md"] = docs()
+    return files
+
+
+def write_contract(out_dir: Path) -> list[Path]:
+    """Write the contract files into `out_dir`; return their paths."""
+    paths = []
+    for name, text in contract_files().items():
+        atomic_write_text(out_dir / name, text)
+        paths.append(out_dir / name)
+    return paths

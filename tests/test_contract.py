@@ -11,8 +11,9 @@ import frictionless
 import jsonschema
 import pytest
 
-from conftest import run_intake
 from intake.contract import contract_files
+
+from conftest import run_intake
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

@@ -19,6 +19,8 @@ from intake.validate import Result
 MAX_ROWS_WITH_FINDINGS = 500
 #: At most this many accepted employers are listed (werkgevers.csv has them all).
 MAX_ACCEPTED_LISTED = 200
+#: At most this many cells are listed under each rule in the per-rule overview.
+MAX_CELLS_PER_RULE = 50
 
 
 def _finding_view(f: Finding, lang: Lang, result: Result) -> dict[str, object]:
@@ -71,8 +73,13 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") ->
                        "rejected_total": rejected_total, "warned": warned,
                        "warned_total": warned_total})
     counts = Counter(f.code for f in result.findings)
+    cells: dict[str, list[str]] = defaultdict(list)
+    for f in result.findings:
+        if f.cell and len(cells[f.code]) < MAX_CELLS_PER_RULE:
+            cells[f.code].append(f"{f.sheet}!{f.cell}")
     per_rule = [{"code": code, "severity": CATALOGUE[code].severity, "count": n,
-                 "title": CATALOGUE[code].title_nl if lang == "nl" else CATALOGUE[code].title_en}
+                 "title": CATALOGUE[code].title_nl if lang == "nl" else CATALOGUE[code].title_en,
+                 "cells": cells.get(code, [])}
                 for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     werkgevers = result.werkgevers
     fields = werkgevers.spec.fields

@@ -357,6 +357,7 @@ UI: dict[Lang, dict[str, str]] = {
         "severity": "Ernst",
         "code": "Code",
         "no_findings": "Geen bevindingen: de werkmap is in orde.",
+        "full_lists": "report.json en feedback.xlsx",
     },
     "en": {
         "title": "Employer registration check, a.s.r. payroll link",
@@ -397,5 +398,6 @@ UI: dict[Lang, dict[str, str]] = {
         "severity": "Severity",
         "code": "Code",
         "no_findings": "No findings: the workbook is in order.",
+        "full_lists": "report.json and feedback.xlsx",
     },
 }

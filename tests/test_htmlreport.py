@@ -68,7 +68,7 @@ def test_long_lists_are_bounded_and_say_so(
     # Rows 1, 3 and 5 have no DGAs, so only the Werkgevers sheet has rejected rows.
     rows = [replace(r, 6, "week") if i % 2 else r for i, r in enumerate(VALID_WERKGEVERS)]
     page = _page(check(rows))
-    assert "1 van 3 getoond; de volledige lijst staat in report.json." in page
+    assert "1 van 3 getoond; de volledige lijst staat in report.json en feedback.xlsx." in page
     assert "2 van 3 getoond; de volledige lijst staat in werkgevers.csv." in page
     assert page.count('class="rowhead"') == 1
 
@@ -81,3 +81,16 @@ def test_written_file_is_utf8_html(workbook: Callable[..., Path], tmp_path: Path
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
     assert "bureau.xlsx" in text
+
+
+def test_findings_are_grouped_per_rule_with_counts_and_cells(
+    check: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-rule overview counts each rule and lists its cells, bounded, saying so."""
+    monkeypatch.setattr(htmlreport, "MAX_CELLS_PER_RULE", 2)
+    rows = [replace(r, 6, "week") if i % 2 else r for i, r in enumerate(VALID_WERKGEVERS)]
+    page = _page(check(rows))
+    group = page[page.index("<code>verloning-unsupported</code>") - 400:
+                 page.index("<code>verloning-unsupported</code>") + 80]
+    assert "Werkgevers!G3, Werkgevers!G5 … 2 van 3 getoond" in group
+    assert '<td class="num">3</td>' in group

@@ -1,0 +1,79 @@
+"""report.html in a real browser (headless Chromium): it renders, and nothing from the data runs."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import replace, run_intake
+from intake.samples import VALID_WERKGEVERS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [
+    pytest.mark.external,
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium (Debian chromium) is not installed; "
+                       ".ci/run installs it"),
+]
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars"]
+PAYLOAD = ("<script>document.title='HACKED'</script>"
+           "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">")
+
+
+def _chromium(tmp_path: Path, *args: str) -> str:
+    done = subprocess.run([str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                           *args], capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout
+
+
+@pytest.fixture
+def page(workbook: Callable[..., Path], tmp_path: Path) -> Path:
+    """report.html of a workbook with markup payloads in its cells and one error."""
+    rows = list(VALID_WERKGEVERS)
+    rows[1] = replace(replace(rows[1], 2, PAYLOAD), 6, "week")
+    rows[3] = replace(rows[3], 1, PAYLOAD)
+    run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "out"))
+    return tmp_path / "out" / "report.html"
+
+
+def test_page_renders_title_totals_and_findings(page: Path, tmp_path: Path) -> None:
+    """The DOM Chromium builds has the title, the totals and a finding row with its cell."""
+    dom = _chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert "<title>Controle aanmelding werkgevers a.s.r.-salariskoppeling" in dom
+    totals = dom[dom.index('id="totals"'):dom.index("</table>", dom.index('id="totals"'))]
+    cells = [html.unescape(c) for c in re.findall(r'<td class="num">(\d+)</td>', totals)]
+    assert cells == ["6", "4", "2", "4", "4", "0"]
+    assert re.search(r'<tr class="finding"><td><span class="sev error">G3</span>', dom)
+
+
+def test_no_script_from_the_data_runs(page: Path, tmp_path: Path) -> None:
+    """Script and event-handler payloads typed into cells show as text and never execute."""
+    dom = _chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert "HACKED" not in dom.split("</title>")[0]
+    assert "data-pwned" not in dom.replace("setAttribute('data-pwned'", "")
+    assert "&lt;script&gt;document.title='HACKED'&lt;/script&gt;" in dom
+    assert "<script" not in dom
+
+
+def test_screenshot_shows_a_rendered_page(page: Path, tmp_path: Path) -> None:
+    """A screenshot of the page is a real rendering (many colours), not a blank image."""
+    from PIL import Image
+
+    shot = tmp_path / "report.png"
+    _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri())
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1280, 1600)
+    colours = image.getcolors(maxcolors=1 << 16)
+    assert colours is None or len(colours) > 50
+    # The red error banner is drawn near the top of the page.
+    top = image.crop((0, 0, 1280, 250)).getcolors(maxcolors=1 << 16) or []
+    assert any(r > 240 and 200 < g < 245 and 200 < b < 245 for _, (r, g, b) in top)

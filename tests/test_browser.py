@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import replace, run_intake
 from intake.samples import VALID_WERKGEVERS
+
+from conftest import replace, run_intake
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -93,7 +93,7 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") ->
         report=report,
         summary=result.summary(),
         file_findings=[_finding_view(f, lang, result) for f in result.findings
-                       if f.row is None or f.row in _header_rows(result, f)],
+                       if _about_the_workbook(result, f)],
         per_rule=per_rule,
         sheets=sheets,
         accepted=accepted,
@@ -116,9 +116,12 @@ def _when(iso: str) -> str:
     return moment.strftime("%d-%m-%Y %H:%M ") + (moment.tzname() or "")
 
 
-def _header_rows(result: Result, f: Finding) -> set[int]:
-    return {d.header_row for d in (result.werkgevers, result.dga)
-            if d.sheet == f.sheet and d.header_row is not None}
+def _about_the_workbook(result: Result, f: Finding) -> bool:
+    """Findings not about a data row: file and sheet level, header cells, other sheets."""
+    for data in (result.werkgevers, result.dga):
+        if data.sheet == f.sheet:
+            return f.row is None or f.row == data.header_row
+    return True
 
 
 def write_html(result: Result, report: dict[str, object], path: Path, lang: Lang = "nl") -> None:

@@ -94,3 +94,15 @@ def test_findings_are_grouped_per_rule_with_counts_and_cells(
                  page.index("<code>verloning-unsupported</code>") + 80]
     assert "Werkgevers!G3, Werkgevers!G5 … 2 van 3 getoond" in group
     assert '<td class="num">3</td>' in group
+
+
+def test_findings_outside_the_data_sheets_are_shown(workbook: Callable[..., Path]) -> None:
+    """A checklist warning on the Toelichting sheet appears under 'Over de werkmap'."""
+    from intake.samples import VALID_DGA, fill
+
+    path = fill(workbook().with_name("c.xlsx"), VALID_WERKGEVERS, VALID_DGA,
+                checklist=["Ja", "Nee", *["Ja"] * 7])
+    page = _page(validate_workbook(path))
+    section = page[page.index("Over de werkmap"):page.index("Per controle")]
+    assert "Toelichting" in section
+    assert "actief (niet geblokkeerd)" in section

@@ -120,13 +120,13 @@ def _explanation_sheet(sheet: Any, lists: dict[Kind, str]) -> None:
         ("Stap 1: controleer in Loket.nl", "", True),
         ("", "Voor de koppeling is een Loket.nl-gebruiker nodig. Vul bij elk punt Ja in als het "
          "klopt.", False),
-        ("Voorwaarden gebruiker", "", True),
     ]
-    for item in CHECKLIST:
-        if item.kind == "recht" and lines[-1][0] != "Rechten gebruiker":
-            lines.append(("Rechten gebruiker", "", True))
-        checklist_rows.append(len(lines) + 1)
-        lines.append(("", item.text, False))
+    for kind, heading in (("voorwaarde", "Voorwaarden gebruiker"), ("recht", "Rechten gebruiker")):
+        lines.append((heading, "", True))
+        for item in CHECKLIST:
+            if item.kind == kind:
+                checklist_rows.append(len(lines) + 1)
+                lines.append(("", item.text, False))
     lines += [
         ("", "Ontbreken rechten? Vraag ze aan bij de helpdesk van Loket.nl: api@loket.nl.", False),
         ("", "", False),

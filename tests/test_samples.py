@@ -66,6 +66,6 @@ def test_mistakes_sample_has_each_typical_mistake() -> None:
         ("warning", "dga-employer-rejected", "DGA", "A5"),
         ("error", "required", "DGA", "B6"),
         ("error", "digits-only", "DGA", "C7"),
-        ("warning", "checklist-incomplete", "Toelichting", "C18"),
+        ("warning", "checklist-incomplete", "Toelichting", "C14"),
     }
     assert expected <= found

@@ -19,6 +19,12 @@ class UnreadableFile(click.ClickException):
     exit_code = 2
 
 
+class CannotRun(click.ClickException):
+    """The command cannot run (folders, lock, ledger): exit 2."""
+
+    exit_code = 2
+
+
 FILE_ERRORS: dict[str, dict[str, str]] = {
     "not-found": {"nl": "bestand niet gevonden", "en": "file not found"},
     "not-a-spreadsheet": {
@@ -115,6 +121,107 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
         out=target, files=", ".join(p.name for p in outcome.files)))
     click.echo(ui["terminal_valid" if result.valid else "terminal_invalid"])
     sys.exit(0 if result.valid else 1)
+
+
+@cli.command()
+@click.argument("inbox", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Output folder: one sub-folder per run, and the ledger.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="The ledger (default OUTDIR/intake.sqlite).")
+@click.option("--force", is_flag=True, help="Process files whose content was processed before.")
+@click.option("--lang", type=LANG, default="nl", show_default=True)
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes validating files in parallel.")
+@click.option("--recursive", is_flag=True, help="Also take files in sub-folders of INBOX.")
+@click.option("--move-to", type=click.Path(file_okay=False, path_type=Path),
+              help="Move each processed file into DIR/accepted, DIR/rejected (some or all "
+                   "rows rejected), DIR/quarantine (unreadable or failed) or DIR/skipped "
+                   "(processed before). Without it the inbox is only read.")
+@click.option("--settle", type=click.FloatRange(0), default=10.0, show_default=True,
+              metavar="SECONDS",
+              help="Leave files modified less than this long ago for the next run.")
+@click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+              help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
+def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
+          recursive: bool, move_to: Path | None, settle: float,
+          prefixes: tuple[str, ...]) -> None:
+    """Validate every workbook in INBOX, once, into OUTDIR/<run-id>/.
+
+    \b
+    OUTDIR/intake.sqlite           ledger of runs, files and delivered employers
+    OUTDIR/<run-id>/summary.json   per file: name, sha256, status, counts
+    OUTDIR/<run-id>/index.html     the same as a page, linking to each report
+    OUTDIR/<run-id>/werkgevers.csv the run's combined delivery (with bron_bestand)
+    OUTDIR/<run-id>/dga.csv
+    OUTDIR/<run-id>/<file name>/   what `intake validate` writes for that file
+
+    A file whose content is in the ledger is skipped (unless --force). Excel lock files (~$)
+    and files still being written are left for the next run. An employer already delivered
+    (earlier in this run or in an earlier run) is not delivered again: a warning names where.
+    A run killed midway is completed by the next one. Exit 0: every file accepted; 1: some
+    rows or files rejected, unreadable or failed; 2: could not run (bad folder, lock held).
+    """
+    from intake.batch import BatchError, BatchOptions, run_batch
+    from intake.rules import DEFAULT_CONTRACT_PREFIXES
+
+    options = BatchOptions(
+        inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
+        jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
+        contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
+        or DEFAULT_CONTRACT_PREFIXES)
+    tty = sys.stderr.isatty()
+    bar: Any = None
+
+    def progress(done: int, total: int, name: str, status: str) -> None:
+        nonlocal bar
+        if tty:
+            if bar is None:
+                bar = click.progressbar(length=total, label="intake batch", file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+        else:
+            click.echo(f"[{done}/{total}] {name}: {status}", err=True)
+
+    try:
+        result = run_batch(options, progress)
+    except BatchError as exc:
+        raise CannotRun(str(exc)) from exc
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    totals: dict[str, int] = {}
+    for f in result.files:
+        totals[f["status"]] = totals.get(f["status"], 0) + 1
+    click.echo(f"run {result.run_id}: " + ", ".join(f"{n} {s}" for s, n in totals.items()))
+    click.echo(f"summary: {result.run_dir / 'summary.json'}")
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("werkgever_id", required=False)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="The ledger (default OUTDIR/intake.sqlite with --out).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The batch output folder holding intake.sqlite.")
+def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None) -> None:
+    """List runs and files, or where and when WERKGEVER_ID was registered."""
+    from intake.batch import DEFAULT_DB_NAME, history_lines
+    from intake.ledger import Ledger
+
+    path = db or (out_dir / DEFAULT_DB_NAME if out_dir else None)
+    if path is None:
+        raise click.UsageError("give --db PATH or --out OUTDIR")
+    if not path.is_file():
+        raise CannotRun(f"no ledger at {path}")
+    ledger = Ledger(path)
+    try:
+        for line in history_lines(ledger, werkgever_id):
+            click.echo(line)
+    finally:
+        ledger.close()
 
 
 def main(**kwargs: Any) -> None:

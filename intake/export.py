@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -29,16 +30,27 @@ FORMATS: dict[str, _Format] = {
 }
 
 
+def accepted_rows(data: SheetData) -> list[dict[str, str | int]]:
+    """The accepted rows of `data` as CSV records: normalised values, then `bron_rij`."""
+    fields = data.spec.csv_columns[:-1]
+    return [{**{name: data.value(name, i) or "" for name in fields}, "bron_rij": data.rows[i]}
+            for i in data.accepted_positions()]
+
+
+def rows_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]],
+             fmt: _Format) -> str:
+    """CSV text: the header `columns`, then each row's values in that order."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=fmt.delimiter, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([row.get(c, "") for c in columns] for row in rows)
+    return buffer.getvalue()
+
+
 def csv_text(data: SheetData, delimiter: str = ",") -> str:
     """The CSV of the accepted rows of `data`: header, then one line per row, with `bron_rij`."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    columns = data.spec.csv_columns
-    writer.writerow(columns)
-    fields = columns[:-1]
-    for i in data.accepted_positions():
-        writer.writerow([*(data.value(name, i) or "" for name in fields), data.rows[i]])
-    return buffer.getvalue()
+    fmt = _Format(delimiter=delimiter, encoding="utf-8")
+    return rows_csv(data.spec.csv_columns, accepted_rows(data), fmt)
 
 
 def write_csvs(result: Result, out_dir: Path, dialect: CsvDialect = "standard") -> list[Path]:

@@ -291,6 +291,28 @@ CATALOGUE: dict[str, Entry] = {
          "an employer is only delivered together with all its DGAs.",
          "Correct the errors on the DGA sheet; this employer is then delivered."),
     ),
+    "batch-duplicate-in-run": _e(
+        "warning", "Werkgever twee keer in deze verwerking", "Employer twice in this run",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} staat ook in {earlier_file} "
+         "(rij {earlier_row}) van deze verwerking; het wordt maar één keer aangeleverd.",
+         "Niets te doen als het om dezelfde aanmelding gaat; lever een werkgever anders maar in "
+         "één bestand aan."),
+        ("Employer ID {value} with wage tax number {lhn} is also in {earlier_file} "
+         "(row {earlier_row}) of this run; it is delivered once only.",
+         "Nothing to do if it is the same registration; otherwise submit an employer in one "
+         "file only."),
+    ),
+    "batch-already-registered": _e(
+        "warning", "Werkgever al eerder aangemeld", "Employer registered before",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} is al aangemeld op "
+         "{earlier_date} in {earlier_file} (rij {earlier_row}); het wordt niet opnieuw "
+         "aangeleverd.",
+         "Niets te doen als het om dezelfde aanmelding gaat; neem anders contact op met "
+         "a.s.r."),
+        ("Employer ID {value} with wage tax number {lhn} was registered on {earlier_date} in "
+         "{earlier_file} (row {earlier_row}); it is not delivered again.",
+         "Nothing to do if it is the same registration; otherwise contact a.s.r."),
+    ),
     "dga-employer-rejected": _e(
         "warning", "DGA niet aangeleverd", "DGA not delivered",
         ("Deze DGA wordt niet aangeleverd omdat werkgever {werkgever_id} is afgekeurd "
@@ -358,6 +380,20 @@ UI: dict[Lang, dict[str, str]] = {
         "code": "Code",
         "no_findings": "Geen bevindingen: de werkmap is in orde.",
         "full_lists": "report.json en feedback.xlsx",
+        "batch_title": "Nachtelijke verwerking",
+        "run": "Verwerking",
+        "status": "Status",
+        "files": "Bestanden",
+        "delivered": "Aangeleverd",
+        "cross_file": "Over bestanden heen",
+        "report": "rapport",
+        "st_accepted": "goedgekeurd",
+        "st_partially accepted": "deels goedgekeurd",
+        "st_rejected": "afgekeurd",
+        "st_unreadable": "onleesbaar",
+        "st_failed": "mislukt",
+        "st_skipped": "overgeslagen (al verwerkt)",
+        "st_waiting": "wacht (wordt nog geschreven)",
     },
     "en": {
         "title": "Employer registration check, a.s.r. payroll link",
@@ -399,5 +435,19 @@ UI: dict[Lang, dict[str, str]] = {
         "code": "Code",
         "no_findings": "No findings: the workbook is in order.",
         "full_lists": "report.json and feedback.xlsx",
+        "batch_title": "Nightly run",
+        "run": "Run",
+        "status": "Status",
+        "files": "Files",
+        "delivered": "Delivered",
+        "cross_file": "Across files",
+        "report": "report",
+        "st_accepted": "accepted",
+        "st_partially accepted": "partially accepted",
+        "st_rejected": "rejected",
+        "st_unreadable": "unreadable",
+        "st_failed": "failed",
+        "st_skipped": "skipped (processed before)",
+        "st_waiting": "waiting (still being written)",
     },
 }

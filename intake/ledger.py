@@ -36,7 +36,8 @@ MIGRATIONS: tuple[str, ...] = (
         path TEXT NOT NULL,
         sha256 TEXT NOT NULL,
         size INTEGER NOT NULL,
-        status TEXT NOT NULL,   -- accepted, partially accepted, rejected, unreadable, failed, skipped
+        status TEXT NOT NULL,   -- accepted, partially accepted, rejected, unreadable,
+                                -- failed, skipped
         counts TEXT NOT NULL DEFAULT '{}',
         error TEXT,
         output TEXT,

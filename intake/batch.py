@@ -256,8 +256,9 @@ def run_batch(options: BatchOptions,
         try:
             notes = [stale] if stale else []
             for unfinished in ledger.unfinished_runs():
-                finish_outputs(ledger, unfinished["id"], Path(unfinished["out_dir"]),
-                               options.lang, status="interrupted")
+                run_dir = Path(unfinished["out_dir"]) / unfinished["id"]
+                finish_outputs(ledger, unfinished["id"], run_dir, options.lang,
+                               status="interrupted")
                 notes.append(f"run {unfinished['id']} was interrupted; its outputs were "
                              "completed from the ledger")
             return _run(options, ledger, notes, progress)
@@ -281,18 +282,22 @@ def _run(options: BatchOptions, ledger: Ledger, notes: list[str],
         result.files.append({"name": _name(options, path), "status": "waiting"})
 
     todo: list[tuple[Path, str, int]] = []
+    first: dict[str, str] = {}
     for path in ready:
         sha, size = sha256_file(path), path.stat().st_size
         earlier = None if options.force else ledger.done_before(sha)
-        if earlier is not None:
+        same_as = (earlier["name"], earlier["run_id"]) if earlier is not None else (
+            (first[sha], run_id) if sha in first else None)
+        if same_as is not None:
             with ledger.transaction() as db:
                 file_id = ledger.record_file(
                     db, run_id, _name(options, path), str(path), sha, size, "skipped",
-                    {"same_as": earlier["name"], "run": earlier["run_id"]})
+                    {"same_as": same_as[0], "run": same_as[1]})
             result.files.append({"name": _name(options, path), "status": "skipped",
-                                 "sha256": sha})
+                                 "sha256": sha, "same_as": same_as[0]})
             _move(options, ledger, path, "skipped", file_id)
             continue
+        first[sha] = _name(options, path)
         todo.append((path, sha, size))
 
     seen: dict[tuple[str, str], tuple[str, int]] = {}
@@ -323,7 +328,13 @@ def _outcomes(options: BatchOptions, run_dir: Path, todo: list[tuple[Path, str, 
             done = 0
             try:
                 for (path, sha, size), future in zip(remaining, futures, strict=True):
-                    outcome = future.result()
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        raise
+                    except Exception as exc:  # a bug outside process_file's own guard
+                        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                        outcome = {"status": "failed", "error": detail}
                     done += 1
                     yield path, sha, size, outcome
             except BrokenProcessPool:

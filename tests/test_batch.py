@@ -1,0 +1,318 @@
+"""intake batch: a whole inbox processed once, remembered in the ledger, never lost or
+half-written, with one combined delivery per run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from intake import batch
+from intake.batch import BatchError, BatchOptions, acquire_lock, release_lock, run_batch
+from intake.ledger import Ledger
+from intake.samples import fill
+
+from conftest import INTAKE, run_intake
+
+BUREAU = ("Salarisbureau Noord B.V.", "info@noord.nl")
+
+
+def lhn(n: int) -> str:
+    """The n-th valid loonheffingennummer of a deterministic series (elfproef holds)."""
+    base = 10_000_000 + n * 7919
+    while True:
+        digits = f"{base:08d}"
+        check = sum((9 - i) * int(d) for i, d in enumerate(digits)) % 11
+        if check < 10:
+            return f"{digits}{check}L01"
+        base += 1
+
+
+def employer(n: int, verloning: str = "Maand") -> tuple[object, ...]:
+    """A valid employer without DGAs, unique by n."""
+    return (*BUREAU, f"Werkgever {n}", f"A020{n:06d}", lhn(n), str(9_000_000 + n), verloning,
+            "Nee", "Nee")
+
+
+def make_inbox(folder: Path) -> dict[str, int]:
+    """50 files: 20 valid, 10 mixed, 5 unreadable, 10 byte copies, 5 sharing an employer.
+
+    Returns the expected status counts of a first run.
+    """
+    folder.mkdir(parents=True)
+    for i in range(20):
+        fill(folder / f"valid_{i:02d}.xlsx", [employer(2 * i), employer(2 * i + 1)], [])
+    for i in range(10):
+        fill(folder / f"mixed_{i:02d}.xlsx", [employer(100 + 2 * i),
+                                              employer(101 + 2 * i, verloning="week")], [])
+    for i in range(5):
+        (folder / f"unreadable_{i:02d}.xlsx").write_text(f"geen werkmap {i}\n")
+    for i in range(10):
+        (folder / f"vcopy_{i:02d}.xlsx").write_bytes((folder / f"valid_{i:02d}.xlsx").read_bytes())
+    for i in range(5):
+        fill(folder / f"zsame_{i:02d}.xlsx", [employer(30 + i), employer(200 + i)], [])
+    old = time.time() - 3600
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    return {"accepted": 25, "partially accepted": 10, "unreadable": 5, "skipped": 10}
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))[1:]
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 50-file inbox, built once for the module (tests copy it when they change it)."""
+    folder = tmp_path_factory.mktemp("batch") / "inbox"
+    make_inbox(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_fifty_files_then_skip_then_force(inbox: Path, tmp_path: Path) -> None:
+    """First run: expected statuses, ledger rows and combined CSV; second run skips all 50;
+    --force processes them again."""
+    out = tmp_path / "out"
+    first = run_batch(BatchOptions(inbox=inbox, out_dir=out, jobs=2, settle_seconds=0))
+    statuses = Counter(f["status"] for f in first.files)
+    assert statuses == {"accepted": 25, "partially accepted": 10, "unreadable": 5,
+                        "skipped": 10}
+    assert first.exit_code == 1
+
+    summary = json.loads((first.run_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["totals"] == dict(statuses)
+    assert len(summary["files"]) == 50
+    assert all(len(f["sha256"]) == 64 for f in summary["files"])
+    assert summary["delivery"] == {"werkgevers": 55, "dga": 0}
+    cross = summary["cross_file"]
+    assert sorted((c["file"], c["code"], c["cell"]) for c in cross) == [
+        (f"zsame_{i:02d}.xlsx", "batch-duplicate-in-run", "F2") for i in range(5)]
+    assert "valid_15.xlsx" in cross[0]["message"]
+
+    rows = _csv_rows(first.run_dir / "werkgevers.csv")
+    assert len(rows) == 55
+    keys = [(r[5], r[4]) for r in rows]
+    assert len(set(keys)) == 55, "an employer appears twice in the delivery"
+    assert {r[9] for r in rows} >= {"valid_00.xlsx", "mixed_00.xlsx", "zsame_00.xlsx"}
+    assert not any(r[9].startswith(("vcopy", "unreadable")) for r in rows)
+
+    db = sqlite3.connect(out / "intake.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 50
+    assert db.execute("SELECT COUNT(*) FROM employers").fetchone()[0] == 55
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert (first.run_dir / "valid_00.xlsx" / "report.json").is_file()
+    assert (first.run_dir / "valid_00.xlsx" / "feedback.xlsx").is_file()
+    index = (first.run_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="valid_00.xlsx/report.html"' in index
+
+    second = run_batch(BatchOptions(inbox=inbox, out_dir=out, jobs=2, settle_seconds=0))
+    assert Counter(f["status"] for f in second.files) == {"skipped": 50}
+    assert second.exit_code == 0
+    assert _csv_rows(second.run_dir / "werkgevers.csv") == []
+
+    forced = run_batch(BatchOptions(inbox=inbox, out_dir=out, jobs=2, settle_seconds=0,
+                                    force=True))
+    assert Counter(f["status"] for f in forced.files) == statuses
+    assert len(_csv_rows(forced.run_dir / "werkgevers.csv")) == 55
+
+
+def test_already_registered_in_an_earlier_run_is_not_delivered_again(tmp_path: Path) -> None:
+    """A new file registering an employer delivered by an earlier run: a warning naming the
+    earlier file and date, and the employer is not in this run's delivery."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill(inbox / "eerste.xlsx", [employer(1)], [])
+    out = tmp_path / "out"
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    fill(inbox / "tweede.xlsx", [employer(1), employer(2)], [])
+    second = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    summary = json.loads((second.run_dir / "summary.json").read_text(encoding="utf-8"))
+    (note,) = summary["cross_file"]
+    assert note["code"] == "batch-already-registered"
+    assert "eerste.xlsx" in note["message"] and note["cell"] == "F2"
+    rows = _csv_rows(second.run_dir / "werkgevers.csv")
+    assert [r[5] for r in rows] == [str(9_000_002)]
+
+
+def test_history_shows_runs_and_an_employer(tmp_path: Path) -> None:
+    """`intake history` lists runs and files; with a Werkgever ID, where it was registered."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill(inbox / "a.xlsx", [employer(7)], [])
+    out = tmp_path / "out"
+    done = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    assert done.returncode == 0, done.stderr
+    listing = run_intake("history", "--out", str(out))
+    assert "accepted" in listing.stdout and "a.xlsx" in listing.stdout
+    employer_line = run_intake("history", "--out", str(out), "9000007")
+    assert lhn(7) in employer_line.stdout and "a.xlsx row 2" in employer_line.stdout
+
+
+def test_move_to_sorts_files_and_never_overwrites(inbox: Path, tmp_path: Path) -> None:
+    """--move-to moves each file by status after it is committed; a name clash gets a suffix."""
+    own = tmp_path / "in"
+    own.mkdir()
+    for name in ("valid_00.xlsx", "mixed_00.xlsx", "unreadable_00.xlsx", "vcopy_00.xlsx"):
+        (own / name).write_bytes((inbox / name).read_bytes())
+    moved = tmp_path / "done"
+    (moved / "accepted").mkdir(parents=True)
+    (moved / "accepted" / "valid_00.xlsx").write_bytes(b"an older file")
+    result = run_batch(BatchOptions(inbox=own, out_dir=tmp_path / "out", settle_seconds=0,
+                                    move_to=moved))
+    assert list(own.iterdir()) == []
+    assert (moved / "accepted" / "valid_00 (2).xlsx").is_file()
+    assert (moved / "accepted" / "valid_00.xlsx").read_bytes() == b"an older file"
+    assert (moved / "rejected" / "mixed_00.xlsx").is_file()
+    assert (moved / "quarantine" / "unreadable_00.xlsx").is_file()
+    assert (moved / "skipped" / "vcopy_00.xlsx").is_file()
+    assert {f["status"] for f in result.files} == {"accepted", "partially accepted",
+                                                   "unreadable", "skipped"}
+
+
+def test_files_being_written_and_lock_files_are_left(tmp_path: Path) -> None:
+    """A file modified seconds ago and Excel's ~$ lock file are not processed this run."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill(inbox / "nieuw.xlsx", [employer(1)], [])
+    (inbox / "~$nieuw.xlsx").write_bytes(b"lock")
+    result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=60))
+    assert result.files == [{"name": "nieuw.xlsx", "status": "waiting"}]
+    later = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=0))
+    assert [f["status"] for f in later.files] == ["accepted"]
+
+
+def _crash(path: str, *args: object) -> dict[str, object]:
+    """A validator that has a bug for one file and dies outright on another."""
+    if path.endswith("bug.xlsx"):
+        raise AssertionError("a bug")
+    if path.endswith("dies.xlsx"):
+        os._exit(3)
+    return batch.__dict__["_real_process_file"](path, *args)  # type: ignore[no-any-return]
+
+
+def test_a_crashing_file_is_failed_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A validator bug or a dying worker marks that file failed; the other files are done."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for n, name in enumerate(("a_bug.xlsx", "b_dies.xlsx", "c_good.xlsx")):
+        fill(inbox / name, [employer(n)], [])
+    monkeypatch.setattr(batch, "_real_process_file", batch.process_file, raising=False)
+    monkeypatch.setattr(batch, "process_file", _crash)
+    result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=0))
+    assert [(f["name"], f["status"]) for f in result.files] == [
+        ("a_bug.xlsx", "failed"), ("b_dies.xlsx", "failed"), ("c_good.xlsx", "accepted")]
+    assert "a bug" in result.files[0]["error"]
+    assert "died" in result.files[1]["error"]
+    assert result.exit_code == 1
+
+
+def _live_holder() -> subprocess.Popen[bytes]:
+    """A live process whose command line names intake, as a running batch's would."""
+    holder = subprocess.Popen(["python3", "-c", "import time; time.sleep(60)", "intake"])
+    cmdline = Path(f"/proc/{holder.pid}/cmdline")
+    deadline = time.time() + 10
+    while time.time() < deadline and b"intake" not in cmdline.read_bytes():
+        time.sleep(0.01)
+    return holder
+
+
+def test_lock_held_by_a_live_run_refuses(tmp_path: Path) -> None:
+    """A second run while one holds the lock: exit 2 with a message naming the holder."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "in").mkdir()
+    holder = _live_holder()
+    try:
+        (out / ".intake-batch.lock").write_text(json.dumps({"pid": holder.pid}))
+        done = run_intake("batch", str(tmp_path / "in"), "--out", str(out))
+        assert done.returncode == 2
+        assert f"pid {holder.pid}" in done.stderr
+        with pytest.raises(BatchError):
+            acquire_lock(out)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_stale_lock_is_taken_over_and_reported(tmp_path: Path) -> None:
+    """A lock left by a dead process is taken over, and the run says so."""
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (out / ".intake-batch.lock").write_text(json.dumps({"pid": dead.pid}))
+    assert acquire_lock(out) == f"stale lock of pid {dead.pid} taken over"
+    assert json.loads((out / ".intake-batch.lock").read_text())["pid"] == os.getpid()
+    release_lock(out)
+    assert not (out / ".intake-batch.lock").exists()
+
+
+def test_bad_folders_exit_2(tmp_path: Path) -> None:
+    """A missing inbox or an output folder that cannot be written: exit 2."""
+    assert run_intake("batch", str(tmp_path / "none"), "--out", str(tmp_path / "o")).returncode \
+        == 2
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    (tmp_path / "in").mkdir()
+    assert run_intake("batch", str(tmp_path / "in"), "--out", str(blocked / "o")).returncode == 2
+
+
+@pytest.mark.slow
+def test_killed_run_loses_nothing(tmp_path: Path) -> None:
+    """SIGKILL midway, then run again: every file done once, no employer delivered twice, no
+    partial file left, and the killed run's outputs completed from the ledger."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for i in range(10):
+        fill(inbox / f"f{i:02d}.xlsx", [employer(3 * i), employer(3 * i + 1),
+                                        employer(3 * i + 2)], [])
+    out = tmp_path / "out"
+    proc = subprocess.Popen([INTAKE, "batch", str(inbox), "--out", str(out), "--settle", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    committed = 0
+    while time.time() < deadline and committed < 3:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(out / "intake.sqlite", timeout=1) as db:
+                committed = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+        except sqlite3.Error:
+            continue
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 3 <= committed < 10, "the run was not killed midway"
+
+    done = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    assert done.returncode == 0, done.stderr
+    assert "was interrupted" in done.stderr
+
+    ledger = Ledger(out / "intake.sqlite")
+    runs = ledger.runs()
+    assert [r["status"] for r in runs] == ["finished", "interrupted"]
+    processed = Counter(f["name"] for f in ledger.files() if f["status"] != "skipped")
+    assert processed == {f"f{i:02d}.xlsx": 1 for i in range(10)}
+    ledger.close()
+
+    delivered = [row for run in runs for row in _csv_rows(out / run["id"] / "werkgevers.csv")]
+    assert len(delivered) == 30
+    assert len({(r[5], r[4]) for r in delivered}) == 30
+    leftovers = [p for p in out.rglob("*") if ".partial" in p.name or p.name.endswith(".tmp")]
+    assert leftovers == []
+    for run in runs:
+        assert (out / run["id"] / "summary.json").is_file()
+        assert (out / run["id"] / "index.html").is_file()
+    assert not (out / ".intake-batch.lock").exists()

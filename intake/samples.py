@@ -5,6 +5,8 @@ The rows are data the tests use too; `write_samples` fills copies of the real te
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -139,3 +141,46 @@ def write_samples(folder: Path) -> list[Path]:
         fill(folder / "voorbeeld-fouten.xlsx", MISTAKE_WERKGEVERS, MISTAKE_DGA,
              MISTAKE_EXTRA_HEADER, MISTAKE_CHECKLIST),
     ]
+
+
+#: The inbox of the batch tests and benchmark: one bureau, many small workbooks.
+BUREAU = ("Salarisbureau Noord B.V.", "info@noord.nl")
+
+
+def lhn(n: int) -> str:
+    """The n-th valid loonheffingennummer of a deterministic series (elfproef holds)."""
+    base = 10_000_000 + n * 7919
+    while True:
+        digits = f"{base:08d}"
+        check = sum((9 - i) * int(d) for i, d in enumerate(digits)) % 11
+        if check < 10:
+            return f"{digits}{check}L01"
+        base += 1
+
+
+def employer(n: int, verloning: str = "Maand") -> Row:
+    """A valid employer without DGAs, unique by n."""
+    return (*BUREAU, f"Werkgever {n}", f"A020{n:06d}", lhn(n), str(9_000_000 + n), verloning,
+            "Nee", "Nee")
+
+
+def write_inbox(folder: Path) -> None:
+    """50 files: 20 valid, 10 mixed, 5 unreadable, 10 byte copies, 5 sharing an employer.
+
+    A first batch run gives 25 accepted, 10 partially accepted, 5 unreadable, 10 skipped.
+    """
+    folder.mkdir(parents=True)
+    for i in range(20):
+        fill(folder / f"valid_{i:02d}.xlsx", [employer(2 * i), employer(2 * i + 1)], [])
+    for i in range(10):
+        fill(folder / f"mixed_{i:02d}.xlsx", [employer(100 + 2 * i),
+                                              employer(101 + 2 * i, verloning="week")], [])
+    for i in range(5):
+        (folder / f"unreadable_{i:02d}.xlsx").write_text(f"geen werkmap {i}\n")
+    for i in range(10):
+        (folder / f"vcopy_{i:02d}.xlsx").write_bytes((folder / f"valid_{i:02d}.xlsx").read_bytes())
+    for i in range(5):
+        fill(folder / f"zsame_{i:02d}.xlsx", [employer(30 + i), employer(200 + i)], [])
+    old = time.time() - 3600
+    for path in folder.iterdir():
+        os.utime(path, (old, old))

@@ -17,51 +17,9 @@ import pytest
 from intake import batch
 from intake.batch import BatchError, BatchOptions, acquire_lock, release_lock, run_batch
 from intake.ledger import Ledger
-from intake.samples import fill
+from intake.samples import employer, fill, lhn, write_inbox
 
 from conftest import INTAKE, run_intake
-
-BUREAU = ("Salarisbureau Noord B.V.", "info@noord.nl")
-
-
-def lhn(n: int) -> str:
-    """The n-th valid loonheffingennummer of a deterministic series (elfproef holds)."""
-    base = 10_000_000 + n * 7919
-    while True:
-        digits = f"{base:08d}"
-        check = sum((9 - i) * int(d) for i, d in enumerate(digits)) % 11
-        if check < 10:
-            return f"{digits}{check}L01"
-        base += 1
-
-
-def employer(n: int, verloning: str = "Maand") -> tuple[object, ...]:
-    """A valid employer without DGAs, unique by n."""
-    return (*BUREAU, f"Werkgever {n}", f"A020{n:06d}", lhn(n), str(9_000_000 + n), verloning,
-            "Nee", "Nee")
-
-
-def make_inbox(folder: Path) -> dict[str, int]:
-    """50 files: 20 valid, 10 mixed, 5 unreadable, 10 byte copies, 5 sharing an employer.
-
-    Returns the expected status counts of a first run.
-    """
-    folder.mkdir(parents=True)
-    for i in range(20):
-        fill(folder / f"valid_{i:02d}.xlsx", [employer(2 * i), employer(2 * i + 1)], [])
-    for i in range(10):
-        fill(folder / f"mixed_{i:02d}.xlsx", [employer(100 + 2 * i),
-                                              employer(101 + 2 * i, verloning="week")], [])
-    for i in range(5):
-        (folder / f"unreadable_{i:02d}.xlsx").write_text(f"geen werkmap {i}\n")
-    for i in range(10):
-        (folder / f"vcopy_{i:02d}.xlsx").write_bytes((folder / f"valid_{i:02d}.xlsx").read_bytes())
-    for i in range(5):
-        fill(folder / f"zsame_{i:02d}.xlsx", [employer(30 + i), employer(200 + i)], [])
-    old = time.time() - 3600
-    for path in folder.iterdir():
-        os.utime(path, (old, old))
-    return {"accepted": 25, "partially accepted": 10, "unreadable": 5, "skipped": 10}
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
@@ -75,7 +33,7 @@ def _csv_rows(path: Path) -> list[list[str]]:
 def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 50-file inbox, built once for the module (tests copy it when they change it)."""
     folder = tmp_path_factory.mktemp("batch") / "inbox"
-    make_inbox(folder)
+    write_inbox(folder)
     return folder
 
 

@@ -144,7 +144,7 @@ def test_template_command_writes_the_default_name(tmp_path: Path) -> None:
     assert (tmp_path / "werkgevers-aanmelding.xlsx").is_file()
 
 
-@pytest.mark.parametrize("command", ["template", "validate", "schema"])
+@pytest.mark.parametrize("command", ["template", "validate", "schema", "batch", "history"])
 def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
     """Each command explains itself with --help and the README documents it."""
     result = CliRunner().invoke(cli, [command, "--help"])

@@ -55,7 +55,7 @@ def main() -> None:
         ]
         for jobs in args.jobs:
             median = statistics.median(times[jobs])
-            lines.append(f"| {jobs} | {median:.2f} | {base / median:.2f}× |")
+            lines.append(f"| {jobs} | {median:.2f} | {base / median:.2f}x |")
         text = "\n".join(lines) + "\n"
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / "batch.md").write_text(text, encoding="utf-8")

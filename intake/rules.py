@@ -1,23 +1,28 @@
-"""The rules for single cells, per kind of field, run as pandera schemas.
+"""The rules for single cells, per kind of field: one ordered chain of checks per field.
 
-Each kind has an ordered chain of checks; a cell is reported for the first check it fails only
-(a value that is not a loonheffingennummer at all does not also get an elfproef message). The
-check's pandera name is the finding code, so the schema's failure cases map straight onto
-findings. Rules across rows and sheets are in `intake.crosschecks`.
+A cell is reported for the first check of its chain it fails only (a value that is not a
+loonheffingennummer at all does not also get an elfproef message); an empty cell fails
+"required". `first_failure` runs a chain on one value; `cell_failures` runs every field's chain
+over a sheet, once per distinct value (columns repeat a lot: periods, Ja/Nee, bureau names).
+
+The same chains are also published as a pandera DataFrameSchema (`pandera_schema`), whose check
+names are the finding codes, for consumers who validate DataFrames; a test proves the schema and
+the engine find the same cells. The engine does not run through pandera: importing pandas and
+pandera costs about a second before the first row, and pandera's element-wise checks call the
+same Python functions with more overhead (benchmarks/results/validate.md has the figures).
+Rules across rows and sheets are in `intake.crosschecks`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from intake.fields import VERLONING_UNSUPPORTED, VERLONING_VALUES, Field, Kind, SheetSpec
 from intake.findings import Finding
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 #: The first characters that make a spreadsheet run text as a formula (OWASP CSV injection).
 #: A line feed is included: XML turns a typed carriage return into one.
@@ -51,6 +56,7 @@ def _elfproef(value: str) -> bool:
     return bool(bsn.is_valid(value[:9]))
 
 
+@functools.lru_cache(maxsize=65536)
 def _email(value: str) -> bool:
     from email_validator import EmailNotValidError, validate_email
 
@@ -131,14 +137,18 @@ def _chained(rules: Sequence[Rule], index: int) -> Callable[[str], bool]:
     return check
 
 
-def build_schema(spec: SheetSpec, present: Sequence[str],
-                 contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> object:
-    """A pandera DataFrameSchema for the fields of `spec` present on the sheet."""
+def pandera_schema(spec: SheetSpec, present: Sequence[str] | None = None,
+                   contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> Any:
+    """The cell rules of `spec` as a pandera DataFrameSchema over normalised values.
+
+    Check names are the finding codes; a null is reported by pandera as "not_nullable"
+    (our "required"). Needs pandera (`pip install 'asr-loket-intake[pandera]'`).
+    """
     import pandera.pandas as pa
 
     columns = {}
     for f in spec.fields:
-        if f.name not in present:
+        if present is not None and f.name not in present:
             continue
         rules = rules_for(f, contract_prefixes)
         checks = [pa.Check(_chained(rules, i), element_wise=True, name=r.code)
@@ -147,24 +157,35 @@ def build_schema(spec: SheetSpec, present: Sequence[str],
     return pa.DataFrameSchema(columns, coerce=False)
 
 
-def cell_failures(spec: SheetSpec, frame: pd.DataFrame,
+def first_failure(rules: Sequence[Rule], value: str | None) -> str | None:
+    """The code of the first rule `value` fails ("required" when empty), or None."""
+    if value is None:
+        return "required"
+    for rule in rules:
+        if not rule.test(value):
+            return rule.code
+    return None
+
+
+def cell_failures(spec: SheetSpec, values: Mapping[str, Sequence[str | None]],
                   contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
                   ) -> list[tuple[int, str, str]]:
-    """Run the cell rules over `frame` (normalised values); return (position, field, code)."""
-    import pandera.pandas as pa
+    """Run each field's chain over its column of normalised values, once per distinct value.
 
-    schema = build_schema(spec, list(frame.columns), contract_prefixes)
-    try:
-        schema.validate(frame, lazy=True)  # type: ignore[attr-defined]
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        cases = cases[cases["index"].notna()]
-        return [
-            (int(i), str(column), "required" if check == "not_nullable" else str(check))
-            for i, column, check in zip(cases["index"], cases["column"], cases["check"],
-                                        strict=True)
-        ]
-    return []
+    Returns (position, field, code) for every failing cell, field by field.
+    """
+    failures = []
+    for name, column in values.items():
+        rules = rules_for(spec.field(name), contract_prefixes)
+        seen: dict[str | None, str | None] = {}
+        for position, value in enumerate(column):
+            try:
+                code = seen[value]
+            except KeyError:
+                code = seen[value] = first_failure(rules, value)
+            if code is not None:
+                failures.append((position, name, code))
+    return failures
 
 
 def params_for(code: str, value: str, f: Field,

@@ -149,7 +149,7 @@ BUREAU = ("Salarisbureau Noord B.V.", "info@noord.nl")
 
 def lhn(n: int) -> str:
     """The n-th valid loonheffingennummer of a deterministic series (elfproef holds)."""
-    base = 10_000_000 + n * 7919
+    base = 10_000_000 + (n * 7919) % 89_000_000
     while True:
         digits = f"{base:08d}"
         check = sum((9 - i) * int(d) for i, d in enumerate(digits)) % 11

@@ -136,12 +136,8 @@ def _sheet_data(table: Table | None, spec_: SheetSpec, findings: list[Finding]) 
 
 
 def _cell_rules(data: SheetData, contract_prefixes: Sequence[str]) -> list[Finding]:
-    import pandas as pd
-
     assert data.sheet is not None
-    frame = pd.DataFrame({name: pd.Series(values, dtype=object)
-                          for name, values in data.values.items()})
-    failures = cell_failures(data.spec, frame, contract_prefixes)
+    failures = cell_failures(data.spec, data.values, contract_prefixes)
     return to_findings(data.spec, data.sheet, data.rows, data.columns, failures, data.shown,
                        data.values, contract_prefixes)
 

@@ -25,9 +25,9 @@ def werkgever_duplicates(werkgevers: SheetData) -> list[Finding]:
     with different loonheffingennummers is a warning on each of its rows."""
     pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
     by_id: dict[str, list[int]] = defaultdict(list)
-    for i in range(len(werkgevers)):
-        wid = werkgevers.value("werkgever_id", i)
-        lhn = werkgevers.value("loonheffingennummer", i)
+    ids = werkgevers.values.get("werkgever_id", [])
+    numbers = werkgevers.values.get("loonheffingennummer", [])
+    for i, (wid, lhn) in enumerate(zip(ids, numbers, strict=True)):
         if wid is None or lhn is None:
             continue
         pairs[(wid, lhn)].append(i)
@@ -39,7 +39,7 @@ def werkgever_duplicates(werkgevers: SheetData) -> list[Finding]:
             findings += [_cell(werkgevers, "werkgever-duplicate", i, "werkgever_id", params)
                          for i in positions]
     for wid, positions in by_id.items():
-        if len({werkgevers.value("loonheffingennummer", i) for i in positions}) > 1:
+        if len(positions) > 1 and len({numbers[i] for i in positions}) > 1:
             params = {"werkgever_id": wid, "rows": _rows(werkgevers, positions)}
             findings += [_cell(werkgevers, "werkgever-id-multiple-lhn", i,
                                "loonheffingennummer", params) for i in positions]

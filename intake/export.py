@@ -33,8 +33,9 @@ FORMATS: dict[str, _Format] = {
 def accepted_rows(data: SheetData) -> list[dict[str, str | int]]:
     """The accepted rows of `data` as CSV records: normalised values, then `bron_rij`."""
     fields = data.spec.csv_columns[:-1]
-    return [{**{name: data.value(name, i) or "" for name in fields}, "bron_rij": data.rows[i]}
-            for i in data.accepted_positions()]
+    columns = [data.values.get(name) or [None] * len(data) for name in fields]
+    return [{**{name: column[i] or "" for name, column in zip(fields, columns, strict=True)},
+             "bron_rij": data.rows[i]} for i in data.accepted_positions()]
 
 
 def rows_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]],

@@ -22,6 +22,8 @@ _WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f]+")
 
 def display(raw: object) -> str:
     """The value as the user typed or sees it, as text ("" for an empty cell)."""
+    if type(raw) is str:
+        return raw
     if raw is None:
         return ""
     if isinstance(raw, bool):

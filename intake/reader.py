@@ -101,7 +101,7 @@ def column_letter(index: int) -> str:
 
 
 def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value == "" or value is None or (isinstance(value, str) and not value.strip())
 
 
 def read_workbook(path: Path) -> Workbook:
@@ -243,17 +243,17 @@ def _read_table(
 
     table = Table(spec=spec, sheet=sheet, header_row=header_row, columns=columns,
                   values={name: [] for name in positions}, usable=usable)
-    width = max(positions.values(), default=-1) + 1
-    for i in range(best_index + 1, len(data)):
-        row = data[i]
-        if len(row) < width:
-            row = [*row, *([""] * (width - len(row)))]
-        picked = [(name, row[j]) for name, j in positions.items()]
-        if all(_is_blank(v) for _, v in picked):
-            continue
-        table.rows.append(first_row + i + 1)
-        for name, v in picked:
-            table.values[name].append(v)
+    body = data[best_index + 1:]
+    # calamine gives every row the sheet's full width, so columns can be taken by index.
+    columns_raw = {name: [row[j] if j < len(row) else "" for row in body]
+                   for name, j in positions.items()}
+    keep = [i for i, cells in enumerate(zip(*columns_raw.values(), strict=True))
+            if not all(_is_blank(v) for v in cells)]
+    table.rows = [first_row + best_index + 2 + i for i in keep]
+    if len(keep) == len(body):
+        table.values = columns_raw
+    else:
+        table.values = {name: [column[i] for i in keep] for name, column in columns_raw.items()}
     return table
 
 

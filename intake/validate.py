@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from intake import crosschecks
 from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, Kind, SheetSpec
@@ -117,22 +118,50 @@ def _sheet_data(table: Table | None, spec_: SheetSpec, findings: list[Finding]) 
                      rows=table.rows, columns=table.columns, usable=table.usable)
     for name, raw_values in table.values.items():
         kind = spec_.field(name).kind
-        data.shown[name] = [display(v) for v in raw_values]
-        if kind is Kind.LOONHEFFINGENNUMMER:
-            column: list[str | None] = []
-            for i, raw in enumerate(raw_values):
-                value, change = loonheffingennummer(raw)
-                column.append(value)
-                if change is not None and LHN_RE.match(value or ""):
-                    findings.append(Finding(
-                        "lhn-normalised", sheet=table.sheet, row=table.rows[i],
-                        column=table.columns[name], field=name, value=data.shown[name][i],
-                        params=(("normalised", value or ""), ("change_nl", change[0]),
-                                ("change_en", change[1]))))
-            data.values[name] = column
-        else:
-            data.values[name] = [normalise(kind, v) for v in raw_values]
+        shown, values, changes = _normalised_column(kind, raw_values)
+        data.shown[name] = shown
+        data.values[name] = values
+        for i, (normalised, change) in changes.items():
+            findings.append(Finding(
+                "lhn-normalised", sheet=table.sheet, row=table.rows[i],
+                column=table.columns[name], field=name, value=shown[i],
+                params=(("normalised", normalised), ("change_nl", change[0]),
+                        ("change_en", change[1]))))
     return data
+
+
+def _normalised_column(kind: Kind, raw_values: list[object]) -> tuple[
+        list[str], list[str | None], dict[int, tuple[str, tuple[str, str]]]]:
+    """What each cell shows, its normalised value, and the loonheffingennummers changed beyond
+    spacing and case; each distinct raw value is worked out once."""
+    distinct = dict.fromkeys(raw_values)
+    keys: list[Any] = raw_values
+    if any(type(v) is bool for v in distinct):
+        # True == 1 == 1.0 as dict keys, but they show differently: key by type as well.
+        keys = [(type(v), v) for v in raw_values]
+        worked = {key: _work_out(kind, key[1]) for key in dict.fromkeys(keys)}
+    else:
+        worked = {v: _work_out(kind, v) for v in distinct}
+    values = list(map({k: w[1] for k, w in worked.items()}.__getitem__, keys))
+    if keys is raw_values and all(type(v) is str for v in distinct):
+        shown = cast(list[str], raw_values)  # text shows as itself
+    else:
+        shown = list(map({k: w[0] for k, w in worked.items()}.__getitem__, keys))
+    changes: dict[int, tuple[str, tuple[str, str]]] = {}
+    changed = {k: w for k, w in worked.items() if w[2] is not None}
+    if changed:
+        for i, key in enumerate(keys):
+            if key in changed:
+                _, value, change = changed[key]
+                changes[i] = (value or "", cast(tuple[str, str], change))
+    return shown, values, changes
+
+
+def _work_out(kind: Kind, raw: object) -> tuple[str, str | None, tuple[str, str] | None]:
+    if kind is Kind.LOONHEFFINGENNUMMER:
+        value, change = loonheffingennummer(raw)
+        return display(raw), value, change if LHN_RE.match(value or "") else None
+    return display(raw), normalise(kind, raw), None
 
 
 def _cell_rules(data: SheetData, contract_prefixes: Sequence[str]) -> list[Finding]:

@@ -34,6 +34,19 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
     "encrypted": {
         "nl": "de werkmap is met een wachtwoord beveiligd; sla hem op zonder wachtwoord",
         "en": "the workbook is password-protected; save it without a password"},
+    "too-big": {
+        "nl": "het bestand is uitgepakt te groot om veilig te lezen (mogelijk een zip-bom); "
+              "splits de werkmap of verhoog de grens met --max-mb",
+        "en": "the file is too large when unpacked to read safely (possibly a zip bomb); "
+              "split the workbook or raise the limit with --max-mb"},
+    "unsafe": {
+        "nl": "het bestand bevat XML-declaraties die een werkmap nooit heeft (mogelijk een "
+              "XML-bom); sla het opnieuw op in Excel of LibreOffice",
+        "en": "the file holds XML declarations a workbook never has (possibly an XML bomb); "
+              "save it again in Excel or LibreOffice"},
+    "time-limit": {
+        "nl": "het controleren duurde langer dan de grens (--max-seconds)",
+        "en": "checking took longer than the limit (--max-seconds)"},
     "corrupt": {
         "nl": "het bestand kan niet als werkmap worden gelezen (beschadigd of geen "
               "Excel-bestand); open en sla het opnieuw op in Excel of LibreOffice",

@@ -9,6 +9,8 @@ from intake.fields import SHEETS, Field
 from intake.messages import CATALOGUE, Lang, render
 
 Severity = Literal["error", "warning"]
+#: Characters of a cell value a finding keeps (the rest is cut, saying how long it was).
+MAX_SHOWN_CHARS = 200
 
 # A field name used on two sheets (werkgever_id) takes its texts from the first sheet.
 _FIELDS: dict[str, Field] = {f.name: f for spec in reversed(SHEETS) for f in spec.fields}
@@ -33,6 +35,10 @@ class Finding:
     def __post_init__(self) -> None:
         if self.code not in CATALOGUE:
             raise ValueError(f"unknown finding code {self.code!r}")
+        if self.value is not None and len(self.value) > MAX_SHOWN_CHARS:
+            # A 32,767-character cell must not be copied into every report and comment.
+            shortened = f"{self.value[:MAX_SHOWN_CHARS]}… ({len(self.value)} tekens)"
+            object.__setattr__(self, "value", shortened)
 
     @property
     def severity(self) -> Severity:

@@ -106,6 +106,86 @@ CATALOGUE: dict[str, Entry] = {
          "Check this point in Loket.nl and answer Ja when it is in order; the link does not "
          "work without it."),
     ),
+    "sheet-too-large": _e(
+        "error", "Blad te groot", "Sheet too large",
+        ("Blad '{sheet}' beslaat {rows} rijen en {columns} kolommen (tot kolom {last}); dat is "
+         "meer dan er gelezen wordt. Het blad is niet gecontroleerd.",
+         "Verwijder waarden en opmaak ver buiten de tabel (bijvoorbeeld in kolom {last}) of "
+         "splits de werkmap; de grens is in te stellen met --max-cells."),
+        ("Sheet '{sheet}' spans {rows} rows and {columns} columns (up to column {last}); more "
+         "than is read. The sheet was not checked.",
+         "Delete values far outside the table (for instance in column {last}) or split the "
+         "workbook; the limit can be set with --max-cells."),
+    ),
+    "too-many-rows": _e(
+        "error", "Te veel rijen", "Too many rows",
+        ("Blad '{sheet}' heeft meer dan {max} rijen; rijen na rij {last} zijn niet gelezen en "
+         "worden niet aangeleverd.",
+         "Splits de werkmap in delen van hooguit {max} rijen, of verhoog de grens met "
+         "--max-rows."),
+        ("Sheet '{sheet}' has more than {max} rows; rows after row {last} were not read and "
+         "are not delivered.",
+         "Split the workbook into parts of at most {max} rows, or raise the limit with "
+         "--max-rows."),
+    ),
+    "merged-header": _e(
+        "warning", "Samengevoegde cellen in kopregel", "Merged cells in header",
+        ("De kopregel bevat samengevoegde cellen ({value}); alleen de eerste cel heeft een "
+         "naam.",
+         "Maak de samenvoeging ongedaan en geef elke kolom een eigen kopcel."),
+        ("The header row has merged cells ({value}); only the first cell carries a name.",
+         "Unmerge them and give each column its own header cell."),
+    ),
+    "hidden-sheet": _e(
+        "warning", "Verborgen blad", "Hidden sheet",
+        ("Blad '{sheet}' is verborgen; het is wel gelezen en gecontroleerd.",
+         "Maak het blad zichtbaar als je niet zeker weet wat erop staat."),
+        ("Sheet '{sheet}' is hidden; it was read and checked all the same.",
+         "Unhide it if you are not sure what it holds."),
+    ),
+    "hidden-rows": _e(
+        "warning", "Verborgen rijen", "Hidden rows",
+        ("Op blad '{sheet}' zijn rijen verborgen ({rows}); ze zijn wel gelezen en "
+         "gecontroleerd.",
+         "Maak ze zichtbaar en controleer of ze aangeleverd moeten worden."),
+        ("Rows are hidden on sheet '{sheet}' ({rows}); they were read and checked all the "
+         "same.",
+         "Unhide them and check that they should be delivered."),
+    ),
+    "hidden-columns": _e(
+        "warning", "Verborgen kolommen", "Hidden columns",
+        ("Op blad '{sheet}' zijn kolommen verborgen ({columns}); ze zijn wel gelezen.",
+         "Maak ze zichtbaar en controleer wat erin staat."),
+        ("Columns are hidden on sheet '{sheet}' ({columns}); they were read all the same.",
+         "Unhide them and check what they hold."),
+    ),
+    "formula-no-value": _e(
+        "warning", "Formule zonder uitkomst", "Formula without value",
+        ("Deze cel bevat een formule zonder berekende uitkomst; de waarde is onbekend en "
+         "telt als leeg.",
+         "Open de werkmap in Excel of LibreOffice, laat hem herberekenen en sla hem op, of "
+         "vul de waarde zelf in."),
+        ("This cell holds a formula without a computed value; the value is unknown and "
+         "counts as empty.",
+         "Open the workbook in Excel or LibreOffice, let it recalculate and save it, or type "
+         "the value."),
+    ),
+    "macros-ignored": _e(
+        "warning", "Macro's genegeerd", "Macros ignored",
+        ("De werkmap bevat macro's; die zijn niet uitgevoerd en genegeerd.",
+         "Niets te doen: alleen de waarden in de cellen tellen."),
+        ("The workbook contains macros; they were not run and were ignored.",
+         "Nothing to do: only the values in the cells count."),
+    ),
+    "external-links": _e(
+        "warning", "Koppelingen naar andere bestanden", "Links to other files",
+        ("De werkmap verwijst naar {count} ander(e) bestand(en); die zijn niet geopend. "
+         "Waarden die daarvan afhangen zijn zoals ze laatst zijn opgeslagen.",
+         "Vervang formules met koppelingen door de waarden zelf (Plakken speciaal > Waarden)."),
+        ("The workbook links to {count} other file(s); they were not opened. Values that "
+         "depend on them are as last saved.",
+         "Replace formulas with links by their values (Paste special > Values)."),
+    ),
     # --- one cell ------------------------------------------------------------------------------
     "required": _e(
         "error", "Niet ingevuld", "Missing value",
@@ -125,6 +205,22 @@ CATALOGUE: dict[str, Entry] = {
          "Verwijder '{char}' aan het begin van de waarde."),
         ("'{value}' starts with '{char}'; a spreadsheet would run it as a formula.",
          "Remove the leading '{char}'."),
+    ),
+    "control-characters": _e(
+        "error", "Besturingstekens", "Control characters",
+        ("{label} bevat onzichtbare besturingstekens (zoals een regeleinde, tab of NUL).",
+         "Typ de waarde opnieuw op één regel, zonder te plakken uit een ander programma."),
+        ("{label} contains invisible control characters (such as a line break, tab or NUL).",
+         "Type the value again on one line, without pasting it from another program."),
+    ),
+    "invisible-characters": _e(
+        "error", "Onzichtbare tekens", "Invisible characters",
+        ("{label} bevat onzichtbare tekens die de leesrichting of weergave veranderen "
+         "(zoals U+202E).",
+         "Typ de waarde opnieuw in plaats van hem te plakken."),
+        ("{label} contains invisible characters that change the reading direction or display "
+         "(such as U+202E).",
+         "Type the value again instead of pasting it."),
     ),
     "email-invalid": _e(
         "error", "Ongeldig e-mailadres", "Invalid e-mail address",
@@ -193,6 +289,13 @@ CATALOGUE: dict[str, Entry] = {
         "error", "Alleen cijfers", "Digits only",
         ("{label} '{value}' mag alleen cijfers bevatten.", "{help}"),
         ("{label} '{value}' must contain digits only.", "{help}"),
+    ),
+    "date-instead-of-number": _e(
+        "error", "Datum in plaats van nummer", "Date instead of number",
+        ("{label} '{value}' is een datum: Excel heeft het nummer als datum opgemaakt.",
+         "Maak de kolom op als Tekst en typ het nummer opnieuw. {help}"),
+        ("{label} '{value}' is a date: Excel formatted the number as a date.",
+         "Format the column as Text and type the number again. {help}"),
     ),
     "guid-instead-of-id": _e(
         "error", "GUID in plaats van nummer", "GUID instead of number",

@@ -16,8 +16,9 @@ from intake.fields import JA_NEE_VALUES, VERLONING_VALUES, Kind
 
 #: Spaces people paste around values: ordinary, non-breaking, figure and narrow no-break.
 _SPACES = " \u00a0\u2007\u202f"
-_SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f.\-_/]+")
-_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f]+")
+#: Zero-width characters are invisible in a number: removing them changes nothing one sees.
+_SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f\u200b-\u200d\u2060\ufeff.\-_/]+")
+_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b-\u200d\u2060\ufeff]+")
 
 
 def display(raw: object) -> str:

@@ -22,6 +22,7 @@ from intake.fields import (
     header_key,
 )
 from intake.findings import Finding
+from intake.safety import Inspection, Limits, Refused, inspect
 
 #: How many rows from the top of a sheet are searched for the header row.
 HEADER_SEARCH_ROWS = 30
@@ -88,6 +89,10 @@ class Workbook:
     version: Stamp | None = None
     #: The answers on the Toelichting checklist, if the workbook has it.
     checklist: list[Stamp] = field(default_factory=list)
+    #: What the package holds that the values do not show (hidden rows, macros …).
+    inspection: Inspection = field(default_factory=Inspection)
+    #: Sheet names (as in the workbook) that are hidden.
+    hidden_sheets: list[str] = field(default_factory=list)
 
 
 def column_letter(index: int) -> str:
@@ -104,16 +109,22 @@ def _is_blank(value: object) -> bool:
     return value == "" or value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_workbook(path: Path) -> Workbook:
-    """Read `path`; raise UnreadableWorkbook when it is not a spreadsheet that can be opened."""
+def read_workbook(path: Path, limits: Limits | None = None) -> Workbook:
+    """Read `path`; raise UnreadableWorkbook when it is not a spreadsheet that can be opened
+    safely. The package is inspected (`intake.safety`) before python-calamine parses it."""
     import python_calamine
 
+    limits = limits or Limits()
     if not path.is_file():
         raise UnreadableWorkbook(path, "not-found")
     if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
         raise UnreadableWorkbook(path, "not-a-spreadsheet", path.suffix)
     if path.stat().st_size == 0:
         raise UnreadableWorkbook(path, "empty-file")
+    try:
+        inspection = inspect(path, limits)
+    except Refused as exc:
+        raise UnreadableWorkbook(path, exc.reason, exc.detail) from exc
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError as exc:
@@ -125,6 +136,8 @@ def read_workbook(path: Path) -> Workbook:
     tables: dict[str, Table] = {}
     found: dict[str, str] = {}
     names: list[str] = list(book.sheet_names)
+    hidden = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Hidden")
+              or str(m.visible).endswith("VeryHidden")]
     for spec in SHEETS:
         sheet_name = _find_sheet(names, spec)
         if sheet_name is None:
@@ -132,16 +145,33 @@ def read_workbook(path: Path) -> Workbook:
         found[spec.name] = sheet_name
         try:
             grid = book.get_sheet_by_name(sheet_name)
-            data = cast(list[list[object]], grid.to_python(skip_empty_area=True))
+            height, width = grid.height or 0, grid.width or 0
+            nrows = HEADER_SEARCH_ROWS + limits.max_rows
+            if min(height, nrows) * width > limits.max_cells:
+                findings.append(Finding("sheet-too-large", sheet=sheet_name, params=(
+                    ("rows", str(height)), ("columns", str(width)),
+                    ("last", column_letter((grid.start or (0, 0))[1] + width - 1)))))
+                continue
+            data = cast(list[list[object]], grid.to_python(skip_empty_area=True, nrows=nrows))
             first_row, first_col = (grid.start or (0, 0)) if data else (0, 0)
+            merged = list(grid.merged_cell_ranges or [])
         except Exception as exc:
             raise UnreadableWorkbook(path, "corrupt", f"{sheet_name}: {exc}") from exc
         table = _read_table(spec, sheet_name, data, first_row or 0, first_col or 0, findings)
         if table is not None:
             tables[spec.name] = table
+            if height > len(data) and len(data) == nrows:
+                findings.append(Finding("too-many-rows", sheet=sheet_name, params=(
+                    ("max", str(limits.max_rows)), ("last", str(first_row + len(data))))))
+            for (r0, c0), (r1, c1) in merged:
+                if r0 + 1 <= table.header_row <= r1 + 1:
+                    findings.append(Finding(
+                        "merged-header", sheet=sheet_name, row=r0 + 1, column=column_letter(c0),
+                        value=f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"))
     version, checklist = _template_stamps(book, names)
     return Workbook(path=path, tables=tables, findings=findings, sheet_names=names,
-                    found=found, version=version, checklist=checklist)
+                    found=found, version=version, checklist=checklist, inspection=inspection,
+                    hidden_sheets=hidden)
 
 
 _CHECKLIST_KEYS = {header_key(item.text): n for n, item in enumerate(CHECKLIST)}

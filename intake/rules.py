@@ -37,6 +37,11 @@ LHN_RE = re.compile(LHN_PATTERN)
 _LHN_BTW = re.compile(r"^\d{9}B\d{2}$")
 _CONTRACT = re.compile(CONTRACT_PATTERN)
 _DIGITS = re.compile(DIGITS_PATTERN)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T[\d:.]+)?$")
+#: C0 control characters and DEL; leading tab/CR/LF are reported as formula-text first.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+#: Bidirectional overrides and isolates, marks, and zero-width characters.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]")
 _GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?$")
 
 
@@ -80,6 +85,11 @@ def rules_for(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREF
         Rule("formula-text", _no_formula,
              "begint niet met =, +, -, @, tab of regeleinde",
              "does not start with =, +, -, @, tab or line break"),
+        Rule("control-characters", lambda v: not _CONTROL.search(v),
+             "geen besturingstekens", "no control characters"),
+        Rule("invisible-characters", lambda v: not _INVISIBLE.search(v),
+             "geen onzichtbare richting- of nulbreedtetekens",
+             "no invisible direction or zero-width characters"),
     ]
     if f.max_length is not None:
         limit = f.max_length
@@ -110,6 +120,8 @@ def rules_for(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREF
                  "de 9 cijfers voldoen aan de elfproef", "the 9 digits pass the eleven test"),
         ],
         Kind.DIGITS: [
+            Rule("date-instead-of-number", lambda v: not _DATE.match(v),
+                 "geen datum", "not a date"),
             Rule("guid-instead-of-id", lambda v: not _GUID.match(v),
                  "geen GUID uit de Loket-API", "not a GUID from the Loket API"),
             Rule("digits-only", lambda v: bool(_DIGITS.match(v)),

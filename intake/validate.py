@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+import re
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,15 +17,18 @@ from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, 
 from intake.findings import Finding
 from intake.normalize import display, loonheffingennummer, normalise
 from intake.reader import Table, Workbook, read_workbook
+from intake.safety import Limits
 from intake.rules import DEFAULT_CONTRACT_PREFIXES, LHN_RE, cell_failures, to_findings
 from intake.sheetdata import SheetData
 
 
 @dataclass(frozen=True)
 class Options:
-    """How to validate: which Raamwerkcontractnummer prefixes are accepted."""
+    """How to validate: which Raamwerkcontractnummer prefixes are accepted, and the limits an
+    untrusted file is held to."""
 
     contract_prefixes: tuple[str, ...] = DEFAULT_CONTRACT_PREFIXES
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -61,8 +65,8 @@ class Result:
 def validate_workbook(path: Path, options: Options | None = None) -> Result:
     """Validate the workbook at `path` against every rule and return the result."""
     options = options or Options()
-    book = read_workbook(path)
-    findings = list(book.findings)
+    book = read_workbook(path, options.limits)
+    findings = list(book.findings) + _package_findings(book)
     werkgevers = _sheet_data(book.tables.get(WERKGEVERS.name), WERKGEVERS, findings)
     dga = _sheet_data(book.tables.get(DGA.name), DGA, findings)
     for data in (werkgevers, dga):
@@ -91,6 +95,35 @@ def validate_workbook(path: Path, options: Options | None = None) -> Result:
         f.sheet or "", 2)), f.row or 0, len(f.column or ""), f.column or ""))
     return Result(path=path, werkgevers=werkgevers, dga=dga, findings=findings,
                   sheet_names=book.sheet_names)
+
+
+def _package_findings(book: Workbook) -> list[Finding]:
+    """What the package holds that the values do not show: warnings."""
+    seen = book.inspection
+    findings = []
+    if seen.macros:
+        findings.append(Finding("macros-ignored"))
+    if seen.external_links:
+        findings.append(Finding("external-links",
+                                params=(("count", str(seen.external_links)),)))
+    data_sheets = set(book.found.values())
+    for sheet in book.hidden_sheets:
+        if sheet in data_sheets:
+            findings.append(Finding("hidden-sheet", sheet=sheet))
+    for sheet in sorted(data_sheets):
+        if rows := seen.hidden_rows.get(sheet):
+            shown = ", ".join(map(str, rows[:20])) + (f" … ({len(rows)})" if len(rows) > 20
+                                                      else "")
+            findings.append(Finding("hidden-rows", sheet=sheet, params=(("rows", shown),)))
+        if columns := seen.hidden_columns.get(sheet):
+            findings.append(Finding("hidden-columns", sheet=sheet,
+                                    params=(("columns", ", ".join(columns[:20])),)))
+        for ref in seen.formulas_without_value.get(sheet, [])[:1000]:
+            m = re.match(r"([A-Z]+)(\d+)$", ref)
+            if m:
+                findings.append(Finding("formula-no-value", sheet=sheet, row=int(m.group(2)),
+                                        column=m.group(1)))
+    return findings
 
 
 def _template_findings(book: Workbook) -> list[Finding]:

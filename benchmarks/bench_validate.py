@@ -83,21 +83,11 @@ print(report.stats["errors"] if hasattr(report, "stats") else 0)
 """
 
 
-def timed(args: list[str]) -> tuple[float, float, str]:
-    """Run a command; return (wall seconds, peak RSS in MB, stdout)."""
+def timed(args: list[str]) -> tuple[float, str]:
+    """Run a command; return (wall seconds, stdout)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out, _ = proc.communicate()
-    _, _, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
-    wall = time.perf_counter() - start
-    peak = _peak_of_last_child()
-    return wall, peak, out
-
-
-def _peak_of_last_child() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    return time.perf_counter() - start, done.stdout
 
 
 def peak_of(args: list[str]) -> float:
@@ -124,7 +114,7 @@ def main() -> None:
         raw, val, fb, cli = [], [], [], []
         for n in range(args.repeat):
             raw.append(timed([PYTHON, "-c", RAW, str(path)])[0])
-            _, _, out = timed([PYTHON, "-c", STAGES, str(path), str(work / f"o{size}-{n}")])
+            _, out = timed([PYTHON, "-c", STAGES, str(path), str(work / f"o{size}-{n}")])
             stages = json.loads(out)
             val.append(stages["validate"])
             fb.append(stages["feedback"])

@@ -2,7 +2,7 @@
 
 A spreadsheet is a zip of XML, so it can be a zip bomb, an XML entity bomb, encrypted,
 truncated or simply enormous. `inspect` checks the zip directory (entry count, declared sizes,
-compression ratios), then inflates every part against a budget – declared sizes can lie – and
+compression ratios), then inflates every part against a budget, since declared sizes can lie, and
 refuses any XML part with a DOCTYPE or ENTITY declaration, all before python-calamine sees the
 file (calamine given a bomb allocates without bound, and an out-of-memory abort cannot be
 caught). While the worksheet XML streams past it also notes what the reader cannot see: hidden

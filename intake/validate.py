@@ -6,9 +6,9 @@ for problems in the data). Only a file that cannot be read at all raises `Unread
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-import re
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,8 +17,8 @@ from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, 
 from intake.findings import Finding
 from intake.normalize import display, loonheffingennummer, normalise
 from intake.reader import Table, Workbook, read_workbook
-from intake.safety import Limits
 from intake.rules import DEFAULT_CONTRACT_PREFIXES, LHN_RE, cell_failures, to_findings
+from intake.safety import Limits
 from intake.sheetdata import SheetData
 
 

@@ -198,6 +198,7 @@ def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
     from intake.export import accepted_rows
     from intake.pipeline import run
     from intake.reader import UnreadableWorkbook
+    from intake.timelimit import TimeLimitExceeded
     from intake.validate import Options
 
     final = Path(target)
@@ -211,6 +212,11 @@ def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
         from intake.cli import FILE_ERRORS
 
         return {"status": "unreadable", "error": FILE_ERRORS[exc.reason][lang]}
+    except TimeLimitExceeded:
+        shutil.rmtree(partial, ignore_errors=True)
+        from intake.cli import FILE_ERRORS
+
+        return {"status": "failed", "error": FILE_ERRORS["time-limit"][lang]}
     except Exception as exc:
         shutil.rmtree(partial, ignore_errors=True)
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from intake import __version__
+from intake.safety import Limits
 
 LANG = click.Choice(["nl", "en"])
 
@@ -100,9 +101,18 @@ def schema(out_dir: Path) -> None:
 @click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
               show_default=True,
               help="standard: UTF-8 with commas; excel-nl: semicolons and a BOM for Dutch Excel.")
+@click.option("--max-rows", type=click.IntRange(1), default=Limits.max_rows, show_default=True,
+              help="Rows read per sheet; more is an error and the rest is not read.")
+@click.option("--max-cells", type=click.IntRange(1), default=Limits.max_cells,
+              show_default=True, help="Cells (rows x columns in use) read per sheet.")
+@click.option("--max-mb", type=click.IntRange(1), default=Limits.max_uncompressed_mb,
+              show_default=True, help="Uncompressed size of the workbook's parts, in MB.")
+@click.option("--max-seconds", type=click.FloatRange(0), default=Limits.max_seconds,
+              show_default=True, help="Time one workbook may take (0: no limit).")
 @click.option("--debug", is_flag=True, help="Show a traceback when a file cannot be read.")
 def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[str, ...],
-             csv_dialect: str, debug: bool) -> None:
+             csv_dialect: str, max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
+             debug: bool) -> None:
     """Check WORKBOOK and write report.json, report.html, werkgevers.csv and dga.csv.
 
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
@@ -114,8 +124,12 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     from intake.rules import DEFAULT_CONTRACT_PREFIXES
     from intake.validate import Options
 
+    from intake.timelimit import TimeLimitExceeded
+
+    limits = Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
+                    max_seconds=max_seconds)
     options = Options(contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
-                      or DEFAULT_CONTRACT_PREFIXES)
+                      or DEFAULT_CONTRACT_PREFIXES, limits=limits)
     target = out_dir or default_out_dir(workbook)
     try:
         outcome = run(workbook, target, options, lang=lang,  # type: ignore[arg-type]
@@ -124,7 +138,10 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
         if debug:
             raise
         reason = FILE_ERRORS[exc.reason][lang]
-        raise UnreadableFile(f"{workbook}: {reason}") from exc
+        detail = f" ({exc.detail})" if exc.detail and exc.reason in ("too-big", "unsafe") else ""
+        raise UnreadableFile(f"{workbook}: {reason}{detail}") from exc
+    except TimeLimitExceeded as exc:
+        raise UnreadableFile(f"{workbook}: {FILE_ERRORS['time-limit'][lang]}") from exc
     ui = UI[lang]  # type: ignore[index]
     result = outcome.result
     for data in (result.werkgevers, result.dga):

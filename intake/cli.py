@@ -122,9 +122,8 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     from intake.pipeline import default_out_dir, run
     from intake.reader import UnreadableWorkbook
     from intake.rules import DEFAULT_CONTRACT_PREFIXES
-    from intake.validate import Options
-
     from intake.timelimit import TimeLimitExceeded
+    from intake.validate import Options
 
     limits = Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
                     max_seconds=max_seconds)

@@ -25,8 +25,10 @@ def werkgever_duplicates(werkgevers: SheetData) -> list[Finding]:
     with different loonheffingennummers is a warning on each of its rows."""
     pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
     by_id: dict[str, list[int]] = defaultdict(list)
-    ids = werkgevers.values.get("werkgever_id", [])
-    numbers = werkgevers.values.get("loonheffingennummer", [])
+    ids = werkgevers.values.get("werkgever_id")
+    numbers = werkgevers.values.get("loonheffingennummer")
+    if ids is None or numbers is None:
+        return []  # a missing column is reported already; there is nothing to compare
     for i, (wid, lhn) in enumerate(zip(ids, numbers, strict=True)):
         if wid is None or lhn is None:
             continue
@@ -49,6 +51,8 @@ def werkgever_duplicates(werkgevers: SheetData) -> list[Finding]:
 def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
     """DGA rows must belong to a listed employer and have unique personeelsnummers per
     employer; an employer answering Ja needs DGA rows and one answering Nee must have none."""
+    # Without a Werkgever ID column on Werkgevers (reported already) no DGA can be matched.
+    checkable = "werkgever_id" in werkgevers.values
     known = {w for w in werkgevers.values.get("werkgever_id", []) if w is not None}
     findings = []
     per_employer: dict[str, list[int]] = defaultdict(list)
@@ -58,7 +62,7 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
         if wid is None:
             continue
         per_employer[wid].append(i)
-        if wid not in known:
+        if checkable and wid not in known:
             findings.append(_cell(dga, "dga-werkgever-unknown", i, "werkgever_id", {}))
         number = dga.value("personeelsnummer", i)
         if number is not None:

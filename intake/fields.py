@@ -189,8 +189,10 @@ WERKGEVERS = SheetSpec(
             help_nl=_WERKGEVER_ID_HELP_NL,
             help_en=_WERKGEVER_ID_HELP_EN,
             aliases=_WERKGEVER_ID_ALIASES,
+            max_length=18,
             width=16,
-            source="manual step 2 (Loket.nl, Bedrijfsgegevens, 'Werkgever ID')",
+            source="manual step 2 (Loket.nl, Bedrijfsgegevens, 'Werkgever ID'); at most 18 "
+            "digits is an inference (Loket shows 7)",
         ),
         Field(
             name="verloning",
@@ -248,8 +250,9 @@ DGA = SheetSpec(
             "hoort.",
             help_en="The Employer ID of the employer on the Werkgevers sheet this DGA belongs to.",
             aliases=_WERKGEVER_ID_ALIASES,
+            max_length=18,
             width=16,
-            source="manual step 2",
+            source="manual step 2; at most 18 digits is an inference",
         ),
         Field(
             name="naam",
@@ -272,8 +275,9 @@ DGA = SheetSpec(
             help_en="The DGA's employee number in Loket.nl (digits only).",
             aliases=("Personeelsnr", "Personeels nummer", "PersNr", "Employee ID",
                      "employeeNumber"),
+            max_length=18,
             width=18,
-            source="manual step 2; Loket employeeNumber",
+            source="manual step 2; Loket employeeNumber; at most 18 digits is an inference",
         ),
     ),
 )

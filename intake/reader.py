@@ -160,9 +160,13 @@ def read_workbook(path: Path, limits: Limits | None = None) -> Workbook:
         table = _read_table(spec, sheet_name, data, first_row or 0, first_col or 0, findings)
         if table is not None:
             tables[spec.name] = table
-            if height > len(data) and len(data) == nrows:
+            if len(table.rows) > limits.max_rows or (height > len(data) == nrows):
+                del table.rows[limits.max_rows:]
+                for column in table.values.values():
+                    del column[limits.max_rows:]
+                last = table.rows[-1] if table.rows else table.header_row
                 findings.append(Finding("too-many-rows", sheet=sheet_name, params=(
-                    ("max", str(limits.max_rows)), ("last", str(first_row + len(data))))))
+                    ("max", str(limits.max_rows)), ("last", str(last)))))
             for (r0, c0), (r1, c1) in merged:
                 if r0 + 1 <= table.header_row <= r1 + 1:
                     findings.append(Finding(

@@ -91,10 +91,12 @@ def rules_for(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREF
              "geen onzichtbare richting- of nulbreedtetekens",
              "no invisible direction or zero-width characters"),
     ]
+    length_rules: list[Rule] = []
     if f.max_length is not None:
         limit = f.max_length
-        text_rules.append(Rule("too-long", lambda v: len(v) <= limit,
-                               f"hooguit {limit} tekens", f"at most {limit} characters"))
+        length_rules.append(Rule("too-long", lambda v: len(v) <= limit,
+                                 f"hooguit {limit} tekens", f"at most {limit} characters"))
+    text_rules += length_rules
     prefixes = tuple(p.upper() for p in contract_prefixes)
     by_kind: dict[Kind, list[Rule]] = {
         Kind.TEXT: text_rules,
@@ -126,6 +128,7 @@ def rules_for(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREF
                  "geen GUID uit de Loket-API", "not a GUID from the Loket API"),
             Rule("digits-only", lambda v: bool(_DIGITS.match(v)),
                  "alleen cijfers", "digits only"),
+            *length_rules,
         ],
         Kind.VERLONING: [
             Rule("verloning-unsupported", lambda v: v not in VERLONING_UNSUPPORTED,

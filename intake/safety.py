@@ -70,7 +70,7 @@ _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b([^>]*?\bhidden="(?:1|true)"[^>]*)>')
 _HIDDEN_COL = re.compile(rb'<(?:\w+:)?col\b([^>]*?\bhidden="(?:1|true)"[^>]*)/?>')
 _FORMULA_CELL = re.compile(
     rb'<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*'
-    rb'(?:<(?:\w+:)?is>.*?</(?:\w+:)?is>\s*)?</(?:\w+:)?c>', re.S)
+    rb'(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>', re.S)
 _CHUNK = 1 << 20
 
 

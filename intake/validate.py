@@ -118,9 +118,12 @@ def _package_findings(book: Workbook) -> list[Finding]:
         if columns := seen.hidden_columns.get(sheet):
             findings.append(Finding("hidden-columns", sheet=sheet,
                                     params=(("columns", ", ".join(columns[:20])),)))
+        # Only cells whose value is used: a formula in an ignored column does not matter.
+        used = {letter for t in book.tables.values() if t.sheet == sheet
+                for letter in t.columns.values()}
         for ref in seen.formulas_without_value.get(sheet, [])[:1000]:
             m = re.match(r"([A-Z]+)(\d+)$", ref)
-            if m:
+            if m and m.group(1) in used:
                 findings.append(Finding("formula-no-value", sheet=sheet, row=int(m.group(2)),
                                         column=m.group(1)))
     return findings

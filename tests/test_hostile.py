@@ -1,0 +1,175 @@
+"""Hostile and broken workbooks (built by tests/hostile.py): a clear message or a finding,
+never a crash, a hang, unbounded memory or a delivery that looks successful."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+from pathlib import Path
+
+import hostile
+import pytest
+
+from conftest import INTAKE
+
+#: Address space for the validator process: a bomb that reached the parser would need far more.
+MEMORY_LIMIT = 1536 << 20
+
+
+def _run(path: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    return subprocess.run([INTAKE, "validate", str(path), "--out", str(out), *extra],
+                          capture_output=True, text=True, timeout=120, preexec_fn=limit,
+                          check=False)
+
+
+UNREADABLE = [
+    (hostile.zero_bytes, "leeg (0 bytes)"),
+    (hostile.text_renamed, "kan niet als werkmap worden gelezen"),
+    (hostile.truncated, "kan niet als werkmap worden gelezen"),
+    (hostile.encrypted, "met een wachtwoord beveiligd"),
+    (hostile.zip_bomb, "te groot om veilig te lezen"),
+    (hostile.lying_bomb, "kan niet als werkmap worden gelezen"),
+    (hostile.many_entries, "te groot om veilig te lezen"),
+    (hostile.entity_bomb, "XML-declaraties"),
+]
+
+
+@pytest.mark.parametrize(("build", "words"), UNREADABLE, ids=[b.__name__ for b, _ in UNREADABLE])
+def test_unreadable_files_get_one_line_and_exit_2(tmp_path: Path, build: hostile.Builder,
+                                                   words: str) -> None:
+    """Exit 2, one Dutch line naming the problem, no traceback, no output folder, within a
+    memory limit the parser would break if the file reached it."""
+    path = build(tmp_path)
+    done = _run(path, tmp_path / "out")
+    assert done.returncode == 2, done.stderr
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def _findings(tmp_path: Path, build: hostile.Builder, *extra: str) -> tuple[int, list[tuple[
+        str, str | None, str | None]], dict[str, object]]:
+    done = _run(build(tmp_path), tmp_path / "out", *extra)
+    assert "Traceback" not in done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    return done.returncode, [(f["code"], f["sheet"], f["cell"]) for f in report["findings"]], \
+        report
+
+
+def test_formatting_only_rows_and_columns_are_harmless(tmp_path: Path) -> None:
+    """A million formatted rows and 16,384 formatted columns without values: read as usual."""
+    code, found, report = _findings(tmp_path, hostile.formatting_only)
+    assert code == 0 and found == []
+    assert report["summary"]["werkgevers"]["rows"] == 6  # type: ignore[index]
+
+
+def test_merged_header_cells_are_named(tmp_path: Path) -> None:
+    """Merged cells across the header: a warning naming the range, and the missing column."""
+    code, found, _ = _findings(tmp_path, hostile.merged_header)
+    assert code == 1
+    assert ("merged-header", "Werkgevers", "E1") in found
+    assert ("column-missing", "Werkgevers", None) in found
+    assert not [f for f in found if f[0] == "dga-werkgever-unknown"]
+
+
+def test_hidden_rows_and_columns_are_read_and_reported(tmp_path: Path) -> None:
+    """Hidden rows and columns are read and checked, with a warning that they were hidden."""
+    code, found, report = _findings(tmp_path, hostile.hidden_rows_and_columns)
+    assert code == 0
+    assert ("hidden-rows", "Werkgevers", None) in found
+    assert ("hidden-columns", "Werkgevers", None) in found
+    assert report["summary"]["werkgevers"]["accepted"] == 6  # type: ignore[index]
+    messages = " ".join(f["message"] for f in report["findings"])  # type: ignore[attr-defined]
+    assert "(4)" in messages and "(C)" in messages
+
+
+def test_hidden_data_sheet_is_reported(tmp_path: Path) -> None:
+    """A hidden DGA sheet is read, with a warning."""
+    code, found, _ = _findings(tmp_path, hostile.hidden_sheet)
+    assert code == 0 and found == [("hidden-sheet", "DGA", None)]
+
+
+def test_formula_without_value_is_a_warning_at_its_cell(tmp_path: Path) -> None:
+    """A formula with no cached value: a warning that the value is unknown (and it is empty)."""
+    code, found, _ = _findings(tmp_path, hostile.formula_without_value)
+    assert code == 1
+    assert found == [("formula-no-value", "Werkgevers", "F3"), ("required", "Werkgevers", "F3")]
+
+
+def test_huge_values_are_rejected_and_shortened_in_reports(tmp_path: Path) -> None:
+    """32,767-character values: errors at their cells, shown shortened everywhere."""
+    code, found, report = _findings(tmp_path, hostile.huge_values)
+    assert code == 1
+    assert found == [("too-long", "Werkgevers", "C5"), ("too-long", "Werkgevers", "F5")]
+    for f in report["findings"]:  # type: ignore[attr-defined]
+        assert len(f["value"]) < 300 and "32767 tekens" in f["value"]
+    assert (tmp_path / "out" / "report.html").stat().st_size < 100_000
+
+
+def test_control_characters_and_nul_are_rejected(tmp_path: Path) -> None:
+    """NUL and BEL inside a name (escaped as _x0000_ in the XML): an error, never a CSV row."""
+    code, found, _ = _findings(tmp_path, hostile.control_characters)
+    assert code == 1 and found == [("control-characters", "Werkgevers", "C5")]
+    assert "Installatie" not in (tmp_path / "out" / "werkgevers.csv").read_text(encoding="utf-8")
+
+
+def test_right_to_left_override_is_rejected(tmp_path: Path) -> None:
+    """A right-to-left override in a name ('Trojan source'): an error at the cell."""
+    code, found, _ = _findings(tmp_path, hostile.right_to_left)
+    assert code == 1 and found == [("invisible-characters", "Werkgevers", "C5")]
+
+
+def test_spaces_around_ids_are_normalised(tmp_path: Path) -> None:
+    """Non-breaking and zero-width spaces around IDs are removed without a finding."""
+    code, found, _ = _findings(tmp_path, hostile.spaces_around_ids)
+    assert code == 0 and found == []
+    rows = (tmp_path / "out" / "werkgevers.csv").read_text(encoding="utf-8")
+    assert ",812345678L01,8120456," in rows
+
+
+def test_dates_in_id_columns_get_their_own_message(tmp_path: Path) -> None:
+    """A Werkgever ID that Excel turned into a date: an error saying exactly that."""
+    code, found, report = _findings(tmp_path, hostile.dates_in_ids)
+    assert code == 1 and found == [("date-instead-of-number", "Werkgevers", "F5")]
+    assert "datum" in report["findings"][0]["message"]  # type: ignore[index]
+
+
+def test_macros_are_never_run_and_say_so(tmp_path: Path) -> None:
+    """An .xlsm with a VBA project: validated, macros ignored with a warning."""
+    code, found, _ = _findings(tmp_path, hostile.macros)
+    assert code == 0 and found == [("macros-ignored", None, None)]
+
+
+def test_external_links_are_not_followed_and_say_so(tmp_path: Path) -> None:
+    """Links to other files: not opened, a warning."""
+    code, found, _ = _findings(tmp_path, hostile.external_link)
+    assert code == 0 and found == [("external-links", None, None)]
+
+
+def test_row_limit_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    """Past --max-rows: an error finding naming the limit; the rows before it are checked."""
+    code, found, report = _findings(tmp_path, hostile.spaces_around_ids, "--max-rows", "3")
+    assert code == 1
+    assert ("too-many-rows", "Werkgevers", None) in found
+    assert report["summary"]["werkgevers"]["rows"] == 3  # type: ignore[index]
+
+
+def test_cell_limit_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    """Past --max-cells: the sheet is not read, and an error says how large it is."""
+    code, found, _ = _findings(tmp_path, hostile.formatting_only, "--max-cells", "20")
+    assert code == 1
+    assert ("sheet-too-large", "Werkgevers", None) in found
+
+
+def test_time_limit_stops_with_a_message(tmp_path: Path) -> None:
+    """--max-seconds too small for the work: exit 2 with a message, nothing half-written."""
+    path = hostile.huge_values(tmp_path)
+    done = _run(path, tmp_path / "out", "--max-seconds", "0.001")
+    assert done.returncode == 2
+    assert "langer dan de grens" in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -66,10 +66,18 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".feedback-") as work:
         source = result.path
+        partial = Path(work) / target.name
         if source.suffix.lower() not in (".xlsx", ".xlsm"):
             source = _as_xlsx(source, Path(work) / "converted.xlsx")
-        partial = Path(work) / target.name
-        patch_package(source, partial, result, lang, checked_at)
+            patch_package(source, partial, result, lang, checked_at)
+        else:
+            try:
+                patch_package(source, partial, result, lang, checked_at)
+            except Exception:
+                # A package the values could be read from but this patcher cannot follow
+                # (odd or damaged XML): give the same values back in a new workbook instead.
+                source = _as_xlsx(source, Path(work) / "converted.xlsx")
+                patch_package(source, partial, result, lang, checked_at, values_only=True)
         partial.replace(target)
     return target
 
@@ -83,10 +91,13 @@ def _as_xlsx(source: Path, target: Path) -> Path:
     out = Workbook()
     out.remove(out.active)
     for name in book.sheet_names:
-        if _is_our_controle(book, name):
-            continue  # an earlier run's Controle sheet: a new one takes its place
-        sheet = book.get_sheet_by_name(name)
-        data = sheet.to_python(skip_empty_area=True)
+        try:
+            if _is_our_controle(book, name):
+                continue  # an earlier run's Controle sheet: a new one takes its place
+            sheet = book.get_sheet_by_name(name)
+            data = sheet.to_python(skip_empty_area=True)
+        except Exception:  # a damaged sheet the validation did not need: left out
+            continue
         top, left = (sheet.start or (0, 0)) if data else (0, 0)
         target_sheet = out.create_sheet(name[:31])
         for r, row in enumerate(data):
@@ -127,7 +138,7 @@ def _marks(findings: list[Finding], lang: Lang) -> tuple[
 
 
 def patch_package(source: Path, target: Path, result: Result, lang: Lang,
-                  checked_at: str | None = None) -> None:
+                  checked_at: str | None = None, values_only: bool = False) -> None:
     """Write `target`: the package at `source` with marks, comments and a Controle sheet."""
     marks, notes = _marks(result.findings, lang)
     budget = MAX_COMMENTS
@@ -235,7 +246,8 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                         shutil.copyfileobj(src, dst, 1 << 20)
             for name, text in {**rels_out, **replaced}.items():
                 zout.writestr(name, text)
-            zout.writestr(controle_part, _controle_xml(result, pool, lang, checked_at))
+            zout.writestr(controle_part, _controle_xml(result, pool, lang, checked_at,
+                                                       values_only))
             zout.writestr(styles_rel.target, pool.render(_FONTS))
 
 
@@ -336,7 +348,8 @@ def _content_types(text: str, new_parts: dict[str, str]) -> str:
     return text[:close] + additions + text[close:]
 
 
-def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str | None) -> str:
+def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str | None,
+                  values_only: bool = False) -> str:
     ui = UI[lang]
     style = pool.extra
     rows: list[list[tuple[str | int, int]]] = []
@@ -353,7 +366,7 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
         rows.append([(data.spec.name, style["bold"]), (counts["rows"], style["line"]),
                      (counts["accepted"], style["line"]), (counts["rejected"], style["line"])])
     rows.append([(ui["ok"] if result.valid else ui["not_ok"], style["bold"])])
-    rows.append([])
+    rows.append([(ui["values_copy"], style["bold"])] if values_only else [])
     header_row = len(rows) + 1
     if not result.findings:
         rows.append([(ui["no_findings"], style["bold"])])

@@ -483,6 +483,8 @@ UI: dict[Lang, dict[str, str]] = {
         "code": "Code",
         "no_findings": "Geen bevindingen: de werkmap is in orde.",
         "full_lists": "report.json en feedback.xlsx",
+        "values_copy": "Let op: de werkmap kon niet als kopie worden teruggegeven; dit is een "
+        "nieuwe werkmap met dezelfde waarden (zonder opmaak en formules).",
         "batch_title": "Nachtelijke verwerking",
         "run": "Verwerking",
         "status": "Status",
@@ -538,6 +540,8 @@ UI: dict[Lang, dict[str, str]] = {
         "code": "Code",
         "no_findings": "No findings: the workbook is in order.",
         "full_lists": "report.json and feedback.xlsx",
+        "values_copy": "Note: the workbook could not be given back as a copy; this is a new "
+        "workbook with the same values (without formatting and formulas).",
         "batch_title": "Nightly run",
         "run": "Run",
         "status": "Status",

@@ -125,6 +125,8 @@ def read_workbook(path: Path, limits: Limits | None = None) -> Workbook:
         inspection = inspect(path, limits)
     except Refused as exc:
         raise UnreadableWorkbook(path, exc.reason, exc.detail) from exc
+    except Exception as exc:  # whatever else a damaged package makes the zip reader raise
+        raise UnreadableWorkbook(path, "corrupt", str(exc)) from exc
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError as exc:

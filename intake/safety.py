@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,7 @@ def inspect(path: Path, limits: Limits) -> Inspection:
         raise Refused("corrupt", "not a zip package")
     try:
         package = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except Exception as exc:  # BadZipFile, NotImplementedError, ValueError … on a damaged zip
         raise Refused("corrupt", str(exc)) from exc
     with package:
         return _inspect_package(package, limits)
@@ -172,7 +173,8 @@ def _inflate(package: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, sheet
                     carry = text[-16:]
     except zipfile.BadZipFile as exc:
         raise Refused("corrupt", f"{info.filename}: {exc}") from exc
-    except (zipfile.LargeZipFile, EOFError, OSError, RuntimeError) as exc:
+    except (zipfile.LargeZipFile, zlib.error, EOFError, OSError, RuntimeError,
+            NotImplementedError, ValueError) as exc:
         raise Refused("corrupt", f"{info.filename}: {exc}") from exc
     return total
 

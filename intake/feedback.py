@@ -86,6 +86,7 @@ def _as_xlsx(source: Path, target: Path) -> Path:
     """The values of every sheet of a .xls/.xlsb/.ods workbook, at the same cells, as .xlsx."""
     import python_calamine
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = python_calamine.CalamineWorkbook.from_path(str(source))
     out = Workbook()
@@ -103,9 +104,15 @@ def _as_xlsx(source: Path, target: Path) -> Path:
         for r, row in enumerate(data):
             for c, value in enumerate(row):
                 if value != "":
+                    if isinstance(value, str):
+                        # Characters XML cannot hold, written as Excel writes them (_x0007_).
+                        value = ILLEGAL_CHARACTERS_RE.sub(
+                            lambda m: f"_x{ord(m.group()):04X}_", value)
                     cell = target_sheet.cell(row=top + r + 1, column=left + c + 1, value=value)
                     if isinstance(value, str) and value.startswith("="):
                         cell.data_type = "s"
+    if not out.sheetnames:
+        out.create_sheet("Blad1")  # every sheet was unreadable; Controle is added to this
     out.save(target)
     return target
 

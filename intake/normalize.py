@@ -43,13 +43,18 @@ def _text(raw: object) -> str | None:
 
 
 def _compact(raw: object) -> str | None:
-    text = _WHITESPACE.sub("", display(raw))
+    text = display(raw)
+    if text.isascii() and text.isdigit():
+        return text  # the common case, without a regular expression
+    text = _WHITESPACE.sub("", text)
     return text or None
 
 
 def _contract(raw: object) -> str | None:
-    text = _SEPARATORS.sub("", display(raw)).upper()
-    return text or None
+    text = display(raw)
+    if not (text.isascii() and text.isalnum()):
+        text = _SEPARATORS.sub("", text)
+    return text.upper() or None
 
 
 def _lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -80,7 +85,10 @@ _LHN_SHORT = re.compile(r"^(\d{7,8})L(\d{2})$")
 def loonheffingennummer(raw: object) -> tuple[str | None, tuple[str, str] | None]:
     """The normalised loonheffingennummer and, if it changed beyond separators and case, how
     (in Dutch and in English)."""
-    text = _SEPARATORS.sub("", display(raw)).upper()
+    text = display(raw)
+    if not (text.isascii() and text.isalnum()):
+        text = _SEPARATORS.sub("", text)
+    text = text.upper()
     if not text:
         return None, None
     nl: list[str] = []

@@ -76,10 +76,15 @@ labels = {f.name: f.label for f in WERKGEVERS.fields}
 schema["fields"] = [dict(f, name=labels[f["name"]]) for f in schema["fields"]
                     if f["name"] in labels]
 schema.pop("primaryKey", None)
-resource = Resource(path=sys.argv[1], schema=Schema.from_descriptor(schema),
+from pathlib import Path
+source = Path(sys.argv[1])
+resource = Resource(path=source.name, basepath=str(source.parent),
+                    schema=Schema.from_descriptor(schema),
                     control=formats.ExcelControl(sheet="Werkgevers"))
 report = frictionless.validate(resource, limit_errors=10**9)
-print(report.stats["errors"] if hasattr(report, "stats") else 0)
+kinds = {row[0] for row in report.flatten(["type"])}
+assert "resource-error" not in kinds, report.flatten(["type", "note"])[:3]
+print(report.stats["errors"])
 """
 
 
@@ -123,7 +128,9 @@ def main() -> None:
         peak = peak_of([INTAKE, "validate", str(path), "--out", str(work / f"p{size}")])
         fl = None
         if size <= args.frictionless_max:
-            fl = timed([PYTHON, "-c", FRICTIONLESS, str(path)])[0]
+            fl, errors = timed([PYTHON, "-c", FRICTIONLESS, str(path)])
+            if not errors.strip():
+                raise SystemExit("frictionless did not run: see the FRICTIONLESS script")
         rows.append((size, median(raw), median(val), median(fb), median(cli), peak, fl))
         print(rows[-1], flush=True)
 

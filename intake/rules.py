@@ -159,7 +159,7 @@ def pandera_schema(spec: SheetSpec, present: Sequence[str] | None = None,
     """The cell rules of `spec` as a pandera DataFrameSchema over normalised values.
 
     Check names are the finding codes; a null is reported by pandera as "not_nullable"
-    (our "required"). Needs pandera (`pip install 'asr-loket-intake[pandera]'`).
+    (our "required"). pandera (and pandas) are imported only when this is called.
     """
     import pandera.pandas as pa
 

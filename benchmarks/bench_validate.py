@@ -7,6 +7,7 @@ benchmarks/workbooks.py) it measures, each in a fresh process, median of `repeat
 
 - raw:       python-calamine reading every sheet (the floor: unzipping and parsing the XML);
 - validate:  read, normalise, rules, report.json, report.html and the CSVs (no feedback);
+  both timed inside their process, imports included, interpreter start-up excluded;
 - feedback:  writing feedback.xlsx from that result, separately;
 - cli:       `intake validate` end to end, as a user runs it (all outputs);
 - peak MB:   the largest resident set of the validate process (with feedback);
@@ -38,10 +39,13 @@ PYTHON = sys.executable
 INTAKE = str(Path(sys.executable).with_name("intake"))
 
 RAW = """
-import sys, python_calamine
+import sys, time
+start = time.perf_counter()
+import python_calamine
 book = python_calamine.CalamineWorkbook.from_path(sys.argv[1])
 for name in book.sheet_names:
     book.get_sheet_by_name(name).to_python()
+print(time.perf_counter() - start)
 """
 
 STAGES = """
@@ -118,7 +122,7 @@ def main() -> None:
         path = write_workbook(work / f"w{size}.xlsx", size)
         raw, val, fb, cli = [], [], [], []
         for n in range(args.repeat):
-            raw.append(timed([PYTHON, "-c", RAW, str(path)])[0])
+            raw.append(float(timed([PYTHON, "-c", RAW, str(path)])[1]))
             _, out = timed([PYTHON, "-c", STAGES, str(path), str(work / f"o{size}-{n}")])
             stages = json.loads(out)
             val.append(stages["validate"])

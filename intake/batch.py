@@ -18,7 +18,6 @@ from the ledger, so a run that was killed is finished by the next one.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.fields import DGA, WERKGEVERS
-from intake.files import atomic_write_text
+from intake.files import atomic_write_text, sha256_of
 from intake.ledger import Ledger
 from intake.messages import Lang
 from intake.reader import SPREADSHEET_SUFFIXES
@@ -167,15 +166,6 @@ def inbox_files(options: BatchOptions) -> tuple[list[Path], list[Path]]:
     return ready, waiting
 
 
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's content."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _new_run_id(out_dir: Path, ledger: Ledger) -> str:
     base = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     run_id, n = base, 1
@@ -290,7 +280,7 @@ def _run(options: BatchOptions, ledger: Ledger, notes: list[str],
     todo: list[tuple[Path, str, int]] = []
     first: dict[str, str] = {}
     for path in ready:
-        sha, size = sha256_file(path), path.stat().st_size
+        sha, size = sha256_of(path), path.stat().st_size
         earlier = None if options.force else ledger.done_before(sha)
         same_as = (earlier["name"], earlier["run_id"]) if earlier is not None else (
             (first[sha], run_id) if sha in first else None)

@@ -8,6 +8,11 @@ from intake.findings import Finding
 from intake.sheetdata import SheetData
 
 
+def _ids(data: SheetData) -> list[str | None]:
+    """The normalised Werkgever IDs of a sheet's rows (all None without that column)."""
+    return data.values.get("werkgever_id") or [None] * len(data)
+
+
 def _rows(data: SheetData, positions: list[int]) -> str:
     return ", ".join(str(data.rows[i]) for i in positions)
 
@@ -57,14 +62,13 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
     findings = []
     per_employer: dict[str, list[int]] = defaultdict(list)
     numbers: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i in range(len(dga)):
-        wid = dga.value("werkgever_id", i)
+    staff = dga.values.get("personeelsnummer") or [None] * len(dga)
+    for i, (wid, number) in enumerate(zip(_ids(dga), staff, strict=True)):
         if wid is None:
             continue
         per_employer[wid].append(i)
         if checkable and wid not in known:
             findings.append(_cell(dga, "dga-werkgever-unknown", i, "werkgever_id", {}))
-        number = dga.value("personeelsnummer", i)
         if number is not None:
             numbers[(wid, number)].append(i)
     for (wid, _), positions in numbers.items():
@@ -73,9 +77,8 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
             findings += [_cell(dga, "personeelsnummer-duplicate", i, "personeelsnummer", params)
                          for i in positions]
 
-    for i in range(len(werkgevers)):
-        wid = werkgevers.value("werkgever_id", i)
-        answer = werkgevers.value("dga_in_verloning", i)
+    answers = werkgevers.values.get("dga_in_verloning") or [None] * len(werkgevers)
+    for i, (wid, answer) in enumerate(zip(_ids(werkgevers), answers, strict=True)):
         if wid is None:
             continue
         listed = per_employer.get(wid, [])
@@ -95,13 +98,13 @@ def employers_with_rejected_dga(werkgevers: SheetData, dga: SheetData) -> list[F
     Call after `dga.rejected` holds the DGA rows' own errors.
     """
     bad: dict[str, list[int]] = defaultdict(list)
-    for i in range(len(dga)):
-        wid = dga.value("werkgever_id", i)
-        if wid is not None and dga.rejected[i]:
+    for i, (wid, rejected) in enumerate(zip(_ids(dga), dga.rejected, strict=True)):
+        if wid is not None and rejected:
             bad[wid].append(i)
-    findings = []
-    for i in range(len(werkgevers)):
-        wid = werkgevers.value("werkgever_id", i)
+    findings: list[Finding] = []
+    if not bad:
+        return findings
+    for i, wid in enumerate(_ids(werkgevers)):
         if wid is not None and wid in bad:
             findings.append(_cell(werkgevers, "dga-rows-rejected", i, "dga_in_verloning",
                                   {"werkgever_id": wid, "rows": _rows(dga, bad[wid])}))
@@ -115,16 +118,15 @@ def dga_of_rejected_employers(werkgevers: SheetData, dga: SheetData) -> list[Fin
     """
     employer_rows: dict[str, list[int]] = defaultdict(list)
     accepted: set[str] = set()
-    for i in range(len(werkgevers)):
-        wid = werkgevers.value("werkgever_id", i)
+    for i, (wid, rejected) in enumerate(zip(_ids(werkgevers), werkgevers.rejected,
+                                            strict=True)):
         if wid is None:
             continue
         employer_rows[wid].append(i)
-        if not werkgevers.rejected[i]:
+        if not rejected:
             accepted.add(wid)
     findings = []
-    for i in range(len(dga)):
-        wid = dga.value("werkgever_id", i)
+    for i, wid in enumerate(_ids(dga)):
         if dga.rejected[i] or wid is None or wid in accepted or wid not in employer_rows:
             continue
         dga.rejected[i] = True

@@ -50,8 +50,14 @@ def rows_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]],
 
 def csv_text(data: SheetData, delimiter: str = ",") -> str:
     """The CSV of the accepted rows of `data`: header, then one line per row, with `bron_rij`."""
-    fmt = _Format(delimiter=delimiter, encoding="utf-8")
-    return rows_csv(data.spec.csv_columns, accepted_rows(data), fmt)
+    positions = data.accepted_positions()
+    columns = [[column[i] or "" for i in positions] if (column := data.values.get(name))
+               else [""] * len(positions) for name in data.spec.csv_columns[:-1]]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(data.spec.csv_columns)
+    writer.writerows(zip(*columns, [data.rows[i] for i in positions], strict=True))
+    return buffer.getvalue()
 
 
 def write_csvs(result: Result, out_dir: Path, dialect: CsvDialect = "standard") -> list[Path]:

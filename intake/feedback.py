@@ -18,6 +18,7 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+from intake.cells import column_index
 from intake.findings import Finding
 from intake.messages import LANGS, UI, Lang
 from intake.validate import Result
@@ -36,7 +37,6 @@ from intake.xlsxpatch import (
     StylePool,
     add_relationships,
     attrs,
-    column_index,
     comments_xml,
     free_id,
     only_ours,

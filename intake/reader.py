@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from intake.cells import column_letter
 from intake.fields import (
     CHECKLIST,
     EXPLANATION_SHEET,
@@ -93,16 +94,6 @@ class Workbook:
     inspection: Inspection = field(default_factory=Inspection)
     #: Sheet names (as in the workbook) that are hidden.
     hidden_sheets: list[str] = field(default_factory=list)
-
-
-def column_letter(index: int) -> str:
-    """Excel's column letter for a 0-based column index (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _is_blank(value: object) -> bool:

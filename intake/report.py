@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
 from intake import __version__
-from intake.files import atomic_write_text
+from intake.files import atomic_write_text, sha256_of
 from intake.messages import Lang
 from intake.validate import Options, Result
 
 #: Bumped when report.json changes in a way a consumer would notice.
 REPORT_FORMAT_VERSION = "1.0"
-
-
-def sha256_of(path: Path) -> str:
-    """The SHA-256 of the file at `path`, in hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_report(result: Result, options: Options, lang: Lang = "nl",

@@ -18,7 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.xlsxpatch import REL_WORKSHEET, attrs, column_letters, read_rels
+from intake.cells import column_letter
+from intake.xlsxpatch import REL_WORKSHEET, attrs, read_rels
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def _scan_sheet(xml: bytes, sheet: str, inspection: Inspection) -> None:
             a = attrs(m.group(1).decode("utf-8", "replace"))
             low, high = int(a.get("min", "0") or 0), int(a.get("max", "0") or 0)
             if 0 < low <= high:
-                inspection.hidden_columns[sheet] += [column_letters(c - 1) for c in
+                inspection.hidden_columns[sheet] += [column_letter(c - 1) for c in
                                                      range(low, min(high, low + 50) + 1)]
     if b"<f" in xml:
         for m in _FORMULA_CELL.finditer(xml):

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from html import unescape
 from typing import IO, Literal
 
+from intake.cells import column_index, column_letter
+
 Severity = Literal["error", "warning"]
 
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -62,24 +64,6 @@ def xml_text(value: str) -> str:
 def attrs(tag: str) -> dict[str, str]:
     """The attributes of an XML start tag, unescaped."""
     return {k: unescape(v[1:-1]) for k, v in _ATTR.findall(tag)}
-
-
-def column_index(letters: str) -> int:
-    """0-based index of an Excel column (A → 0)."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def column_letters(index: int) -> str:
-    """Excel column letters of a 0-based index."""
-    out = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        out = chr(65 + rest) + out
-    return out
 
 
 @dataclass
@@ -369,7 +353,7 @@ def _patch_row(m: re.Match[str], number: int, marks: dict[int, Severity],
             missing, severity = pending.pop(0)
             out.append(inner[last:cell.start()])
             last = cell.start()
-            out.append(f'<{prefix}c r="{column_letters(missing)}{number}" '
+            out.append(f'<{prefix}c r="{column_letter(missing)}{number}" '
                        f's="{pool.marked(0, severity)}"/>')
         style_match = _STYLE.search(cell.group(2))
         style = int(style_match.group(1)) if style_match else 0
@@ -385,7 +369,7 @@ def _patch_row(m: re.Match[str], number: int, marks: dict[int, Severity],
             last = cell.end()
     out.append(inner[last:])
     for missing, severity in pending:
-        out.append(f'<{prefix}c r="{column_letters(missing)}{number}" '
+        out.append(f'<{prefix}c r="{column_letter(missing)}{number}" '
                    f's="{pool.marked(0, severity)}"/>')
     out.append(f"</{prefix}row>")
     return "".join(out)

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from intake.fields import DGA, WERKGEVERS
-from intake.reader import UnreadableWorkbook, column_letter, read_workbook
+from intake.reader import UnreadableWorkbook, read_workbook
 from intake.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validate import validate_workbook
 
@@ -36,13 +36,6 @@ def _write(path: Path, sheets: dict[str, list[list[object]]],
 
 def _grid(headers: list[str], rows: tuple[tuple[object, ...], ...]) -> list[list[object]]:
     return [list(headers), *(list(r) for r in rows)]
-
-
-@pytest.mark.parametrize(("index", "letter"), [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"),
-                                               (702, "AAA"), (16383, "XFD")])
-def test_column_letters_match_excel(index: int, letter: str) -> None:
-    """0-based column indexes become Excel's letters, including the last column XFD."""
-    assert column_letter(index) == letter
 
 
 def test_table_below_a_title_and_right_of_column_a_keeps_excel_addresses(tmp_path: Path) -> None:

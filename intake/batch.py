@@ -36,6 +36,7 @@ from intake.files import atomic_write_text, sha256_of
 from intake.ledger import Ledger
 from intake.messages import Lang
 from intake.reader import SPREADSHEET_SUFFIXES
+from intake.safety import Limits
 
 LOCK_NAME = ".intake-batch.lock"
 DEFAULT_DB_NAME = "intake.sqlite"
@@ -65,6 +66,7 @@ class BatchOptions:
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
     contract_prefixes: tuple[str, ...] = ("A020",)
     csv_dialect: str = "standard"
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def ledger_path(self) -> Path:
@@ -179,7 +181,7 @@ def _new_run_id(out_dir: Path, ledger: Ledger) -> str:
 
 
 def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
-                 dialect: str) -> dict[str, Any]:
+                 dialect: str, limits: Limits | None = None) -> dict[str, Any]:
     """Validate one workbook into `target` (renamed into place when complete).
 
     Runs in a worker process; returns plain data. A bug in the validator becomes
@@ -195,8 +197,9 @@ def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
     partial = final.with_name(f".{final.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        outcome = run(Path(path), partial, Options(contract_prefixes=prefixes), lang=lang,
-                      dialect=dialect)  # type: ignore[arg-type]
+        outcome = run(Path(path), partial,
+                      Options(contract_prefixes=prefixes, limits=limits or Limits()),
+                      lang=lang, dialect=dialect)  # type: ignore[arg-type]
     except UnreadableWorkbook as exc:
         shutil.rmtree(partial, ignore_errors=True)
         from intake.cli import FILE_ERRORS
@@ -319,7 +322,8 @@ def _outcomes(options: BatchOptions, run_dir: Path, todo: list[tuple[Path, str, 
         with ProcessPoolExecutor(max_workers=max(1, options.jobs)) as pool:
             futures: list[Future[dict[str, Any]]] = [
                 pool.submit(process_file, str(path), str(run_dir / _folder(options, path)),
-                            options.contract_prefixes, options.lang, options.csv_dialect)
+                            options.contract_prefixes, options.lang, options.csv_dialect,
+                            options.limits)
                 for path, _, _ in remaining]
             done = 0
             try:

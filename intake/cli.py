@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,28 @@ def cli() -> None:
     """
 
 
+def limit_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The limits an untrusted workbook is held to, as options (validate and batch)."""
+    for option in reversed((
+        click.option("--max-rows", type=click.IntRange(1), default=Limits.max_rows,
+                     show_default=True,
+                     help="Rows read per sheet; more is an error and the rest is not read."),
+        click.option("--max-cells", type=click.IntRange(1), default=Limits.max_cells,
+                     show_default=True, help="Cells (rows x columns in use) read per sheet."),
+        click.option("--max-mb", type=click.IntRange(1), default=Limits.max_uncompressed_mb,
+                     show_default=True, help="Uncompressed size of the workbook's parts, in MB."),
+        click.option("--max-seconds", type=click.FloatRange(0), default=Limits.max_seconds,
+                     show_default=True, help="Time one workbook may take (0: no limit)."),
+    )):
+        command = option(command)
+    return command
+
+
+def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> Limits:
+    return Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
+                  max_seconds=max_seconds)
+
+
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
                 default="werkgevers-aanmelding.xlsx")
@@ -101,14 +124,7 @@ def schema(out_dir: Path) -> None:
 @click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
               show_default=True,
               help="standard: UTF-8 with commas; excel-nl: semicolons and a BOM for Dutch Excel.")
-@click.option("--max-rows", type=click.IntRange(1), default=Limits.max_rows, show_default=True,
-              help="Rows read per sheet; more is an error and the rest is not read.")
-@click.option("--max-cells", type=click.IntRange(1), default=Limits.max_cells,
-              show_default=True, help="Cells (rows x columns in use) read per sheet.")
-@click.option("--max-mb", type=click.IntRange(1), default=Limits.max_uncompressed_mb,
-              show_default=True, help="Uncompressed size of the workbook's parts, in MB.")
-@click.option("--max-seconds", type=click.FloatRange(0), default=Limits.max_seconds,
-              show_default=True, help="Time one workbook may take (0: no limit).")
+@limit_options
 @click.option("--debug", is_flag=True, help="Show a traceback when a file cannot be read.")
 def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[str, ...],
              csv_dialect: str, max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
@@ -125,8 +141,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     from intake.timelimit import TimeLimitExceeded
     from intake.validate import Options
 
-    limits = Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
-                    max_seconds=max_seconds)
+    limits = _limits(max_rows, max_cells, max_mb, max_seconds)
     options = Options(contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
                       or DEFAULT_CONTRACT_PREFIXES, limits=limits)
     target = out_dir or default_out_dir(workbook)
@@ -172,9 +187,10 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
               help="Leave files modified less than this long ago for the next run.")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
               help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
+@limit_options
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
-          recursive: bool, move_to: Path | None, settle: float,
-          prefixes: tuple[str, ...]) -> None:
+          recursive: bool, move_to: Path | None, settle: float, prefixes: tuple[str, ...],
+          max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> None:
     """Validate every workbook in INBOX, once, into OUTDIR/<run-id>/.
 
     \b
@@ -198,7 +214,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
         inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
         contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
-        or DEFAULT_CONTRACT_PREFIXES)
+        or DEFAULT_CONTRACT_PREFIXES, limits=_limits(max_rows, max_cells, max_mb, max_seconds))
     tty = sys.stderr.isatty()
     bar: Any = None
 

@@ -175,14 +175,17 @@ def docs() -> str:
     for spec in SHEETS:
         lines += [f"## Sheet `{spec.name}` → `{spec.csv_name}.csv`", "",
                   "| CSV column | Dutch label | English label | also recognised as | rules | "
-                  "source |", "|---|---|---|---|---|---|"]
+                  "regels | source |", "|---|---|---|---|---|---|---|"]
         for f in spec.fields:
             rules = ["required (`required`)"] + [f"{r.describe_en} (`{r.code}`)"
                                                  for r in rules_for(f)]
+            regels = ["verplicht"] + [r.describe_nl for r in rules_for(f)]
             aliases = ", ".join(f"`{a}`" for a in f.aliases)
             lines.append(f"| `{f.name}` | {_md(f.label)} | {_md(f.label_en)} | {_md(aliases)} "
-                         f"| {_md('; '.join(rules))} | {_md(f.source)} |")
-        lines += ["| `bron_rij` | | Source row | | the Excel row number | |", ""]
+                         f"| {_md('; '.join(rules))} | {_md('; '.join(regels))} "
+                         f"| {_md(f.source)} |")
+        lines += ["| `bron_rij` | | Source row | | the Excel row number | het Excel-rijnummer "
+                  "| |", ""]
     lines += ["## Finding codes", "",
               "| code | severity | Dutch message | English message |", "|---|---|---|---|"]
     for code, entry in sorted(CATALOGUE.items()):

@@ -36,8 +36,6 @@ class Limits:
     max_rows: int = 250_000
     #: Cells (rows x columns of the used range) read per sheet.
     max_cells: int = 20_000_000
-    #: Characters of one cell value shown in messages and reports.
-    max_shown_chars: int = 200
     #: Seconds one workbook may take (checked between steps).
     max_seconds: float = 600.0
 

@@ -274,3 +274,17 @@ def test_killed_run_loses_nothing(tmp_path: Path) -> None:
         assert (out / run["id"] / "summary.json").is_file()
         assert (out / run["id"] / "index.html").is_file()
     assert not (out / ".intake-batch.lock").exists()
+
+
+def test_limits_apply_to_every_file_of_a_batch(tmp_path: Path) -> None:
+    """--max-rows reaches the validation of each file: rows past it are an error, not read."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill(inbox / "drie.xlsx", [employer(1), employer(2), employer(3)], [])
+    done = run_intake("batch", str(inbox), "--out", str(tmp_path / "out"), "--settle", "0",
+                      "--max-rows", "2")
+    assert done.returncode == 1
+    (run_dir,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    report = json.loads((run_dir / "drie.xlsx" / "report.json").read_text(encoding="utf-8"))
+    assert [f["code"] for f in report["findings"]] == ["too-many-rows"]
+    assert report["summary"]["werkgevers"]["rows"] == 2

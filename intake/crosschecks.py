@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Set
 
 from intake.findings import Finding
 from intake.sheetdata import SheetData
@@ -25,31 +26,42 @@ def _cell(data: SheetData, code: str, position: int, name: str,
                    params=tuple(params.items()))
 
 
-def werkgever_duplicates(werkgevers: SheetData) -> list[Finding]:
+def werkgever_duplicates(werkgevers: SheetData, skip: Set[int] = frozenset()) -> list[Finding]:
     """Every copy of a (Werkgever ID, loonheffingennummer) pair is an error; one Werkgever ID
-    with different loonheffingennummers is a warning on each of its rows."""
-    pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
-    by_id: dict[str, list[int]] = defaultdict(list)
+    with different loonheffingennummers is a warning on each of its rows.
+
+    Rows at the positions in `skip` (a Werkgever ID that failed its own rules, such as a GUID)
+    are left out: grouping by an invalid ID says nothing.
+    """
     ids = werkgevers.values.get("werkgever_id")
     numbers = werkgevers.values.get("loonheffingennummer")
     if ids is None or numbers is None:
         return []  # a missing column is reported already; there is nothing to compare
-    for i, (wid, lhn) in enumerate(zip(ids, numbers, strict=True)):
-        if wid is None or lhn is None:
-            continue
-        pairs[(wid, lhn)].append(i)
-        by_id[wid].append(i)
+    keys = [None if wid is None or lhn is None or i in skip else (wid, lhn)
+            for i, (wid, lhn) in enumerate(zip(ids, numbers, strict=True))]
+    pair_counts = Counter(keys)
+    twice = {k for k, n in pair_counts.items() if n > 1 and k is not None}
+    id_counts = Counter(k[0] for k in pair_counts if k is not None)
+    several = {wid for wid, n in id_counts.items() if n > 1}
+    if not twice and not several:
+        return []
+    pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_id: dict[str, list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        if key is not None and (key in twice or key[0] in several):
+            pairs[key].append(i)
+            by_id[key[0]].append(i)
     findings = []
     for (wid, lhn), positions in pairs.items():
         if len(positions) > 1:
             params = {"werkgever_id": wid, "lhn": lhn, "rows": _rows(werkgevers, positions)}
             findings += [_cell(werkgevers, "werkgever-duplicate", i, "werkgever_id", params)
                          for i in positions]
-    for wid, positions in by_id.items():
-        if len(positions) > 1 and len({numbers[i] for i in positions}) > 1:
-            params = {"werkgever_id": wid, "rows": _rows(werkgevers, positions)}
-            findings += [_cell(werkgevers, "werkgever-id-multiple-lhn", i,
-                               "loonheffingennummer", params) for i in positions]
+    for wid in several:
+        positions = by_id[wid]
+        params = {"werkgever_id": wid, "rows": _rows(werkgevers, positions)}
+        findings += [_cell(werkgevers, "werkgever-id-multiple-lhn", i, "loonheffingennummer",
+                           params) for i in positions]
     return findings
 
 
@@ -78,9 +90,13 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
                          for i in positions]
 
     answers = werkgevers.values.get("dga_in_verloning") or [None] * len(werkgevers)
-    for i, (wid, answer) in enumerate(zip(_ids(werkgevers), answers, strict=True)):
-        if wid is None:
-            continue
+    wrong = [i for i, (wid, answer) in enumerate(zip(_ids(werkgevers), answers, strict=True))
+             if wid is not None and (answer == "ja") != (wid in per_employer)
+             and answer in ("ja", "nee")]
+    ids = _ids(werkgevers)
+    for i in wrong:
+        wid, answer = ids[i], answers[i]
+        assert wid is not None
         listed = per_employer.get(wid, [])
         if answer == "ja" and not listed:
             findings.append(_cell(werkgevers, "dga-missing", i, "dga_in_verloning",
@@ -116,18 +132,19 @@ def dga_of_rejected_employers(werkgevers: SheetData, dga: SheetData) -> list[Fin
 
     Call after `werkgevers.rejected` is final; marks those DGA rows rejected.
     """
+    ids = _ids(werkgevers)
+    accepted = {wid for wid, rejected in zip(ids, werkgevers.rejected, strict=True)
+                if not rejected}
+    held = {wid for i, wid in enumerate(_ids(dga))
+            if not dga.rejected[i] and wid is not None and wid not in accepted}
     employer_rows: dict[str, list[int]] = defaultdict(list)
-    accepted: set[str] = set()
-    for i, (wid, rejected) in enumerate(zip(_ids(werkgevers), werkgevers.rejected,
-                                            strict=True)):
-        if wid is None:
-            continue
-        employer_rows[wid].append(i)
-        if not rejected:
-            accepted.add(wid)
+    if held:
+        for i, wid in enumerate(ids):
+            if wid in held:
+                employer_rows[wid].append(i)
     findings = []
     for i, wid in enumerate(_ids(dga)):
-        if dga.rejected[i] or wid is None or wid in accepted or wid not in employer_rows:
+        if wid not in employer_rows or dga.rejected[i]:
             continue
         dga.rejected[i] = True
         findings.append(_cell(dga, "dga-employer-rejected", i, "werkgever_id",

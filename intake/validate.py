@@ -82,7 +82,11 @@ def validate_workbook(path: Path, options: Options | None = None) -> Result:
         findings.append(Finding("dga-sheet-missing", sheet=DGA.name))
 
     findings += _template_findings(book)
-    findings += crosschecks.werkgever_duplicates(werkgevers)
+    position = {row: i for i, row in enumerate(werkgevers.rows)}
+    bad_ids = {position[f.row] for f in findings
+               if f.sheet == werkgevers.sheet and f.field == "werkgever_id"
+               and f.severity == "error" and f.row in position}
+    findings += crosschecks.werkgever_duplicates(werkgevers, bad_ids)
     findings += crosschecks.dga_rows(werkgevers, dga)
     _mark_rejected(dga, findings)
     findings += crosschecks.employers_with_rejected_dga(werkgevers, dga)

@@ -88,3 +88,12 @@ def test_dga_of_rejected_employer_is_not_exported_and_says_why(
                             ("warning", "dga-employer-rejected", "DGA", "A3")]
     assert "rij 2" in result.findings[1].message("nl")
     assert result.dga.accepted_positions() == [2, 3]
+
+
+def test_invalid_ids_are_not_grouped(check: Callable[..., Result]) -> None:
+    """The same GUID pasted as Werkgever ID in two rows: two GUID errors, no duplicate noise."""
+    guid = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    rows = [*W[:3], replace(W[3], 5, guid), W[4], replace(W[5], 5, guid)]
+    result = check(rows, [d for d in VALID_DGA])
+    assert [(f.code, f.cell) for f in result.findings] == [
+        ("guid-instead-of-id", "F5"), ("guid-instead-of-id", "F7")]

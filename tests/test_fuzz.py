@@ -18,7 +18,7 @@ from intake.export import accepted_rows
 from intake.feedback import write_feedback
 from intake.fields import DGA, WERKGEVERS
 from intake.reader import UnreadableWorkbook
-from intake.rules import cell_failures, pandera_schema
+from intake.rules import cell_failures, first_failure, pandera_schema, quick_pass, rules_for
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.validate import validate_workbook
 
@@ -158,3 +158,20 @@ def test_fuzz_sample_is_readable() -> None:
     assert validate_workbook(SAMPLES / "voorbeeld-fouten.xlsx").werkgevers.rows
     assert fill  # the property test builds through the same helper as the samples
     assert VALID_DGA
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.text(max_size=40), st.from_regex(r"[0-9]{1,25}", fullmatch=True),
+                       st.from_regex(r"[0-9]{9}[LB][0-9]{2}", fullmatch=True),
+                       st.from_regex(r"A0?2?0?[0-9A-Z]{0,8}", fullmatch=True),
+                       st.sampled_from(["Bakkerij\u202e", "\u200b123", "a\u00a0b", "=x",
+                                        "\u0663\u0664", "12\u2060", "B.V.", "x" * 101,
+                                        "810662504L01", "810662504L00", "000000000L01",
+                                        "A020", "A0201X2", "\u0661\u0662"])))
+def test_quick_pass_never_lets_through_what_the_chain_rejects(value: str) -> None:
+    """The shortcut for common values only passes values the full rule chain passes."""
+    for spec in (WERKGEVERS, DGA):
+        for f in spec.fields:
+            quick = quick_pass(f)
+            if quick is not None and quick(value):
+                assert first_failure(rules_for(f), value) is None, (f.name, value)

@@ -37,7 +37,8 @@ class Finding:
             raise ValueError(f"unknown finding code {self.code!r}")
         if self.value is not None and len(self.value) > MAX_SHOWN_CHARS:
             # A 32,767-character cell must not be copied into every report and comment.
-            shortened = f"{self.value[:MAX_SHOWN_CHARS]}… ({len(self.value)} tekens)"
+            # The length in brackets, without words, so it reads in either language.
+            shortened = f"{self.value[:MAX_SHOWN_CHARS]}… [{len(self.value)}]"
             object.__setattr__(self, "value", shortened)
 
     @property

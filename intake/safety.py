@@ -83,7 +83,8 @@ def inspect(path: Path, limits: Limits) -> Inspection:
     if head.startswith(_OLE_MAGIC):
         if suffix == ".xls":
             return Inspection()
-        data = path.read_bytes()[:1 << 20]
+        with path.open("rb") as handle:
+            data = handle.read(1 << 20)
         if "EncryptionInfo".encode("utf-16-le") in data or b"E\x00n\x00c\x00r\x00y" in data:
             raise Refused("encrypted")
         raise Refused("corrupt", "an old-style .xls file with another extension")
@@ -131,8 +132,9 @@ def _sheet_parts(package: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     try:
         rels = {r.id: r.target for r in read_rels(package, "xl/workbook.xml")
                 if r.type == REL_WORKSHEET}
-        book = package.read("xl/workbook.xml")[:1 << 22].decode("utf-8", "replace")
-    except (KeyError, zipfile.BadZipFile, OSError):
+        with package.open("xl/workbook.xml") as part:  # at most 4 MB, before any budget
+            book = part.read(1 << 22).decode("utf-8", "replace")
+    except Exception:  # a damaged part: the inflation below reports it
         return {}
     if _DECLARATION.search(book.encode()):
         raise Refused("unsafe", "xl/workbook.xml declares a DOCTYPE or ENTITY")

@@ -82,8 +82,8 @@ def read_rels(package: zipfile.ZipFile, part: str) -> list[Relationship]:
     rels_path = posixpath.join(folder, "_rels", f"{name}.rels")
     if rels_path not in package.namelist():
         return []
-    with package.open(rels_path) as part:  # relationship parts are small: read at most 4 MB
-        text = part.read(1 << 22).decode("utf-8", "replace")
+    with package.open(rels_path) as stream:  # relationship parts are small: at most 4 MB
+        text = stream.read(1 << 22).decode("utf-8", "replace")
     out = []
     for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", text):
         a = attrs(tag)

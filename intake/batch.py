@@ -357,7 +357,6 @@ def _commit(options: BatchOptions, ledger: Ledger, run_id: str, path: Path, name
     from intake.findings import Finding
 
     employers: list[dict[str, Any]] = []
-    skipped_ids: set[str] = set()
     notes = []
     for row in outcome.get("employers", []):
         key = (row["werkgever_id"], row["loonheffingennummer"])
@@ -375,7 +374,6 @@ def _commit(options: BatchOptions, ledger: Ledger, run_id: str, path: Path, name
             seen[key] = (name, row["bron_rij"])
             employers.append({**row, "bron_bestand": name})
             continue
-        skipped_ids.add(row["werkgever_id"])
         finding = Finding(code, sheet=outcome.get("sheet"), row=row["bron_rij"],
                           column=outcome.get("werkgever_id_column"), field="werkgever_id",
                           value=row["werkgever_id"],

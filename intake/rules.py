@@ -7,9 +7,10 @@ over a sheet, once per distinct value (columns repeat a lot: periods, Ja/Nee, bu
 
 The same chains are also published as a pandera DataFrameSchema (`pandera_schema`), whose check
 names are the finding codes, for consumers who validate DataFrames; a test proves the schema and
-the engine find the same cells. The engine does not run through pandera: importing pandas and
-pandera costs about a second before the first row, and pandera's element-wise checks call the
-same Python functions with more overhead (benchmarks/results/validate.md has the figures).
+the engine find the same cells. The engine does not run through pandera: profiled on a
+10-employer workbook, importing pandas and pandera and pandera's first validate took 1.7 of the
+2.0 s, and at 100,000 rows its element-wise checks called the same Python functions with more
+overhead (the README's Performance section has the figures since).
 Rules across rows and sheets are in `intake.crosschecks`.
 """
 

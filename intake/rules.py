@@ -212,24 +212,29 @@ def quick_pass(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PRE
     return None
 
 
+def column_failures(f: Field, column: Sequence[str | None],
+                    contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
+                    ) -> list[tuple[int, str]]:
+    """Run `f`'s chain over a column of normalised values, once per distinct value.
+
+    Returns (position, code) for every failing cell.
+    """
+    rules = rules_for(f, contract_prefixes)
+    quick = quick_pass(f, contract_prefixes)
+    codes = {value: None if quick and value is not None and quick(value)
+             else first_failure(rules, value) for value in dict.fromkeys(column)}
+    if not any(codes.values()):
+        return []
+    return [(position, code) for position, value in enumerate(column)
+            if (code := codes[value]) is not None]
+
+
 def cell_failures(spec: SheetSpec, values: Mapping[str, Sequence[str | None]],
                   contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
                   ) -> list[tuple[int, str, str]]:
-    """Run each field's chain over its column of normalised values, once per distinct value.
-
-    Returns (position, field, code) for every failing cell, field by field.
-    """
-    failures: list[tuple[int, str, str]] = []
-    for name, column in values.items():
-        f = spec.field(name)
-        rules = rules_for(f, contract_prefixes)
-        quick = quick_pass(f, contract_prefixes)
-        codes = {value: None if quick and value is not None and quick(value)
-                 else first_failure(rules, value) for value in dict.fromkeys(column)}
-        if any(codes.values()):
-            failures += [(position, name, code) for position, value in enumerate(column)
-                         if (code := codes[value]) is not None]
-    return failures
+    """Every field's chain over its column: (position, field, code) for every failing cell."""
+    return [(position, name, code) for name, column in values.items()
+            for position, code in column_failures(spec.field(name), column, contract_prefixes)]
 
 
 def params_for(code: str, value: str, f: Field,

@@ -10,14 +10,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from intake import crosschecks
+from intake.columns import work_out
 from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, Kind, SheetSpec
 from intake.findings import Finding
-from intake.normalize import display, loonheffingennummer, normalise
+from intake.normalize import display, normalise
 from intake.reader import Table, Workbook, read_workbook
-from intake.rules import DEFAULT_CONTRACT_PREFIXES, LHN_RE, cell_failures, to_findings
+from intake.rules import DEFAULT_CONTRACT_PREFIXES, to_findings
 from intake.safety import Limits
 from intake.sheetdata import SheetData
 
@@ -67,11 +68,9 @@ def validate_workbook(path: Path, options: Options | None = None) -> Result:
     options = options or Options()
     book = read_workbook(path, options.limits)
     findings = list(book.findings) + _package_findings(book)
-    werkgevers = _sheet_data(book.tables.get(WERKGEVERS.name), WERKGEVERS, findings)
-    dga = _sheet_data(book.tables.get(DGA.name), DGA, findings)
-    for data in (werkgevers, dga):
-        if len(data):
-            findings += _cell_rules(data, options.contract_prefixes)
+    werkgevers = _sheet_data(book.tables.get(WERKGEVERS.name), WERKGEVERS)
+    dga = _sheet_data(book.tables.get(DGA.name), DGA)
+    findings += _work_out_columns(book, (werkgevers, dga), options.contract_prefixes)
 
     if WERKGEVERS.name not in book.found:
         findings.append(Finding("sheet-missing", sheet=WERKGEVERS.name))
@@ -151,64 +150,38 @@ def _template_findings(book: Workbook) -> list[Finding]:
     return findings
 
 
-def _sheet_data(table: Table | None, spec_: SheetSpec, findings: list[Finding]) -> SheetData:
+def _sheet_data(table: Table | None, spec: SheetSpec) -> SheetData:
     if table is None:
-        return SheetData(spec=spec_)
-    data = SheetData(spec=spec_, sheet=table.sheet, header_row=table.header_row,
+        return SheetData(spec=spec)
+    return SheetData(spec=spec, sheet=table.sheet, header_row=table.header_row,
                      rows=table.rows, columns=table.columns, usable=table.usable)
-    for name, raw_values in table.values.items():
-        kind = spec_.field(name).kind
-        shown, values, changes = _normalised_column(kind, raw_values)
+
+
+def _work_out_columns(book: Workbook, sheets: Sequence[SheetData],
+                      contract_prefixes: tuple[str, ...]) -> list[Finding]:
+    """Normalise and check every column of the data sheets; fill in `sheets`; return the
+    findings (loonheffingennummers changed, cells failing their rules)."""
+    units = [(data, name, raw) for data in sheets if data.sheet is not None
+             for name, raw in book.tables[data.spec.name].values.items()]
+    results = work_out([(data.spec.field(name), raw) for data, name, raw in units],
+                       contract_prefixes)
+    findings = []
+    for (data, name, raw), result in zip(units, results, strict=True):
+        assert data.sheet is not None
+        shown = result.shown if result.shown is not None else cast(list[str], raw)
         data.shown[name] = shown
-        data.values[name] = values
-        for i, (normalised, change) in changes.items():
+        data.values[name] = result.values
+        column = data.columns[name]
+        for i, (normalised, change) in result.changes.items():
             findings.append(Finding(
-                "lhn-normalised", sheet=table.sheet, row=table.rows[i],
-                column=table.columns[name], field=name, value=shown[i],
+                "lhn-normalised", sheet=data.sheet, row=data.rows[i], column=column,
+                field=name, value=shown[i],
                 params=(("normalised", normalised), ("change_nl", change[0]),
                         ("change_en", change[1]))))
-    return data
-
-
-def _normalised_column(kind: Kind, raw_values: list[object]) -> tuple[
-        list[str], list[str | None], dict[int, tuple[str, tuple[str, str]]]]:
-    """What each cell shows, its normalised value, and the loonheffingennummers changed beyond
-    spacing and case; each distinct raw value is worked out once."""
-    distinct = dict.fromkeys(raw_values)
-    keys: list[Any] = raw_values
-    if any(type(v) is bool for v in distinct):
-        # True == 1 == 1.0 as dict keys, but they show differently: key by type as well.
-        keys = [(type(v), v) for v in raw_values]
-        worked = {key: _work_out(kind, key[1]) for key in dict.fromkeys(keys)}
-    else:
-        worked = {v: _work_out(kind, v) for v in distinct}
-    values = list(map({k: w[1] for k, w in worked.items()}.__getitem__, keys))
-    if keys is raw_values and all(type(v) is str for v in distinct):
-        shown = cast(list[str], raw_values)  # text shows as itself
-    else:
-        shown = list(map({k: w[0] for k, w in worked.items()}.__getitem__, keys))
-    changes: dict[int, tuple[str, tuple[str, str]]] = {}
-    changed = {k: w for k, w in worked.items() if w[2] is not None}
-    if changed:
-        for i, key in enumerate(keys):
-            if key in changed:
-                _, value, change = changed[key]
-                changes[i] = (value or "", cast(tuple[str, str], change))
-    return shown, values, changes
-
-
-def _work_out(kind: Kind, raw: object) -> tuple[str, str | None, tuple[str, str] | None]:
-    if kind is Kind.LOONHEFFINGENNUMMER:
-        value, change = loonheffingennummer(raw)
-        return display(raw), value, change if LHN_RE.match(value or "") else None
-    return display(raw), normalise(kind, raw), None
-
-
-def _cell_rules(data: SheetData, contract_prefixes: Sequence[str]) -> list[Finding]:
-    assert data.sheet is not None
-    failures = cell_failures(data.spec, data.values, contract_prefixes)
-    return to_findings(data.spec, data.sheet, data.rows, data.columns, failures, data.shown,
-                       data.values, contract_prefixes)
+        findings += to_findings(data.spec, data.sheet, data.rows, data.columns,
+                                [(i, name, code) for i, code in result.failures],
+                                data.shown, data.values, contract_prefixes)
+    return findings
 
 
 def _mark_rejected(data: SheetData, findings: list[Finding]) -> None:

@@ -188,6 +188,7 @@ def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
     status 'failed' with the error, never an exception.
     """
     from intake.export import accepted_rows
+    from intake.messages import FILE_ERRORS
     from intake.pipeline import run
     from intake.reader import UnreadableWorkbook
     from intake.timelimit import TimeLimitExceeded
@@ -202,13 +203,9 @@ def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
                       lang=lang, dialect=dialect)  # type: ignore[arg-type]
     except UnreadableWorkbook as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        from intake.cli import FILE_ERRORS
-
         return {"status": "unreadable", "error": FILE_ERRORS[exc.reason][lang]}
     except TimeLimitExceeded:
         shutil.rmtree(partial, ignore_errors=True)
-        from intake.cli import FILE_ERRORS
-
         return {"status": "failed", "error": FILE_ERRORS["time-limit"][lang]}
     except Exception as exc:
         shutil.rmtree(partial, ignore_errors=True)

@@ -27,34 +27,6 @@ class CannotRun(click.ClickException):
     exit_code = 2
 
 
-FILE_ERRORS: dict[str, dict[str, str]] = {
-    "not-found": {"nl": "bestand niet gevonden", "en": "file not found"},
-    "not-a-spreadsheet": {
-        "nl": "geen werkmap: gebruik .xlsx, .xlsm, .xlsb, .xls of .ods",
-        "en": "not a workbook: use .xlsx, .xlsm, .xlsb, .xls or .ods"},
-    "empty-file": {"nl": "het bestand is leeg (0 bytes)", "en": "the file is empty (0 bytes)"},
-    "encrypted": {
-        "nl": "de werkmap is met een wachtwoord beveiligd; sla hem op zonder wachtwoord",
-        "en": "the workbook is password-protected; save it without a password"},
-    "too-big": {
-        "nl": "het bestand is uitgepakt te groot om veilig te lezen (mogelijk een zip-bom); "
-              "splits de werkmap of verhoog de grens met --max-mb",
-        "en": "the file is too large when unpacked to read safely (possibly a zip bomb); "
-              "split the workbook or raise the limit with --max-mb"},
-    "unsafe": {
-        "nl": "het bestand bevat XML-declaraties die een werkmap nooit heeft (mogelijk een "
-              "XML-bom); sla het opnieuw op in Excel of LibreOffice",
-        "en": "the file holds XML declarations a workbook never has (possibly an XML bomb); "
-              "save it again in Excel or LibreOffice"},
-    "time-limit": {
-        "nl": "het controleren duurde langer dan de grens (--max-seconds)",
-        "en": "checking took longer than the limit (--max-seconds)"},
-    "corrupt": {
-        "nl": "het bestand kan niet als werkmap worden gelezen (beschadigd of geen "
-              "Excel-bestand); open en sla het opnieuw op in Excel of LibreOffice",
-        "en": "the file cannot be read as a workbook (damaged or not a spreadsheet); open and "
-              "save it again in Excel or LibreOffice"},
-}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -134,7 +106,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
     out of the CSVs). Exit 2: bad invocation or a file that cannot be read as a spreadsheet.
     """
-    from intake.messages import UI
+    from intake.messages import FILE_ERRORS, UI
     from intake.pipeline import default_out_dir, run
     from intake.reader import UnreadableWorkbook
     from intake.rules import DEFAULT_CONTRACT_PREFIXES

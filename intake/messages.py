@@ -558,3 +558,34 @@ UI: dict[Lang, dict[str, str]] = {
         "st_waiting": "waiting (still being written)",
     },
 }
+
+
+#: Why a file could not be read at all (exit 2, or status unreadable in a batch), per language.
+FILE_ERRORS: dict[str, dict[str, str]] = {
+    "not-found": {"nl": "bestand niet gevonden", "en": "file not found"},
+    "not-a-spreadsheet": {
+        "nl": "geen werkmap: gebruik .xlsx, .xlsm, .xlsb, .xls of .ods",
+        "en": "not a workbook: use .xlsx, .xlsm, .xlsb, .xls or .ods"},
+    "empty-file": {"nl": "het bestand is leeg (0 bytes)", "en": "the file is empty (0 bytes)"},
+    "encrypted": {
+        "nl": "de werkmap is met een wachtwoord beveiligd; sla hem op zonder wachtwoord",
+        "en": "the workbook is password-protected; save it without a password"},
+    "too-big": {
+        "nl": "het bestand is uitgepakt te groot om veilig te lezen (mogelijk een zip-bom); "
+              "splits de werkmap of verhoog de grens met --max-mb",
+        "en": "the file is too large when unpacked to read safely (possibly a zip bomb); "
+              "split the workbook or raise the limit with --max-mb"},
+    "unsafe": {
+        "nl": "het bestand bevat XML-declaraties die een werkmap nooit heeft (mogelijk een "
+              "XML-bom); sla het opnieuw op in Excel of LibreOffice",
+        "en": "the file holds XML declarations a workbook never has (possibly an XML bomb); "
+              "save it again in Excel or LibreOffice"},
+    "time-limit": {
+        "nl": "het controleren duurde langer dan de grens (--max-seconds)",
+        "en": "checking took longer than the limit (--max-seconds)"},
+    "corrupt": {
+        "nl": "het bestand kan niet als werkmap worden gelezen (beschadigd of geen "
+              "Excel-bestand); open en sla het opnieuw op in Excel of LibreOffice",
+        "en": "the file cannot be read as a workbook (damaged or not a spreadsheet); open and "
+              "save it again in Excel or LibreOffice"},
+}

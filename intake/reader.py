@@ -33,7 +33,7 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
 
 class UnreadableWorkbook(Exception):
-    """The file cannot be read as a spreadsheet at all; `reason` is a code in messages.FILE_ERRORS."""
+    """The file cannot be read as a spreadsheet; `reason` is a code in messages.FILE_ERRORS."""
 
     def __init__(self, path: Path, reason: str, detail: str = "") -> None:
         super().__init__(f"{path}: {reason} {detail}".strip())

@@ -1,26 +1,21 @@
-"""Normalise and check the columns of the data sheets, on two processes for large sheets.
+"""Normalise the columns of a data sheet and run its pandera schema over them.
 
-Each column is one unit of work: what every cell shows, its normalised value, the
-loonheffingennummers changed beyond spacing and case, and the cells failing their rule chain.
-Above PARALLEL_ROWS rows the units are shared between two forked worker processes (the read
-data is inherited by the fork, only the results travel back); the machines this runs on have
-two cores, and these units are most of the Python work after the XML parse.
+Per column: what every cell shows, its normalised value (vectorised with polars for the kinds
+that work on the text alone; once per distinct raw value for the closed lists, which need the
+raw type of an Excel boolean), and the values a kind repaired beyond spacing and case. Then the
+sheet's schema (`intake.rules.cell_failures`) finds the failing cells of all columns at once.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from intake.fields import Field, Kind
-from intake.normalize import display, loonheffingennummer, normalise
-from intake.rules import LHN_RE, column_failures
-
-#: Columns of sheets with at least this many rows in total are worked on in two processes.
-PARALLEL_ROWS = 20_000
+from intake.fields import SheetSpec
+from intake.kinds import KindSpec
+from intake.normalize import display
+from intake.rules import cell_failures
 
 
 @dataclass(frozen=True)
@@ -33,49 +28,50 @@ class ColumnResult:
     failures: list[tuple[int, str]]
 
 
-Unit = tuple[Field, list[object]]
-_UNITS: list[Unit] = []
-_PREFIXES: tuple[str, ...] = ()
+Changes = dict[int, tuple[str, tuple[str, str]]]
 
 
-def work_out(units: Sequence[Unit], prefixes: tuple[str, ...]) -> list[ColumnResult]:
-    """Each unit (field, raw column) worked out, in order; in parallel when it pays."""
-    rows = sum(len(raw) for _, raw in units)
-    if rows < PARALLEL_ROWS or len(units) < 2 or not _can_fork():
-        return [_column(f, raw, prefixes) for f, raw in units]
-    global _UNITS, _PREFIXES
-    _UNITS, _PREFIXES = list(units), prefixes
-    try:
-        order = sorted(range(len(units)), key=lambda i: -len(set(units[i][1][:2000])))
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            done = dict(zip(order, pool.map(_unit, order, chunksize=1), strict=True))
-    finally:
-        _UNITS, _PREFIXES = [], ()
-    return [done[i] for i in range(len(units))]
+def work_out_sheet(spec: SheetSpec, raw_columns: Mapping[str, list[object]],
+                   prefixes: Sequence[str]) -> dict[str, ColumnResult]:
+    """Every column of one sheet worked out: shown, normalised, repaired, failing cells."""
+    worked = {name: normalised_column(spec.field(name).kind, raw)
+              for name, raw in raw_columns.items()}
+    values = {name: w[1] for name, w in worked.items()}
+    failures: dict[str, list[tuple[int, str]]] = {name: [] for name in raw_columns}
+    for position, name, code in cell_failures(spec, values, prefixes):
+        failures[name].append((position, code))
+    return {name: ColumnResult(shown=None if shown is raw_columns[name] else shown,
+                               values=column, changes=changes, failures=failures[name])
+            for name, (shown, column, changes) in worked.items()}
 
 
-def _can_fork() -> bool:
-    """Fork only where it is safe: a fork start method, one thread, not a daemon process."""
-    return ("fork" in multiprocessing.get_all_start_methods()
-            and threading.active_count() == 1
-            and not multiprocessing.current_process().daemon)
+def normalised_column(kind: KindSpec, raw_values: list[object]) -> tuple[
+        list[str], list[str | None], Changes]:
+    """What each cell shows, its normalised value, and the values changed beyond spacing and
+    case (with how, in Dutch and English)."""
+    if kind.normalise_column is None:
+        return _per_distinct(kind, raw_values)
+    import polars as pl
+
+    if all(type(v) is str for v in raw_values):
+        shown = cast(list[str], raw_values)  # text shows as itself
+    else:
+        shown = [v if type(v) is str else display(v) for v in raw_values]
+    series = pl.Series("value", shown, dtype=pl.String)
+    normalised = series.to_frame().select(kind.normalise_column(pl.col("value"))).to_series()
+    values: list[str | None] = normalised.to_list()
+    changes: Changes = {}
+    if kind.explain_change is not None:
+        differs = (normalised != series).fill_null(False)
+        for i in differs.arg_true().to_list():
+            change = kind.explain_change(raw_values[i])
+            if change is not None:
+                changes[i] = (values[i] or "", change)
+    return shown, values, changes
 
 
-def _unit(index: int) -> ColumnResult:
-    f, raw = _UNITS[index]
-    return _column(f, raw, _PREFIXES)
-
-
-def _column(f: Field, raw_values: list[object], prefixes: tuple[str, ...]) -> ColumnResult:
-    shown, values, changes = normalised_column(f.kind, raw_values)
-    return ColumnResult(shown=None if shown is raw_values else shown, values=values,
-                        changes=changes, failures=column_failures(f, values, prefixes))
-
-
-def normalised_column(kind: Kind, raw_values: list[object]) -> tuple[
-        list[str], list[str | None], dict[int, tuple[str, tuple[str, str]]]]:
-    """What each cell shows, its normalised value, and the loonheffingennummers changed beyond
-    spacing and case; each distinct raw value is worked out once."""
+def _per_distinct(kind: KindSpec, raw_values: list[object]) -> tuple[
+        list[str], list[str | None], Changes]:
     distinct = dict.fromkeys(raw_values)
     keys: list[Any] = raw_values
     if any(type(v) is bool for v in distinct):
@@ -86,10 +82,10 @@ def normalised_column(kind: Kind, raw_values: list[object]) -> tuple[
         worked = {v: _work_out(kind, v) for v in distinct}
     values = list(map({k: w[1] for k, w in worked.items()}.__getitem__, keys))
     if keys is raw_values and all(type(v) is str for v in distinct):
-        shown = cast(list[str], raw_values)  # text shows as itself
+        shown = cast(list[str], raw_values)
     else:
         shown = list(map({k: w[0] for k, w in worked.items()}.__getitem__, keys))
-    changes: dict[int, tuple[str, tuple[str, str]]] = {}
+    changes: Changes = {}
     changed = {k: w for k, w in worked.items() if w[2] is not None}
     if changed:
         for i, key in enumerate(keys):
@@ -99,8 +95,6 @@ def normalised_column(kind: Kind, raw_values: list[object]) -> tuple[
     return shown, values, changes
 
 
-def _work_out(kind: Kind, raw: object) -> tuple[str, str | None, tuple[str, str] | None]:
-    if kind is Kind.LOONHEFFINGENNUMMER:
-        value, change = loonheffingennummer(raw)
-        return display(raw), value, change if LHN_RE.match(value or "") else None
-    return display(raw), normalise(kind, raw), None
+def _work_out(kind: KindSpec, raw: object) -> tuple[str, str | None, tuple[str, str] | None]:
+    change = kind.explain_change(raw) if kind.explain_change is not None else None
+    return display(raw), kind.normalise(raw), change

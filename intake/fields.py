@@ -1,26 +1,36 @@
 """The one definition of the intake fields.
 
 The template's headers and help texts, the header aliases the reader accepts, the rules that
-apply (through each field's kind), the CSV columns and the published docs all derive from the
-two sheet specifications below. Adding a field is a change here.
+apply (through each field's kind, `intake.kinds`), the CSV columns and the published docs all
+derive from the two sheet specifications below. Adding a field of an existing kind is a change
+here only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+
+from intake import kinds
+from intake.kinds import (  # noqa: F401  (re-exported: the tables belong to their kinds)
+    JA_NEE_CHOICES,
+    JA_NEE_VALUES,
+    VERLONING_CHOICES,
+    VERLONING_UNSUPPORTED,
+    VERLONING_VALUES,
+    KindSpec,
+)
 
 
-class Kind(StrEnum):
-    """What sort of value a field holds; the rules for each kind live in `intake.rules`."""
+class Kind:
+    """The kinds a field can be; each is a `KindSpec` of `intake.kinds`, where all it does is."""
 
-    TEXT = "text"
-    EMAIL = "email"
-    CONTRACT = "contract"
-    LOONHEFFINGENNUMMER = "loonheffingennummer"
-    DIGITS = "digits"
-    VERLONING = "verloning"
-    JA_NEE = "ja_nee"
+    TEXT = kinds.TEXT
+    EMAIL = kinds.EMAIL
+    CONTRACT = kinds.CONTRACT
+    LOONHEFFINGENNUMMER = kinds.LOONHEFFINGENNUMMER
+    DIGITS = kinds.DIGITS
+    VERLONING = kinds.VERLONING
+    JA_NEE = kinds.JA_NEE
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,7 @@ class Field:
     name: str
     label: str
     label_en: str
-    kind: Kind
+    kind: KindSpec
     help_nl: str
     help_en: str
     aliases: tuple[str, ...] = ()
@@ -74,30 +84,6 @@ def header_key(text: str) -> str:
     """Fold a header or sheet name for matching: case, spaces, punctuation and `_` do not count."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
-
-#: Accepted Verloning values (as written to the CSV) and the spellings that mean them.
-#: Loket's `payrollPeriodType` knows more periods (week, …); the link accepts only these two.
-VERLONING_VALUES: dict[str, tuple[str, ...]] = {
-    "maand": ("maand", "maandelijks", "per maand", "mnd", "month", "monthly", "12", "1 maand"),
-    "4-weken": (
-        "4 weken", "4-weken", "4weken", "vier weken", "4-wekelijks", "4 wekelijks",
-        "vierwekelijks", "per 4 weken", "4 weeks", "four weeks", "4-weekly", "13", "4wk",
-    ),
-}
-#: Periods Loket knows but the link does not accept: each gets a specific message.
-VERLONING_UNSUPPORTED: tuple[str, ...] = (
-    "week", "wekelijks", "per week", "weekly", "2 weken", "2-weken", "twee weken",
-    "tweewekelijks", "2-wekelijks", "kwartaal", "per kwartaal", "quarter", "quarterly", "jaar",
-    "per jaar", "year", "yearly", "dag", "per dag", "day", "daily", "halfjaar", "52", "26", "4",
-)
-#: The drop-down values offered in the template, in order; they normalise to VERLONING_VALUES.
-VERLONING_CHOICES: tuple[str, ...] = ("Maand", "4 weken")
-
-JA_NEE_VALUES: dict[str, tuple[str, ...]] = {
-    "ja": ("ja", "j", "yes", "y", "true", "waar", "1", "x", "wel"),
-    "nee": ("nee", "n", "no", "false", "onwaar", "0", "niet", "geen"),
-}
-JA_NEE_CHOICES: tuple[str, ...] = ("Ja", "Nee")
 
 _WERKGEVER_ID_HELP_NL = (
     "Het numerieke Werkgever ID uit Loket.nl: onderdeel Werkgever, tabblad Bedrijfsgegevens, "

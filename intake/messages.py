@@ -215,11 +215,11 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "invisible-characters": _e(
         "error", "Onzichtbare tekens", "Invisible characters",
-        ("{label} bevat onzichtbare tekens die de leesrichting of weergave veranderen "
-         "(zoals U+202E).",
+        ("{label} bevat een onzichtbaar teken ({char}) dat de weergave of leesrichting "
+         "verandert of dat niet in een naam hoort.",
          "Typ de waarde opnieuw in plaats van hem te plakken."),
-        ("{label} contains invisible characters that change the reading direction or display "
-         "(such as U+202E).",
+        ("{label} contains an invisible character ({char}) that changes the display or reading "
+         "direction, or does not belong in a name.",
          "Type the value again instead of pasting it."),
     ),
     "email-invalid": _e(

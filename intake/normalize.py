@@ -11,11 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from intake.fields import JA_NEE_VALUES, VERLONING_VALUES, Kind
+if TYPE_CHECKING:
+    from intake.kinds import KindSpec
 
 #: Spaces people paste around values: ordinary, non-breaking, figure and narrow no-break.
-_SPACES = " \u00a0\u2007\u202f"
+SPACES = " \u00a0\u2007\u202f"
+#: Every character Python's str.strip() takes (str.isspace()), for the vectorised normalisers.
+PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 #: Zero-width characters are invisible in a number: removing them changes nothing one sees.
 _SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f\u200b-\u200d\u2060\ufeff.\-_/]+")
 _WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b-\u200d\u2060\ufeff]+")
@@ -36,13 +40,15 @@ def display(raw: object) -> str:
     return str(raw)
 
 
-def _text(raw: object) -> str | None:
-    # Leading tabs and carriage returns are kept: the formula-text rule must see them.
-    text = display(raw).lstrip(_SPACES).rstrip()
-    return text or None
+def text(raw: object) -> str | None:
+    """A name or address: spaces around it removed (leading tabs and line breaks are kept:
+    the formula-text rule must see them)."""
+    shown = display(raw).lstrip(SPACES).rstrip()
+    return shown or None
 
 
-def _compact(raw: object) -> str | None:
+def compact(raw: object) -> str | None:
+    """A number typed as text: every space, non-breaking or zero-width space removed."""
     text = display(raw)
     if text.isascii() and text.isdigit():
         return text  # the common case, without a regular expression
@@ -50,23 +56,24 @@ def _compact(raw: object) -> str | None:
     return text or None
 
 
-def _contract(raw: object) -> str | None:
+def contract(raw: object) -> str | None:
+    """A contract number: separators removed, upper case."""
     text = display(raw)
     if not (text.isascii() and text.isalnum()):
         text = _SEPARATORS.sub("", text)
     return text.upper() or None
 
 
-def _lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Every spelling (spaces folded) → its canonical value."""
     return {" ".join(s.split()): canonical for canonical, spellings in table.items()
             for s in (canonical, *spellings)}
 
 
-_VERLONING = _lookup(VERLONING_VALUES)
-_JA_NEE = _lookup(JA_NEE_VALUES)
+def choice(table: dict[str, str]) -> Callable[[object], str | None]:
+    """A normaliser for a closed list: Excel booleans are ja/nee, spellings map through
+    `table`, anything else is kept folded (and fails its check)."""
 
-
-def _choice(table: dict[str, str]) -> Callable[[object], str | None]:
     def normalise(raw: object) -> str | None:
         if isinstance(raw, bool):
             return "ja" if raw else "nee"
@@ -78,8 +85,8 @@ def _choice(table: dict[str, str]) -> Callable[[object], str | None]:
     return normalise
 
 
-_LHN_NL_PREFIX = re.compile(r"^NL(\d{9}[A-Z]\d{2})$")
-_LHN_SHORT = re.compile(r"^(\d{7,8})L(\d{2})$")
+_LHN_NL_PREFIX = re.compile(r"^NL([0-9]{9}[A-Z][0-9]{2})$")
+_LHN_SHORT = re.compile(r"^([0-9]{7,8})L([0-9]{2})$")
 
 
 def loonheffingennummer(raw: object) -> tuple[str | None, tuple[str, str] | None]:
@@ -107,17 +114,6 @@ def loonheffingennummer(raw: object) -> tuple[str | None, tuple[str, str] | None
     return text, ((", ".join(nl), ", ".join(en)) if nl else None)
 
 
-NORMALISERS: dict[Kind, Callable[[object], str | None]] = {
-    Kind.TEXT: _text,
-    Kind.EMAIL: _text,
-    Kind.CONTRACT: _contract,
-    Kind.LOONHEFFINGENNUMMER: lambda raw: loonheffingennummer(raw)[0],
-    Kind.DIGITS: _compact,
-    Kind.VERLONING: _choice(_VERLONING),
-    Kind.JA_NEE: _choice(_JA_NEE),
-}
-
-
-def normalise(kind: Kind, raw: object) -> str | None:
+def normalise(kind: KindSpec, raw: object) -> str | None:
     """The normalised value of `raw` for a field of `kind`; None for an empty cell."""
-    return NORMALISERS[kind](raw)
+    return kind.normalise(raw)

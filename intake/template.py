@@ -9,21 +9,18 @@ from intake.fields import (
     CHECKLIST,
     DGA,
     EXPLANATION_SHEET,
-    JA_NEE_CHOICES,
     LISTS_SHEET,
     TEMPLATE_VERSION,
     TEMPLATE_VERSION_LABEL,
-    VERLONING_CHOICES,
     WERKGEVERS,
     Kind,
     SheetSpec,
 )
+from intake.kinds import KINDS, KindSpec
 
 DEFAULT_TEMPLATE_NAME = "werkgevers-aanmelding.xlsx"
 #: Rows that get drop-downs and text formatting in the template.
 TEMPLATE_ROWS = 5000
-#: Fields kept as text so Excel keeps leading zeros and does not turn long numbers into 8,1E+06.
-TEXT_KINDS = (Kind.CONTRACT, Kind.LOONHEFFINGENNUMMER, Kind.DIGITS)
 
 def write_template(path: Path) -> Path:
     """Write the blank template to `path` and return it."""
@@ -48,18 +45,16 @@ def build_template() -> Any:
     return workbook
 
 
-def _lists_sheet(workbook: Any) -> dict[Kind, str]:
+def _lists_sheet(workbook: Any) -> dict[KindSpec, str]:
     sheet = workbook.create_sheet(LISTS_SHEET)
     sheet.sheet_state = "hidden"
     ranges = {}
-    for column, (kind, title, choices) in enumerate(
-        ((Kind.VERLONING, "Verloning", VERLONING_CHOICES),
-         (Kind.JA_NEE, "Ja/Nee", JA_NEE_CHOICES)), start=1):
+    for column, kind in enumerate((k for k in KINDS if k.choices), start=1):
         letter = chr(64 + column)
-        sheet.cell(row=1, column=column, value=title)
-        for row, choice in enumerate(choices, start=2):
+        sheet.cell(row=1, column=column, value=kind.list_title)
+        for row, choice in enumerate(kind.choices, start=2):
             sheet.cell(row=row, column=column, value=choice)
-        ranges[kind] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(choices) + 1}"
+        ranges[kind] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(kind.choices) + 1}"
     # The version stamp: a label and the version beside it, read back by the validator.
     sheet["D1"] = TEMPLATE_VERSION_LABEL
     sheet["E1"] = TEMPLATE_VERSION
@@ -70,7 +65,7 @@ def _lists_sheet(workbook: Any) -> dict[Kind, str]:
     return ranges
 
 
-def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[Kind, str]) -> None:
+def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[KindSpec, str]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -84,8 +79,9 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[Kind, str]) -> None:
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         sheet.column_dimensions[letter].width = f.width
         cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
-        if f.kind in TEXT_KINDS:
-            # A column style: Excel and Calc give it to every cell typed into the column.
+        if f.kind.text_format:
+            # Kept as text, so Excel keeps leading zeros and does not turn long numbers into
+            # 8,1E+06. A column style: Excel and Calc give it to every cell typed into it.
             sheet.column_dimensions[letter].number_format = "@"
         validation = DataValidation(
             type="list" if f.kind in lists else None,
@@ -106,7 +102,7 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[Kind, str]) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(spec.fields))}1"
 
 
-def _explanation_sheet(sheet: Any, lists: dict[Kind, str]) -> None:
+def _explanation_sheet(sheet: Any, lists: dict[KindSpec, str]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import cast
 
 from intake import crosschecks
-from intake.columns import work_out
+from intake.columns import work_out_sheet
 from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, Kind, SheetSpec
 from intake.findings import Finding
-from intake.normalize import display, normalise
+from intake.normalize import display
 from intake.reader import Table, Workbook, read_workbook
 from intake.rules import DEFAULT_CONTRACT_PREFIXES, to_findings
 from intake.safety import Limits
@@ -143,7 +143,7 @@ def _template_findings(book: Workbook) -> list[Finding]:
                                     column=stamp.column, value=shown,
                                     params=(("current", str(TEMPLATE_VERSION)),)))
     for answer in book.checklist:
-        if normalise(Kind.JA_NEE, answer.raw) != "ja":
+        if Kind.JA_NEE.normalise(answer.raw) != "ja":
             findings.append(Finding("checklist-incomplete", sheet=answer.sheet, row=answer.row,
                                     column=answer.column, value=display(answer.raw),
                                     params=(("item", CHECKLIST[answer.item].text),)))
@@ -160,26 +160,28 @@ def _sheet_data(table: Table | None, spec: SheetSpec) -> SheetData:
 def _work_out_columns(book: Workbook, sheets: Sequence[SheetData],
                       contract_prefixes: tuple[str, ...]) -> list[Finding]:
     """Normalise and check every column of the data sheets; fill in `sheets`; return the
-    findings (loonheffingennummers changed, cells failing their rules)."""
-    units = [(data, name, raw) for data in sheets if data.sheet is not None
-             for name, raw in book.tables[data.spec.name].values.items()]
-    results = work_out([(data.spec.field(name), raw) for data, name, raw in units],
-                       contract_prefixes)
+    findings (values repaired beyond spacing and case, cells failing their rules)."""
     findings = []
-    for (data, name, raw), result in zip(units, results, strict=True):
-        assert data.sheet is not None
-        shown = result.shown if result.shown is not None else cast(list[str], raw)
-        data.shown[name] = shown
-        data.values[name] = result.values
-        column = data.columns[name]
-        for i, (normalised, change) in result.changes.items():
-            findings.append(Finding(
-                "lhn-normalised", sheet=data.sheet, row=data.rows[i], column=column,
-                field=name, value=shown[i],
-                params=(("normalised", normalised), ("change_nl", change[0]),
-                        ("change_en", change[1]))))
-        findings += to_findings(data.spec, data.sheet, data.rows, data.columns,
-                                [(i, name, code) for i, code in result.failures],
+    for data in sheets:
+        if data.sheet is None:
+            continue
+        raw_columns = book.tables[data.spec.name].values
+        results = work_out_sheet(data.spec, raw_columns, contract_prefixes)
+        failures = []
+        for name, result in results.items():
+            shown = result.shown if result.shown is not None else cast(list[str],
+                                                                       raw_columns[name])
+            data.shown[name] = shown
+            data.values[name] = result.values
+            column = data.columns[name]
+            for i, (normalised, change) in result.changes.items():
+                findings.append(Finding(
+                    "lhn-normalised", sheet=data.sheet, row=data.rows[i], column=column,
+                    field=name, value=shown[i],
+                    params=(("normalised", normalised), ("change_nl", change[0]),
+                            ("change_en", change[1]))))
+            failures += [(i, name, code) for i, code in result.failures]
+        findings += to_findings(data.spec, data.sheet, data.rows, data.columns, failures,
                                 data.shown, data.values, contract_prefixes)
     return findings
 

@@ -1,35 +1,36 @@
-"""Column work: the two-process path gives exactly what the one-process path gives."""
+"""Column work: what each cell shows, its normalised value and its repairs, per kind."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
 from intake import columns
 from intake.fields import DGA, WERKGEVERS
-from intake.samples import VALID_WERKGEVERS
-
-
-def _units(rows: int) -> list[tuple[object, list[object]]]:
-    spread = [*VALID_WERKGEVERS, ("=x", "geen", "", "B1", "123456789L01", "3fa8", "week",
-                                  "misschien", True)]
-    werkgevers = [(f, [spread[i % len(spread)][n] for i in range(rows)])
-                  for n, f in enumerate(WERKGEVERS.fields)]
-    return [*werkgevers, (DGA.fields[2], [str(i) for i in range(rows)])]
-
-
-def test_parallel_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forcing the two-process path changes nothing in any column's result."""
-    units = _units(3000)
-    monkeypatch.setattr(columns, "PARALLEL_ROWS", 10**9)
-    serial = columns.work_out(units, ("A020",))  # type: ignore[arg-type]
-    monkeypatch.setattr(columns, "PARALLEL_ROWS", 1)
-    parallel = columns.work_out(units, ("A020",))  # type: ignore[arg-type]
-    assert parallel == serial
-    assert any(result.failures for result in serial)
-    assert columns._can_fork()
 
 
 def test_text_columns_show_as_themselves() -> None:
     """A column of text is not copied: what it shows is the raw list itself."""
-    (result,) = columns.work_out([(WERKGEVERS.fields[2], ["A", "B"])], ("A020",))
+    result = columns.work_out_sheet(DGA, {"naam": ["A", "B"]}, ("A020",))["naam"]
     assert result.shown is None and result.values == ["A", "B"]
+
+
+def test_other_cell_types_show_as_excel_shows_them() -> None:
+    """Numbers, booleans and dates show as text; the normalised value follows the kind."""
+    raw: list[object] = [8106625.0, True, dt.datetime(2024, 1, 2), ""]
+    result = columns.work_out_sheet(DGA, {"personeelsnummer": raw}, ("A020",))
+    (column,) = result.values()
+    assert column.shown == ["8106625", "TRUE", "2024-01-02T00:00:00", ""]
+    assert column.values == ["8106625", "TRUE", "2024-01-02T00:00:00", None]
+    assert column.failures == [(1, "digits-only"), (2, "date-instead-of-number"), (3, "required")]
+
+
+def test_repairs_beyond_spacing_are_listed_with_their_position() -> None:
+    """A loonheffingennummer with an NL prefix or lost zeros is repaired and listed; one that
+    only differs in spacing and case is repaired silently."""
+    raw: list[object] = ["NL810662504L01", "8106.62504.l01", "1224153L05", "810662504L01"]
+    result = columns.work_out_sheet(WERKGEVERS, {"loonheffingennummer": raw}, ("A020",))
+    column = result["loonheffingennummer"]
+    assert column.values == ["810662504L01", "810662504L01", "001224153L05", "810662504L01"]
+    assert sorted(column.changes) == [0, 2]
+    assert column.changes[2] == ("001224153L05", ("2 voorloopnullen aangevuld",
+                                                   "2 leading zeros added"))

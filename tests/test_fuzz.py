@@ -18,7 +18,6 @@ from intake.export import accepted_rows
 from intake.feedback import write_feedback
 from intake.fields import DGA, WERKGEVERS
 from intake.reader import UnreadableWorkbook
-from intake.rules import cell_failures, first_failure, pandera_schema, quick_pass, rules_for
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.validate import validate_workbook
 
@@ -35,7 +34,7 @@ CELL = st.one_of(
                      "123456789L01", "A020123456", "8106625", "salaris@detelling.nl",
                      "=1+1", "+31", "@x", " 8106625 ", "nl810662504l01"]),
 )
-ROW = st.lists(CELL, min_size=9, max_size=9)
+ROW = st.lists(CELL, min_size=len(WERKGEVERS.fields), max_size=len(WERKGEVERS.fields))
 FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
@@ -62,7 +61,8 @@ def _contract_holds(rows: list[dict[str, object]], spec: object) -> None:
 @FUZZ
 @given(werkgevers=st.lists(st.one_of(ROW, st.sampled_from(VALID_WERKGEVERS).map(list)),
                            max_size=12),
-       dga=st.lists(st.lists(CELL, min_size=3, max_size=3), max_size=6))
+       dga=st.lists(st.lists(CELL, min_size=len(DGA.fields), max_size=len(DGA.fields)),
+                    max_size=6))
 def test_any_sheet_gives_a_report(tmp_path_factory: pytest.TempPathFactory,
                                   werkgevers: list[list[object]],
                                   dga: list[list[object]]) -> None:
@@ -77,30 +77,6 @@ def test_any_sheet_gives_a_report(tmp_path_factory: pytest.TempPathFactory,
     _contract_holds(accepted_rows(result.werkgevers), WERKGEVERS)
     _contract_holds(accepted_rows(result.dga), DGA)
     assert write_feedback(result, folder / "out").is_file()
-
-
-@settings(max_examples=25, deadline=None)
-@given(values=st.lists(st.one_of(st.none(), TEXT, st.sampled_from(
-    ["810662504L01", "123456789L01", "812345678B01", "A020123", "B020", "ja", "maand", "x@y.nl",
-     "3fa85f64-5717-4562-b3fc-2c963f66afa6", "2024-01-01", "=1", "8106625"])),
-    min_size=1, max_size=20))
-def test_pandera_schema_finds_what_the_engine_finds(values: list[str | None]) -> None:
-    """The published pandera schema and the rule engine report the same cells and codes."""
-    import pandas as pd
-    import pandera.pandas as pa
-
-    columns = {f.name: values for f in WERKGEVERS.fields}
-    engine = sorted(cell_failures(WERKGEVERS, columns))
-    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
-    try:
-        pandera_schema(WERKGEVERS).validate(frame, lazy=True)
-        found: list[tuple[int, str, str]] = []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases[exc.failure_cases["index"].notna()]
-        found = sorted((int(i), str(c), "required" if k == "not_nullable" else str(k))
-                       for i, c, k in zip(cases["index"], cases["column"], cases["check"],
-                                          strict=True))
-    assert found == engine
 
 
 def _mutations(source: bytes, seed: int, count: int) -> bytes:
@@ -158,20 +134,3 @@ def test_fuzz_sample_is_readable() -> None:
     assert validate_workbook(SAMPLES / "voorbeeld-fouten.xlsx").werkgevers.rows
     assert fill  # the property test builds through the same helper as the samples
     assert VALID_DGA
-
-
-@settings(max_examples=300, deadline=None)
-@given(value=st.one_of(st.text(max_size=40), st.from_regex(r"[0-9]{1,25}", fullmatch=True),
-                       st.from_regex(r"[0-9]{9}[LB][0-9]{2}", fullmatch=True),
-                       st.from_regex(r"A0?2?0?[0-9A-Z]{0,8}", fullmatch=True),
-                       st.sampled_from(["Bakkerij\u202e", "\u200b123", "a\u00a0b", "=x",
-                                        "\u0663\u0664", "12\u2060", "B.V.", "x" * 101,
-                                        "810662504L01", "810662504L00", "000000000L01",
-                                        "A020", "A0201X2", "\u0661\u0662"])))
-def test_quick_pass_never_lets_through_what_the_chain_rejects(value: str) -> None:
-    """The shortcut for common values only passes values the full rule chain passes."""
-    for spec in (WERKGEVERS, DGA):
-        for f in spec.fields:
-            quick = quick_pass(f)
-            if quick is not None and quick(value):
-                assert first_failure(rules_for(f), value) is None, (f.name, value)

@@ -1,26 +1,38 @@
 """Validate a workbook: read it, normalise, run the cell rules and the cross checks, in one pass.
 
 `validate_workbook` is the library's entry point; it returns a `Result` (data, never an exception
-for problems in the data). Only a file that cannot be read at all raises `UnreadableWorkbook`.
+for problems in the data). Only a file that cannot be read at all raises `UnreadableWorkbook`,
+and a workbook over its time limit `TimeLimitExceeded`. The library applies `Options.limits`
+itself (size and shape in the reader, the time limit here), whoever calls it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Sequence
+import shutil
+import signal
+import tempfile
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import BinaryIO, cast
 
 from intake import crosschecks
 from intake.columns import work_out_sheet
 from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, Kind, SheetSpec
 from intake.findings import Finding
 from intake.normalize import display
-from intake.reader import Table, Workbook, read_workbook
+from intake.reader import Table, UnreadableWorkbook, Workbook, read_workbook
 from intake.rules import DEFAULT_CONTRACT_PREFIXES, to_findings
 from intake.safety import Limits
 from intake.sheetdata import SheetData
+from intake.timelimit import time_limit
+
+#: What `validate_workbook` reads: a path (str or Path) or an open binary file (an upload).
+Source = str | os.PathLike[str] | BinaryIO
 
 
 @dataclass(frozen=True)
@@ -63,9 +75,57 @@ class Result:
                 "errors": self.errors, "warnings": self.warnings, "valid": self.valid}
 
 
-def validate_workbook(path: Path, options: Options | None = None) -> Result:
-    """Validate the workbook at `path` against every rule and return the result."""
+def validate_workbook(source: Source, options: Options | None = None, *,
+                      name: str | None = None) -> Result:
+    """Validate a workbook against every rule and return the result.
+
+    `source` is a path (str or Path) or a binary file object, such as an upload; `name` is the
+    file name to go by for a file object (its suffix tells the format; by default the object's
+    own `name`, else the content decides between .xlsx and .xls). The limits of
+    `options.limits` apply, the time limit included.
+    """
     options = options or Options()
+    with _time_limit(options.limits.max_seconds), _as_path(source, name, options.limits) as path:
+        result = _validate(path, options)
+    if not isinstance(source, (str, os.PathLike)):
+        weakref.finalize(result, shutil.rmtree, path.parent, ignore_errors=True)
+    return result
+
+
+def _time_limit(seconds: float) -> contextlib.AbstractContextManager[None]:
+    """The library's own time limit, unless a caller's (the pipeline's) is already running."""
+    running = hasattr(signal, "getitimer") and signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    return contextlib.nullcontext() if running else time_limit(seconds)
+
+
+@contextlib.contextmanager
+def _as_path(source: Source, name: str | None, limits: Limits) -> Iterator[Path]:
+    """A path to read: the given one, or a private copy of a file object's bytes (at most the
+    size limit) that lives as long as the result made from it (the report hashes it and the
+    feedback workbook is a patched copy of it)."""
+    if isinstance(source, (str, os.PathLike)):
+        yield Path(source)
+        return
+    shown = Path(os.path.basename(name or str(getattr(source, "name", "") or "")) or "upload")
+    budget = limits.max_uncompressed_mb * 1024 * 1024
+    data = source.read(budget + 1)
+    if not isinstance(data, bytes):
+        raise TypeError("validate_workbook needs a binary file object (opened with 'rb')")
+    if len(data) > budget:
+        raise UnreadableWorkbook(shown, "too-big", f"> {limits.max_uncompressed_mb} MB")
+    if not shown.suffix:
+        shown = shown.with_suffix(".xlsx" if data[:2] == b"PK" else ".xls")
+    folder = Path(tempfile.mkdtemp(prefix="intake-upload-"))
+    path = folder / shown.name
+    try:
+        path.write_bytes(data)
+        yield path
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _validate(path: Path, options: Options) -> Result:
     book = read_workbook(path, options.limits)
     findings = list(book.findings) + _package_findings(book)
     werkgevers = _sheet_data(book.tables.get(WERKGEVERS.name), WERKGEVERS)

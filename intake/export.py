@@ -38,14 +38,21 @@ def accepted_rows(data: SheetData) -> list[dict[str, str | int]]:
              "bron_rij": data.rows[i]} for i in data.accepted_positions()]
 
 
+def csv_lines(columns: Sequence[str], records: Iterable[Sequence[object]],
+              delimiter: str = ",") -> str:
+    """The one CSV writer: the header `columns`, then each record, RFC 4180 quoting, CRLF."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
 def rows_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]],
              fmt: _Format) -> str:
-    """CSV text: the header `columns`, then each row's values in that order."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=fmt.delimiter, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows([row.get(c, "") for c in columns] for row in rows)
-    return buffer.getvalue()
+    """CSV text of records keyed by column (the batch's combined delivery)."""
+    return csv_lines(columns, ([row.get(c, "") for c in columns] for row in rows),
+                     fmt.delimiter)
 
 
 def csv_text(data: SheetData, delimiter: str = ",") -> str:
@@ -53,11 +60,8 @@ def csv_text(data: SheetData, delimiter: str = ",") -> str:
     positions = data.accepted_positions()
     columns = [[column[i] or "" for i in positions] if (column := data.values.get(name))
                else [""] * len(positions) for name in data.spec.csv_columns[:-1]]
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(data.spec.csv_columns)
-    writer.writerows(zip(*columns, [data.rows[i] for i in positions], strict=True))
-    return buffer.getvalue()
+    return csv_lines(data.spec.csv_columns,
+                     zip(*columns, [data.rows[i] for i in positions], strict=True), delimiter)
 
 
 def write_csvs(result: Result, out_dir: Path, dialect: CsvDialect = "standard") -> list[Path]:

@@ -9,14 +9,14 @@ import random
 from pathlib import Path
 
 from intake.fields import DGA, WERKGEVERS
-from intake.samples import lhn
+from intake.samples import dga, lhn, werkgever
 
 MISTAKES = (
-    (4, "123456789L01"),          # elfproef
-    (6, "week"),                  # unsupported period
-    (1, "geen-adres"),            # e-mail
-    (5, "3fa85f64-5717-4562-b3fc-2c963f66afa6"),  # GUID
-    (3, "B020123456"),            # contract prefix
+    ("loonheffingennummer", "123456789L01"),  # elfproef
+    ("verloning", "week"),  # unsupported period
+    ("salarisverwerker_email", "geen-adres"),  # e-mail
+    ("werkgever_id", "3fa85f64-5717-4562-b3fc-2c963f66afa6"),  # GUID
+    ("raamwerkcontractnummer", "B020123456"),  # contract prefix
 )
 
 
@@ -27,20 +27,26 @@ def write_workbook(path: Path, employers: int, seed: int = 7) -> Path:
     rng = random.Random(seed)
     book = Workbook(write_only=True)
     werkgevers = book.create_sheet(WERKGEVERS.name)
-    dga = book.create_sheet(DGA.name)
+    dga_sheet = book.create_sheet(DGA.name)
     werkgevers.append([f.label for f in WERKGEVERS.fields])
-    dga.append([f.label for f in DGA.fields])
+    dga_sheet.append([f.label for f in DGA.fields])
     for n in range(employers):
         has_dga = n % 4 == 0
-        row: list[object] = [
-            f"Salarisbureau {n // 500}", f"salaris{n // 500}@bureau.nl", f"Werkgever {n} B.V.",
-            f"A020{n:06d}", lhn(n), str(5_000_000 + n), rng.choice(("Maand", "4 weken")),
-            rng.choice(("Ja", "Nee")), "Ja" if has_dga else "Nee"]
+        row: dict[str, object] = {
+            "salarisverwerker_naam": f"Salarisbureau {n // 500}",
+            "salarisverwerker_email": f"salaris{n // 500}@bureau.nl",
+            "werkgever_naam": f"Werkgever {n} B.V.", "raamwerkcontractnummer": f"A020{n:06d}",
+            "loonheffingennummer": lhn(n), "werkgever_id": str(5_000_000 + n),
+            "verloning": rng.choice(("Maand", "4 weken")),
+            "dertiende_maand": rng.choice(("Ja", "Nee")),
+            "dga_in_verloning": "Ja" if has_dga else "Nee"}
         if rng.random() < 0.05:
-            index, value = rng.choice(MISTAKES)
-            row[index] = value
-        werkgevers.append(row)
+            name, value = rng.choice(MISTAKES)
+            row[name] = value
+        werkgevers.append(list(werkgever(**row)))
         if has_dga:
-            dga.append([str(5_000_000 + n), f"DGA van werkgever {n}", str(1000 + n % 97)])
+            dga_sheet.append(list(dga(werkgever_id=str(5_000_000 + n),
+                                      naam=f"DGA van werkgever {n}",
+                                      personeelsnummer=str(1000 + n % 97))))
     book.save(path)
     return path

@@ -7,95 +7,161 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from intake.fields import CHECKLIST, DGA, EXPLANATION_SHEET, WERKGEVERS
+from intake.fields import CHECKLIST, DGA, EXPLANATION_SHEET, WERKGEVERS, SheetSpec
 from intake.template import DEFAULT_TEMPLATE_NAME, build_template, write_template
 
 Row = tuple[object, ...]
 
-#: Valid employers, in the order of WERKGEVERS.fields. Every loonheffingennummer passes the
-#: elfproef; 001224153L05 keeps its leading zeros.
+
+def werkgever(**values: object) -> Row:
+    """An employer row with its values named by field (every field of WERKGEVERS, no other)."""
+    return row_of(WERKGEVERS, values)
+
+
+def dga(**values: object) -> Row:
+    """A DGA row with its values named by field (every field of DGA, no other)."""
+    return row_of(DGA, values)
+
+
+def row_of(spec: SheetSpec, values: Mapping[str, object]) -> Row:
+    """The values named by field as a row in the sheet's column order."""
+    names = [f.name for f in spec.fields]
+    if unknown := set(values) - set(names):
+        raise TypeError(f"{spec.name} has no field {sorted(unknown)}")
+    if missing := [n for n in names if n not in values]:
+        raise TypeError(f"{spec.name} row without {missing}")
+    return tuple(values[n] for n in names)
+
+
+#: The bureau of the sample workbooks.
+_TELLING = {"salarisverwerker_naam": "Salarisbureau De Telling B.V.",
+            "salarisverwerker_email": "salaris@detelling.nl"}
+
+#: Valid employers, written by field name. Every loonheffingennummer passes the elfproef;
+#: 001224153L05 keeps its leading zeros.
 VALID_WERKGEVERS: tuple[Row, ...] = (
-    ("Salarisbureau De Telling B.V.", "salaris@detelling.nl", "Bakkerij Van Dijk B.V.",
-     "A020123456", "810662504L01", "8106625", "Maand", "Ja", "Ja"),
-    ("Salarisbureau De Telling B.V.", "salaris@detelling.nl", "Café De Kroon V.O.F.",
-     "A020654321", "001224153L05", "8106630", "4 weken", "Nee", "Nee"),
-    ("Salarisbureau De Telling B.V.", "salaris@detelling.nl", "Coöperatie Zorg Samen U.A.",
-     "A020777001", "801234566L01", "8120001", "Maand", "Ja", "Ja"),
-    ("Salarisbureau De Telling B.V.", "salaris@detelling.nl", "Installatiebedrijf Jansen & Zn.",
-     "A020900017", "812345678L01", "8120456", "Maand", "Nee", "Nee"),
-    ("Salarisbureau De Telling B.V.", "salaris@detelling.nl", "Hoveniersbedrijf 't Groene Hart",
-     "A020310555", "834567891L02", "8133300", "4 weken", "Ja", "Ja"),
-    ("Salarisbureau De Telling B.V.", "salaris@detelling.nl", "Tandartspraktijk Öztürk",
-     "A020444888", "865432107L01", "8140007", "Maand", "Ja", "Nee"),
+    werkgever(**_TELLING, werkgever_naam="Bakkerij Van Dijk B.V.",
+        raamwerkcontractnummer="A020123456", loonheffingennummer="810662504L01",
+        werkgever_id="8106625", verloning="Maand", dertiende_maand="Ja", dga_in_verloning="Ja"),
+    werkgever(**_TELLING, werkgever_naam="Café De Kroon V.O.F.",
+        raamwerkcontractnummer="A020654321", loonheffingennummer="001224153L05",
+        werkgever_id="8106630", verloning="4 weken", dertiende_maand="Nee",
+        dga_in_verloning="Nee"),
+    werkgever(**_TELLING, werkgever_naam="Coöperatie Zorg Samen U.A.",
+        raamwerkcontractnummer="A020777001", loonheffingennummer="801234566L01",
+        werkgever_id="8120001", verloning="Maand", dertiende_maand="Ja", dga_in_verloning="Ja"),
+    werkgever(**_TELLING, werkgever_naam="Installatiebedrijf Jansen & Zn.",
+        raamwerkcontractnummer="A020900017", loonheffingennummer="812345678L01",
+        werkgever_id="8120456", verloning="Maand", dertiende_maand="Nee", dga_in_verloning="Nee"),
+    werkgever(**_TELLING, werkgever_naam="Hoveniersbedrijf 't Groene Hart",
+        raamwerkcontractnummer="A020310555", loonheffingennummer="834567891L02",
+        werkgever_id="8133300", verloning="4 weken", dertiende_maand="Ja", dga_in_verloning="Ja"),
+    werkgever(**_TELLING, werkgever_naam="Tandartspraktijk Öztürk",
+        raamwerkcontractnummer="A020444888", loonheffingennummer="865432107L01",
+        werkgever_id="8140007", verloning="Maand", dertiende_maand="Ja", dga_in_verloning="Nee"),
 )
 
 #: DGA rows of the valid employers (Werkgever ID, name, personeelsnummer).
 VALID_DGA: tuple[Row, ...] = (
-    ("8106625", "J. van Dijk", "1001"),
-    ("8106625", "M. van Dijk-de Vries", "1002"),
-    ("8120001", "A. Bakker", "17"),
-    ("8133300", "P. de Groot", "3"),
+    dga(werkgever_id="8106625", naam="J. van Dijk", personeelsnummer="1001"),
+    dga(werkgever_id="8106625", naam="M. van Dijk-de Vries", personeelsnummer="1002"),
+    dga(werkgever_id="8120001", naam="A. Bakker", personeelsnummer="17"),
+    dga(werkgever_id="8133300", naam="P. de Groot", personeelsnummer="3"),
 )
-
-_BUREAU = ("Salarisbureau De Telling B.V.", "salaris@detelling.nl")
 
 #: One typical mistake per row (the comment names the finding it causes). Rows 2 and 3 are
 #: correct apart from spelling the validator normalises (with a warning for row 3).
 MISTAKE_WERKGEVERS: tuple[Row, ...] = (
-    (*_BUREAU, "Bakkerij Van Dijk B.V.", "a020-123.456", "810662504L01", 8106625.0, "maandelijks",
-     True, "j"),  # all normalised, no finding
-    (*_BUREAU, "Café De Kroon V.O.F.", "A020654321", "1224153L05", "8106630", "4 weken", "nee",
-     "n"),  # lhn-normalised (warning)
-    ("Salarisbureau De Telling B.V.", "salaris@detelling", "Drukkerij Het Blad B.V.",
-     "A020100001", "805551232L01", "8150001", "Maand", "Nee", "Nee"),  # email-invalid
-    (*_BUREAU, "", "A020100002", "876543219L01", "8150002", "Maand", "Nee", "Nee"),  # required
-    (*_BUREAU, "=HYPERLINK(\"http://example.invalid\",\"Klik\")", "A020100003", "876543219L02",
-     "8150003", "Maand", "Nee", "Nee"),  # formula-text
-    (*_BUREAU, "Garage Smit", "B120100004", "876543219L03", "8150004", "Maand", "Nee",
-     "Nee"),  # contract-prefix
-    (*_BUREAU, "Garage Smit Noord", "A020-12X", "876543219L04", "8150005", "Maand", "Nee",
-     "Nee"),  # contract-format
-    (*_BUREAU, "Schildersbedrijf Kok", "A020100006", "NL876543219B01", "8150006", "Maand", "Nee",
-     "Nee"),  # lhn-btw
-    (*_BUREAU, "Fietsenmaker Visser", "A020100007", "123456789L01", "8150007", "Maand", "Nee",
-     "Nee"),  # lhn-elfproef
-    (*_BUREAU, "Kapsalon Mulder", "A020100008", "876543219L00", "8150008", "Maand", "Nee",
-     "Nee"),  # lhn-subnumber
-    (*_BUREAU, "Bloemist De Boer", "A020100009", "87654321L", "8150009", "Maand", "Nee",
-     "Nee"),  # lhn-format
-    (*_BUREAU, "Slagerij Bos", "A020100010", "876543219L05", "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-     "Maand", "Nee", "Nee"),  # guid-instead-of-id
-    (*_BUREAU, "Bouwbedrijf Meijer", "A020100011", "876543219L06", "81O6626", "Maand", "Nee",
-     "Nee"),  # digits-only (letter O)
-    (*_BUREAU, "Uitzendbureau Vos", "A020100012", "876543219L07", "8150012", "week", "Nee",
-     "Nee"),  # verloning-unsupported
-    (*_BUREAU, "Architect Peters", "A020100013", "876543219L08", "8150013", "jaarlijks?", "Nee",
-     "Nee"),  # verloning-invalid
-    (*_BUREAU, "Notaris Hendriks", "A020100014", "876543219L09", "8150014", "Maand", "misschien",
-     "Nee"),  # ja-nee-invalid
-    (*_BUREAU, "Advocaten Dekker", "A020100015", "876543219L10", "8150015", "Maand", "Nee",
-     "Ja"),  # dga-rows-rejected: its DGA rows have errors
-    (*_BUREAU, "Accountants Prins", "A020100018", "876543219L13", "8150018", "Maand", "Nee",
-     "Ja"),  # dga-missing
-    (*_BUREAU, "Transport Brouwer", "A020100016", "876543219L11", "8150016", "Maand", "Nee",
-     "Nee"),  # dga-unexpected (a DGA row names 8150016)
-    (*_BUREAU, "Makelaardij Wit", "A020100017", "876543219L12", "8150017", "Maand", "Nee",
-     "Nee"),  # werkgever-duplicate (with the next row)
-    (*_BUREAU, "Makelaardij Wit", "A020100017", "876543219L12", "8150017", "Maand", "Nee",
-     "Nee"),  # werkgever-duplicate
+    werkgever(**_TELLING, werkgever_naam="Bakkerij Van Dijk B.V.",
+        raamwerkcontractnummer="a020-123.456", loonheffingennummer="810662504L01",
+        werkgever_id=8106625.0, verloning="maandelijks", dertiende_maand=True,
+        dga_in_verloning="j"),  # all normalised, no finding
+    # lhn-normalised (warning)
+    werkgever(**_TELLING, werkgever_naam="Café De Kroon V.O.F.",
+        raamwerkcontractnummer="A020654321", loonheffingennummer="1224153L05",
+        werkgever_id="8106630", verloning="4 weken", dertiende_maand="nee", dga_in_verloning="n"),
+    # email-invalid
+    werkgever(salarisverwerker_naam="Salarisbureau De Telling B.V.",
+        salarisverwerker_email="salaris@detelling", werkgever_naam="Drukkerij Het Blad B.V.",
+        raamwerkcontractnummer="A020100001", loonheffingennummer="805551232L01",
+        werkgever_id="8150001", verloning="Maand", dertiende_maand="Nee", dga_in_verloning="Nee"),
+    werkgever(**_TELLING, werkgever_naam="", raamwerkcontractnummer="A020100002",
+        loonheffingennummer="876543219L01", werkgever_id="8150002", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # required
+    # formula-text
+    werkgever(**_TELLING, werkgever_naam='=HYPERLINK("http://example.invalid","Klik")',
+        raamwerkcontractnummer="A020100003", loonheffingennummer="876543219L02",
+        werkgever_id="8150003", verloning="Maand", dertiende_maand="Nee", dga_in_verloning="Nee"),
+    werkgever(**_TELLING, werkgever_naam="Garage Smit", raamwerkcontractnummer="B120100004",
+        loonheffingennummer="876543219L03", werkgever_id="8150004", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # contract-prefix
+    werkgever(**_TELLING, werkgever_naam="Garage Smit Noord", raamwerkcontractnummer="A020-12X",
+        loonheffingennummer="876543219L04", werkgever_id="8150005", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # contract-format
+    # lhn-btw
+    werkgever(**_TELLING, werkgever_naam="Schildersbedrijf Kok",
+        raamwerkcontractnummer="A020100006", loonheffingennummer="NL876543219B01",
+        werkgever_id="8150006", verloning="Maand", dertiende_maand="Nee", dga_in_verloning="Nee"),
+    # lhn-elfproef
+    werkgever(**_TELLING, werkgever_naam="Fietsenmaker Visser",
+        raamwerkcontractnummer="A020100007", loonheffingennummer="123456789L01",
+        werkgever_id="8150007", verloning="Maand", dertiende_maand="Nee", dga_in_verloning="Nee"),
+    werkgever(**_TELLING, werkgever_naam="Kapsalon Mulder", raamwerkcontractnummer="A020100008",
+        loonheffingennummer="876543219L00", werkgever_id="8150008", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # lhn-subnumber
+    werkgever(**_TELLING, werkgever_naam="Bloemist De Boer", raamwerkcontractnummer="A020100009",
+        loonheffingennummer="87654321L", werkgever_id="8150009", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # lhn-format
+    werkgever(**_TELLING, werkgever_naam="Slagerij Bos", raamwerkcontractnummer="A020100010",
+        loonheffingennummer="876543219L05", werkgever_id="3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        verloning="Maand", dertiende_maand="Nee", dga_in_verloning="Nee"),  # guid-instead-of-id
+    # digits-only (letter O)
+    werkgever(**_TELLING, werkgever_naam="Bouwbedrijf Meijer",
+        raamwerkcontractnummer="A020100011", loonheffingennummer="876543219L06",
+        werkgever_id="81O6626", verloning="Maand", dertiende_maand="Nee", dga_in_verloning="Nee"),
+    werkgever(**_TELLING, werkgever_naam="Uitzendbureau Vos", raamwerkcontractnummer="A020100012",
+        loonheffingennummer="876543219L07", werkgever_id="8150012", verloning="week",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # verloning-unsupported
+    werkgever(**_TELLING, werkgever_naam="Architect Peters", raamwerkcontractnummer="A020100013",
+        loonheffingennummer="876543219L08", werkgever_id="8150013", verloning="jaarlijks?",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # verloning-invalid
+    werkgever(**_TELLING, werkgever_naam="Notaris Hendriks", raamwerkcontractnummer="A020100014",
+        loonheffingennummer="876543219L09", werkgever_id="8150014", verloning="Maand",
+        dertiende_maand="misschien", dga_in_verloning="Nee"),  # ja-nee-invalid
+    # dga-rows-rejected: its DGA rows have errors
+    werkgever(**_TELLING, werkgever_naam="Advocaten Dekker", raamwerkcontractnummer="A020100015",
+        loonheffingennummer="876543219L10", werkgever_id="8150015", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Ja"),
+    werkgever(**_TELLING, werkgever_naam="Accountants Prins", raamwerkcontractnummer="A020100018",
+        loonheffingennummer="876543219L13", werkgever_id="8150018", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Ja"),  # dga-missing
+    werkgever(**_TELLING, werkgever_naam="Transport Brouwer", raamwerkcontractnummer="A020100016",
+        loonheffingennummer="876543219L11", werkgever_id="8150016", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # dga-unexpected (a DGA row names 8150016)
+    werkgever(**_TELLING, werkgever_naam="Makelaardij Wit", raamwerkcontractnummer="A020100017",
+        loonheffingennummer="876543219L12", werkgever_id="8150017", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # werkgever-duplicate (with the next row)
+    werkgever(**_TELLING, werkgever_naam="Makelaardij Wit", raamwerkcontractnummer="A020100017",
+        loonheffingennummer="876543219L12", werkgever_id="8150017", verloning="Maand",
+        dertiende_maand="Nee", dga_in_verloning="Nee"),  # werkgever-duplicate
 )
 
 MISTAKE_DGA: tuple[Row, ...] = (
-    ("8106625", "J. van Dijk", "1001"),  # personeelsnummer-duplicate (with the next row)
-    ("8106625", "M. van Dijk-de Vries", "1001"),  # personeelsnummer-duplicate
-    ("9999999", "K. Onbekend", "5"),  # dga-werkgever-unknown
-    ("8150016", "T. Brouwer", "7"),  # makes 8150016 (Nee) an error: dga-unexpected
-    ("8150015", "", "9"),  # required (naam); employer 8150015 says Ja: dga-rows-rejected
-    ("8150015", "R. Dekker", "12a"),  # digits-only
-    ("8150015", "S. Dekker", "13"),  # fine, but held back with its employer
+    # personeelsnummer-duplicate (with the next row)
+    dga(werkgever_id="8106625", naam="J. van Dijk", personeelsnummer="1001"),
+    # personeelsnummer-duplicate
+    dga(werkgever_id="8106625", naam="M. van Dijk-de Vries", personeelsnummer="1001"),
+    dga(werkgever_id="9999999", naam="K. Onbekend", personeelsnummer="5"),  # dga-werkgever-unknown
+    # makes 8150016 (Nee) an error: dga-unexpected
+    dga(werkgever_id="8150016", naam="T. Brouwer", personeelsnummer="7"),
+    # required (naam); employer 8150015 says Ja: dga-rows-rejected
+    dga(werkgever_id="8150015", naam="", personeelsnummer="9"),
+    dga(werkgever_id="8150015", naam="R. Dekker", personeelsnummer="12a"),  # digits-only
+    # fine, but held back with its employer
+    dga(werkgever_id="8150015", naam="S. Dekker", personeelsnummer="13"),
 )
 
 #: The step 1 checklist of the mistakes sample: one right not confirmed (a warning).
@@ -160,8 +226,10 @@ def lhn(n: int) -> str:
 
 def employer(n: int, verloning: str = "Maand") -> Row:
     """A valid employer without DGAs, unique by n."""
-    return (*BUREAU, f"Werkgever {n}", f"A020{n:06d}", lhn(n), str(9_000_000 + n), verloning,
-            "Nee", "Nee")
+    return werkgever(salarisverwerker_naam=BUREAU[0], salarisverwerker_email=BUREAU[1],
+                     werkgever_naam=f"Werkgever {n}", raamwerkcontractnummer=f"A020{n:06d}",
+                     loonheffingennummer=lhn(n), werkgever_id=str(9_000_000 + n),
+                     verloning=verloning, dertiende_maand="Nee", dga_in_verloning="Nee")
 
 
 def write_inbox(folder: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from intake.fields import SHEETS
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, Row, fill
 from intake.validate import Options, Result, validate_workbook
 from intake.xlsxpatch import FILL_RGB
@@ -58,9 +59,17 @@ def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def replace(row: Row, index: int, value: object) -> Row:
-    """`row` with the value at `index` replaced."""
-    return (*row[:index], value, *row[index + 1:])
+def replace(row: Row, *at: object, **by_name: object) -> Row:
+    """`row` with values replaced by field name: `replace(row, verloning="week")`. The sheet
+    is the one whose field count the row has. (`replace(row, index, value)` is the old form.)"""
+    if at:
+        index, value = at
+        assert isinstance(index, int) and not by_name
+        return (*row[:index], value, *row[index + 1:])
+    (spec,) = [s for s in SHEETS if len(s.fields) == len(row)]
+    names = [f.name for f in spec.fields]
+    assert set(by_name) <= set(names), sorted(set(by_name) - set(names))
+    return tuple(by_name.get(name, value) for name, value in zip(names, row, strict=True))
 
 
 def our_fills(path: Path) -> dict[tuple[str, str], str]:

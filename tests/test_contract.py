@@ -85,3 +85,24 @@ def test_schema_command_default_folder(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "schemas", ignore_errors=True)
     assert run_intake("schema", cwd=tmp_path).returncode == 0
     assert sorted(p.name for p in (tmp_path / "schemas").iterdir()) == sorted(contract_files())
+
+
+def test_readme_rules_table_is_generated_from_the_kinds() -> None:
+    """The README's table of cell rules holds, verbatim, the lines generated from the kinds."""
+    from intake.contract import rules_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert rules_table() in readme
+
+
+def test_every_kind_in_use_is_in_the_contract_and_the_readme() -> None:
+    """Each field's kind shows its rules (by code) in the contract page and the README table."""
+    from intake.contract import rules_table
+    from intake.fields import SHEETS
+    from intake.rules import rules_for
+
+    page, table = contract_files()["README.md"], rules_table()
+    for spec in SHEETS:
+        for f in spec.fields:
+            for check in rules_for(f):
+                assert f"`{check.code}`" in page and f"`{check.code}`" in table, check.code

@@ -23,13 +23,13 @@ def test_duplicate_employer_is_an_error_on_every_copy(check: Callable[..., Resul
 
 def test_duplicate_found_after_normalisation(check: Callable[..., Result]) -> None:
     """Spelling differences do not hide a duplicate: 8120456.0 and '812.345.678-l01' match."""
-    copy = replace(replace(W[3], 5, 8120456.0), 4, "812.345.678-l01")
+    copy = replace(W[3], werkgever_id=8120456.0, loonheffingennummer="812.345.678-l01")
     assert {f.cell for f in check([*W, copy]).findings} == {"F5", "F8"}
 
 
 def test_same_id_other_loonheffingennummer_is_a_warning(check: Callable[..., Result]) -> None:
     """One Werkgever ID with L01 and L02 (two payroll administrations): a warning, both kept."""
-    result = check([*W, replace(W[3], 4, "812345678L02")])
+    result = check([*W, replace(W[3], loonheffingennummer="812345678L02")])
     assert flat(result) == [("warning", "werkgever-id-multiple-lhn", "Werkgevers", "E5"),
                             ("warning", "werkgever-id-multiple-lhn", "Werkgevers", "E8")]
     assert result.valid
@@ -47,7 +47,7 @@ def test_duplicate_personeelsnummer_rejects_every_copy_and_the_employer(
     check: Callable[..., Result]
 ) -> None:
     """The same personeelsnummer twice for one employer: both DGA rows and the employer rejected."""
-    dga = [*VALID_DGA[:1], replace(VALID_DGA[1], 2, "1001"), *VALID_DGA[2:]]
+    dga = [*VALID_DGA[:1], replace(VALID_DGA[1], personeelsnummer="1001"), *VALID_DGA[2:]]
     result = check(W, dga)
     assert flat(result) == [("error", "dga-rows-rejected", "Werkgevers", "I2"),
                             ("error", "personeelsnummer-duplicate", "DGA", "C2"),
@@ -81,7 +81,7 @@ def test_dga_of_rejected_employer_is_not_exported_and_says_why(
     check: Callable[..., Result]
 ) -> None:
     """An employer with an error takes its DGA rows with it, each with a warning naming it."""
-    rows = [replace(W[0], 1, "geen-adres"), *W[1:]]
+    rows = [replace(W[0], salarisverwerker_email="geen-adres"), *W[1:]]
     result = check(rows)
     assert flat(result) == [("error", "email-invalid", "Werkgevers", "B2"),
                             ("warning", "dga-employer-rejected", "DGA", "A2"),
@@ -93,7 +93,7 @@ def test_dga_of_rejected_employer_is_not_exported_and_says_why(
 def test_invalid_ids_are_not_grouped(check: Callable[..., Result]) -> None:
     """The same GUID pasted as Werkgever ID in two rows: two GUID errors, no duplicate noise."""
     guid = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-    rows = [*W[:3], replace(W[3], 5, guid), W[4], replace(W[5], 5, guid)]
+    rows = [*W[:3], replace(W[3], werkgever_id=guid), W[4], replace(W[5], werkgever_id=guid)]
     result = check(rows, [d for d in VALID_DGA])
     assert [(f.code, f.cell) for f in result.findings] == [
         ("guid-instead-of-id", "F5"), ("guid-instead-of-id", "F7")]

@@ -32,9 +32,9 @@ def test_csv_headers_are_the_contracted_ones() -> None:
 
 def test_golden_rows(workbook: Callable[..., Path], tmp_path: Path) -> None:
     """Normalised values, accepted rows only, bron_rij the Excel row (compared as data)."""
-    rows = [replace(replace(replace(VALID_WERKGEVERS[0], 3, "a020-123.456"), 5, 8106625.0),
-                    7, True),
-            replace(VALID_WERKGEVERS[1], 6, "week"), *VALID_WERKGEVERS[2:]]
+    rows = [replace(VALID_WERKGEVERS[0], raamwerkcontractnummer="a020-123.456",
+                    werkgever_id=8106625.0, dertiende_maand=True),
+            replace(VALID_WERKGEVERS[1], verloning="week"), *VALID_WERKGEVERS[2:]]
     result = validate_workbook(workbook(rows))
     write_csvs(result, tmp_path)
     werkgevers = _rows(tmp_path / "werkgevers.csv")
@@ -60,8 +60,8 @@ def test_golden_rows(workbook: Callable[..., Path], tmp_path: Path) -> None:
 
 def test_standard_dialect_is_rfc4180(workbook: Callable[..., Path], tmp_path: Path) -> None:
     """Comma, CRLF line ends, quotes around values with commas or quotes, no BOM."""
-    rows = [replace(VALID_WERKGEVERS[3], 2, 'Jansen, "de Zoon" & Co'), VALID_WERKGEVERS[1],
-            VALID_WERKGEVERS[5]]
+    rows = [replace(VALID_WERKGEVERS[3], werkgever_naam='Jansen, "de Zoon" & Co'),
+            VALID_WERKGEVERS[1], VALID_WERKGEVERS[5]]
     write_csvs(validate_workbook(workbook(rows, [])), tmp_path)
     raw = (tmp_path / "werkgevers.csv").read_bytes()
     assert raw.startswith(b"salarisverwerker_naam,")
@@ -85,7 +85,7 @@ def test_nothing_that_runs_as_a_formula_reaches_the_csv(
     workbook: Callable[..., Path], tmp_path: Path
 ) -> None:
     """Rows with text starting like a formula are rejected, so no CSV value starts with one."""
-    rows = [replace(r, 2, bad) for r, bad in zip(
+    rows = [replace(r, werkgever_naam=bad) for r, bad in zip(
         VALID_WERKGEVERS, ["=1+1", "+1", "-1", "@x", "\tx", "ok"], strict=True)]
     write_csvs(validate_workbook(workbook(rows, [])), tmp_path)
     text = (tmp_path / "werkgevers.csv").read_text(encoding="utf-8")

@@ -69,3 +69,17 @@ def test_mistakes_sample_has_each_typical_mistake() -> None:
         ("warning", "checklist-incomplete", "Toelichting", "C14"),
     }
     assert expected <= found
+
+
+def test_benchmark_workbook_has_the_intended_share_of_mistakes(tmp_path: Path) -> None:
+    """The benchmark's generated workbook rejects about 5% of its employers (not all of them,
+    as it would if its rows fell out of step with the fields)."""
+    import sys
+
+    sys.path.insert(0, str(SAMPLES.parent))
+    from benchmarks.workbooks import write_workbook
+
+    result = validate_workbook(write_workbook(tmp_path / "b.xlsx", 400))
+    counts = result.werkgevers.counts()
+    assert counts["rows"] == 400 and 0.01 <= counts["rejected"] / 400 <= 0.12, counts
+    assert result.dga.accepted >= 80

@@ -53,7 +53,7 @@ def normalised_column(kind: KindSpec, raw_values: list[object]) -> tuple[
         return _per_distinct(kind, raw_values)
     import polars as pl
 
-    if all(type(v) is str for v in raw_values):
+    if set(map(type, raw_values)) <= {str}:
         shown = cast(list[str], raw_values)  # text shows as itself
     else:
         shown = [v if type(v) is str else display(v) for v in raw_values]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import shutil
 import socket
@@ -316,7 +317,10 @@ def _outcomes(options: BatchOptions, run_dir: Path, todo: list[tuple[Path, str, 
     """Each file's outcome, in inbox order, computed by `jobs` worker processes."""
     remaining = list(todo)
     while remaining:
-        with ProcessPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        # spawn, not fork: the validator's polars runs a thread pool, and a child forked from
+        # a process with threads can hang on a lock one of them held.
+        with ProcessPoolExecutor(max_workers=max(1, options.jobs),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
             futures: list[Future[dict[str, Any]]] = [
                 pool.submit(process_file, str(path), str(run_dir / _folder(options, path)),
                             options.contract_prefixes, options.lang, options.csv_dialect,

@@ -1,0 +1,109 @@
+"""Every finding code in the catalogue is produced by some input built here: no code is dead,
+and each is reachable from a real workbook (or a real batch run)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import hostile
+import openpyxl
+import pytest
+
+from intake.batch import BatchOptions, run_batch
+from intake.fields import DGA, LISTS_SHEET, WERKGEVERS
+from intake.messages import CATALOGUE
+from intake.safety import Limits
+from intake.samples import VALID_DGA, VALID_WERKGEVERS, employer, fill
+from intake.validate import Options, validate_workbook
+
+from conftest import replace
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+W = VALID_WERKGEVERS
+
+
+def _edited(folder: Path, name: str, edit: Callable[[openpyxl.Workbook], None]) -> Path:
+    """The valid sample, changed by `edit` (openpyxl) and saved under `name`."""
+    book = openpyxl.load_workbook(fill(folder / f"bron-{name}", W, VALID_DGA))
+    edit(book)
+    book.save(folder / name)
+    return folder / name
+
+
+def _drop_column(book: openpyxl.Workbook) -> None:
+    book[WERKGEVERS.name].delete_cols(6)
+
+
+def _twice_a_column(book: openpyxl.Workbook) -> None:
+    book[WERKGEVERS.name]["J1"] = WERKGEVERS.fields[5].label
+
+
+def _no_header(book: openpyxl.Workbook) -> None:
+    sheet = book[WERKGEVERS.name]
+    for cell in sheet[1]:
+        cell.value = "x"
+
+
+def _no_rows(book: openpyxl.Workbook) -> None:
+    book[WERKGEVERS.name].delete_rows(2, len(W))
+
+
+def _no_werkgevers(book: openpyxl.Workbook) -> None:
+    del book[WERKGEVERS.name]
+
+
+def _no_dga_sheet(book: openpyxl.Workbook) -> None:
+    del book[DGA.name]
+
+
+def _old_template(book: openpyxl.Workbook) -> None:
+    book[LISTS_SHEET]["E1"] = 1
+
+
+CELL_ROWS = [
+    replace(W[0], werkgever_naam="Bak\u00adkerij"),  # invisible-characters
+    replace(W[1], werkgever_naam="Bak\x85kerij"),  # control-characters (C1: NEL)
+    replace(W[2], werkgever_naam="B" * 101),  # too-long
+    replace(W[4], werkgever_id="2024-03-01"),  # date-instead-of-number
+    replace(W[5], loonheffingennummer="810662504L02", werkgever_id="8106625"),  # multiple-lhn
+]
+
+
+def _codes(result: object) -> set[str]:
+    return {f.code for f in result.findings}  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_every_catalogue_code_is_produced(tmp_path: Path) -> None:
+    """The samples, the hostile workbooks, one-change workbooks and a batch run together give
+    every code of the catalogue."""
+    seen = _codes(validate_workbook(SAMPLES / "voorbeeld-fouten.xlsx"))
+    seen |= _codes(validate_workbook(fill(tmp_path / "cellen.xlsx", CELL_ROWS, VALID_DGA)))
+    for builder in (hostile.merged_header, hostile.hidden_rows_and_columns,
+                    hostile.formula_without_value, hostile.macros, hostile.external_link,
+                    hostile.hidden_sheet):
+        seen |= _codes(validate_workbook(builder(tmp_path)))
+    for name, edit in [("kolom-weg.xlsx", _drop_column), ("dubbel.xlsx", _twice_a_column),
+                       ("kop.xlsx", _no_header), ("leeg.xlsx", _no_rows),
+                       ("geen-werkgevers.xlsx", _no_werkgevers), ("geen-dga.xlsx", _no_dga_sheet),
+                       ("oud.xlsx", _old_template)]:
+        seen |= _codes(validate_workbook(_edited(tmp_path, name, edit)))
+    valid = fill(tmp_path / "geldig.xlsx", W, VALID_DGA)
+    seen |= _codes(validate_workbook(valid, Options(limits=Limits(max_rows=2))))
+    seen |= _codes(validate_workbook(valid, Options(limits=Limits(max_cells=10))))
+
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    fill(inbox / "a.xlsx", [employer(1)], [])
+    fill(inbox / "b.xlsx", [employer(1), employer(3)], [])
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    fill(inbox / "c.xlsx", [employer(2), employer(1)], [])
+    second = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    for run_dir in out.iterdir():
+        if (run_dir / "summary.json").is_file():
+            summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+            seen |= {note["code"] for note in summary["cross_file"]}
+    assert second.run_dir.is_dir()
+    assert sorted(set(CATALOGUE) - seen) == []

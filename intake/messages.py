@@ -499,6 +499,10 @@ UI: dict[Lang, dict[str, str]] = {
         "st_failed": "mislukt",
         "st_skipped": "overgeslagen (al verwerkt)",
         "st_waiting": "wacht (wordt nog geschreven)",
+        "st_timed-out": "te traag (volgende keer opnieuw)",
+        "st_refused": "geweigerd (geen gewoon bestand)",
+        "st_inaccessible": "niet te openen (volgende keer opnieuw)",
+        "st_vanished": "verdwenen tijdens de verwerking",
     },
     "en": {
         "title": "Employer registration check, a.s.r. payroll link",
@@ -556,6 +560,10 @@ UI: dict[Lang, dict[str, str]] = {
         "st_failed": "failed",
         "st_skipped": "skipped (processed before)",
         "st_waiting": "waiting (still being written)",
+        "st_timed-out": "timed out (tried again next run)",
+        "st_refused": "refused (not a regular file)",
+        "st_inaccessible": "cannot be opened (tried again next run)",
+        "st_vanished": "vanished during the run",
     },
 }
 

@@ -277,15 +277,29 @@ class _Stop:
                 signal.signal(s, handler)
 
 
+_WORKER_PID = 0
+
+
 def _worker_init() -> None:
-    """Workers leave signals to the main process, and die with it (Linux)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """Workers leave SIGTERM and SIGINT to the main process (which finishes the files in hand),
+    and die with it (Linux)."""
+    global _WORKER_PID
+    _WORKER_PID = os.getpid()
+    signal.signal(signal.SIGINT, _worker_signal)
+    signal.signal(signal.SIGTERM, _worker_signal)
     if sys.platform == "linux":
         import ctypes
 
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _worker_signal(signum: int, frame: FrameType | None) -> None:
+    """Ignored by the worker itself; a process the validator forks (and that inherited this
+    handler) takes the signal's default action, so its pool can still terminate it."""
+    if os.getpid() != _WORKER_PID:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 # --- one file, in a worker process ----------------------------------------------------------
@@ -302,7 +316,7 @@ class Validation:
     dga: tuple[dict[str, Any], ...] = ()
     werkgever_id_column: str | None = None
     sheet: str | None = None
-    cannot_write: str | None = None
+    cannot_write: tuple[int, str] | None = None
 
 
 def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
@@ -331,7 +345,8 @@ def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
             return timed_out
         return Validation(Status.UNREADABLE, FILE_ERRORS[exc.reason][lang])
     except OSError as exc:
-        return Validation(Status.FAILED, cannot_write=f"{exc.strerror or exc}")
+        return Validation(Status.FAILED, cannot_write=(exc.errno or errno.EIO,
+                                                       exc.strerror or str(exc)))
     except Exception as exc:
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Validation(Status.FAILED, detail)
@@ -596,7 +611,7 @@ class _Run:
         """Cross-file checks, then one transaction: the file, its delivered rows, its notes.
         Then its outputs are moved into place and the file into its --move-to folder."""
         if validation.cannot_write is not None:
-            raise OSError(errno.EIO, validation.cannot_write)
+            raise OSError(*validation.cannot_write)
         staged, name = job.staged, job.staged.entry.name
         employers, notes = self._cross_file(name, staged.sha256, validation)
         delivered_ids = {e["werkgever_id"] for e in employers}
@@ -849,7 +864,7 @@ def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
         record["moved_to"] = outcome.moved_to
     if fmt == "json":
         return json.dumps(record, ensure_ascii=False)
-    head = f"{record.pop('time')} "
+    head = f"{record.pop('time')} run={record.pop('run')} "
     return head + " ".join(
         f"{key}={value if isinstance(value, int) else json.dumps(value, ensure_ascii=False)}"
         for key, value in record.items())

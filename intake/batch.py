@@ -110,6 +110,9 @@ TEXT: dict[str, dict[Lang, str]] = {
                  "en": "modified moments ago (may still be written); next run"},
     "not_moved": {"nl": "{name} niet verplaatst: {why}", "en": "{name} not moved: {why}"},
 }
+#: What a refused inbox entry was (intake.inbox's words), in Dutch.
+KINDS_NL = {"symbolic link": "symbolische link", "FIFO": "FIFO (named pipe)",
+            "folder": "map", "device": "apparaat", "special file": "speciaal bestand"}
 
 
 class BatchError(IntakeError):
@@ -542,7 +545,8 @@ class _Run:
             return
         status = {"vanished": Status.VANISHED, "refused": Status.REFUSED,
                   "inaccessible": Status.INACCESSIBLE}[problem.kind]
-        reason = TEXT[problem.kind][lang].format(what=problem.detail)
+        detail = KINDS_NL.get(problem.detail, problem.detail) if lang == "nl" else problem.detail
+        reason = TEXT[problem.kind][lang].format(what=detail)
         self._record(FileOutcome(entry.name, status, reason=reason), entry.path)
 
     def _folder(self, name: str) -> str:

@@ -262,9 +262,7 @@ class _Stop:
             self.signum = signum
             return
         self.killed = True
-        for child in multiprocessing.active_children():
-            with contextlib.suppress(OSError):
-                os.kill(child.pid or 0, signal.SIGKILL)
+        _kill_workers()
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -566,9 +564,10 @@ class _Run:
         """Each job's validation, in arrival order, computed by `jobs` worker processes; at
         most `jobs` files are in hand at a time, so a stop takes effect at once."""
         jobs = max(1, self.options.jobs)
-        queue: deque[tuple[_Job, Future[Validation]]] = deque()
+        queue: deque[tuple[_Job, Future[Validation], float | None]] = deque()
         solo: deque[_Job] = deque()  # in hand when a worker died: retried one at a time
         pool: ProcessPoolExecutor | None = None
+        overdue = False
         try:
             while True:
                 limit = 1 if solo else jobs
@@ -581,24 +580,31 @@ class _Run:
                     queue.append((job, pool.submit(
                         process_file, str(job.staged.copy), str(job.pending),
                         self.options.contract_prefixes, self.lang, self.options.csv_dialect,
-                        self.options.limits)))
+                        self.options.limits), self._deadline()))
                 if not queue or self.stop.killed:
                     return
-                job, future = queue[0]
+                job, future, deadline = queue[0]
                 try:
-                    validation = _result(future)
+                    validation = _result(future, deadline)
+                except _Overdue:  # stuck where the time limit cannot reach: end the workers
+                    overdue = True
+                    _kill_workers()
+                    continue
                 except BrokenProcessPool:
                     if self.stop.killed:
                         return
-                    in_hand = [j for j, _ in queue]
+                    in_hand = [j for j, _, _ in queue]
                     queue.clear()
                     if pool is not None:
                         pool.shutdown(wait=True)
                     pool = None
                     if len(in_hand) > 1:  # which one killed its worker: retry each alone
                         solo.extendleft(reversed(in_hand))
+                        overdue = False
                         continue
-                    yield job, Validation(Status.FAILED, TEXT["died"][self.lang])
+                    yield job, (Validation(Status.TIMED_OUT, _time_limit_text(self.lang))
+                                if overdue else Validation(Status.FAILED, TEXT["died"][self.lang]))
+                    overdue = False
                     continue
                 except Exception as exc:  # a bug outside process_file's own guard
                     detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -608,6 +614,12 @@ class _Run:
         finally:
             if pool is not None:
                 pool.shutdown(wait=not self.stop.killed, cancel_futures=True)
+
+    def _deadline(self) -> float | None:
+        """When a file still in hand is judged stuck: twice its time limit plus 5 s (the limit
+        itself works between the validator's steps; this catches a hang inside native code)."""
+        seconds = self.options.limits.max_seconds
+        return time.monotonic() + 2 * seconds + 5 if seconds > 0 else None
 
     # --- committing ---
 
@@ -707,13 +719,31 @@ class _Run:
         return shown
 
 
-def _result(future: Future[Validation]) -> Validation:
-    """The future's result, waiting in short steps so that signals are handled meanwhile."""
+class _Overdue(Exception):
+    """A file in hand passed its deadline."""
+
+
+def _result(future: Future[Validation], deadline: float | None) -> Validation:
+    """The future's result, waiting in short steps so that signals are handled meanwhile;
+    _Overdue once `deadline` (monotonic) has passed."""
     while True:
         try:
             return future.result(timeout=0.5)
         except FutureTimeout:
-            continue
+            if deadline is not None and time.monotonic() > deadline:
+                raise _Overdue from None
+
+
+def _kill_workers() -> None:
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError):
+            os.kill(child.pid or 0, signal.SIGKILL)
+
+
+def _time_limit_text(lang: Lang) -> str:
+    from intake.messages import FILE_ERRORS
+
+    return FILE_ERRORS["time-limit"][lang]
 
 
 def _move_file(path: Path, folder: Path) -> Path:

@@ -177,6 +177,36 @@ def test_a_crashing_file_is_failed_and_the_run_goes_on(
     assert result.exit_code == 1
 
 
+def _stuck(path: str, *args: object) -> object:
+    """A validator stuck where the time limit cannot reach it (SIGALRM blocked, as in native
+    code) for one file."""
+    if path.endswith("vast.xlsx"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(120)
+    return batch.__dict__["_real_process_file"](path, *args)
+
+
+def test_a_file_stuck_beyond_its_time_limit_is_timed_out_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that does not return within twice --max-seconds plus 5 s is ended: that file
+    is timed-out (tried again next run), the file beside it is accepted, and the run ends."""
+    from intake.safety import Limits
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill(inbox / "a_vast.xlsx", [employer(1)], [])
+    fill(inbox / "b_goed.xlsx", [employer(2)], [])
+    monkeypatch.setattr(batch, "_real_process_file", batch.process_file, raising=False)
+    monkeypatch.setattr(batch, "process_file", _stuck)
+    start = time.monotonic()
+    result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=0,
+                                    jobs=2, limits=Limits(max_seconds=1)))
+    assert sorted((f.name, f.status) for f in result.files) == [
+        ("a_vast.xlsx", "timed-out"), ("b_goed.xlsx", "accepted")]
+    assert time.monotonic() - start < 60
+
+
 def test_bad_folders_exit_2(tmp_path: Path) -> None:
     """A missing inbox or an output folder that cannot be written: exit 2."""
     assert run_intake("batch", str(tmp_path / "none"), "--out", str(tmp_path / "o")).returncode \

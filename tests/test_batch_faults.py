@@ -11,6 +11,7 @@ import re
 import shutil
 import sqlite3
 import stat
+import subprocess
 import tempfile
 import threading
 import time
@@ -333,6 +334,33 @@ def test_file_names_never_reach_the_csv_as_formulas(inbox: Path, tmp_path: Path)
     sources = sorted(r["bron_bestand"] for r in _rows(result.run_dir / "werkgevers.csv"))
     assert sources == sorted(["'=1+1.xlsx", "'@SUM(1;2).xlsx", "'+1+2.xlsx", "'-1+2.xlsx",
                               "\\u0009x.xlsx", "a\\u202eb.xlsx"])
+
+
+@pytest.mark.slow
+@pytest.mark.external
+@pytest.mark.skipif(shutil.which("soffice") is None,
+                    reason="LibreOffice Calc (Debian libreoffice-calc) is not installed; "
+                    ".ci/run installs it")
+def test_libreoffice_opens_bron_bestand_as_text(inbox: Path, tmp_path: Path) -> None:
+    """LibreOffice Calc opening the combined CSV makes no formula of any file name: every
+    bron_bestand cell is text and shows the name."""
+    import openpyxl
+
+    names = ["=1+1.xlsx", "@SUM(1;2).xlsx", "+1+2.xlsx", "-1+2.xlsx"]
+    for n, name in enumerate(names):
+        fill(inbox / name, [employer(n)], [])
+    result = run_batch(_options(inbox, tmp_path / "out"))
+    converted = tmp_path / "lo"
+    subprocess.run([str(shutil.which("soffice")), f"-env:UserInstallation=file://{converted}/p",
+                    "--headless", "--infilter=CSV:44,34,76", "--convert-to", "xlsx",
+                    "--outdir", str(converted), str(result.run_dir / "werkgevers.csv")],
+                   check=True, capture_output=True, timeout=180)
+    sheet = openpyxl.load_workbook(converted / "werkgevers.xlsx").active
+    header = [c.value for c in sheet[1]]
+    column = header.index("bron_bestand") + 1
+    cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
+    assert [c.data_type for c in cells] == ["s"] * len(names)
+    assert sorted(str(c.value).lstrip("'") for c in cells) == sorted(names)
 
 
 def test_recursive_names_that_flatten_alike_get_their_own_folders(inbox: Path,

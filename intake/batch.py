@@ -52,7 +52,17 @@ from typing import Any, Literal
 from intake.errors import IntakeError
 from intake.fields import DGA, WERKGEVERS
 from intake.files import atomic_write_text
-from intake.inbox import Entry, Problem, Staged, fit_name, list_inbox, shown, stage, unchanged
+from intake.inbox import (
+    Entry,
+    Problem,
+    Staged,
+    entry_for,
+    fit_name,
+    list_inbox,
+    shown,
+    stage,
+    unchanged,
+)
 from intake.ledger import Ledger, LedgerError
 from intake.messages import Lang
 from intake.rules import FORMULA_STARTS
@@ -148,6 +158,11 @@ class BatchOptions:
     def ledger_path(self) -> Path:
         """Where the ledger lives (OUTDIR/intake.sqlite unless --db)."""
         return self.db or self.out_dir / DEFAULT_DB_NAME
+
+    @property
+    def folder(self) -> Path:
+        """The folder the files are read from: INBOX, or the folder of INBOX when it is a file."""
+        return self.inbox if self.inbox.is_dir() else self.inbox.parent
 
 
 @dataclass(frozen=True)
@@ -377,9 +392,9 @@ Progress = Callable[[str, int, int, FileOutcome], None]
 
 def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchResult:
     """Process the inbox; return what was done. Raises an IntakeError when it cannot run."""
-    if not options.inbox.is_dir():
-        raise BatchError(f"de inbox {options.inbox} is geen map",
-                         f"inbox {options.inbox} is not a folder")
+    if not (options.inbox.is_dir() or options.inbox.is_file()):
+        raise BatchError(f"de inbox {options.inbox} is geen map of bestand",
+                         f"inbox {options.inbox} is not a folder or a file")
     try:
         options.out_dir.mkdir(parents=True, exist_ok=True)
         probe = options.out_dir / f".write-test-{os.getpid()}"
@@ -443,7 +458,8 @@ class _Run:
         self.work.chmod(0o700)
         ledger.start_run(run_id, options.inbox, options.out_dir,
                          {"force": options.force, "lang": options.lang, "jobs": options.jobs,
-                          "contract_prefixes": list(options.contract_prefixes)})
+                          "contract_prefixes": list(options.contract_prefixes),
+                          "csv_dialect": options.csv_dialect})
         self.folders: set[str] = set()
         self.first: dict[str, str] = {}
         self.seen: dict[tuple[str, str], tuple[str, int]] = {}
@@ -457,7 +473,11 @@ class _Run:
         settle_ns = self.options.settle_seconds * 1e9
         now = time.time_ns()
         ready: list[Entry] = []
-        for entry in list_inbox(self.options.inbox, self.options.recursive):
+        if self.options.inbox.is_dir():
+            entries = list_inbox(self.options.inbox, self.options.recursive)
+        else:  # one file named on purpose: taken as it is, without waiting
+            entries, settle_ns = [entry_for(self.options.inbox)], 0
+        for entry in entries:
             if entry.refused is None and now - entry.mtime_ns < settle_ns:
                 self._wait(entry, TEXT["settling"][self.lang])
             else:
@@ -507,7 +527,7 @@ class _Run:
         folder = self.work / "in" / str(self.copies)
         folder.mkdir()
         base = fit_name(entry.name.rsplit("/", 1)[-1])
-        staged = stage(self.options.inbox, entry, folder / base,
+        staged = stage(self.options.folder, entry, folder / base,
                        self.options.limits.max_uncompressed_mb * 1024 * 1024)
         if isinstance(staged, Problem):
             shutil.rmtree(folder, ignore_errors=True)
@@ -821,10 +841,13 @@ def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
     for leftover in run_dir.glob(".*.partial-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     employers, dga = ledger.delivery(run_id)
-    fmt = FORMATS["standard"]
+    recorded = ledger.run(run_id)
+    dialect = json.loads(recorded["options"]).get("csv_dialect") if recorded else None
+    fmt = FORMATS.get(dialect or "standard", FORMATS["standard"])
     for spec, rows in ((WERKGEVERS, employers), (DGA, dga)):
         columns = (*spec.csv_columns[:-1], "bron_bestand", "bron_rij")
-        atomic_write_text(run_dir / f"{spec.csv_name}.csv", rows_csv(columns, rows, fmt))
+        atomic_write_text(run_dir / f"{spec.csv_name}.csv", rows_csv(columns, rows, fmt),
+                          encoding=fmt.encoding)
     shutil.rmtree(run_dir / WORK_NAME, ignore_errors=True)
     ledger.finish_run(run_id, status)
     run = ledger.run(run_id)

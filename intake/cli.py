@@ -162,7 +162,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
 
 
 @cli.command()
-@click.argument("inbox", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("inbox", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder: one sub-folder per run, and the ledger.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
@@ -181,15 +181,19 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
               help="Leave files modified less than this long ago for the next run.")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
               help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
+@click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
+              show_default=True,
+              help="Of every CSV, per file and combined: standard (UTF-8, commas) or excel-nl "
+                   "(semicolons and a BOM for Dutch Excel).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
               help="One line per file on stderr: text, or one JSON object per line.")
 @limit_options
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
           recursive: bool, move_to: Path | None, settle: float, prefixes: tuple[str, ...],
-          log_format: str, max_rows: int, max_cells: int, max_mb: int,
+          csv_dialect: str, log_format: str, max_rows: int, max_cells: int, max_mb: int,
           max_seconds: float) -> None:
-    """Validate every workbook in INBOX, once, into OUTDIR/<run-id>/.
+    """Validate every workbook in INBOX (a folder, or one file), once, into OUTDIR/<run-id>/.
 
     \b
     OUTDIR/intake.sqlite           ledger of runs, files and delivered employers
@@ -215,6 +219,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     options = BatchOptions(
         inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
+        csv_dialect=csv_dialect,
         contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
         or DEFAULT_CONTRACT_PREFIXES, limits=_limits(max_rows, max_cells, max_mb, max_seconds))
     tty = sys.stderr.isatty() and log_format == "text"

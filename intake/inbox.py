@@ -116,6 +116,16 @@ def list_inbox(inbox: Path, recursive: bool) -> list[Entry]:
     return entries
 
 
+def entry_for(path: Path) -> Entry:
+    """The entry of one file named on purpose (read from its folder, never through a link)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return Entry(path=path, parts=(path.name,), name=shown(path.name), mtime_ns=0)
+    return Entry(path=path, parts=(path.name,), name=shown(path.name),
+                 mtime_ns=info.st_mtime_ns, refused=_kind(info.st_mode))
+
+
 def _open(inbox: Path, parts: tuple[str, ...]) -> int:
     """Open the file at `parts` under `inbox` without following any link on the way."""
     folder = os.open(inbox, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -189,7 +199,7 @@ def unchanged(staged: Staged) -> bool:
 
 
 def fit_name(name: str, limit: int = NAME_MAX) -> str:
-    """`name` shortened (in the middle of its stem, by whole characters) to `limit` bytes."""
+    """`name` shortened (at the end of its stem, by whole characters) to `limit` bytes."""
     if len(os.fsencode(name)) <= limit:
         return name
     stem, suffix = os.path.splitext(name)

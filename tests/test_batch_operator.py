@@ -1,0 +1,46 @@
+"""What the operator asks of intake batch: re-run one file, a CSV dialect for every delivery,
+history in the reader's language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from intake.samples import employer, fill, lhn
+
+from conftest import run_intake
+
+
+def _runs(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.is_dir())
+
+
+def test_one_file_can_be_run_again_on_purpose(tmp_path: Path) -> None:
+    """`intake batch FILE --out OUTDIR --force` processes that file only, again, in a new run."""
+    inbox = tmp_path / "in"
+    fill(inbox / "a.xlsx", [employer(1)], [])
+    fill(inbox / "b.xlsx", [employer(2)], [])
+    out = tmp_path / "out"
+    assert run_intake("batch", str(inbox), "--out", str(out), "--settle", "0").returncode == 0
+    again = run_intake("batch", str(inbox / "a.xlsx"), "--out", str(out), "--force")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads((_runs(out)[-1] / "summary.json").read_text(encoding="utf-8"))
+    assert [(f["name"], f["status"]) for f in summary["files"]] == [("a.xlsx", "accepted")]
+    skipped = run_intake("batch", str(inbox / "a.xlsx"), "--out", str(out))
+    assert "1 skipped" in skipped.stdout
+
+
+def test_csv_dialect_reaches_every_delivery(tmp_path: Path) -> None:
+    """--csv-dialect excel-nl: the combined CSVs and each file's CSVs have a BOM and semicolons."""
+    inbox = tmp_path / "in"
+    fill(inbox / "a.xlsx", [employer(1)], [])
+    out = tmp_path / "out"
+    done = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0",
+                      "--csv-dialect", "excel-nl")
+    assert done.returncode == 0, done.stderr
+    (run,) = _runs(out)
+    for path in (run / "werkgevers.csv", run / "dga.csv", run / "a.xlsx" / "werkgevers.csv"):
+        text = path.read_bytes().decode("utf-8")
+        assert text.startswith("\ufeff") and ";" in text.splitlines()[0], path
+    row = (run / "werkgevers.csv").read_text(encoding="utf-8-sig").splitlines()[1].split(";")
+    assert lhn(1) in row and "a.xlsx" in row

@@ -927,21 +927,62 @@ def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
         for key, value in record.items())
 
 
-def history_lines(ledger: Ledger, werkgever_id: str | None) -> Iterator[str]:
-    """`intake history`: runs and files, or where an employer was registered."""
+#: `intake history`'s words, per language.
+HISTORY: dict[str, dict[Lang, str]] = {
+    "run": {"nl": "verwerking {id}  {status}  gestart {started}  {inbox}",
+            "en": "run {id}  {status}  started {started}  {inbox}"},
+    "rows": {"nl": "{accepted}/{rows} werkgevers goedgekeurd, {delivered} aangeleverd",
+             "en": "{accepted}/{rows} employers accepted, {delivered} delivered"},
+    "registered": {"nl": "{werkgever_id}  {lhn}  {at}  verwerking {run}  {name} rij {row}",
+                   "en": "{werkgever_id}  {lhn}  {at}  run {run}  {name} row {row}"},
+    "unknown": {"nl": "Werkgever ID {id} staat niet in het grootboek {path}: voor deze werkgever "
+                      "is nog niets aangeleverd. Controleer het nummer (Loket.nl, tab "
+                      "Bedrijfsgegevens).",
+                "en": "Employer ID {id} is not in the ledger {path}: nothing has been delivered "
+                      "for this employer. Check the number (Loket.nl, tab Bedrijfsgegevens)."},
+    "running": {"nl": "bezig", "en": "running"},
+    "finished": {"nl": "klaar", "en": "finished"},
+    "interrupted": {"nl": "onderbroken (afgemaakt door de volgende verwerking)",
+                    "en": "interrupted (completed by the next run)"},
+    "stopped": {"nl": "gestopt (signaal)", "en": "stopped (signal)"},
+}
+
+
+class UnknownEmployer(IntakeError):
+    """`intake history WERKGEVER_ID` for an employer the ledger never delivered: exit 1."""
+
+    exit_code = 1
+    code = "history-unknown-employer"
+
+
+def history_lines(ledger: Ledger, werkgever_id: str | None, lang: Lang = "nl") -> Iterator[str]:
+    """`intake history`: runs and files, or where an employer was registered (UnknownEmployer
+    when it never was)."""
+    from intake.messages import UI
+
     if werkgever_id:
         rows = ledger.registrations(werkgever_id)
         if not rows:
-            yield f"Werkgever ID {werkgever_id}: not registered in this ledger"
+            raise UnknownEmployer(*(HISTORY["unknown"][lg].format(id=werkgever_id,
+                                                                  path=ledger.path)
+                                    for lg in ("nl", "en")))
         for r in rows:
-            yield (f"{r['werkgever_id']}  {r['loonheffingennummer']}  {r['processed_at']}  "
-                   f"run {r['run_id']}  {r['name']} row {r['source_row']}")
+            yield HISTORY["registered"][lang].format(
+                werkgever_id=r["werkgever_id"], lhn=r["loonheffingennummer"],
+                at=r["processed_at"], run=r["run_id"], name=r["name"], row=r["source_row"])
         return
+    labels = UI[lang]
     for run in ledger.runs():
-        yield f"run {run['id']}  {run['status']}  started {run['started_at']}  {run['inbox']}"
+        status = HISTORY.get(run["status"], {}).get(lang, run["status"])
+        yield HISTORY["run"][lang].format(id=run["id"], status=status,
+                                          started=run["started_at"], inbox=run["inbox"])
+        delivered = ledger.delivered_counts(run["id"])
         for f in ledger.files(run["id"]):
             counts = json.loads(f["counts"])
             rows = counts.get("werkgevers", {})
-            detail = (f"{rows.get('accepted', 0)}/{rows.get('rows', 0)} werkgevers accepted"
-                      if rows else (f["error"] or ""))
-            yield f"  {f['status']:<18} {f['name']}  {detail}  {f['sha256'][:12]}"
+            detail = (HISTORY["rows"][lang].format(
+                accepted=rows.get("accepted", 0), rows=rows.get("rows", 0),
+                delivered=delivered.get(f["id"], (0, 0))[0])
+                if rows else (f["error"] or ""))
+            label = labels.get(f"st_{f['status']}", f["status"])
+            yield f"  {label:<28} {f['name']}  {detail}  {f['sha256'][:12]}"

@@ -258,9 +258,13 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
               help="The ledger (default OUTDIR/intake.sqlite with --out).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The batch output folder holding intake.sqlite.")
-def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None) -> None:
-    """List runs and files, or where and when WERKGEVER_ID was registered."""
-    from intake.batch import DEFAULT_DB_NAME, history_lines
+@click.option("--lang", type=LANG, default="nl", show_default=True)
+def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lang: str) -> None:
+    """List runs and files, or where and when WERKGEVER_ID was registered.
+
+    Exit 1 when WERKGEVER_ID was never delivered; 2 when the ledger is missing or damaged.
+    """
+    from intake.batch import DEFAULT_DB_NAME, UnknownEmployer, history_lines
     from intake.ledger import Ledger, LedgerError
 
     path = db or (out_dir / DEFAULT_DB_NAME if out_dir else None)
@@ -269,10 +273,13 @@ def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None) -> 
     try:
         ledger = Ledger(path, create=False)
     except LedgerError as exc:
-        raise CannotRun(exc.message()) from exc
+        raise CannotRun(exc.message(lang)) from exc  # type: ignore[arg-type]
     try:
-        for line in history_lines(ledger, werkgever_id):
+        for line in history_lines(ledger, werkgever_id, lang):  # type: ignore[arg-type]
             click.echo(line)
+    except UnknownEmployer as exc:
+        click.echo(exc.message(lang), err=True)  # type: ignore[arg-type]
+        sys.exit(exc.exit_code)
     finally:
         ledger.close()
 

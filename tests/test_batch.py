@@ -104,7 +104,8 @@ def test_already_registered_in_an_earlier_run_is_not_delivered_again(tmp_path: P
 
 
 def test_history_shows_runs_and_an_employer(tmp_path: Path) -> None:
-    """`intake history` lists runs and files; with a Werkgever ID, where it was registered."""
+    """`intake history` lists runs and files, or where a Werkgever ID was registered; in Dutch
+    by default, in English with --lang en."""
     inbox = tmp_path / "in"
     inbox.mkdir()
     fill(inbox / "a.xlsx", [employer(7)], [])
@@ -112,9 +113,28 @@ def test_history_shows_runs_and_an_employer(tmp_path: Path) -> None:
     done = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
     assert done.returncode == 0, done.stderr
     listing = run_intake("history", "--out", str(out))
-    assert "accepted" in listing.stdout and "a.xlsx" in listing.stdout
+    assert "verwerking " in listing.stdout and "klaar" in listing.stdout
+    assert "goedgekeurd" in listing.stdout and "a.xlsx" in listing.stdout
+    assert "1/1 werkgevers goedgekeurd, 1 aangeleverd" in listing.stdout
+    english = run_intake("history", "--out", str(out), "--lang", "en")
+    assert "1/1 employers accepted, 1 delivered" in english.stdout
     employer_line = run_intake("history", "--out", str(out), "9000007")
-    assert lhn(7) in employer_line.stdout and "a.xlsx row 2" in employer_line.stdout
+    assert lhn(7) in employer_line.stdout and "a.xlsx rij 2" in employer_line.stdout
+
+
+def test_history_of_an_unknown_employer_exits_1_with_a_sentence(tmp_path: Path) -> None:
+    """`intake history WERKGEVER_ID` for an employer never delivered: exit 1 and a sentence
+    saying so and what to check, in the chosen language."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill(inbox / "a.xlsx", [employer(7)], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    nl = run_intake("history", "--out", str(out), "1234567")
+    assert nl.returncode == 1
+    assert nl.stderr.startswith("Werkgever ID 1234567 staat niet in het grootboek")
+    en = run_intake("history", "--out", str(out), "1234567", "--lang", "en")
+    assert en.returncode == 1 and "nothing has been delivered" in en.stderr
 
 
 def test_move_to_sorts_files_and_never_overwrites(inbox: Path, tmp_path: Path) -> None:

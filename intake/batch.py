@@ -49,6 +49,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
+from intake.batchpages import run_page, runs_page
 from intake.errors import IntakeError
 from intake.fields import DGA, WERKGEVERS
 from intake.files import atomic_write_text
@@ -119,6 +120,8 @@ TEXT: dict[str, dict[Lang, str]] = {
     "settling": {"nl": "pas gewijzigd (wordt mogelijk nog geschreven); volgende keer",
                  "en": "modified moments ago (may still be written); next run"},
     "not_moved": {"nl": "{name} niet verplaatst: {why}", "en": "{name} not moved: {why}"},
+    "no_files": {"nl": "geen bestanden in {inbox}: geen verwerking",
+                 "en": "no files in {inbox}: no run"},
 }
 #: What a refused inbox entry was (intake.inbox's words), in Dutch.
 KINDS_NL = {"symbolic link": "symbolische link", "FIFO": "FIFO (named pipe)",
@@ -367,8 +370,13 @@ def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Validation(Status.FAILED, detail)
     result = outcome.result
+    names = result.werkgevers.values.get("salarisverwerker_naam") or []
+    emails = result.werkgevers.values.get("salarisverwerker_email") or []
+    bureaus = sorted({(str(n or ""), str(e or "")) for n, e in zip(names, emails, strict=False)
+                      if n or e})
     counts = {"werkgevers": result.werkgevers.counts(), "dga": result.dga.counts(),
-              "errors": result.errors, "warnings": result.warnings}
+              "errors": result.errors, "warnings": result.warnings,
+              "bureaus": [list(b) for b in bureaus]}
     accepted = result.werkgevers.accepted
     if result.valid and accepted == len(result.werkgevers) and accepted:
         status = Status.ACCEPTED
@@ -409,7 +417,10 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchR
             ledger = Ledger(options.ledger_path)
             try:
                 notes = recover(ledger, options.lang)
-                return _Run(options, ledger, notes, progress, stop).go()
+                entries = _entries(options)
+                if not entries:  # nothing arrived: no run, no empty run folder
+                    return BatchResult(run_id="", run_dir=options.out_dir, notes=notes)
+                return _Run(options, ledger, notes, progress, stop).go(entries)
             finally:
                 ledger.close()
     except sqlite3.OperationalError as exc:
@@ -434,6 +445,13 @@ def _cannot_write(out_dir: Path, exc: Exception) -> BatchError:
         "vastgelegd gaat niet verloren, de rest wordt dan verwerkt)",
         f"cannot write in {out_dir}: {what}; {en_fix} and run again (what was committed is "
         "kept, the rest is processed then)", code="batch-cannot-write")
+
+
+def _entries(options: BatchOptions) -> list[Entry]:
+    """The inbox's candidates in arrival order, or the one file named on purpose."""
+    if options.inbox.is_dir():
+        return list_inbox(options.inbox, options.recursive)
+    return [entry_for(options.inbox)]
 
 
 @dataclass(frozen=True)
@@ -468,15 +486,11 @@ class _Run:
         self.done = 0
         self.total = 0
 
-    def go(self) -> BatchResult:
-        """Do the run; return its result."""
-        settle_ns = self.options.settle_seconds * 1e9
+    def go(self, entries: list[Entry]) -> BatchResult:
+        """Do the run over `entries`; return its result."""
+        settle_ns = self.options.settle_seconds * 1e9 if self.options.inbox.is_dir() else 0
         now = time.time_ns()
         ready: list[Entry] = []
-        if self.options.inbox.is_dir():
-            entries = list_inbox(self.options.inbox, self.options.recursive)
-        else:  # one file named on purpose: taken as it is, without waiting
-            entries, settle_ns = [entry_for(self.options.inbox)], 0
         for entry in entries:
             if entry.refused is None and now - entry.mtime_ns < settle_ns:
                 self._wait(entry, TEXT["settling"][self.lang])
@@ -569,11 +583,11 @@ class _Run:
 
     def _folder(self, name: str) -> str:
         """A folder name for the file's outputs: unique in the run, short enough for a path."""
-        base = fit_name(name.replace("/", "__"), 200)
-        folder, n = base, 1
+        flat = name.replace("/", "__")
+        folder, n = fit_name(flat, 200), 1
         while folder in self.folders or (self.result.run_dir / folder).exists():
             n += 1
-            folder = f"{base} ({n})"
+            folder = fit_name(flat, 200, f" ({n})")
         self.folders.add(folder)
         return folder
 
@@ -770,9 +784,8 @@ def _move_file(path: Path, folder: Path) -> Path:
     """Move `path` into `folder` under its own name, or `name (n)` where that is taken; a
     hard link refuses to overwrite, so a file of the same name is never replaced."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem, suffix = os.path.splitext(path.name)
     for n in range(1, 10_000):
-        target = folder / fit_name(path.name if n == 1 else f"{stem} ({n}){suffix}")
+        target = folder / fit_name(path.name, tail="" if n == 1 else f" ({n})")
         try:
             os.link(path, target, follow_symlinks=False)
         except FileExistsError:
@@ -861,12 +874,29 @@ def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
                 run["finished_at"], "status": run["status"], "inbox": run["inbox"]},
         "files": files,
         "totals": _totals(files),
+        "werkgevers": {k: sum(int(((f.get("counts") or {}).get("werkgevers") or {}).get(k, 0))
+                              for f in files) for k in ("rows", "accepted", "rejected")}
+        | {"delivered": len(employers)},
         "delivery": {"werkgevers": len(employers), "dga": len(dga)},
         "cross_file": ledger.notes(run_id),
     }
     atomic_write_text(run_dir / "summary.json",
                       json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(run_dir / "index.html", _index_html(summary, lang))
+    atomic_write_text(run_dir / "index.html", run_page(summary, lang))
+    write_runs_index(ledger, run_dir.parent, lang)
+
+
+def write_runs_index(ledger: Ledger, out_dir: Path, lang: Lang) -> None:
+    """OUTDIR/index.html: every run of the ledger that has a folder there, newest first."""
+    runs = []
+    for run in ledger.runs():
+        if not (out_dir / run["id"] / "index.html").is_file():
+            continue
+        files = ledger.files(run["id"])
+        delivered = sum(w for w, _ in ledger.delivered_counts(run["id"]).values())
+        runs.append({"id": run["id"], "started_at": run["started_at"],
+                     "status": run["status"], "files": len(files), "delivered": delivered})
+    atomic_write_text(out_dir / "index.html", runs_page(runs, lang))
 
 
 def from_row(row: Any, delivered: tuple[int, int] = (0, 0)) -> FileOutcome:
@@ -885,17 +915,6 @@ def _totals(files: list[dict[str, Any]]) -> dict[str, int]:
     for f in files:
         totals[f["status"]] = totals.get(f["status"], 0) + 1
     return totals
-
-
-def _index_html(summary: dict[str, Any], lang: Lang) -> str:
-    import jinja2
-
-    from intake.messages import UI
-
-    # Entries differ in their keys (a skipped file has no counts): absent keys render empty.
-    env = jinja2.Environment(loader=jinja2.PackageLoader("intake", "templates"),
-                             autoescape=True)
-    return env.get_template("batch.html.j2").render(summary=summary, ui=UI[lang], lang=lang)
 
 
 # --- the log -----------------------------------------------------------------------------------

@@ -244,6 +244,11 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
             bar.__exit__(None, None, None)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    if not result.run_id:
+        from intake.batch import TEXT
+
+        click.echo(TEXT["no_files"][lang].format(inbox=inbox))  # type: ignore[index]
+        sys.exit(0)
     totals: dict[str, int] = {}
     for f in result.files:
         totals[f.status] = totals.get(f.status, 0) + 1

@@ -198,12 +198,13 @@ def unchanged(staged: Staged) -> bool:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) == staged.identity
 
 
-def fit_name(name: str, limit: int = NAME_MAX) -> str:
-    """`name` shortened (at the end of its stem, by whole characters) to `limit` bytes."""
-    if len(os.fsencode(name)) <= limit:
-        return name
+def fit_name(name: str, limit: int = NAME_MAX, tail: str = "") -> str:
+    """`name` with `tail` put before its suffix (`x (2).xlsx`), the stem shortened at its end,
+    by whole characters, so that the whole is at most `limit` bytes; the tail is kept."""
     stem, suffix = os.path.splitext(name)
-    room = limit - len(os.fsencode(suffix)) - 1
+    if len(os.fsencode(f"{stem}{tail}{suffix}")) <= limit:
+        return f"{stem}{tail}{suffix}"
+    room = limit - len(os.fsencode(f"~{tail}{suffix}"))
     while stem and len(os.fsencode(stem)) > room:
         stem = stem[:-1]
-    return f"{stem}~{suffix}"
+    return f"{stem}~{tail}{suffix}"

@@ -145,8 +145,8 @@ def test_a_file_that_cannot_be_opened_is_its_own_status_and_is_tried_again(
 
 
 def test_long_names_are_processed_and_moved_every_night(inbox: Path, tmp_path: Path) -> None:
-    """A 255-byte name is accepted (not quarantined), and a 253-byte name arriving again on a
-    later night is moved beside the first under a shortened ' (2)' name."""
+    """A 255-byte name is accepted (not quarantined), and a 253-byte name arriving again on
+    later nights is moved beside the first under shortened ' (2)' and ' (3)' names."""
     longest = "B" * 250 + ".xlsx"
     again = "A" * 248 + ".xlsx"
     fill(inbox / longest, [employer(1)], [])
@@ -163,7 +163,12 @@ def test_long_names_are_processed_and_moved_every_night(inbox: Path, tmp_path: P
     assert len(os.fsencode(Path(moved_to).name)) <= 255
     assert sorted(p.name for p in (moved / "accepted").iterdir()) == sorted(
         [again, longest, Path(moved_to).name])
-    assert _runs(out) == ["finished", "finished"]
+    fill(inbox / again, [employer(4)], [])
+    third = run_batch(_options(inbox, out, move_to=moved))
+    (last,) = third.files
+    assert last.moved_to is not None and last.moved_to.endswith(" (3).xlsx")
+    assert len(list((moved / "accepted").iterdir())) == 4
+    assert _runs(out) == ["finished", "finished", "finished"]
     assert list(inbox.iterdir()) == []
 
 

@@ -44,3 +44,42 @@ def test_csv_dialect_reaches_every_delivery(tmp_path: Path) -> None:
         assert text.startswith("\ufeff") and ";" in text.splitlines()[0], path
     row = (run / "werkgevers.csv").read_text(encoding="utf-8-sig").splitlines()[1].split(";")
     assert lhn(1) in row and "a.xlsx" in row
+
+
+def test_index_pages_speak_to_the_operator(tmp_path: Path) -> None:
+    """A run's index.html: Dutch status and local time, totals per bureau, accepted and
+    delivered per file, the cross-file findings above the files; OUTDIR/index.html lists every
+    run with a link to the latest."""
+    import re
+
+    from intake.samples import BUREAU
+
+    inbox = tmp_path / "in"
+    fill(inbox / "eerste.xlsx", [employer(1)], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    fill(inbox / "tweede.xlsx", [employer(1), employer(2)], [])
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    first, second = _runs(out)
+    page = (second / "index.html").read_text(encoding="utf-8")
+    assert "klaar" in page and "finished" not in page
+    assert re.search(r"\d\d-\d\d-\d{4} \d\d:\d\d \(tijd in Nederland\)", page)
+    assert "1 werkgevers" not in page and "Aangeleverd: 1 werkgever," in page
+    bureau = re.search(r"<td>(.*?)</td><td>(.*?)</td><td class=\"num\">(\d+)</td><td "
+                       r"class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td><td class=\"num\">"
+                       r"(\d+)</td>", page.split('id="bureaus"')[1])
+    assert bureau is not None
+    assert bureau.groups() == (BUREAU[0], BUREAU[1], "1", "2", "2", "1")
+    assert page.index('id="cross-file"') < page.index('id="files"')
+    runs = (out / "index.html").read_text(encoding="utf-8")
+    assert f'Laatste verwerking: <a href="{second.name}/index.html">' in runs
+    assert f'<a href="{first.name}/index.html">' in runs
+
+
+def test_a_run_that_finds_no_files_makes_no_folder(tmp_path: Path) -> None:
+    """An empty inbox: exit 0, a sentence saying so, and no run folder."""
+    (tmp_path / "in").mkdir()
+    done = run_intake("batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0
+    assert "geen bestanden" in done.stdout
+    assert _runs(tmp_path / "out") == []

@@ -481,6 +481,7 @@ class _Run:
         self.folders: set[str] = set()
         self.first: dict[str, str] = {}
         self.seen: dict[tuple[str, str], tuple[str, int]] = {}
+        self.lhn_seen: dict[str, tuple[str, str, int]] = {}
         self.waiting: list[FileOutcome] = []
         self.copies = 0
         self.done = 0
@@ -710,7 +711,29 @@ class _Run:
                               value=row["werkgever_id"],
                               params=(*params.items(), ("lhn", row["loonheffingennummer"])))
             notes.append({"file": name, **finding.to_dict(self.lang)})
+        for row in validation.employers:
+            other = self._other_employer(name, row)
+            if other is not None:
+                finding = Finding("batch-lhn-other-employer", sheet=validation.sheet,
+                                  row=row["bron_rij"], column=validation.werkgever_id_column,
+                                  field="werkgever_id", value=row["werkgever_id"],
+                                  params=(*other.items(), ("lhn", row["loonheffingennummer"])))
+                notes.append({"file": name, **finding.to_dict(self.lang)})
         return employers, notes
+
+    def _other_employer(self, name: str, row: Mapping[str, Any]) -> dict[str, str] | None:
+        """Where this row's loonheffingennummer was given under another Werkgever ID: earlier
+        in this run (this file included), or in the ledger."""
+        lhn, wid = row["loonheffingennummer"], row["werkgever_id"]
+        known = self.lhn_seen.setdefault(lhn, (wid, name, row["bron_rij"]))
+        if known[0] != wid:
+            return {"other_id": known[0], "earlier_file": known[1],
+                    "earlier_row": str(known[2])}
+        earlier = self.ledger.other_employer(lhn, wid)
+        if earlier is None:
+            return None
+        return {"other_id": earlier.werkgever_id, "earlier_file": earlier.file,
+                "earlier_row": str(earlier.source_row)}
 
     def _record(self, outcome: FileOutcome, path: Path, staged: Staged | None = None,
                 employers: list[dict[str, Any]] | None = None,

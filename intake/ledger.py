@@ -76,6 +76,9 @@ MIGRATIONS: tuple[str, ...] = (
         data TEXT NOT NULL               -- a cross-file finding as a JSON object
     );
     """,
+    """
+    CREATE INDEX employers_lhn ON employers(loonheffingennummer);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: `PRAGMA application_id` of a ledger ("INTK"): tells our database from any other SQLite file.
@@ -113,6 +116,17 @@ class Earlier:
     at: str
     source_row: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class OtherEmployer:
+    """A loonheffingennummer delivered before under another Werkgever ID: where and when."""
+
+    file: str
+    run_id: str
+    at: str
+    source_row: int
+    werkgever_id: str
 
 
 @contextmanager
@@ -314,6 +328,15 @@ class Ledger:
             "e.loonheffingennummer = ? AND f.sha256 != ? ORDER BY e.id LIMIT 1",
             (werkgever_id, loonheffingennummer, other_than_sha256 or "")).fetchone()
         return None if row is None else Earlier(*row)
+
+    def other_employer(self, loonheffingennummer: str, werkgever_id: str) -> OtherEmployer | None:
+        """The first delivery of this loonheffingennummer under another Werkgever ID, if any."""
+        row = self.db.execute(
+            "SELECT f.name, e.run_id, f.processed_at, e.source_row, e.werkgever_id "
+            "FROM employers e JOIN files f ON f.id = e.file_id WHERE e.loonheffingennummer = ? "
+            "AND e.werkgever_id != ? ORDER BY e.id LIMIT 1",
+            (loonheffingennummer, werkgever_id)).fetchone()
+        return None if row is None else OtherEmployer(*row)
 
     def add_delivery(self, db: sqlite3.Connection, run_id: str, file_id: int,
                      employers: Sequence[dict[str, Any]], dga: Sequence[dict[str, Any]]) -> None:

@@ -416,6 +416,17 @@ CATALOGUE: dict[str, Entry] = {
          "{earlier_file} (row {earlier_row}); it is not delivered again.",
          "Nothing to do if it is the same registration; otherwise contact a.s.r."),
     ),
+    "batch-lhn-other-employer": _e(
+        "warning", "Loonheffingennummer bij twee werkgevers", "Wage tax number at two employers",
+        ("Loonheffingennummer {lhn} staat ook bij Werkgever ID {other_id} in {earlier_file} "
+         "(rij {earlier_row}); een loonheffingennummer hoort bij één werkgever.",
+         "Controleer in Loket.nl (tab Bedrijfsgegevens) welk Werkgever ID bij dit "
+         "loonheffingennummer hoort en verbeter het andere."),
+        ("Wage tax number {lhn} is also given for Employer ID {other_id} in {earlier_file} "
+         "(row {earlier_row}); a wage tax number belongs to one employer.",
+         "Check in Loket.nl (tab Bedrijfsgegevens) which Employer ID this wage tax number "
+         "belongs to, and correct the other."),
+    ),
     "dga-employer-rejected": _e(
         "warning", "DGA niet aangeleverd", "DGA not delivered",
         ("Deze DGA wordt niet aangeleverd omdat werkgever {werkgever_id} is afgekeurd "

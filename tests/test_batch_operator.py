@@ -83,3 +83,34 @@ def test_a_run_that_finds_no_files_makes_no_folder(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "geen bestanden" in done.stdout
     assert _runs(tmp_path / "out") == []
+
+
+def _with_lhn(n: int, number: str) -> tuple[object, ...]:
+    """employer(n) with its loonheffingennummer set to `number`."""
+    from intake.fields import WERKGEVERS
+
+    row = list(employer(n))
+    row[[f.name for f in WERKGEVERS.fields].index("loonheffingennummer")] = number
+    return tuple(row)
+
+
+def test_one_wage_tax_number_under_two_employer_ids_is_named(tmp_path: Path) -> None:
+    """The same loonheffingennummer under two Werkgever IDs (in one file, across files of a
+    run, or against the ledger) is a warning naming both IDs and where the other one is."""
+    shared = lhn(500)
+    inbox = tmp_path / "in"
+    fill(inbox / "a.xlsx", [_with_lhn(1, shared), _with_lhn(2, shared)], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    fill(inbox / "b.xlsx", [_with_lhn(3, shared)], [])
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    first, second = (json.loads((run / "summary.json").read_text(encoding="utf-8"))
+                     for run in _runs(out))
+    notes = [(n["file"], n["code"], n["value"], n["message"]) for n in first["cross_file"]]
+    assert [(f, c, v) for f, c, v, _ in notes] == [
+        ("a.xlsx", "batch-lhn-other-employer", "9000002")]
+    assert "Werkgever ID 9000001 in a.xlsx (rij 2)" in notes[0][3]
+    ((note,),) = [second["cross_file"]]
+    assert (note["file"], note["code"], note["value"]) == (
+        "b.xlsx", "batch-lhn-other-employer", "9000003")
+    assert f"Loonheffingennummer {shared} staat ook bij Werkgever ID 9000001" in note["message"]

@@ -155,6 +155,8 @@ class BatchOptions:
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
     contract_prefixes: tuple[str, ...] = ("A020",)
     csv_dialect: str = "standard"
+    #: Werkgever IDs to deliver even where they differ from their earlier registration.
+    redeliver: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -664,13 +666,19 @@ class _Run:
         if validation.cannot_write is not None:
             raise OSError(*validation.cannot_write)
         staged, name = job.staged, job.staged.entry.name
-        employers, notes = self._cross_file(name, staged.sha256, validation)
+        employers, notes, replaces, conflicts = self._cross_file(name, staged.sha256,
+                                                                 validation)
         delivered_ids = {e["werkgever_id"] for e in employers}
         dga = [{**d, "bron_bestand": inert(name)} for d in validation.dga
                if d["werkgever_id"] in delivered_ids]
         status = validation.status
         reason = validation.reason
-        counts = validation.counts or {}
+        counts = dict(validation.counts or {})
+        if conflicts:  # rows that conflict with an earlier registration are not accepted
+            counts["conflicts"] = conflicts
+            counts["errors"] = int(counts.get("errors", 0)) + conflicts
+            accepted = int((counts.get("werkgevers") or {}).get("accepted", 0))
+            status = Status.PARTIAL if accepted > conflicts else Status.REJECTED
         if status in (Status.PARTIAL, Status.REJECTED):
             reason = TEXT["findings"][self.lang].format(
                 errors=counts.get("errors", 0), warnings=counts.get("warnings", 0),
@@ -679,33 +687,49 @@ class _Run:
         outcome = FileOutcome(name, status, staged.sha256, staged.size, reason=reason,
                               counts=counts or None, output=output,
                               delivered=(len(employers), len(dga)))
-        self._record(outcome, staged.entry.path, staged, employers, dga, notes)
+        self._record(outcome, staged.entry.path, staged, employers, dga, notes, replaces)
         shutil.rmtree(staged.copy.parent, ignore_errors=True)
 
     def _cross_file(self, name: str, sha: str, validation: Validation,
-                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[int, int], int]:
+        """Which accepted rows are delivered: an employer delivered before with the same data is
+        not delivered again (a warning); with other data it is a conflict (an error), unless
+        --redeliver names it. Returns (delivered rows, notes, replaced rows, conflicts)."""
         from intake.findings import Finding
 
         employers: list[dict[str, Any]] = []
         notes = []
+        replaces: dict[int, int] = {}
+        conflicts = 0
         for row in validation.employers:
             key = (row["werkgever_id"], row["loonheffingennummer"])
-            code, params = None, {}
+            earlier = self.ledger.earlier(*key, other_than_sha256=sha)
+            if earlier is None and key not in self.seen:
+                self.seen[key] = (name, row["bron_rij"])
+                employers.append({**row, "bron_bestand": inert(name)})
+                continue
             if key in self.seen:
                 code = "batch-duplicate-in-run"
                 params = {"earlier_file": self.seen[key][0],
                           "earlier_row": str(self.seen[key][1])}
             else:
-                earlier = self.ledger.earlier(*key, other_than_sha256=sha)
-                if earlier is not None:
-                    code = "batch-already-registered"
-                    params = {"earlier_file": earlier.file,
-                              "earlier_row": str(earlier.source_row),
-                              "earlier_date": earlier.at[:10], "earlier_run": earlier.run_id}
-            if code is None:
+                code = "batch-already-registered"
+            if earlier is not None:
+                params = {"earlier_file": earlier.file, "earlier_row": str(earlier.source_row),
+                          "earlier_date": earlier.at[:10], "earlier_run": earlier.run_id}
+            fields = _differences(json.loads(earlier.data) if earlier else {}, row) \
+                if earlier is not None else []
+            if fields and row["werkgever_id"] in self.options.redeliver:
+                code = "batch-redelivered"
+                assert earlier is not None
+                replaces[len(employers)] = earlier.employer_id
                 self.seen[key] = (name, row["bron_rij"])
                 employers.append({**row, "bron_bestand": inert(name)})
-                continue
+            elif fields:
+                code = "batch-conflict"
+                conflicts += 1
+            if fields:
+                params["fields"] = ", ".join(fields)
             finding = Finding(code, sheet=validation.sheet, row=row["bron_rij"],
                               column=validation.werkgever_id_column, field="werkgever_id",
                               value=row["werkgever_id"],
@@ -719,7 +743,7 @@ class _Run:
                                   field="werkgever_id", value=row["werkgever_id"],
                                   params=(*other.items(), ("lhn", row["loonheffingennummer"])))
                 notes.append({"file": name, **finding.to_dict(self.lang)})
-        return employers, notes
+        return employers, notes, replaces, conflicts
 
     def _other_employer(self, name: str, row: Mapping[str, Any]) -> dict[str, str] | None:
         """Where this row's loonheffingennummer was given under another Werkgever ID: earlier
@@ -738,14 +762,15 @@ class _Run:
     def _record(self, outcome: FileOutcome, path: Path, staged: Staged | None = None,
                 employers: list[dict[str, Any]] | None = None,
                 dga: list[dict[str, Any]] | None = None,
-                notes: list[dict[str, Any]] | None = None) -> None:
+                notes: list[dict[str, Any]] | None = None,
+                replaces: dict[int, int] | None = None) -> None:
         ledger, run_id = self.ledger, self.result.run_id
         counts = dict(outcome.counts or {})
         with ledger.transaction() as db:
             file_id = ledger.record_file(db, run_id, outcome.name, _shown_path(path),
                                          outcome.sha256, outcome.size, str(outcome.status),
                                          counts, outcome.reason, outcome.output)
-            ledger.add_delivery(db, run_id, file_id, employers or [], dga or [])
+            ledger.add_delivery(db, run_id, file_id, employers or [], dga or [], replaces)
             ledger.add_notes(db, run_id, file_id, notes or [])
         if outcome.output:
             job_out = self.work / "out" / outcome.output
@@ -778,6 +803,12 @@ class _Run:
 
 class _Overdue(Exception):
     """A file in hand passed its deadline."""
+
+
+def _differences(earlier: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:
+    """The labels of the fields in which `row` differs from the `earlier` registration."""
+    return [f.label for f in WERKGEVERS.fields
+            if str(earlier.get(f.name, "") or "") != str(row.get(f.name, "") or "")]
 
 
 def _result(future: Future[Validation], deadline: float | None) -> Validation:

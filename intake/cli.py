@@ -185,14 +185,18 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
               show_default=True,
               help="Of every CSV, per file and combined: standard (UTF-8, commas) or excel-nl "
                    "(semicolons and a BOM for Dutch Excel).")
+@click.option("--redeliver", multiple=True, metavar="WERKGEVER_ID",
+              help="Deliver this employer even where its data differ from its earlier "
+                   "registration (a conflict otherwise); the ledger records the replacement. "
+                   "Repeat for several.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
               help="One line per file on stderr: text, or one JSON object per line.")
 @limit_options
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
           recursive: bool, move_to: Path | None, settle: float, prefixes: tuple[str, ...],
-          csv_dialect: str, log_format: str, max_rows: int, max_cells: int, max_mb: int,
-          max_seconds: float) -> None:
+          csv_dialect: str, redeliver: tuple[str, ...], log_format: str, max_rows: int,
+          max_cells: int, max_mb: int, max_seconds: float) -> None:
     """Validate every workbook in INBOX (a folder, or one file), once, into OUTDIR/<run-id>/.
 
     \b
@@ -219,7 +223,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     options = BatchOptions(
         inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
-        csv_dialect=csv_dialect,
+        csv_dialect=csv_dialect, redeliver=tuple(r.strip() for r in redeliver),
         contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
         or DEFAULT_CONTRACT_PREFIXES, limits=_limits(max_rows, max_cells, max_mb, max_seconds))
     tty = sys.stderr.isatty() and log_format == "text"

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +79,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX employers_lhn ON employers(loonheffingennummer);
     """,
+    """
+    ALTER TABLE employers ADD COLUMN replaces INTEGER REFERENCES employers(id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: `PRAGMA application_id` of a ledger ("INTK"): tells our database from any other SQLite file.
@@ -116,6 +119,8 @@ class Earlier:
     at: str
     source_row: int
     sha256: str
+    data: str = "{}"
+    employer_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -321,11 +326,11 @@ class Ledger:
 
     def earlier(self, werkgever_id: str, loonheffingennummer: str,
                 other_than_sha256: str | None = None) -> Earlier | None:
-        """The first registration of this employer in the ledger, if any."""
+        """The registration of this employer in force (the latest) in the ledger, if any."""
         row = self.db.execute(
-            "SELECT f.name, e.run_id, f.processed_at, e.source_row, f.sha256 FROM employers e "
-            "JOIN files f ON f.id = e.file_id WHERE e.werkgever_id = ? AND "
-            "e.loonheffingennummer = ? AND f.sha256 != ? ORDER BY e.id LIMIT 1",
+            "SELECT f.name, e.run_id, f.processed_at, e.source_row, f.sha256, e.data, e.id "
+            "FROM employers e JOIN files f ON f.id = e.file_id WHERE e.werkgever_id = ? AND "
+            "e.loonheffingennummer = ? AND f.sha256 != ? ORDER BY e.id DESC LIMIT 1",
             (werkgever_id, loonheffingennummer, other_than_sha256 or "")).fetchone()
         return None if row is None else Earlier(*row)
 
@@ -339,13 +344,16 @@ class Ledger:
         return None if row is None else OtherEmployer(*row)
 
     def add_delivery(self, db: sqlite3.Connection, run_id: str, file_id: int,
-                     employers: Sequence[dict[str, Any]], dga: Sequence[dict[str, Any]]) -> None:
-        """Record the delivered rows of one file (inside the caller's transaction)."""
+                     employers: Sequence[dict[str, Any]], dga: Sequence[dict[str, Any]],
+                     replaces: Mapping[int, int] | None = None) -> None:
+        """Record the delivered rows of one file (inside the caller's transaction);
+        `replaces` maps a position in `employers` to the employer row it replaces."""
         db.executemany(
             "INSERT INTO employers (run_id, file_id, werkgever_id, loonheffingennummer,"
-            " source_row, data) VALUES (?, ?, ?, ?, ?, ?)",
+            " source_row, data, replaces) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(run_id, file_id, e["werkgever_id"], e["loonheffingennummer"], e["bron_rij"],
-              json.dumps(e, ensure_ascii=False)) for e in employers])
+              json.dumps(e, ensure_ascii=False), (replaces or {}).get(i))
+             for i, e in enumerate(employers)])
         db.executemany(
             "INSERT INTO dga (run_id, file_id, werkgever_id, source_row, data) "
             "VALUES (?, ?, ?, ?, ?)",

@@ -416,6 +416,28 @@ CATALOGUE: dict[str, Entry] = {
          "{earlier_file} (row {earlier_row}); it is not delivered again.",
          "Nothing to do if it is the same registration; otherwise contact a.s.r."),
     ),
+    "batch-conflict": _e(
+        "error", "Andere gegevens dan eerder aangemeld", "Differs from the earlier registration",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} is al aangemeld op {earlier_date} "
+         "in {earlier_file} (rij {earlier_row}), met andere gegevens: {fields}. Deze rij is "
+         "niet aangeleverd.",
+         "Zijn de nieuwe gegevens juist, neem dan contact op met a.s.r.; a.s.r. kan ze bewust "
+         "opnieuw aanleveren (intake batch --redeliver)."),
+        ("Employer ID {value} with wage tax number {lhn} was registered on {earlier_date} in "
+         "{earlier_file} (row {earlier_row}) with other data: {fields}. This row was not "
+         "delivered.",
+         "If the new data are right, contact a.s.r.; a.s.r. can deliver them again on purpose "
+         "(intake batch --redeliver)."),
+    ),
+    "batch-redelivered": _e(
+        "warning", "Opnieuw aangeleverd op verzoek", "Delivered again on request",
+        ("Werkgever ID {value} is op verzoek opnieuw aangeleverd en vervangt de aanmelding uit "
+         "{earlier_file} (rij {earlier_row}, {earlier_date}); anders: {fields}.",
+         "Niets te doen."),
+        ("Employer ID {value} was delivered again on request and replaces the registration "
+         "from {earlier_file} (row {earlier_row}, {earlier_date}); different: {fields}.",
+         "Nothing to do."),
+    ),
     "batch-lhn-other-employer": _e(
         "warning", "Loonheffingennummer bij twee werkgevers", "Wage tax number at two employers",
         ("Loonheffingennummer {lhn} staat ook bij Werkgever ID {other_id} in {earlier_file} "

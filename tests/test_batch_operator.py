@@ -114,3 +114,63 @@ def test_one_wage_tax_number_under_two_employer_ids_is_named(tmp_path: Path) -> 
     assert (note["file"], note["code"], note["value"]) == (
         "b.xlsx", "batch-lhn-other-employer", "9000003")
     assert f"Loonheffingennummer {shared} staat ook bij Werkgever ID 9000001" in note["message"]
+
+
+def _with(n: int, **values: str) -> tuple[object, ...]:
+    """employer(n) with the named fields set."""
+    from intake.fields import WERKGEVERS
+
+    names = [f.name for f in WERKGEVERS.fields]
+    row = list(employer(n))
+    for name, value in values.items():
+        row[names.index(name)] = value
+    return tuple(row)
+
+
+def test_a_conflicting_later_registration_is_an_error_until_redelivered(tmp_path: Path) -> None:
+    """Another bureau registers the same employer with 13e maand Nee after Ja: the row is an
+    error naming the differing fields and the earlier file, the file is rejected, the conflict
+    is on index.html and nothing is delivered; --redeliver delivers it once, recorded as the
+    replacement, and the same data sent later are not delivered again."""
+    import sqlite3
+
+    inbox = tmp_path / "in"
+    fill(inbox / "eerste.xlsx", [_with(1, dertiende_maand="Ja")], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    fill(inbox / "tweede.xlsx", [_with(1, dertiende_maand="Nee",
+                                       salarisverwerker_naam="Loonbureau Zuid",
+                                       salarisverwerker_email="info@zuid.nl")], [])
+    second = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    assert second.returncode == 1
+    run = _runs(out)[-1]
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    ((note,),) = [summary["cross_file"]]
+    assert (note["file"], note["code"], note["severity"]) == ("tweede.xlsx", "batch-conflict",
+                                                              "error")
+    assert ("met andere gegevens: Bedrijfsnaam salarisverwerker, E-mail salarisverwerker, "
+            "13e maand") in note["message"] and "eerste.xlsx (rij 2)" in note["message"]
+    assert [(f["name"], f["status"], f["delivered"]["werkgevers"]) for f in summary["files"]
+            if f["status"] != "skipped"] == [("tweede.xlsx", "rejected", 0)]
+    assert summary["delivery"]["werkgevers"] == 0
+    page = (run / "index.html").read_text(encoding="utf-8")
+    assert page.index("met andere gegevens") < page.index('id="files"')
+
+    redo = run_intake("batch", str(inbox / "tweede.xlsx"), "--out", str(out), "--force",
+                      "--redeliver", "9000001")
+    assert redo.returncode == 0, redo.stderr
+    redone = json.loads((_runs(out)[-1] / "summary.json").read_text(encoding="utf-8"))
+    assert redone["delivery"]["werkgevers"] == 1
+    assert [n["code"] for n in redone["cross_file"]] == ["batch-redelivered"]
+    db = sqlite3.connect(out / "intake.sqlite")
+    rows = db.execute("SELECT id, replaces FROM employers ORDER BY id").fetchall()
+    db.close()
+    assert rows == [(rows[0][0], None), (rows[1][0], rows[0][0])]
+    fill(inbox / "derde.xlsx", [_with(1, dertiende_maand="Nee",
+                                      salarisverwerker_naam="Loonbureau Zuid",
+                                      salarisverwerker_email="info@zuid.nl"), employer(2)], [])
+    later = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    assert later.returncode == 0, later.stderr
+    last = json.loads((_runs(out)[-1] / "summary.json").read_text(encoding="utf-8"))
+    assert [n["code"] for n in last["cross_file"]] == ["batch-already-registered"]
+    assert last["delivery"]["werkgevers"] == 1

@@ -157,6 +157,8 @@ class BatchOptions:
     csv_dialect: str = "standard"
     #: Werkgever IDs to deliver even where they differ from their earlier registration.
     redeliver: tuple[str, ...] = ()
+    #: Write a ready message (.eml) per bureau into RUN/berichten/.
+    messages: bool = False
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -503,9 +505,13 @@ class _Run:
         with contextlib.closing(self._validated(iter(ready))) as validated:
             for job, validation in validated:
                 self._guarded(job.staged.entry, partial(self._commit, job, validation))
-        finish_outputs(self.ledger, self.result.run_id, self.result.run_dir, self.lang,
-                       status="stopped" if self.stop.signum else "finished",
-                       waiting=self.waiting)
+        summary = finish_outputs(self.ledger, self.result.run_id, self.result.run_dir,
+                                 self.lang, status="stopped" if self.stop.signum else "finished",
+                                 waiting=self.waiting)
+        if self.options.messages:
+            from intake.batchmail import write_messages
+
+            write_messages(summary, self.result.run_dir)
         self.result.stopped_by = self.stop.signum
         return self.result
 
@@ -900,8 +906,10 @@ def recover(ledger: Ledger, lang: Lang) -> list[str]:
 
 
 def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
-                   status: str = "finished", waiting: list[FileOutcome] | None = None) -> None:
-    """Write the run's combined delivery, summary.json and index.html; mark the run done."""
+                   status: str = "finished", waiting: list[FileOutcome] | None = None,
+                   ) -> dict[str, Any]:
+    """Write the run's combined delivery, summary.json and index.html; mark the run done.
+    Returns the summary."""
     from intake.export import FORMATS, rows_csv
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -938,6 +946,7 @@ def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
                       json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     atomic_write_text(run_dir / "index.html", run_page(summary, lang))
     write_runs_index(ledger, run_dir.parent, lang)
+    return summary
 
 
 def write_runs_index(ledger: Ledger, out_dir: Path, lang: Lang) -> None:

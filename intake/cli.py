@@ -189,13 +189,17 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
               help="Deliver this employer even where its data differ from its earlier "
                    "registration (a conflict otherwise); the ledger records the replacement. "
                    "Repeat for several.")
+@click.option("--messages", is_flag=True,
+              help="Write a ready message per bureau (RUN/berichten/<e-mail>.eml, Dutch, with "
+                   "its feedback workbooks attached); nothing is sent.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
               help="One line per file on stderr: text, or one JSON object per line.")
 @limit_options
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
           recursive: bool, move_to: Path | None, settle: float, prefixes: tuple[str, ...],
-          csv_dialect: str, redeliver: tuple[str, ...], log_format: str, max_rows: int,
+          csv_dialect: str, redeliver: tuple[str, ...], messages: bool, log_format: str,
+          max_rows: int,
           max_cells: int, max_mb: int, max_seconds: float) -> None:
     """Validate every workbook in INBOX (a folder, or one file), once, into OUTDIR/<run-id>/.
 
@@ -224,6 +228,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
         inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
         csv_dialect=csv_dialect, redeliver=tuple(r.strip() for r in redeliver),
+        messages=messages,
         contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
         or DEFAULT_CONTRACT_PREFIXES, limits=_limits(max_rows, max_cells, max_mb, max_seconds))
     tty = sys.stderr.isatty() and log_format == "text"

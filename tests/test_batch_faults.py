@@ -427,7 +427,8 @@ def _limits(seconds: float) -> object:
 
 def test_files_are_taken_in_arrival_order(inbox: Path, tmp_path: Path) -> None:
     """The original arrives first, its copy 'Kopie van …' later: the original is delivered and
-    the copy skipped; an older file is processed before a newer correction named earlier."""
+    the copy skipped; an older file is processed before a newer correction named earlier (which
+    then conflicts with it, not the other way round)."""
     original = _old(fill(inbox / "x.xlsx", [employer(1)], []), 7200)
     _old(fill(inbox / "b-origineel.xlsx", [employer(2)], []), 7000)
     shutil.copyfile(original, inbox / "Kopie van x.xlsx")
@@ -436,9 +437,12 @@ def test_files_are_taken_in_arrival_order(inbox: Path, tmp_path: Path) -> None:
     result = run_batch(_options(inbox, tmp_path / "out"))
     assert [(f.name, f.status, f.same_as) for f in result.files] == [
         ("x.xlsx", "accepted", None), ("b-origineel.xlsx", "accepted", None),
-        ("Kopie van x.xlsx", "skipped", "x.xlsx"), ("a-correctie.xlsx", "accepted", None)]
+        ("Kopie van x.xlsx", "skipped", "x.xlsx"), ("a-correctie.xlsx", "rejected", None)]
     sources = [r["bron_bestand"] for r in _rows(result.run_dir / "werkgevers.csv")]
     assert sources == ["x.xlsx", "b-origineel.xlsx"]
+    summary = json.loads((result.run_dir / "summary.json").read_text(encoding="utf-8"))
+    ((note,),) = [summary["cross_file"]]
+    assert note["file"] == "a-correctie.xlsx" and "b-origineel.xlsx" in note["message"]
 
 
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d run=(?P<run>\S+) "

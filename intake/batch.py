@@ -33,7 +33,6 @@ import re
 import shutil
 import signal
 import sqlite3
-import sys
 import threading
 import time
 import traceback
@@ -43,13 +42,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Any, Literal
+from typing import Any
 
 from intake.batchpages import run_page, runs_page
+from intake.batchworker import Validation, process_file, worker_init
 from intake.errors import IntakeError
 from intake.fields import DGA, WERKGEVERS
 from intake.files import atomic_write_text
@@ -66,6 +65,7 @@ from intake.inbox import (
 )
 from intake.ledger import Ledger, LedgerError
 from intake.messages import Lang
+from intake.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, Status, from_row
 from intake.rules import FORMULA_STARTS
 from intake.safety import Limits
 
@@ -74,32 +74,8 @@ DEFAULT_DB_NAME = "intake.sqlite"
 WORK_NAME = ".work"
 #: A file modified less than this many seconds ago may still be being written: left for later.
 DEFAULT_SETTLE_SECONDS = 10.0
-LogFormat = Literal["text", "json"]
 
 
-class Status(StrEnum):
-    """What became of one inbox file in a run (the value is what the ledger and JSON hold)."""
-
-    ACCEPTED = "accepted"
-    PARTIAL = "partially accepted"
-    REJECTED = "rejected"
-    UNREADABLE = "unreadable"
-    FAILED = "failed"
-    TIMED_OUT = "timed-out"
-    SKIPPED = "skipped"
-    WAITING = "waiting"
-    REFUSED = "refused"
-    INACCESSIBLE = "inaccessible"
-    VANISHED = "vanished"
-
-
-#: Where --move-to puts a file of each status; the others stay in the inbox for the next run.
-MOVE_FOLDERS = {Status.ACCEPTED: "accepted", Status.PARTIAL: "rejected",
-                Status.REJECTED: "rejected", Status.UNREADABLE: "quarantine",
-                Status.FAILED: "quarantine", Status.SKIPPED: "skipped"}
-#: Statuses that make the exit code 1.
-NOT_OK = frozenset({Status.PARTIAL, Status.REJECTED, Status.UNREADABLE, Status.FAILED,
-                    Status.TIMED_OUT, Status.REFUSED, Status.INACCESSIBLE})
 #: The batch's own sentences, per language.
 TEXT: dict[str, dict[Lang, str]] = {
     "died": {"nl": "het controleproces stopte onverwacht bij dit bestand (fout of geheugen op)",
@@ -170,37 +146,6 @@ class BatchOptions:
     def folder(self) -> Path:
         """The folder the files are read from: INBOX, or the folder of INBOX when it is a file."""
         return self.inbox if self.inbox.is_dir() else self.inbox.parent
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """One file's outcome in a run, as summary.json, index.html and the log show it."""
-
-    name: str
-    status: Status
-    sha256: str = ""
-    size: int = 0
-    reason: str | None = None
-    counts: Mapping[str, Any] | None = None
-    output: str | None = None
-    delivered: tuple[int, int] = (0, 0)
-    same_as: str | None = None
-    moved_to: str | None = None
-    processed_at: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The file's entry in summary.json (absent values left out)."""
-        entry: dict[str, Any] = {"name": self.name, "status": str(self.status)}
-        if self.sha256:
-            entry |= {"sha256": self.sha256, "size": self.size}
-        for key, value in (("error", self.reason), ("counts", self.counts),
-                           ("output", self.output), ("same_as", self.same_as),
-                           ("moved_to", self.moved_to), ("processed_at", self.processed_at)):
-            if value:
-                entry[key] = dict(value) if isinstance(value, Mapping) else value
-        if self.status in (Status.ACCEPTED, Status.PARTIAL, Status.REJECTED):
-            entry["delivered"] = {"werkgevers": self.delivered[0], "dga": self.delivered[1]}
-        return entry
 
 
 @dataclass
@@ -298,101 +243,6 @@ class _Stop:
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
-
-
-_WORKER_PID = 0
-
-
-def _worker_init() -> None:
-    """Workers leave SIGTERM and SIGINT to the main process (which finishes the files in hand),
-    and die with it (Linux)."""
-    global _WORKER_PID
-    _WORKER_PID = os.getpid()
-    signal.signal(signal.SIGINT, _worker_signal)
-    signal.signal(signal.SIGTERM, _worker_signal)
-    if sys.platform == "linux":
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def _worker_signal(signum: int, frame: FrameType | None) -> None:
-    """Ignored by the worker itself; a process the validator forks (and that inherited this
-    handler) takes the signal's default action, so its pool can still terminate it."""
-    if os.getpid() != _WORKER_PID:
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-
-# --- one file, in a worker process ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Validation:
-    """What a worker found for one file (plain data: it crosses a process boundary)."""
-
-    status: Status
-    reason: str | None = None
-    counts: Mapping[str, Any] | None = None
-    employers: tuple[dict[str, Any], ...] = ()
-    dga: tuple[dict[str, Any], ...] = ()
-    werkgever_id_column: str | None = None
-    sheet: str | None = None
-    cannot_write: tuple[int, str] | None = None
-
-
-def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
-                 dialect: str, limits: Limits | None = None) -> Validation:
-    """Validate the copy at `path`, writing its outputs into `target`.
-
-    A bug in the validator becomes status 'failed' with the error, the time limit 'timed-out';
-    an OSError writing the outputs is the run's problem (`cannot_write`), not the file's.
-    """
-    from intake.export import accepted_rows
-    from intake.messages import FILE_ERRORS
-    from intake.pipeline import run
-    from intake.reader import UnreadableWorkbook
-    from intake.timelimit import TimeLimitExceeded
-    from intake.validate import Options
-
-    timed_out = Validation(Status.TIMED_OUT, FILE_ERRORS["time-limit"][lang])
-    try:
-        outcome = run(Path(path), Path(target),
-                      Options(contract_prefixes=prefixes, limits=limits or Limits()),
-                      lang=lang, dialect=dialect)  # type: ignore[arg-type]
-    except TimeLimitExceeded:
-        return timed_out
-    except UnreadableWorkbook as exc:
-        if isinstance(exc.__cause__, TimeLimitExceeded):
-            return timed_out
-        return Validation(Status.UNREADABLE, FILE_ERRORS[exc.reason][lang])
-    except OSError as exc:
-        return Validation(Status.FAILED, cannot_write=(exc.errno or errno.EIO,
-                                                       exc.strerror or str(exc)))
-    except Exception as exc:
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return Validation(Status.FAILED, detail)
-    result = outcome.result
-    names = result.werkgevers.values.get("salarisverwerker_naam") or []
-    emails = result.werkgevers.values.get("salarisverwerker_email") or []
-    bureaus = sorted({(str(n or ""), str(e or "")) for n, e in zip(names, emails, strict=False)
-                      if n or e})
-    counts = {"werkgevers": result.werkgevers.counts(), "dga": result.dga.counts(),
-              "errors": result.errors, "warnings": result.warnings,
-              "bureaus": [list(b) for b in bureaus]}
-    accepted = result.werkgevers.accepted
-    if result.valid and accepted == len(result.werkgevers) and accepted:
-        status = Status.ACCEPTED
-    elif accepted:
-        status = Status.PARTIAL
-    else:
-        status = Status.REJECTED
-    return Validation(status, counts=counts,
-                      employers=tuple(accepted_rows(result.werkgevers)),
-                      dga=tuple(accepted_rows(result.dga)),
-                      werkgever_id_column=result.werkgevers.columns.get("werkgever_id"),
-                      sheet=result.werkgevers.sheet)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -619,7 +469,7 @@ class _Run:
                     if job is None:
                         break
                     if pool is None:
-                        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+                        pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker_init)
                     queue.append((job, pool.submit(
                         process_file, str(job.staged.copy), str(job.pending),
                         self.options.contract_prefixes, self.lang, self.options.csv_dialect,
@@ -962,17 +812,6 @@ def write_runs_index(ledger: Ledger, out_dir: Path, lang: Lang) -> None:
     atomic_write_text(out_dir / "index.html", runs_page(runs, lang))
 
 
-def from_row(row: Any, delivered: tuple[int, int] = (0, 0)) -> FileOutcome:
-    """A file's outcome as the ledger holds it."""
-    counts = json.loads(row["counts"])
-    status = Status(row["status"])
-    skipped = status is Status.SKIPPED
-    return FileOutcome(row["name"], status, row["sha256"], row["size"], reason=row["error"],
-                       counts=None if skipped else counts or None, output=row["output"],
-                       delivered=delivered, same_as=counts.get("same_as") if skipped else None,
-                       moved_to=row["moved_to"], processed_at=row["processed_at"])
-
-
 def _totals(files: list[dict[str, Any]]) -> dict[str, int]:
     totals: dict[str, int] = {}
     for f in files:
@@ -980,91 +819,3 @@ def _totals(files: list[dict[str, Any]]) -> dict[str, int]:
     return totals
 
 
-# --- the log -----------------------------------------------------------------------------------
-
-
-def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
-    """One line for the cron log: time, run, file, status, counts, and why when not accepted.
-    Text values are JSON-quoted, so no file name can start a line of its own."""
-    record: dict[str, Any] = {
-        "time": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
-        "run": run_id, "file": outcome.name, "status": str(outcome.status)}
-    rows = (outcome.counts or {}).get("werkgevers")
-    if isinstance(rows, Mapping):
-        record |= {"rows": rows.get("rows", 0), "accepted": rows.get("accepted", 0),
-                   "rejected": rows.get("rejected", 0), "delivered": outcome.delivered[0],
-                   "errors": (outcome.counts or {}).get("errors", 0),
-                   "warnings": (outcome.counts or {}).get("warnings", 0)}
-    if outcome.same_as:
-        record["same_as"] = outcome.same_as
-    if outcome.reason and outcome.status is not Status.ACCEPTED:
-        record["reason"] = outcome.reason
-    if outcome.moved_to:
-        record["moved_to"] = outcome.moved_to
-    if fmt == "json":
-        return json.dumps(record, ensure_ascii=False)
-    head = f"{record.pop('time')} run={record.pop('run')} "
-    return head + " ".join(
-        f"{key}={value if isinstance(value, int) else json.dumps(value, ensure_ascii=False)}"
-        for key, value in record.items())
-
-
-#: `intake history`'s words, per language.
-HISTORY: dict[str, dict[Lang, str]] = {
-    "run": {"nl": "verwerking {id}  {status}  gestart {started}  {inbox}",
-            "en": "run {id}  {status}  started {started}  {inbox}"},
-    "rows": {"nl": "{accepted}/{rows} werkgevers goedgekeurd, {delivered} aangeleverd",
-             "en": "{accepted}/{rows} employers accepted, {delivered} delivered"},
-    "registered": {"nl": "{werkgever_id}  {lhn}  {at}  verwerking {run}  {name} rij {row}",
-                   "en": "{werkgever_id}  {lhn}  {at}  run {run}  {name} row {row}"},
-    "unknown": {"nl": "Werkgever ID {id} staat niet in het grootboek {path}: voor deze werkgever "
-                      "is nog niets aangeleverd. Controleer het nummer (Loket.nl, tab "
-                      "Bedrijfsgegevens).",
-                "en": "Employer ID {id} is not in the ledger {path}: nothing has been delivered "
-                      "for this employer. Check the number (Loket.nl, tab Bedrijfsgegevens)."},
-    "running": {"nl": "bezig", "en": "running"},
-    "finished": {"nl": "klaar", "en": "finished"},
-    "interrupted": {"nl": "onderbroken (afgemaakt door de volgende verwerking)",
-                    "en": "interrupted (completed by the next run)"},
-    "stopped": {"nl": "gestopt (signaal)", "en": "stopped (signal)"},
-}
-
-
-class UnknownEmployer(IntakeError):
-    """`intake history WERKGEVER_ID` for an employer the ledger never delivered: exit 1."""
-
-    exit_code = 1
-    code = "history-unknown-employer"
-
-
-def history_lines(ledger: Ledger, werkgever_id: str | None, lang: Lang = "nl") -> Iterator[str]:
-    """`intake history`: runs and files, or where an employer was registered (UnknownEmployer
-    when it never was)."""
-    from intake.messages import UI
-
-    if werkgever_id:
-        rows = ledger.registrations(werkgever_id)
-        if not rows:
-            raise UnknownEmployer(*(HISTORY["unknown"][lg].format(id=werkgever_id,
-                                                                  path=ledger.path)
-                                    for lg in ("nl", "en")))
-        for r in rows:
-            yield HISTORY["registered"][lang].format(
-                werkgever_id=r["werkgever_id"], lhn=r["loonheffingennummer"],
-                at=r["processed_at"], run=r["run_id"], name=r["name"], row=r["source_row"])
-        return
-    labels = UI[lang]
-    for run in ledger.runs():
-        status = HISTORY.get(run["status"], {}).get(lang, run["status"])
-        yield HISTORY["run"][lang].format(id=run["id"], status=status,
-                                          started=run["started_at"], inbox=run["inbox"])
-        delivered = ledger.delivered_counts(run["id"])
-        for f in ledger.files(run["id"]):
-            counts = json.loads(f["counts"])
-            rows = counts.get("werkgevers", {})
-            detail = (HISTORY["rows"][lang].format(
-                accepted=rows.get("accepted", 0), rows=rows.get("rows", 0),
-                delivered=delivered.get(f["id"], (0, 0))[0])
-                if rows else (f["error"] or ""))
-            label = labels.get(f"st_{f['status']}", f["status"])
-            yield f"  {label:<28} {f['name']}  {detail}  {f['sha256'][:12]}"

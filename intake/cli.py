@@ -220,8 +220,10 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     accepted; 1: some rows or files need attention; 2: could not run (bad folder, lock held,
     damaged ledger, full disk).
     """
-    from intake.batch import BatchOptions, FileOutcome, log_line, run_batch
+    from intake.batch import BatchOptions, run_batch
+    from intake.batchlog import log_line
     from intake.errors import IntakeError
+    from intake.outcome import FileOutcome
     from intake.rules import DEFAULT_CONTRACT_PREFIXES
 
     options = BatchOptions(
@@ -278,7 +280,8 @@ def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lan
 
     Exit 1 when WERKGEVER_ID was never delivered; 2 when the ledger is missing or damaged.
     """
-    from intake.batch import DEFAULT_DB_NAME, UnknownEmployer, history_lines
+    from intake.batch import DEFAULT_DB_NAME
+    from intake.batchlog import UnknownEmployer, history_lines
     from intake.ledger import Ledger, LedgerError
 
     path = db or (out_dir / DEFAULT_DB_NAME if out_dir else None)

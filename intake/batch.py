@@ -3,53 +3,117 @@
 Layout of OUTDIR:
 
     OUTDIR/intake.sqlite            the ledger (runs, files, delivered rows)
-    OUTDIR/.intake-batch.lock       held while a run is going (the holder's pid)
+    OUTDIR/.intake-batch.lock       locked (flock) while a run is going
     OUTDIR/<run-id>/summary.json    per file: name, sha256, status, counts; cross-file findings
     OUTDIR/<run-id>/index.html      the same as a page, linking to each file's report
     OUTDIR/<run-id>/werkgevers.csv  the run's combined delivery (bron_bestand, bron_rij)
     OUTDIR/<run-id>/dga.csv
     OUTDIR/<run-id>/<file name>/    what `intake validate` writes for that file
+    OUTDIR/<run-id>/.work/          private while the run goes: copies of the inbox files and
+                                    the outputs of files not yet committed
 
-Every output is written under a temporary name and renamed into place; a file's outputs and
-ledger rows are committed before the next file starts; the run's combined outputs are derived
-from the ledger, so a run that was killed is finished by the next one.
+The guarantees: a file is read once into a private copy (`intake.inbox`), and that copy is both
+hashed and validated. A file's ledger rows are committed in one transaction, and only then is
+its output folder moved into place and the file moved (--move-to). The run's combined outputs
+are derived from the ledger, so a run that was killed is finished by the next one, and a file
+whose rows were not committed is processed again. One odd file only ever harms itself: its
+problem is its status, never the run's end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import fcntl
 import json
 import multiprocessing
 import os
+import re
 import shutil
-import socket
+import signal
+import sqlite3
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
+from intake.batchpages import run_page, runs_page
+from intake.batchworker import Validation, process_file, worker_init
+from intake.errors import IntakeError
 from intake.fields import DGA, WERKGEVERS
-from intake.files import atomic_write_text, sha256_of
-from intake.ledger import Ledger
+from intake.files import atomic_write_text
+from intake.inbox import (
+    Entry,
+    Problem,
+    Staged,
+    entry_for,
+    fit_name,
+    list_inbox,
+    shown,
+    stage,
+    unchanged,
+)
+from intake.ledger import Ledger, LedgerError
 from intake.messages import Lang
-from intake.reader import SPREADSHEET_SUFFIXES
+from intake.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, Status, from_row
+from intake.rules import FORMULA_STARTS
 from intake.safety import Limits
 
 LOCK_NAME = ".intake-batch.lock"
 DEFAULT_DB_NAME = "intake.sqlite"
+WORK_NAME = ".work"
 #: A file modified less than this many seconds ago may still be being written: left for later.
 DEFAULT_SETTLE_SECONDS = 10.0
-MOVE_FOLDERS = {"accepted": "accepted", "partially accepted": "rejected",
-                "rejected": "rejected", "unreadable": "quarantine", "failed": "quarantine",
-                "skipped": "skipped"}
 
 
-class BatchError(Exception):
-    """The batch cannot run (bad folders, lock held): exit 2."""
+#: The batch's own sentences, per language.
+TEXT: dict[str, dict[Lang, str]] = {
+    "died": {"nl": "het controleproces stopte onverwacht bij dit bestand (fout of geheugen op)",
+             "en": "the validator process died (crash or out of memory) on this file"},
+    "same_as": {"nl": "dezelfde inhoud als {name} (verwerking {run})",
+                "en": "same content as {name} (run {run})"},
+    "findings": {"nl": "{errors} fout(en), {warnings} waarschuwing(en); zie {output}/report.html",
+                 "en": "{errors} error(s), {warnings} warning(s); see {output}/report.html"},
+    "refused": {"nl": "niet gelezen: een {what}, geen gewoon bestand (links worden niet gevolgd)",
+                "en": "not read: a {what}, not a regular file (links are not followed)"},
+    "inaccessible": {"nl": "kan niet worden geopend of gelezen ({what}); pas de rechten aan, "
+                           "het wordt de volgende keer opnieuw geprobeerd",
+                     "en": "cannot be opened or read ({what}); fix its permissions, it is tried "
+                           "again next run"},
+    "vanished": {"nl": "verdwenen voordat het gelezen was", "en": "gone before it was read"},
+    "changing": {"nl": "veranderde terwijl het gelezen werd; volgende keer opnieuw",
+                 "en": "changed while it was read; tried again next run"},
+    "settling": {"nl": "pas gewijzigd (wordt mogelijk nog geschreven); volgende keer",
+                 "en": "modified moments ago (may still be written); next run"},
+    "not_moved": {"nl": "{name} niet verplaatst: {why}", "en": "{name} not moved: {why}"},
+    "no_files": {"nl": "geen bestanden in {inbox}: geen verwerking",
+                 "en": "no files in {inbox}: no run"},
+}
+#: What a refused inbox entry was (intake.inbox's words), in Dutch.
+KINDS_NL = {"symbolic link": "symbolische link", "FIFO": "FIFO (named pipe)",
+            "folder": "map", "device": "apparaat", "special file": "speciaal bestand"}
+
+
+class BatchError(IntakeError):
+    """The batch cannot run (bad folders, lock held, a full disk): exit 2."""
+
+    code = "batch-cannot-run"
+
+
+class LockHeld(BatchError):
+    """Another run holds OUTDIR's lock."""
+
+    code = "batch-lock-held"
 
 
 @dataclass(frozen=True)
@@ -67,6 +131,10 @@ class BatchOptions:
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
     contract_prefixes: tuple[str, ...] = ("A020",)
     csv_dialect: str = "standard"
+    #: Werkgever IDs to deliver even where they differ from their earlier registration.
+    redeliver: tuple[str, ...] = ()
+    #: Write a ready message (.eml) per bureau into RUN/berichten/.
+    messages: bool = False
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -74,99 +142,593 @@ class BatchOptions:
         """Where the ledger lives (OUTDIR/intake.sqlite unless --db)."""
         return self.db or self.out_dir / DEFAULT_DB_NAME
 
+    @property
+    def folder(self) -> Path:
+        """The folder the files are read from: INBOX, or the folder of INBOX when it is a file."""
+        return self.inbox if self.inbox.is_dir() else self.inbox.parent
+
 
 @dataclass
 class BatchResult:
-    """What a run did: its id and folder, the file entries and notes of its summary."""
+    """What a run did: its id and folder, its files, notes, and the signal that stopped it."""
 
     run_id: str
     run_dir: Path
-    files: list[dict[str, Any]] = field(default_factory=list)
+    files: list[FileOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stopped_by: int | None = None
 
     @property
     def exit_code(self) -> int:
-        """0 when every processed file was accepted in full, else 1."""
-        bad = {"partially accepted", "rejected", "unreadable", "failed"}
-        return 1 if any(f["status"] in bad for f in self.files) else 0
+        """128 + the signal when stopped; else 0 when no file needs attention, 1 otherwise."""
+        if self.stopped_by:
+            return 128 + self.stopped_by
+        return 1 if any(f.status in NOT_OK for f in self.files) else 0
 
 
 # --- the lock --------------------------------------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
+class BatchLock:
+    """OUTDIR's lock: a kernel lock (flock) on OUTDIR/.intake-batch.lock, which dies with its
+    holder. POSIX only: the nightly batch runs on Linux."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self.fd = path, fd
+
+    def release(self) -> None:
+        """Remove the lock file, then give the lock back."""
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        os.close(self.fd)
+
+
+def acquire_lock(out_dir: Path) -> BatchLock:
+    """Take OUTDIR's lock, or raise LockHeld naming the holder."""
+    path = out_dir / LOCK_NAME
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise BatchError(f"kan {path} niet aanmaken: {exc.strerror}",
+                             f"cannot create {path}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "?"
+            os.close(fd)
+            raise LockHeld(f"een andere verwerking ({holder}) is bezig in {out_dir}; wacht tot "
+                           "die klaar is", f"another run ({holder}) holds {path}; wait until "
+                           "it has finished") from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # the holder removed the file as we opened it: lock the new one
+            os.close(fd)
+            continue
+        with contextlib.suppress(OSError):  # who holds it, for the message of a second run
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}".encode())
+        return BatchLock(path, fd)
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+
+class _Stop:
+    """SIGTERM/SIGINT: the first stops taking files (those in hand are finished and committed),
+    a second one ends the worker processes at once (their files are not committed)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.killed = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+            return
+        self.killed = True
+        _kill_workers()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Handle SIGTERM and SIGINT while the block runs (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {s: signal.signal(s, self) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+#: Called after each file is committed: (run id, files done, files to do, the outcome).
+Progress = Callable[[str, int, int, FileOutcome], None]
+
+
+def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchResult:
+    """Process the inbox; return what was done. Raises an IntakeError when it cannot run."""
+    if not (options.inbox.is_dir() or options.inbox.is_file()):
+        raise BatchError(f"de inbox {options.inbox} is geen map of bestand",
+                         f"inbox {options.inbox} is not a folder or a file")
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():  # a reused pid of another program is not our run
-        try:
-            return b"intake" in cmdline.read_bytes()
-        except OSError:
-            return True
-    return True
-
-
-def acquire_lock(out_dir: Path) -> str | None:
-    """Take OUTDIR's lock; return a note when a stale lock was taken over.
-
-    Raises BatchError when a live process holds it.
-    """
-    lock = out_dir / LOCK_NAME
-    content = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                          "since": dt.datetime.now(dt.UTC).isoformat()})
-    note = None
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
+        options.out_dir.mkdir(parents=True, exist_ok=True)
+        probe = options.out_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise _cannot_write(options.out_dir, exc) from exc
+    lock = acquire_lock(options.out_dir)
+    stop = _Stop()
+    try:
+        with stop.installed():
+            ledger = Ledger(options.ledger_path)
             try:
-                holder = json.loads(lock.read_text(encoding="utf-8") or "{}")
-            except (OSError, ValueError):
-                holder = {}
-            pid = int(holder.get("pid", 0) or 0)
-            if pid and pid != os.getpid() and _alive(pid):
-                raise BatchError(f"another run (pid {pid}) holds {lock}") from None
-            lock.unlink(missing_ok=True)
-            note = f"stale lock of pid {pid or '?'} taken over"
+                notes = recover(ledger, options.lang)
+                entries = _entries(options)
+                if not entries:  # nothing arrived: no run, no empty run folder
+                    return BatchResult(run_id="", run_dir=options.out_dir, notes=notes)
+                return _Run(options, ledger, notes, progress, stop).go(entries)
+            finally:
+                ledger.close()
+    except sqlite3.OperationalError as exc:
+        raise _cannot_write(options.out_dir, exc) from exc
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"{options.ledger_path}: het grootboek is beschadigd ({exc})",
+                          f"{options.ledger_path}: the ledger is damaged ({exc})") from exc
+    except OSError as exc:
+        raise _cannot_write(options.out_dir, exc) from exc
+    finally:
+        lock.release()
+
+
+def _cannot_write(out_dir: Path, exc: Exception) -> BatchError:
+    what = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) \
+        or "full" in what
+    nl_fix = "maak ruimte vrij" if full else "los dit op"
+    en_fix = "free some space" if full else "fix this"
+    return BatchError(
+        f"kan niet schrijven in {out_dir}: {what}; {nl_fix} en start opnieuw (wat al is "
+        "vastgelegd gaat niet verloren, de rest wordt dan verwerkt)",
+        f"cannot write in {out_dir}: {what}; {en_fix} and run again (what was committed is "
+        "kept, the rest is processed then)", code="batch-cannot-write")
+
+
+def _entries(options: BatchOptions) -> list[Entry]:
+    """The inbox's candidates in arrival order, or the one file named on purpose."""
+    if options.inbox.is_dir():
+        return list_inbox(options.inbox, options.recursive)
+    return [entry_for(options.inbox)]
+
+
+@dataclass(frozen=True)
+class _Job:
+    staged: Staged
+    folder: str
+    pending: Path
+
+
+class _Run:
+    """One run: list the inbox, copy, validate and commit each file, write the outputs."""
+
+    def __init__(self, options: BatchOptions, ledger: Ledger, notes: list[str],
+                 progress: Progress | None, stop: _Stop) -> None:
+        self.options, self.ledger, self.progress, self.stop = options, ledger, progress, stop
+        self.lang: Lang = options.lang
+        run_id = _new_run_id(options.out_dir, ledger)
+        self.result = BatchResult(run_id=run_id, run_dir=options.out_dir / run_id, notes=notes)
+        self.work = self.result.run_dir / WORK_NAME
+        (self.work / "in").mkdir(parents=True)
+        (self.work / "out").mkdir()
+        self.work.chmod(0o700)
+        ledger.start_run(run_id, options.inbox, options.out_dir,
+                         {"force": options.force, "lang": options.lang, "jobs": options.jobs,
+                          "contract_prefixes": list(options.contract_prefixes),
+                          "csv_dialect": options.csv_dialect})
+        self.folders: set[str] = set()
+        self.first: dict[str, str] = {}
+        self.seen: dict[tuple[str, str], tuple[str, int]] = {}
+        self.lhn_seen: dict[str, tuple[str, str, int]] = {}
+        self.waiting: list[FileOutcome] = []
+        self.copies = 0
+        self.done = 0
+        self.total = 0
+
+    def go(self, entries: list[Entry]) -> BatchResult:
+        """Do the run over `entries`; return its result."""
+        settle_ns = self.options.settle_seconds * 1e9 if self.options.inbox.is_dir() else 0
+        now = time.time_ns()
+        ready: list[Entry] = []
+        for entry in entries:
+            if entry.refused is None and now - entry.mtime_ns < settle_ns:
+                self._wait(entry, TEXT["settling"][self.lang])
+            else:
+                ready.append(entry)
+        self.total = len(ready)
+        with contextlib.closing(self._validated(iter(ready))) as validated:
+            for job, validation in validated:
+                self._guarded(job.staged.entry, partial(self._commit, job, validation))
+        summary = finish_outputs(self.ledger, self.result.run_id, self.result.run_dir,
+                                 self.lang, status="stopped" if self.stop.signum else "finished",
+                                 waiting=self.waiting)
+        if self.options.messages:
+            from intake.batchmail import write_messages
+
+            write_messages(summary, self.result.run_dir)
+        self.result.stopped_by = self.stop.signum
+        return self.result
+
+    # --- taking files ---
+
+    def _wait(self, entry: Entry, reason: str) -> None:
+        outcome = FileOutcome(entry.name, Status.WAITING, reason=reason)
+        self.waiting.append(outcome)
+        self.result.files.append(outcome)
+
+    def _guarded(self, entry: Entry, step: Callable[[], _Job | None]) -> _Job | None:
+        """Run one file's step; a bug there fails that file, not the run. The ledger and the
+        disk failing are the run's problem (exit 2)."""
+        try:
+            return step()
+        except (OSError, sqlite3.Error, IntakeError):
+            raise
+        except Exception as exc:
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            self._record(FileOutcome(entry.name, Status.FAILED, reason=detail), entry.path)
+            return None
+
+    def _next_job(self, entries: Iterator[Entry]) -> _Job | None:
+        while not self.stop.signum:
+            entry = next(entries, None)
+            if entry is None:
+                return None
+            job = self._guarded(entry, partial(self._take, entry))
+            if job is not None:
+                return job
+        return None
+
+    def _take(self, entry: Entry) -> _Job | None:
+        """Copy one file; record it at once when it cannot be read or was processed before."""
+        self.copies += 1
+        folder = self.work / "in" / str(self.copies)
+        folder.mkdir()
+        base = fit_name(entry.name.rsplit("/", 1)[-1])
+        staged = stage(self.options.folder, entry, folder / base,
+                       self.options.limits.max_uncompressed_mb * 1024 * 1024)
+        if isinstance(staged, Problem):
+            shutil.rmtree(folder, ignore_errors=True)
+            self._problem(staged)
+            return None
+        earlier = None if self.options.force else self.ledger.done_before(staged.sha256)
+        same_as = (earlier["name"], earlier["run_id"]) if earlier is not None else (
+            (self.first[staged.sha256], self.result.run_id) if staged.sha256 in self.first
+            else None)
+        if same_as is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            outcome = FileOutcome(entry.name, Status.SKIPPED, staged.sha256, staged.size,
+                                  same_as=same_as[0], counts={"same_as": same_as[0],
+                                                              "run": same_as[1]})
+            self._record(outcome, entry.path, staged)
+            return None
+        self.first[staged.sha256] = entry.name
+        if staged.too_big:
+            from intake.messages import FILE_ERRORS
+
+            shutil.rmtree(folder, ignore_errors=True)
+            self._record(FileOutcome(entry.name, Status.UNREADABLE, staged.sha256, staged.size,
+                                     reason=FILE_ERRORS["too-big"][self.lang]),
+                         entry.path, staged)
+            return None
+        name = self._folder(entry.name)
+        return _Job(staged, name, self.work / "out" / name)
+
+    def _problem(self, problem: Problem) -> None:
+        entry, lang = problem.entry, self.lang
+        if problem.kind == "changing":
+            self._wait(entry, TEXT["changing"][lang])
+            return
+        status = {"vanished": Status.VANISHED, "refused": Status.REFUSED,
+                  "inaccessible": Status.INACCESSIBLE}[problem.kind]
+        detail = KINDS_NL.get(problem.detail, problem.detail) if lang == "nl" else problem.detail
+        reason = TEXT[problem.kind][lang].format(what=detail)
+        self._record(FileOutcome(entry.name, status, reason=reason), entry.path)
+
+    def _folder(self, name: str) -> str:
+        """A folder name for the file's outputs: unique in the run, short enough for a path."""
+        flat = name.replace("/", "__")
+        folder, n = fit_name(flat, 200), 1
+        while folder in self.folders or (self.result.run_dir / folder).exists():
+            n += 1
+            folder = fit_name(flat, 200, f" ({n})")
+        self.folders.add(folder)
+        return folder
+
+    # --- validating ---
+
+    def _validated(self, entries: Iterator[Entry],
+                   ) -> Generator[tuple[_Job, Validation], None, None]:
+        """Each job's validation, in arrival order, computed by `jobs` worker processes; at
+        most `jobs` files are in hand at a time, so a stop takes effect at once."""
+        jobs = max(1, self.options.jobs)
+        queue: deque[tuple[_Job, Future[Validation], float | None]] = deque()
+        solo: deque[_Job] = deque()  # in hand when a worker died: retried one at a time
+        pool: ProcessPoolExecutor | None = None
+        overdue = False
+        try:
+            while True:
+                limit = 1 if solo else jobs
+                while len(queue) < limit and not self.stop.killed:
+                    job = solo.popleft() if solo else self._next_job(entries)
+                    if job is None:
+                        break
+                    if pool is None:
+                        # spawn, not fork: the validator's polars keeps a thread pool, and a
+                        # child forked from a process with threads can hang on a lock one of
+                        # them held (the parent may have validated before, as in a server or
+                        # a test run). It is also how Windows starts processes.
+                        pool = ProcessPoolExecutor(
+                            max_workers=jobs, initializer=worker_init,
+                            mp_context=multiprocessing.get_context("spawn"))
+                    queue.append((job, pool.submit(
+                        process_file, str(job.staged.copy), str(job.pending),
+                        self.options.contract_prefixes, self.lang, self.options.csv_dialect,
+                        self.options.limits), self._deadline()))
+                if not queue or self.stop.killed:
+                    return
+                job, future, deadline = queue[0]
+                try:
+                    validation = _result(future, deadline)
+                except _Overdue:  # stuck where the time limit cannot reach: end the workers
+                    overdue = True
+                    _kill_workers()
+                    continue
+                except BrokenProcessPool:
+                    if self.stop.killed:
+                        return
+                    in_hand = [j for j, _, _ in queue]
+                    queue.clear()
+                    if pool is not None:
+                        pool.shutdown(wait=True)
+                    pool = None
+                    if len(in_hand) > 1:  # which one killed its worker: retry each alone
+                        solo.extendleft(reversed(in_hand))
+                        overdue = False
+                        continue
+                    yield job, (Validation(Status.TIMED_OUT, _time_limit_text(self.lang))
+                                if overdue else Validation(Status.FAILED, TEXT["died"][self.lang]))
+                    overdue = False
+                    continue
+                except Exception as exc:  # a bug outside process_file's own guard
+                    detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                    validation = Validation(Status.FAILED, detail)
+                queue.popleft()
+                yield job, validation
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=not self.stop.killed, cancel_futures=True)
+
+    def _deadline(self) -> float | None:
+        """When a file still in hand is judged stuck: twice its time limit plus 5 s (the limit
+        itself works between the validator's steps; this catches a hang inside native code)."""
+        seconds = self.options.limits.max_seconds
+        return time.monotonic() + 2 * seconds + 5 if seconds > 0 else None
+
+    # --- committing ---
+
+    def _commit(self, job: _Job, validation: Validation) -> None:
+        """Cross-file checks, then one transaction: the file, its delivered rows, its notes.
+        Then its outputs are moved into place and the file into its --move-to folder."""
+        if validation.cannot_write is not None:
+            raise OSError(*validation.cannot_write)
+        staged, name = job.staged, job.staged.entry.name
+        employers, notes, replaces, conflicts = self._cross_file(name, staged.sha256,
+                                                                 validation)
+        delivered_ids = {e["werkgever_id"] for e in employers}
+        dga = [{**d, "bron_bestand": inert(name)} for d in validation.dga
+               if d["werkgever_id"] in delivered_ids]
+        status = validation.status
+        reason = validation.reason
+        counts = dict(validation.counts or {})
+        if conflicts:  # rows that conflict with an earlier registration are not accepted
+            counts["conflicts"] = conflicts
+            counts["errors"] = int(counts.get("errors", 0)) + conflicts
+            accepted = int((counts.get("werkgevers") or {}).get("accepted", 0))
+            status = Status.PARTIAL if accepted > conflicts else Status.REJECTED
+        if status in (Status.PARTIAL, Status.REJECTED):
+            reason = TEXT["findings"][self.lang].format(
+                errors=counts.get("errors", 0), warnings=counts.get("warnings", 0),
+                output=job.folder)
+        output = job.folder if job.pending.is_dir() else None
+        outcome = FileOutcome(name, status, staged.sha256, staged.size, reason=reason,
+                              counts=counts or None, output=output,
+                              delivered=(len(employers), len(dga)))
+        self._record(outcome, staged.entry.path, staged, employers, dga, notes, replaces)
+        shutil.rmtree(staged.copy.parent, ignore_errors=True)
+
+    def _cross_file(self, name: str, sha: str, validation: Validation,
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[int, int], int]:
+        """Which accepted rows are delivered: an employer delivered before with the same data is
+        not delivered again (a warning); with other data it is a conflict (an error), unless
+        --redeliver names it. Returns (delivered rows, notes, replaced rows, conflicts)."""
+        from intake.findings import Finding
+
+        employers: list[dict[str, Any]] = []
+        notes = []
+        replaces: dict[int, int] = {}
+        conflicts = 0
+        for row in validation.employers:
+            key = (row["werkgever_id"], row["loonheffingennummer"])
+            earlier = self.ledger.earlier(*key, other_than_sha256=sha)
+            if earlier is None and key not in self.seen:
+                self.seen[key] = (name, row["bron_rij"])
+                employers.append({**row, "bron_bestand": inert(name)})
+                continue
+            if key in self.seen:
+                code = "batch-duplicate-in-run"
+                params = {"earlier_file": self.seen[key][0],
+                          "earlier_row": str(self.seen[key][1])}
+            else:
+                code = "batch-already-registered"
+            if earlier is not None:
+                params = {"earlier_file": earlier.file, "earlier_row": str(earlier.source_row),
+                          "earlier_date": earlier.at[:10], "earlier_run": earlier.run_id}
+            fields = _differences(json.loads(earlier.data) if earlier else {}, row) \
+                if earlier is not None else []
+            if fields and row["werkgever_id"] in self.options.redeliver:
+                code = "batch-redelivered"
+                assert earlier is not None
+                replaces[len(employers)] = earlier.employer_id
+                self.seen[key] = (name, row["bron_rij"])
+                employers.append({**row, "bron_bestand": inert(name)})
+            elif fields:
+                code = "batch-conflict"
+                conflicts += 1
+            if fields:
+                params["fields"] = ", ".join(fields)
+            finding = Finding(code, sheet=validation.sheet, row=row["bron_rij"],
+                              column=validation.werkgever_id_column, field="werkgever_id",
+                              value=row["werkgever_id"],
+                              params=(*params.items(), ("lhn", row["loonheffingennummer"])))
+            notes.append({"file": name, **finding.to_dict(self.lang)})
+        for row in validation.employers:
+            other = self._other_employer(name, row)
+            if other is not None:
+                finding = Finding("batch-lhn-other-employer", sheet=validation.sheet,
+                                  row=row["bron_rij"], column=validation.werkgever_id_column,
+                                  field="werkgever_id", value=row["werkgever_id"],
+                                  params=(*other.items(), ("lhn", row["loonheffingennummer"])))
+                notes.append({"file": name, **finding.to_dict(self.lang)})
+        return employers, notes, replaces, conflicts
+
+    def _other_employer(self, name: str, row: Mapping[str, Any]) -> dict[str, str] | None:
+        """Where this row's loonheffingennummer was given under another Werkgever ID: earlier
+        in this run (this file included), or in the ledger."""
+        lhn, wid = row["loonheffingennummer"], row["werkgever_id"]
+        known = self.lhn_seen.setdefault(lhn, (wid, name, row["bron_rij"]))
+        if known[0] != wid:
+            return {"other_id": known[0], "earlier_file": known[1],
+                    "earlier_row": str(known[2])}
+        earlier = self.ledger.other_employer(lhn, wid)
+        if earlier is None:
+            return None
+        return {"other_id": earlier.werkgever_id, "earlier_file": earlier.file,
+                "earlier_row": str(earlier.source_row)}
+
+    def _record(self, outcome: FileOutcome, path: Path, staged: Staged | None = None,
+                employers: list[dict[str, Any]] | None = None,
+                dga: list[dict[str, Any]] | None = None,
+                notes: list[dict[str, Any]] | None = None,
+                replaces: dict[int, int] | None = None) -> None:
+        ledger, run_id = self.ledger, self.result.run_id
+        counts = dict(outcome.counts or {})
+        with ledger.transaction() as db:
+            file_id = ledger.record_file(db, run_id, outcome.name, _shown_path(path),
+                                         outcome.sha256, outcome.size, str(outcome.status),
+                                         counts, outcome.reason, outcome.output)
+            ledger.add_delivery(db, run_id, file_id, employers or [], dga or [], replaces)
+            ledger.add_notes(db, run_id, file_id, notes or [])
+        if outcome.output:
+            job_out = self.work / "out" / outcome.output
+            os.replace(job_out, self.result.run_dir / outcome.output)
+        moved = self._move(staged, outcome.status, file_id) if staged is not None else None
+        outcome = replace(outcome, moved_to=moved)
+        self.result.files.append(outcome)
+        self.done += 1
+        if self.progress:
+            self.progress(self.result.run_id, self.done, self.total, outcome)
+
+    def _move(self, staged: Staged, status: Status, file_id: int) -> str | None:
+        """With --move-to: move the file into its status folder, never overwriting, and only
+        when it is still the file that was read (else the new content waits for next run)."""
+        if self.options.move_to is None or status not in MOVE_FOLDERS:
+            return None
+        path = staged.entry.path
+        try:
+            if not unchanged(staged):
+                raise OSError(errno.ESTALE, "changed or replaced since it was read")
+            target = _move_file(path, self.options.move_to / MOVE_FOLDERS[status])
+        except OSError as exc:
+            self.result.notes.append(TEXT["not_moved"][self.lang].format(
+                name=staged.entry.name, why=exc.strerror or exc))
+            return None
+        shown = _shown_path(target)
+        self.ledger.set_moved(file_id, shown)
+        return shown
+
+
+class _Overdue(Exception):
+    """A file in hand passed its deadline."""
+
+
+def _differences(earlier: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:
+    """The labels of the fields in which `row` differs from the `earlier` registration."""
+    return [f.label for f in WERKGEVERS.fields
+            if str(earlier.get(f.name, "") or "") != str(row.get(f.name, "") or "")]
+
+
+def _result(future: Future[Validation], deadline: float | None) -> Validation:
+    """The future's result, waiting in short steps so that signals are handled meanwhile;
+    _Overdue once `deadline` (monotonic) has passed."""
+    while True:
+        try:
+            return future.result(timeout=0.5)
+        except FutureTimeout:
+            if deadline is not None and time.monotonic() > deadline:
+                raise _Overdue from None
+
+
+def _kill_workers() -> None:
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError):
+            os.kill(child.pid or 0, signal.SIGKILL)
+
+
+def _time_limit_text(lang: Lang) -> str:
+    from intake.messages import FILE_ERRORS
+
+    return FILE_ERRORS["time-limit"][lang]
+
+
+def _move_file(path: Path, folder: Path) -> Path:
+    """Move `path` into `folder` under its own name, or `name (n)` where that is taken; a
+    hard link refuses to overwrite, so a file of the same name is never replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        target = folder / fit_name(path.name, tail="" if n == 1 else f" ({n})")
+        try:
+            os.link(path, target, follow_symlinks=False)
+        except FileExistsError:
             continue
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        return note
-    raise BatchError(f"cannot take {lock}")
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP):
+                raise
+            if target.exists():
+                continue
+            shutil.copy2(path, target, follow_symlinks=False)
+        path.unlink()
+        return target
+    raise OSError(errno.EEXIST, f"no free name in {folder}")
 
 
-def release_lock(out_dir: Path) -> None:
-    """Give the lock back (only if it is ours)."""
-    lock = out_dir / LOCK_NAME
-    try:
-        if json.loads(lock.read_text(encoding="utf-8")).get("pid") == os.getpid():
-            lock.unlink()
-    except (OSError, ValueError):
-        pass
+def _shown_path(path: Path) -> str:
+    return shown(str(path))
 
 
-# --- finding the files -----------------------------------------------------------------------
+_UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]")
 
 
-def inbox_files(options: BatchOptions) -> tuple[list[Path], list[Path]]:
-    """(files to process, files left for a later run because they may still be written)."""
-    pattern = "**/*" if options.recursive else "*"
-    ready, waiting = [], []
-    now = time.time()
-    for path in sorted(options.inbox.glob(pattern)):
-        if not path.is_file() or path.name.startswith(("~$", ".")):
-            continue
-        if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
-            continue
-        if now - path.stat().st_mtime < options.settle_seconds:
-            waiting.append(path)
-        else:
-            ready.append(path)
-    return ready, waiting
+def inert(name: str) -> str:
+    """A file name as `bron_bestand`: control and invisible characters written as `\\uXXXX`, and
+    a leading `'` when it starts like a formula (=, +, -, @), so no spreadsheet runs it."""
+    safe = _UNSAFE_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
+    return f"'{safe}" if safe.startswith(FORMULA_STARTS) else safe
 
 
 def _new_run_id(out_dir: Path, ledger: Ledger) -> str:
@@ -178,294 +740,82 @@ def _new_run_id(out_dir: Path, ledger: Ledger) -> str:
     return run_id
 
 
-# --- one file, in a worker process ----------------------------------------------------------
+# --- finishing ---------------------------------------------------------------------------------
 
 
-def process_file(path: str, target: str, prefixes: tuple[str, ...], lang: Lang,
-                 dialect: str, limits: Limits | None = None) -> dict[str, Any]:
-    """Validate one workbook into `target` (renamed into place when complete).
-
-    Runs in a worker process; returns plain data. A bug in the validator becomes
-    status 'failed' with the error, never an exception.
-    """
-    from intake.export import accepted_rows
-    from intake.messages import FILE_ERRORS
-    from intake.pipeline import run
-    from intake.reader import UnreadableWorkbook
-    from intake.timelimit import TimeLimitExceeded
-    from intake.validate import Options
-
-    final = Path(target)
-    partial = final.with_name(f".{final.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        outcome = run(Path(path), partial,
-                      Options(contract_prefixes=prefixes, limits=limits or Limits()),
-                      lang=lang, dialect=dialect)  # type: ignore[arg-type]
-    except UnreadableWorkbook as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        return {"status": "unreadable", "error": FILE_ERRORS[exc.reason][lang]}
-    except TimeLimitExceeded:
-        shutil.rmtree(partial, ignore_errors=True)
-        return {"status": "failed", "error": FILE_ERRORS["time-limit"][lang]}
-    except Exception as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"status": "failed", "error": detail}
-    result = outcome.result
-    if final.exists():
-        shutil.rmtree(final)
-    partial.rename(final)
-    counts = {"werkgevers": result.werkgevers.counts(), "dga": result.dga.counts(),
-              "errors": result.errors, "warnings": result.warnings}
-    accepted = result.werkgevers.accepted
-    if result.valid and accepted == len(result.werkgevers) and accepted:
-        status = "accepted"
-    elif accepted:
-        status = "partially accepted"
-    else:
-        status = "rejected"
-    return {"status": status, "counts": counts,
-            "employers": accepted_rows(result.werkgevers),
-            "dga": accepted_rows(result.dga),
-            "werkgever_id_column": result.werkgevers.columns.get("werkgever_id"),
-            "sheet": result.werkgevers.sheet}
-
-
-# --- the run ---------------------------------------------------------------------------------
-
-
-def run_batch(options: BatchOptions,
-              progress: Callable[[int, int, str, str], None] | None = None) -> BatchResult:
-    """Process the inbox; return what was done. Raises BatchError when it cannot run."""
-    if not options.inbox.is_dir():
-        raise BatchError(f"inbox {options.inbox} is not a folder")
-    try:
-        options.out_dir.mkdir(parents=True, exist_ok=True)
-        probe = options.out_dir / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise BatchError(f"cannot write to {options.out_dir}: {exc.strerror}") from exc
-    stale = acquire_lock(options.out_dir)
-    try:
-        ledger = Ledger(options.ledger_path)
-        try:
-            notes = [stale] if stale else []
-            for unfinished in ledger.unfinished_runs():
-                run_dir = Path(unfinished["out_dir"]) / unfinished["id"]
-                finish_outputs(ledger, unfinished["id"], run_dir, options.lang,
-                               status="interrupted")
-                notes.append(f"run {unfinished['id']} was interrupted; its outputs were "
-                             "completed from the ledger")
-            return _run(options, ledger, notes, progress)
-        finally:
-            ledger.close()
-    finally:
-        release_lock(options.out_dir)
-
-
-def _run(options: BatchOptions, ledger: Ledger, notes: list[str],
-         progress: Callable[[int, int, str, str], None] | None) -> BatchResult:
-    run_id = _new_run_id(options.out_dir, ledger)
-    run_dir = options.out_dir / run_id
-    run_dir.mkdir(parents=True)
-    ledger.start_run(run_id, options.inbox, options.out_dir,
-                     {"force": options.force, "lang": options.lang, "jobs": options.jobs,
-                      "contract_prefixes": list(options.contract_prefixes)})
-    result = BatchResult(run_id=run_id, run_dir=run_dir, notes=notes)
-    ready, waiting = inbox_files(options)
-    for path in waiting:
-        result.files.append({"name": _name(options, path), "status": "waiting"})
-
-    todo: list[tuple[Path, str, int]] = []
-    first: dict[str, str] = {}
-    for path in ready:
-        sha, size = sha256_of(path), path.stat().st_size
-        earlier = None if options.force else ledger.done_before(sha)
-        same_as = (earlier["name"], earlier["run_id"]) if earlier is not None else (
-            (first[sha], run_id) if sha in first else None)
-        if same_as is not None:
-            with ledger.transaction() as db:
-                file_id = ledger.record_file(
-                    db, run_id, _name(options, path), str(path), sha, size, "skipped",
-                    {"same_as": same_as[0], "run": same_as[1]})
-            result.files.append({"name": _name(options, path), "status": "skipped",
-                                 "sha256": sha, "same_as": same_as[0]})
-            _move(options, ledger, path, "skipped", file_id)
-            continue
-        first[sha] = _name(options, path)
-        todo.append((path, sha, size))
-
-    seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for n, (path, sha, size, outcome) in enumerate(_outcomes(options, run_dir, todo), 1):
-        name = _name(options, path)
-        entry = _commit(options, ledger, run_id, path, name, sha, size, outcome, seen)
-        result.files.append(entry)
-        if progress:
-            progress(n, len(todo), name, entry["status"])
-    finish_outputs(ledger, run_id, run_dir, options.lang, extra=result.files)
-    return result
-
-
-def _name(options: BatchOptions, path: Path) -> str:
-    return str(path.relative_to(options.inbox))
-
-
-def _outcomes(options: BatchOptions, run_dir: Path, todo: list[tuple[Path, str, int]],
-              ) -> Iterator[tuple[Path, str, int, dict[str, Any]]]:
-    """Each file's outcome, in inbox order, computed by `jobs` worker processes."""
-    remaining = list(todo)
-    while remaining:
-        # spawn, not fork: the validator's polars runs a thread pool, and a child forked from
-        # a process with threads can hang on a lock one of them held.
-        with ProcessPoolExecutor(max_workers=max(1, options.jobs),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures: list[Future[dict[str, Any]]] = [
-                pool.submit(process_file, str(path), str(run_dir / _folder(options, path)),
-                            options.contract_prefixes, options.lang, options.csv_dialect,
-                            options.limits)
-                for path, _, _ in remaining]
-            done = 0
-            try:
-                for (path, sha, size), future in zip(remaining, futures, strict=True):
-                    try:
-                        outcome = future.result()
-                    except BrokenProcessPool:
-                        raise
-                    except Exception as exc:  # a bug outside process_file's own guard
-                        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                        outcome = {"status": "failed", "error": detail}
-                    done += 1
-                    yield path, sha, size, outcome
-            except BrokenProcessPool:
-                path, sha, size = remaining[done]
-                yield path, sha, size, {"status": "failed",
-                                        "error": "the validator process died (crash or out of "
-                                                 "memory) on this file"}
-                done += 1
-        remaining = remaining[done:]
-
-
-def _folder(options: BatchOptions, path: Path) -> str:
-    return _name(options, path).replace(os.sep, "__")
-
-
-def _commit(options: BatchOptions, ledger: Ledger, run_id: str, path: Path, name: str,
-            sha: str, size: int, outcome: dict[str, Any],
-            seen: dict[tuple[str, str], tuple[str, int]]) -> dict[str, Any]:
-    """Cross-file checks, then one transaction: the file, its delivered rows, its notes."""
-    from intake.findings import Finding
-
-    employers: list[dict[str, Any]] = []
+def recover(ledger: Ledger, lang: Lang) -> list[str]:
+    """Finish the runs whose process died: move the outputs of committed files into place,
+    drop what was not committed, write the outputs from the ledger. Returns notes."""
     notes = []
-    for row in outcome.get("employers", []):
-        key = (row["werkgever_id"], row["loonheffingennummer"])
-        code, params = None, {}
-        if key in seen:
-            code = "batch-duplicate-in-run"
-            params = {"earlier_file": seen[key][0], "earlier_row": str(seen[key][1])}
-        else:
-            earlier = ledger.earlier(*key, other_than_sha256=sha)
-            if earlier is not None:
-                code = "batch-already-registered"
-                params = {"earlier_file": earlier.file, "earlier_row": str(earlier.source_row),
-                          "earlier_date": earlier.at[:10], "earlier_run": earlier.run_id}
-        if code is None:
-            seen[key] = (name, row["bron_rij"])
-            employers.append({**row, "bron_bestand": name})
-            continue
-        finding = Finding(code, sheet=outcome.get("sheet"), row=row["bron_rij"],
-                          column=outcome.get("werkgever_id_column"), field="werkgever_id",
-                          value=row["werkgever_id"],
-                          params=(*params.items(), ("lhn", row["loonheffingennummer"])))
-        notes.append({"file": name, **finding.to_dict(options.lang)})
-    delivered_ids = {e["werkgever_id"] for e in employers}
-    dga = [{**d, "bron_bestand": name} for d in outcome.get("dga", [])
-           if d["werkgever_id"] in delivered_ids]
-
-    output = _folder(options, path) if outcome["status"] not in ("unreadable", "failed") \
-        else None
-    with ledger.transaction() as db:
-        file_id = ledger.record_file(db, run_id, name, str(path), sha, size, outcome["status"],
-                                     outcome.get("counts", {}), outcome.get("error"), output)
-        ledger.add_delivery(db, run_id, file_id, employers, dga)
-        ledger.add_notes(db, run_id, file_id, notes)
-    moved = _move(options, ledger, path, outcome["status"], file_id)
-    return {"name": name, "sha256": sha, "size": size, "status": outcome["status"],
-            **({"counts": outcome["counts"]} if "counts" in outcome else {}),
-            **({"error": outcome["error"]} if outcome.get("error") else {}),
-            "output": output, "delivered": {"werkgevers": len(employers), "dga": len(dga)},
-            **({"moved_to": moved} if moved else {})}
-
-
-def _move(options: BatchOptions, ledger: Ledger, path: Path, status: str,
-          file_id: int) -> str | None:
-    """With --move-to: move the processed file into its status folder, never overwriting."""
-    if options.move_to is None:
-        return None
-    folder = options.move_to / MOVE_FOLDERS[status]
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    n = 2
-    while target.exists():
-        target = folder / f"{path.stem} ({n}){path.suffix}"
-        n += 1
-    try:
-        os.rename(path, target)
-    except OSError:  # another file system: copy, then remove the original
-        shutil.copy2(path, target)
-        path.unlink()
-    ledger.set_moved(file_id, str(target))
-    return str(target)
-
-
-# --- the run's outputs, from the ledger ------------------------------------------------------
+    for unfinished in ledger.unfinished_runs():
+        run_dir = Path(unfinished["out_dir"]) / unfinished["id"]
+        pending = run_dir / WORK_NAME / "out"
+        for row in ledger.files(unfinished["id"]):
+            output = row["output"]
+            if output and (pending / output).is_dir() and not (run_dir / output).exists():
+                os.replace(pending / output, run_dir / output)
+        shutil.rmtree(run_dir / WORK_NAME, ignore_errors=True)
+        finish_outputs(ledger, unfinished["id"], run_dir, lang, status="interrupted")
+        notes.append(f"run {unfinished['id']} was interrupted; its outputs were completed "
+                     "from the ledger")
+    return notes
 
 
 def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
-                   status: str = "finished", extra: list[dict[str, Any]] | None = None) -> None:
-    """Write the run's combined delivery, summary.json and index.html; mark the run done."""
+                   status: str = "finished", waiting: list[FileOutcome] | None = None,
+                   ) -> dict[str, Any]:
+    """Write the run's combined delivery, summary.json and index.html; mark the run done.
+    Returns the summary."""
     from intake.export import FORMATS, rows_csv
 
     run_dir.mkdir(parents=True, exist_ok=True)
     for leftover in run_dir.glob(".*.partial-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     employers, dga = ledger.delivery(run_id)
-    fmt = FORMATS["standard"]
+    recorded = ledger.run(run_id)
+    dialect = json.loads(recorded["options"]).get("csv_dialect") if recorded else None
+    fmt = FORMATS.get(dialect or "standard", FORMATS["standard"])
     for spec, rows in ((WERKGEVERS, employers), (DGA, dga)):
         columns = (*spec.csv_columns[:-1], "bron_bestand", "bron_rij")
-        atomic_write_text(run_dir / f"{spec.csv_name}.csv", rows_csv(columns, rows, fmt))
+        atomic_write_text(run_dir / f"{spec.csv_name}.csv", rows_csv(columns, rows, fmt),
+                          encoding=fmt.encoding)
+    shutil.rmtree(run_dir / WORK_NAME, ignore_errors=True)
     ledger.finish_run(run_id, status)
     run = ledger.run(run_id)
     assert run is not None
-    files = [_file_entry(row) for row in ledger.files(run_id)]
-    files += [f for f in (extra or []) if f["status"] == "waiting"]
+    delivered = ledger.delivered_counts(run_id)
+    files = [from_row(row, delivered.get(row["id"], (0, 0))).to_json()
+             for row in ledger.files(run_id)]
+    files += [f.to_json() for f in waiting or []]
     summary = {
         "run": {"id": run_id, "started_at": run["started_at"], "finished_at":
                 run["finished_at"], "status": run["status"], "inbox": run["inbox"]},
         "files": files,
         "totals": _totals(files),
+        "werkgevers": {k: sum(int(((f.get("counts") or {}).get("werkgevers") or {}).get(k, 0))
+                              for f in files) for k in ("rows", "accepted", "rejected")}
+        | {"delivered": len(employers)},
         "delivery": {"werkgevers": len(employers), "dga": len(dga)},
         "cross_file": ledger.notes(run_id),
     }
     atomic_write_text(run_dir / "summary.json",
                       json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(run_dir / "index.html", _index_html(summary, lang))
+    atomic_write_text(run_dir / "index.html", run_page(summary, lang))
+    write_runs_index(ledger, run_dir.parent, lang)
+    return summary
 
 
-def _file_entry(row: Any) -> dict[str, Any]:
-    entry = {"name": row["name"], "sha256": row["sha256"], "size": row["size"],
-             "status": row["status"], "processed_at": row["processed_at"]}
-    counts = json.loads(row["counts"])
-    if row["status"] == "skipped":
-        entry["same_as"] = counts.get("same_as")
-    elif counts:
-        entry["counts"] = counts
-    for key in ("error", "output", "moved_to"):
-        if row[key]:
-            entry[key] = row[key]
-    return entry
+def write_runs_index(ledger: Ledger, out_dir: Path, lang: Lang) -> None:
+    """OUTDIR/index.html: every run of the ledger that has a folder there, newest first."""
+    runs = []
+    for run in ledger.runs():
+        if not (out_dir / run["id"] / "index.html").is_file():
+            continue
+        files = ledger.files(run["id"])
+        delivered = sum(w for w, _ in ledger.delivered_counts(run["id"]).values())
+        runs.append({"id": run["id"], "started_at": run["started_at"],
+                     "status": run["status"], "files": len(files), "delivered": delivered})
+    atomic_write_text(out_dir / "index.html", runs_page(runs, lang))
 
 
 def _totals(files: list[dict[str, Any]]) -> dict[str, int]:
@@ -475,32 +825,3 @@ def _totals(files: list[dict[str, Any]]) -> dict[str, int]:
     return totals
 
 
-def _index_html(summary: dict[str, Any], lang: Lang) -> str:
-    import jinja2
-
-    from intake.messages import UI
-
-    # Entries differ in their keys (a skipped file has no counts): absent keys render empty.
-    env = jinja2.Environment(loader=jinja2.PackageLoader("intake", "templates"),
-                             autoescape=True)
-    return env.get_template("batch.html.j2").render(summary=summary, ui=UI[lang], lang=lang)
-
-
-def history_lines(ledger: Ledger, werkgever_id: str | None) -> Iterator[str]:
-    """`intake history`: runs and files, or where an employer was registered."""
-    if werkgever_id:
-        rows = ledger.registrations(werkgever_id)
-        if not rows:
-            yield f"Werkgever ID {werkgever_id}: not registered in this ledger"
-        for r in rows:
-            yield (f"{r['werkgever_id']}  {r['loonheffingennummer']}  {r['processed_at']}  "
-                   f"run {r['run_id']}  {r['name']} row {r['source_row']}")
-        return
-    for run in ledger.runs():
-        yield f"run {run['id']}  {run['status']}  started {run['started_at']}  {run['inbox']}"
-        for f in ledger.files(run["id"]):
-            counts = json.loads(f["counts"])
-            rows = counts.get("werkgevers", {})
-            detail = (f"{rows.get('accepted', 0)}/{rows.get('rows', 0)} werkgevers accepted"
-                      if rows else (f["error"] or ""))
-            yield f"  {f['status']:<18} {f['name']}  {detail}  {f['sha256'][:12]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,27 @@ def cli() -> None:
     """
 
 
+class Seconds(click.ParamType[float, Any]):
+    """A number of seconds from 0 to `maximum`: nan, inf and absurdly large values are usage
+    errors (exit 2), never a time limit that overflows or never ends."""
+
+    name = "seconds"
+
+    def __init__(self, maximum: float = 86_400.0) -> None:
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        """The value as a finite float within 0..maximum."""
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 <= seconds <= self.maximum:
+            self.fail(f"{value!r} is not between 0 and {self.maximum:g} seconds", param, ctx)
+        return seconds
+
+
 def limit_options(command: Callable[..., None]) -> Callable[..., None]:
     """The limits an untrusted workbook is held to, as options (validate and batch)."""
     for option in reversed((
@@ -49,7 +71,7 @@ def limit_options(command: Callable[..., None]) -> Callable[..., None]:
                      show_default=True, help="Cells (rows x columns in use) read per sheet."),
         click.option("--max-mb", type=click.IntRange(1), default=Limits.max_uncompressed_mb,
                      show_default=True, help="Uncompressed size of the workbook's parts, in MB."),
-        click.option("--max-seconds", type=click.FloatRange(0), default=Limits.max_seconds,
+        click.option("--max-seconds", type=Seconds(), default=Limits.max_seconds,
                      show_default=True, help="Time one workbook may take (0: no limit)."),
     )):
         command = option(command)
@@ -140,7 +162,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
 
 
 @cli.command()
-@click.argument("inbox", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("inbox", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder: one sub-folder per run, and the ledger.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
@@ -154,16 +176,32 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
               help="Move each processed file into DIR/accepted, DIR/rejected (some or all "
                    "rows rejected), DIR/quarantine (unreadable or failed) or DIR/skipped "
                    "(processed before). Without it the inbox is only read.")
-@click.option("--settle", type=click.FloatRange(0), default=10.0, show_default=True,
+@click.option("--settle", type=Seconds(), default=10.0, show_default=True,
               metavar="SECONDS",
               help="Leave files modified less than this long ago for the next run.")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
               help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
+@click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
+              show_default=True,
+              help="Of every CSV, per file and combined: standard (UTF-8, commas) or excel-nl "
+                   "(semicolons and a BOM for Dutch Excel).")
+@click.option("--redeliver", multiple=True, metavar="WERKGEVER_ID",
+              help="Deliver this employer even where its data differ from its earlier "
+                   "registration (a conflict otherwise); the ledger records the replacement. "
+                   "Repeat for several.")
+@click.option("--messages", is_flag=True,
+              help="Write a ready message per bureau (RUN/berichten/<e-mail>.eml, Dutch, with "
+                   "its feedback workbooks attached); nothing is sent.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="One line per file on stderr: text, or one JSON object per line.")
 @limit_options
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
           recursive: bool, move_to: Path | None, settle: float, prefixes: tuple[str, ...],
-          max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> None:
-    """Validate every workbook in INBOX, once, into OUTDIR/<run-id>/.
+          csv_dialect: str, redeliver: tuple[str, ...], messages: bool, log_format: str,
+          max_rows: int,
+          max_cells: int, max_mb: int, max_seconds: float) -> None:
+    """Validate every workbook in INBOX (a folder, or one file), once, into OUTDIR/<run-id>/.
 
     \b
     OUTDIR/intake.sqlite           ledger of runs, files and delivered employers
@@ -173,24 +211,32 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     OUTDIR/<run-id>/dga.csv
     OUTDIR/<run-id>/<file name>/   what `intake validate` writes for that file
 
-    A file whose content is in the ledger is skipped (unless --force). Excel lock files (~$)
-    and files still being written are left for the next run. An employer already delivered
-    (earlier in this run or in an earlier run) is not delivered again: a warning names where.
-    A run killed midway is completed by the next one. Exit 0: every file accepted; 1: some
-    rows or files rejected, unreadable or failed; 2: could not run (bad folder, lock held).
+    Files are taken in arrival order (modification time, then name). A file whose content is
+    in the ledger is skipped (unless --force). Excel lock files (~$) and files still being
+    written are left for the next run; links, FIFOs and devices are never read. An employer
+    already delivered (earlier in this run or in an earlier run) is not delivered again: a
+    warning names where. A run killed midway is completed by the next one; SIGTERM or SIGINT
+    finishes the files in hand, commits them and exits 143 or 130. Exit 0: every file
+    accepted; 1: some rows or files need attention; 2: could not run (bad folder, lock held,
+    damaged ledger, full disk).
     """
-    from intake.batch import BatchError, BatchOptions, run_batch
+    from intake.batch import BatchOptions, run_batch
+    from intake.batchlog import log_line
+    from intake.errors import IntakeError
+    from intake.outcome import FileOutcome
     from intake.rules import DEFAULT_CONTRACT_PREFIXES
 
     options = BatchOptions(
         inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
+        csv_dialect=csv_dialect, redeliver=tuple(r.strip() for r in redeliver),
+        messages=messages,
         contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
         or DEFAULT_CONTRACT_PREFIXES, limits=_limits(max_rows, max_cells, max_mb, max_seconds))
-    tty = sys.stderr.isatty()
+    tty = sys.stderr.isatty() and log_format == "text"
     bar: Any = None
 
-    def progress(done: int, total: int, name: str, status: str) -> None:
+    def progress(run_id: str, done: int, total: int, outcome: FileOutcome) -> None:
         nonlocal bar
         if tty:
             if bar is None:
@@ -198,20 +244,25 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
                 bar.__enter__()
             bar.update(1)
         else:
-            click.echo(f"[{done}/{total}] {name}: {status}", err=True)
+            click.echo(log_line(run_id, outcome, log_format), err=True)  # type: ignore[arg-type]
 
     try:
         result = run_batch(options, progress)
-    except BatchError as exc:
-        raise CannotRun(str(exc)) from exc
+    except IntakeError as exc:
+        raise CannotRun(exc.message(lang)) from exc  # type: ignore[arg-type]
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    if not result.run_id:
+        from intake.batch import TEXT
+
+        click.echo(TEXT["no_files"][lang].format(inbox=inbox))  # type: ignore[index]
+        sys.exit(0)
     totals: dict[str, int] = {}
     for f in result.files:
-        totals[f["status"]] = totals.get(f["status"], 0) + 1
+        totals[f.status] = totals.get(f.status, 0) + 1
     click.echo(f"run {result.run_id}: " + ", ".join(f"{n} {s}" for s, n in totals.items()))
     click.echo(f"summary: {result.run_dir / 'summary.json'}")
     sys.exit(result.exit_code)
@@ -223,20 +274,29 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
               help="The ledger (default OUTDIR/intake.sqlite with --out).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The batch output folder holding intake.sqlite.")
-def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None) -> None:
-    """List runs and files, or where and when WERKGEVER_ID was registered."""
-    from intake.batch import DEFAULT_DB_NAME, history_lines
-    from intake.ledger import Ledger
+@click.option("--lang", type=LANG, default="nl", show_default=True)
+def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lang: str) -> None:
+    """List runs and files, or where and when WERKGEVER_ID was registered.
+
+    Exit 1 when WERKGEVER_ID was never delivered; 2 when the ledger is missing or damaged.
+    """
+    from intake.batch import DEFAULT_DB_NAME
+    from intake.batchlog import UnknownEmployer, history_lines
+    from intake.ledger import Ledger, LedgerError
 
     path = db or (out_dir / DEFAULT_DB_NAME if out_dir else None)
     if path is None:
         raise click.UsageError("give --db PATH or --out OUTDIR")
-    if not path.is_file():
-        raise CannotRun(f"no ledger at {path}")
-    ledger = Ledger(path)
     try:
-        for line in history_lines(ledger, werkgever_id):
+        ledger = Ledger(path, create=False)
+    except LedgerError as exc:
+        raise CannotRun(exc.message(lang)) from exc  # type: ignore[arg-type]
+    try:
+        for line in history_lines(ledger, werkgever_id, lang):  # type: ignore[arg-type]
             click.echo(line)
+    except UnknownEmployer as exc:
+        click.echo(exc.message(lang), err=True)  # type: ignore[arg-type]
+        sys.exit(exc.exit_code)
     finally:
         ledger.close()
 

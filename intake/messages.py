@@ -416,6 +416,39 @@ CATALOGUE: dict[str, Entry] = {
          "{earlier_file} (row {earlier_row}); it is not delivered again.",
          "Nothing to do if it is the same registration; otherwise contact a.s.r."),
     ),
+    "batch-conflict": _e(
+        "error", "Andere gegevens dan eerder aangemeld", "Differs from the earlier registration",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} is al aangemeld op {earlier_date} "
+         "in {earlier_file} (rij {earlier_row}), met andere gegevens: {fields}. Deze rij is "
+         "niet aangeleverd.",
+         "Zijn de nieuwe gegevens juist, neem dan contact op met a.s.r.; a.s.r. kan ze bewust "
+         "opnieuw aanleveren (intake batch --redeliver)."),
+        ("Employer ID {value} with wage tax number {lhn} was registered on {earlier_date} in "
+         "{earlier_file} (row {earlier_row}) with other data: {fields}. This row was not "
+         "delivered.",
+         "If the new data are right, contact a.s.r.; a.s.r. can deliver them again on purpose "
+         "(intake batch --redeliver)."),
+    ),
+    "batch-redelivered": _e(
+        "warning", "Opnieuw aangeleverd op verzoek", "Delivered again on request",
+        ("Werkgever ID {value} is op verzoek opnieuw aangeleverd en vervangt de aanmelding uit "
+         "{earlier_file} (rij {earlier_row}, {earlier_date}); anders: {fields}.",
+         "Niets te doen."),
+        ("Employer ID {value} was delivered again on request and replaces the registration "
+         "from {earlier_file} (row {earlier_row}, {earlier_date}); different: {fields}.",
+         "Nothing to do."),
+    ),
+    "batch-lhn-other-employer": _e(
+        "warning", "Loonheffingennummer bij twee werkgevers", "Wage tax number at two employers",
+        ("Loonheffingennummer {lhn} staat ook bij Werkgever ID {other_id} in {earlier_file} "
+         "(rij {earlier_row}); een loonheffingennummer hoort bij één werkgever.",
+         "Controleer in Loket.nl (tab Bedrijfsgegevens) welk Werkgever ID bij dit "
+         "loonheffingennummer hoort en verbeter het andere."),
+        ("Wage tax number {lhn} is also given for Employer ID {other_id} in {earlier_file} "
+         "(row {earlier_row}); a wage tax number belongs to one employer.",
+         "Check in Loket.nl (tab Bedrijfsgegevens) which Employer ID this wage tax number "
+         "belongs to, and correct the other."),
+    ),
     "dga-employer-rejected": _e(
         "warning", "DGA niet aangeleverd", "DGA not delivered",
         ("Deze DGA wordt niet aangeleverd omdat werkgever {werkgever_id} is afgekeurd "
@@ -499,6 +532,10 @@ UI: dict[Lang, dict[str, str]] = {
         "st_failed": "mislukt",
         "st_skipped": "overgeslagen (al verwerkt)",
         "st_waiting": "wacht (wordt nog geschreven)",
+        "st_timed-out": "te traag (volgende keer opnieuw)",
+        "st_refused": "geweigerd (geen gewoon bestand)",
+        "st_inaccessible": "niet te openen (volgende keer opnieuw)",
+        "st_vanished": "verdwenen tijdens de verwerking",
     },
     "en": {
         "title": "Employer registration check, a.s.r. payroll link",
@@ -556,6 +593,10 @@ UI: dict[Lang, dict[str, str]] = {
         "st_failed": "failed",
         "st_skipped": "skipped (processed before)",
         "st_waiting": "waiting (still being written)",
+        "st_timed-out": "timed out (tried again next run)",
+        "st_refused": "refused (not a regular file)",
+        "st_inaccessible": "cannot be opened (tried again next run)",
+        "st_vanished": "vanished during the run",
     },
 }
 

@@ -1,0 +1,213 @@
+"""What the operator asks of intake batch: re-run one file, a CSV dialect for every delivery,
+history in the reader's language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from intake.samples import employer, fill, lhn
+
+from conftest import run_intake
+
+
+def _runs(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.is_dir())
+
+
+def test_one_file_can_be_run_again_on_purpose(tmp_path: Path) -> None:
+    """`intake batch FILE --out OUTDIR --force` processes that file only, again, in a new run."""
+    inbox = tmp_path / "in"
+    fill(inbox / "a.xlsx", [employer(1)], [])
+    fill(inbox / "b.xlsx", [employer(2)], [])
+    out = tmp_path / "out"
+    assert run_intake("batch", str(inbox), "--out", str(out), "--settle", "0").returncode == 0
+    again = run_intake("batch", str(inbox / "a.xlsx"), "--out", str(out), "--force")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads((_runs(out)[-1] / "summary.json").read_text(encoding="utf-8"))
+    assert [(f["name"], f["status"]) for f in summary["files"]] == [("a.xlsx", "accepted")]
+    skipped = run_intake("batch", str(inbox / "a.xlsx"), "--out", str(out))
+    assert "1 skipped" in skipped.stdout
+
+
+def test_csv_dialect_reaches_every_delivery(tmp_path: Path) -> None:
+    """--csv-dialect excel-nl: the combined CSVs and each file's CSVs have a BOM and semicolons."""
+    inbox = tmp_path / "in"
+    fill(inbox / "a.xlsx", [employer(1)], [])
+    out = tmp_path / "out"
+    done = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0",
+                      "--csv-dialect", "excel-nl")
+    assert done.returncode == 0, done.stderr
+    (run,) = _runs(out)
+    for path in (run / "werkgevers.csv", run / "dga.csv", run / "a.xlsx" / "werkgevers.csv"):
+        text = path.read_bytes().decode("utf-8")
+        assert text.startswith("\ufeff") and ";" in text.splitlines()[0], path
+    row = (run / "werkgevers.csv").read_text(encoding="utf-8-sig").splitlines()[1].split(";")
+    assert lhn(1) in row and "a.xlsx" in row
+
+
+def test_index_pages_speak_to_the_operator(tmp_path: Path) -> None:
+    """A run's index.html: Dutch status and local time, totals per bureau, accepted and
+    delivered per file, the cross-file findings above the files; OUTDIR/index.html lists every
+    run with a link to the latest."""
+    import re
+
+    from intake.samples import BUREAU
+
+    inbox = tmp_path / "in"
+    fill(inbox / "eerste.xlsx", [employer(1)], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    fill(inbox / "tweede.xlsx", [employer(1), employer(2)], [])
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    first, second = _runs(out)
+    page = (second / "index.html").read_text(encoding="utf-8")
+    assert "klaar" in page and "finished" not in page
+    assert re.search(r"\d\d-\d\d-\d{4} \d\d:\d\d \(tijd in Nederland\)", page)
+    assert "1 werkgevers" not in page and "Aangeleverd: 1 werkgever," in page
+    bureau = re.search(r"<td>(.*?)</td><td>(.*?)</td><td class=\"num\">(\d+)</td><td "
+                       r"class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td><td class=\"num\">"
+                       r"(\d+)</td>", page.split('id="bureaus"')[1])
+    assert bureau is not None
+    assert bureau.groups() == (BUREAU[0], BUREAU[1], "1", "2", "2", "1")
+    assert page.index('id="cross-file"') < page.index('id="files"')
+    runs = (out / "index.html").read_text(encoding="utf-8")
+    assert f'Laatste verwerking: <a href="{second.name}/index.html">' in runs
+    assert f'<a href="{first.name}/index.html">' in runs
+
+
+def test_a_run_that_finds_no_files_makes_no_folder(tmp_path: Path) -> None:
+    """An empty inbox: exit 0, a sentence saying so, and no run folder."""
+    (tmp_path / "in").mkdir()
+    done = run_intake("batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0
+    assert "geen bestanden" in done.stdout
+    assert _runs(tmp_path / "out") == []
+
+
+def _with_lhn(n: int, number: str) -> tuple[object, ...]:
+    """employer(n) with its loonheffingennummer set to `number`."""
+    from intake.fields import WERKGEVERS
+
+    row = list(employer(n))
+    row[[f.name for f in WERKGEVERS.fields].index("loonheffingennummer")] = number
+    return tuple(row)
+
+
+def test_one_wage_tax_number_under_two_employer_ids_is_named(tmp_path: Path) -> None:
+    """The same loonheffingennummer under two Werkgever IDs (in one file, across files of a
+    run, or against the ledger) is a warning naming both IDs and where the other one is."""
+    shared = lhn(500)
+    inbox = tmp_path / "in"
+    fill(inbox / "a.xlsx", [_with_lhn(1, shared), _with_lhn(2, shared)], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    fill(inbox / "b.xlsx", [_with_lhn(3, shared)], [])
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    first, second = (json.loads((run / "summary.json").read_text(encoding="utf-8"))
+                     for run in _runs(out))
+    notes = [(n["file"], n["code"], n["value"], n["message"]) for n in first["cross_file"]]
+    assert [(f, c, v) for f, c, v, _ in notes] == [
+        ("a.xlsx", "batch-lhn-other-employer", "9000002")]
+    assert "Werkgever ID 9000001 in a.xlsx (rij 2)" in notes[0][3]
+    ((note,),) = [second["cross_file"]]
+    assert (note["file"], note["code"], note["value"]) == (
+        "b.xlsx", "batch-lhn-other-employer", "9000003")
+    assert f"Loonheffingennummer {shared} staat ook bij Werkgever ID 9000001" in note["message"]
+
+
+def _with(n: int, **values: str) -> tuple[object, ...]:
+    """employer(n) with the named fields set."""
+    from intake.fields import WERKGEVERS
+
+    names = [f.name for f in WERKGEVERS.fields]
+    row = list(employer(n))
+    for name, value in values.items():
+        row[names.index(name)] = value
+    return tuple(row)
+
+
+def test_a_conflicting_later_registration_is_an_error_until_redelivered(tmp_path: Path) -> None:
+    """Another bureau registers the same employer with 13e maand Nee after Ja: the row is an
+    error naming the differing fields and the earlier file, the file is rejected, the conflict
+    is on index.html and nothing is delivered; --redeliver delivers it once, recorded as the
+    replacement, and the same data sent later are not delivered again."""
+    import sqlite3
+
+    inbox = tmp_path / "in"
+    fill(inbox / "eerste.xlsx", [_with(1, dertiende_maand="Ja")], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    fill(inbox / "tweede.xlsx", [_with(1, dertiende_maand="Nee",
+                                       salarisverwerker_naam="Loonbureau Zuid",
+                                       salarisverwerker_email="info@zuid.nl")], [])
+    second = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    assert second.returncode == 1
+    run = _runs(out)[-1]
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    ((note,),) = [summary["cross_file"]]
+    assert (note["file"], note["code"], note["severity"]) == ("tweede.xlsx", "batch-conflict",
+                                                              "error")
+    assert ("met andere gegevens: Bedrijfsnaam salarisverwerker, E-mail salarisverwerker, "
+            "13e maand") in note["message"] and "eerste.xlsx (rij 2)" in note["message"]
+    assert [(f["name"], f["status"], f["delivered"]["werkgevers"]) for f in summary["files"]
+            if f["status"] != "skipped"] == [("tweede.xlsx", "rejected", 0)]
+    assert summary["delivery"]["werkgevers"] == 0
+    page = (run / "index.html").read_text(encoding="utf-8")
+    assert page.index("met andere gegevens") < page.index('id="files"')
+
+    redo = run_intake("batch", str(inbox / "tweede.xlsx"), "--out", str(out), "--force",
+                      "--redeliver", "9000001")
+    assert redo.returncode == 0, redo.stderr
+    redone = json.loads((_runs(out)[-1] / "summary.json").read_text(encoding="utf-8"))
+    assert redone["delivery"]["werkgevers"] == 1
+    assert [n["code"] for n in redone["cross_file"]] == ["batch-redelivered"]
+    db = sqlite3.connect(out / "intake.sqlite")
+    rows = db.execute("SELECT id, replaces FROM employers ORDER BY id").fetchall()
+    db.close()
+    assert rows == [(rows[0][0], None), (rows[1][0], rows[0][0])]
+    fill(inbox / "derde.xlsx", [_with(1, dertiende_maand="Nee",
+                                      salarisverwerker_naam="Loonbureau Zuid",
+                                      salarisverwerker_email="info@zuid.nl"), employer(2)], [])
+    later = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    assert later.returncode == 0, later.stderr
+    last = json.loads((_runs(out)[-1] / "summary.json").read_text(encoding="utf-8"))
+    assert [n["code"] for n in last["cross_file"]] == ["batch-already-registered"]
+    assert last["delivery"]["werkgevers"] == 1
+
+
+def test_messages_per_bureau_are_written_and_readable(tmp_path: Path) -> None:
+    """--messages: one .eml per bureau e-mail, in Dutch, naming each of its files with what was
+    delivered and what was held back, its feedback workbooks attached; Python's email parser
+    reads them back."""
+    import email
+    from email import policy
+
+    inbox = tmp_path / "in"
+    fill(inbox / "noord-1.xlsx", [employer(1), employer(2)], [])
+    fill(inbox / "noord-2.xlsx", [employer(3), employer(4, verloning="week")], [])
+    fill(inbox / "zuid.xlsx", [_with(5, salarisverwerker_naam="Loonbureau Zuid",
+                                     salarisverwerker_email="info@zuid.nl")], [])
+    out = tmp_path / "out"
+    done = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0", "--messages")
+    assert done.returncode == 1, done.stderr
+    (run,) = _runs(out)
+    folder = run / "berichten"
+    assert sorted(p.name for p in folder.iterdir()) == ["info@noord.nl.eml", "info@zuid.nl.eml"]
+    noord = email.message_from_bytes((folder / "info@noord.nl.eml").read_bytes(),
+                                     policy=policy.default)
+    assert noord["To"].addresses[0].addr_spec == "info@noord.nl"
+    assert run.name in noord["Subject"]
+    body = noord.get_body(("plain",)).get_content()
+    assert "zijn 2 bestanden van u verwerkt" in body
+    assert "- noord-1.xlsx: goedgekeurd.\n  2 van 2 werkgevers goedgekeurd; 2 aangeleverd" in body
+    assert ("- noord-2.xlsx: deels goedgekeurd.\n  1 van 2 werkgevers goedgekeurd; 1 "
+            "aangeleverd") in body
+    assert "1 fout, 0 waarschuwingen: zie de bijlage noord-2-feedback.xlsx." in body
+    attached = {a.get_filename(): a.get_content() for a in noord.iter_attachments()}
+    assert attached == {
+        "noord-1-feedback.xlsx": (run / "noord-1.xlsx" / "feedback.xlsx").read_bytes(),
+        "noord-2-feedback.xlsx": (run / "noord-2.xlsx" / "feedback.xlsx").read_bytes()}
+    zuid = email.message_from_bytes((folder / "info@zuid.nl.eml").read_bytes(),
+                                    policy=policy.default)
+    assert "is 1 bestand van u verwerkt" in zuid.get_body(("plain",)).get_content()

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from intake.cells import column_index
@@ -28,22 +29,26 @@ from intake.xlsxpatch import (
     CT_VML,
     CT_WORKSHEET,
     FILL_RGB,
-    REL_COMMENTS,
-    REL_VML,
-    REL_WORKSHEET,
+    TRANSITIONAL,
+    CommentsPart,
+    Namespaces,
     PackageError,
+    Relationship,
     Severity,
     SheetPatch,
     StylePool,
     add_relationships,
     attrs,
-    comments_xml,
     free_id,
-    only_ours,
+    is_rel,
+    merge_comments,
+    merge_vml,
+    namespaces_of,
     patch_sheet,
     read_rels,
     rels_path_of,
     vml_xml,
+    write_values_package,
     xml_text,
 )
 
@@ -85,12 +90,9 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
 def _as_xlsx(source: Path, target: Path) -> Path:
     """The values of every sheet of a .xls/.xlsb/.ods workbook, at the same cells, as .xlsx."""
     import python_calamine
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = python_calamine.CalamineWorkbook.from_path(str(source))
-    out = Workbook()
-    out.remove(out.active)
+    sheets: list[tuple[str, int, int, Sequence[Sequence[object]]]] = []
     for name in book.sheet_names:
         try:
             if _is_our_controle(book, name):
@@ -100,20 +102,8 @@ def _as_xlsx(source: Path, target: Path) -> Path:
         except Exception:  # a damaged sheet the validation did not need: left out
             continue
         top, left = (sheet.start or (0, 0)) if data else (0, 0)
-        target_sheet = out.create_sheet(name[:31])
-        for r, row in enumerate(data):
-            for c, value in enumerate(row):
-                if value != "":
-                    if isinstance(value, str):
-                        # Characters XML cannot hold, written as Excel writes them (_x0007_).
-                        value = ILLEGAL_CHARACTERS_RE.sub(
-                            lambda m: f"_x{ord(m.group()):04X}_", value)
-                    cell = target_sheet.cell(row=top + r + 1, column=left + c + 1, value=value)
-                    if isinstance(value, str) and value.startswith("="):
-                        cell.data_type = "s"
-    if not out.sheetnames:
-        out.create_sheet("Blad1")  # every sheet was unreadable; Controle is added to this
-    out.save(target)
+        sheets.append((name, top, left, data))
+    write_values_package(target, sheets)
     return target
 
 
@@ -155,11 +145,12 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
         book_rels = read_rels(zin, book_part)
         by_id = {r.id: r for r in book_rels}
         book_xml = zin.read(book_part).decode("utf-8")
+        ns = namespaces_of(book_xml)
         sheets = [(attrs(tag)) for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book_xml)]
         sheet_part = {}
         for a in sheets:
             rid = next((v for k, v in a.items() if k.endswith(":id")), None)
-            if rid in by_id and by_id[rid].type == REL_WORKSHEET:
+            if rid in by_id and is_rel(by_id[rid].type, "worksheet"):
                 sheet_part[a["name"]] = by_id[rid].target
         styles_rel = next((r for r in book_rels if r.type.endswith("/styles")), None)
         if styles_rel is None:
@@ -183,10 +174,10 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             controle_sheet = _free_name(CONTROLE_SHEET, {a["name"] for a in sheets})
             controle_part = _free_part("xl/worksheets/sheet", ".xml", names)
             rid = free_id({r.id for r in book_rels})
-            book_xml = _add_first_sheet(book_xml, controle_sheet, rid, sheets)
+            book_xml = _add_first_sheet(book_xml, controle_sheet, rid, sheets, ns)
             rels_out[rels_path_of(book_part)] = add_relationships(
                 _maybe(zin, rels_path_of(book_part)),
-                [(rid, REL_WORKSHEET, posixpath.relpath(controle_part,
+                [(rid, ns.rel_type("worksheet"), posixpath.relpath(controle_part,
                                                         posixpath.dirname(book_part)))])
             new_parts[controle_part] = CT_WORKSHEET
         book_xml = _select_first_tab(book_xml)
@@ -203,35 +194,43 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             head = _peek(zin, part)
             if not sheet_marks and name not in data_sheets and "tabSelected" not in head:
                 continue
-            patch = SheetPatch(marks=sheet_marks)
+            patch = SheetPatch(marks=sheet_marks, rel_ns=ns.rel)
             patches[part] = patch
             block += 1
             sheet_notes = dict(list(notes.get(name, {}).items())[:max(budget, 0)])
             budget -= len(sheet_notes)
             sheet_rels = read_rels(zin, part)
-            comments = next((r for r in sheet_rels if r.type == REL_COMMENTS), None)
-            vml = next((r for r in sheet_rels if r.type == REL_VML), None)
-            if comments is not None and vml is not None:
-                existing = zin.read(comments.target).decode("utf-8")
-                if only_ours(existing):
-                    replaced[comments.target] = comments_xml(sheet_notes)
-                    replaced[vml.target] = vml_xml(list(sheet_notes), block)
-                # Comments of the user's own stay as they are; the fills still mark the cells.
-            elif vml is None and sheet_notes:
+            comments = next((r for r in sheet_rels if is_rel(r.type, "comments")), None)
+            vml = _notes_drawing(zin, sheet_rels)
+            if comments is None and not sheet_notes:
+                continue
+            folder = posixpath.dirname(part)
+            new_rels: list[tuple[str, str, str]] = []
+            taken = {r.id for r in sheet_rels}
+            if comments is not None and comments.target in names:
+                comments_part = comments.target
+                part_xml = CommentsPart.parse(zin.read(comments_part).decode("utf-8"))
+            else:
                 comments_part = _free_part("xl/comments", ".xml", names, new_parts)
-                vml_part = _free_part("xl/drawings/vmlDrawing", ".vml", names, new_parts)
                 new_parts[comments_part] = CT_COMMENTS
+                part_xml = CommentsPart.new(ns.main)
+                new_rels.append((free_id(taken), ns.rel_type("comments"),
+                                 posixpath.relpath(comments_part, folder)))
+            removed, added = merge_comments(part_xml, sheet_notes)
+            replaced[comments_part] = part_xml.render()
+            if vml is not None:
+                replaced[vml] = merge_vml(zin.read(vml).decode("utf-8"), removed, added)
+            else:
+                vml_part = _free_part("xl/drawings/vmlDrawing", ".vml", names, new_parts)
                 new_parts[vml_part] = CT_VML
-                replaced[comments_part] = comments_xml(sheet_notes)
-                replaced[vml_part] = vml_xml(list(sheet_notes), block)
-                taken = {r.id for r in sheet_rels}
-                comments_rid, vml_rid = free_id(taken), free_id(taken)
-                folder = posixpath.dirname(part)
-                rels_out[rels_path_of(part)] = add_relationships(
-                    _maybe(zin, rels_path_of(part)),
-                    [(comments_rid, REL_COMMENTS, posixpath.relpath(comments_part, folder)),
-                     (vml_rid, REL_VML, posixpath.relpath(vml_part, folder))])
+                replaced[vml_part] = vml_xml(sorted(added), block)
+                vml_rid = free_id(taken)
+                new_rels.append((vml_rid, ns.rel_type("vmlDrawing"),
+                                 posixpath.relpath(vml_part, folder)))
                 patch.legacy_rid = vml_rid
+            if new_rels:
+                rels_out[rels_path_of(part)] = add_relationships(
+                    _maybe(zin, rels_path_of(part)), new_rels)
 
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
             for info in zin.infolist():
@@ -254,7 +253,7 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             for name, text in {**rels_out, **replaced}.items():
                 zout.writestr(name, text)
             zout.writestr(controle_part, _controle_xml(result, pool, lang, checked_at,
-                                                       values_only))
+                                                       values_only, ns))
             zout.writestr(styles_rel.target, pool.render(_FONTS))
 
 
@@ -281,6 +280,20 @@ def _maybe(zin: zipfile.ZipFile, name: str) -> str | None:
         return None
 
 
+def _notes_drawing(zin: zipfile.ZipFile, sheet_rels: list[Relationship]) -> str | None:
+    """The sheet's VML drawing for notes and controls (its <legacyDrawing>), if it has one.
+
+    A sheet can also have a VML drawing of header and footer images (<legacyDrawingHF>): that one
+    holds no client data and is left alone.
+    """
+    for rel in sheet_rels:
+        if is_rel(rel.type, "vmlDrawing") and not rel.external and rel.target in zin.namelist():
+            with zin.open(rel.target) as handle:
+                if b"ClientData" in handle.read(1 << 24):
+                    return rel.target
+    return None
+
+
 def _peek(zin: zipfile.ZipFile, part: str) -> str:
     with zin.open(part) as handle:
         return handle.read(16384).decode("utf-8", errors="replace")
@@ -295,10 +308,12 @@ def _free_part(stem: str, suffix: str, names: list[str], taken: dict[str, str] |
 
 
 def _free_name(name: str, taken: set[str]) -> str:
-    if name not in taken:
+    """`name`, or `name (2)` …: a sheet name not in `taken`, compared without case as Excel does."""
+    folded = {t.casefold() for t in taken}
+    if name.casefold() not in folded:
         return name
     n = 2
-    while f"{name} ({n})" in taken:
+    while f"{name} ({n})".casefold() in folded:
         n += 1
     return f"{name} ({n})"
 
@@ -313,14 +328,15 @@ def _our_controle(book_xml: str) -> str | None:
     return sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
 
 
-def _add_first_sheet(book_xml: str, name: str, rid: str, sheets: list[dict[str, str]]) -> str:
+def _add_first_sheet(book_xml: str, name: str, rid: str, sheets: list[dict[str, str]],
+                     ns: Namespaces) -> str:
     sheet_id = max((int(a.get("sheetId", "0")) for a in sheets), default=0) + 1
     opening = re.search(r"<((?:\w+:)?)sheets\b[^>]*>", book_xml)
     if opening is None:
         raise PackageError("workbook.xml has no sheets")
     prefix = opening.group(1)
-    element = (f'<{prefix}sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-               f'relationships" name="{xml_text(name)}" sheetId="{sheet_id}" r:id="{rid}"/>')
+    element = (f'<{prefix}sheet xmlns:r="{ns.rel}" name="{xml_text(name)}" sheetId="{sheet_id}" '
+               f'r:id="{rid}"/>')
     book_xml = book_xml[:opening.end()] + element + book_xml[opening.end():]
     # Defined names scoped to a sheet refer to it by position: every position moves up one.
     book_xml = re.sub(r'(\blocalSheetId=")(\d+)(")',
@@ -328,12 +344,33 @@ def _add_first_sheet(book_xml: str, name: str, rid: str, sheets: list[dict[str, 
     quoted = "'" + name.replace("'", "''") + "'"
     defined = (f'<{prefix}definedName name="{CONTROLE_NAME}" hidden="1">'
                f"{xml_text(quoted)}!$A$1</{prefix}definedName>")
-    names_close = re.search(rf"</{re.escape(prefix)}definedNames>", book_xml)
-    if names_close:
-        return book_xml[:names_close.start()] + defined + book_xml[names_close.start():]
-    sheets_close = re.search(rf"</{re.escape(prefix)}sheets>", book_xml)
-    assert sheets_close is not None
-    at = sheets_close.end()
+    return _add_defined_name(book_xml, prefix, defined)
+
+
+#: The elements of workbook.xml that the schema puts after <definedNames>.
+_AFTER_DEFINED_NAMES = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr",
+                        "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects",
+                        "extLst")
+
+
+def _add_defined_name(book_xml: str, prefix: str, defined: str) -> str:
+    """workbook.xml with `defined` in its one <definedNames>, made where the schema wants it."""
+    p = re.escape(prefix)
+    existing = re.search(rf"<{p}definedNames\b[^>]*?(/?)>", book_xml)
+    if existing and existing.group(1):  # <definedNames/>: open it up
+        return (book_xml[:existing.start()] + f"<{prefix}definedNames>{defined}"
+                f"</{prefix}definedNames>" + book_xml[existing.end():])
+    if existing:
+        close = book_xml.index(f"</{prefix}definedNames>", existing.end())
+        return book_xml[:close] + defined + book_xml[close:]
+    sheets = re.search(rf"</{p}sheets>|<{p}sheets\b[^>]*/>", book_xml)
+    end = book_xml.rfind(f"</{prefix}workbook>")
+    if sheets is None or end < 0:
+        raise PackageError("workbook.xml has no sheets or no end tag")
+    # Searched after the sheets only: a <workbookView> may hold an <extLst> of its own.
+    followers = [sheets.end() + m.start() for name in _AFTER_DEFINED_NAMES
+                 if (m := re.search(rf"<{p}{name}\b", book_xml[sheets.end():]))]
+    at = min(followers, default=end)
     return (book_xml[:at] + f"<{prefix}definedNames>{defined}</{prefix}definedNames>"
             + book_xml[at:])
 
@@ -356,7 +393,7 @@ def _content_types(text: str, new_parts: dict[str, str]) -> str:
 
 
 def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str | None,
-                  values_only: bool = False) -> str:
+                  values_only: bool = False, ns: Namespaces = TRANSITIONAL) -> str:
     ui = UI[lang]
     style = pool.extra
     rows: list[list[tuple[str | int, int]]] = []
@@ -405,8 +442,7 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate(widths, start=1))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<worksheet xmlns="{ns.main}" xmlns:r="{ns.rel}">'
             '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
             f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" '
             'state="frozen"/></sheetView></sheetViews>'

@@ -37,7 +37,7 @@ def test_marked_cells_are_exactly_the_reported_ones(tmp_path: Path) -> None:
         comment = book[sheet][cell].comment
         assert comment is not None and comment.author == "intake"
     messages = [f["message"] for f in report["findings"] if f["cell"] == "E10"]
-    assert book["Werkgevers"]["E10"].comment.text.startswith(messages[0])
+    assert book["Werkgevers"]["E10"].comment.text.startswith(f"intake:\n{messages[0]}")
 
 
 def test_controle_sheet_lists_every_finding_with_a_link(tmp_path: Path) -> None:
@@ -192,5 +192,5 @@ def test_english_feedback(workbook: Callable[..., Path], tmp_path: Path) -> None
     rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
     feedback = write_feedback(validate_workbook(workbook(rows)), tmp_path, "en")
     book = openpyxl.load_workbook(feedback)
-    assert book["Werkgevers"]["G2"].comment.text.startswith("Payroll period 'week'")
+    assert book["Werkgevers"]["G2"].comment.text.startswith("intake:\nPayroll period 'week'")
     assert book["Controle"]["A9"].value == "Severity"

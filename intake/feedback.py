@@ -29,6 +29,8 @@ from intake.xlsxpatch import (
     CT_VML,
     CT_WORKSHEET,
     FILL_RGB,
+    REL_PERSON,
+    REL_THREADED,
     TRANSITIONAL,
     CommentsPart,
     Namespaces,
@@ -42,12 +44,14 @@ from intake.xlsxpatch import (
     free_id,
     is_rel,
     merge_comments,
+    merge_threads,
     merge_vml,
     namespaces_of,
     patch_sheet,
     read_rels,
     rels_path_of,
     vml_xml,
+    with_our_person,
     write_values_package,
     xml_text,
 )
@@ -157,17 +161,18 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             raise PackageError("the workbook has no styles part")
         pool = StylePool(zin.read(styles_rel.target).decode("utf-8"))
         for severity, rgb in FILL_RGB.items():
-            pool.add_font_format(severity, "plain", rgb, wrap=False)
-        pool.add_font_format("plain", "plain")
-        pool.add_font_format("line", "plain", wrap=False)
-        pool.add_font_format("bold", "bold", wrap=False)
-        pool.add_font_format("title", "title", wrap=False)
-        pool.add_font_format("link", "link", wrap=False)
+            pool.add_font_format(severity, _FONTS["plain"], rgb, wrap=False)
+        pool.add_font_format("plain", _FONTS["plain"])
+        pool.add_font_format("line", _FONTS["plain"], wrap=False)
+        pool.add_font_format("bold", _FONTS["bold"], wrap=False)
+        pool.add_font_format("title", _FONTS["title"], wrap=False)
+        pool.add_font_format("link", _FONTS["link"], wrap=False)
 
         # The Controle sheet: replace ours from an earlier run in place, or add it first.
         controle_sheet = _our_controle(book_xml)
         new_parts: dict[str, str] = {}
         rels_out: dict[str, str] = {}
+        replaced: dict[str, str] = {}
         if controle_sheet and controle_sheet in sheet_part:
             controle_part = sheet_part[controle_sheet]
         else:
@@ -182,10 +187,16 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             new_parts[controle_part] = CT_WORKSHEET
         book_xml = _select_first_tab(book_xml)
 
+        persons_rel = next((r for r in book_rels if r.type == REL_PERSON), None)
+        persons: tuple[str, str] | None = None
+        if persons_rel is not None and persons_rel.target in names:
+            persons = with_our_person(zin.read(persons_rel.target).decode("utf-8"))
+            replaced[persons_rel.target] = persons[0]
+        when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.00")
+
         # Which worksheets to stream, with what marks and which comment parts.
         data_sheets = {d.sheet for d in (result.werkgevers, result.dga) if d.sheet}
         patches: dict[str, SheetPatch] = {}
-        replaced: dict[str, str] = {}
         block = 1
         for name, part in sheet_part.items():
             if part == controle_part:
@@ -218,6 +229,11 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                                  posixpath.relpath(comments_part, folder)))
             removed, added = merge_comments(part_xml, sheet_notes)
             replaced[comments_part] = part_xml.render()
+            threads = next((r for r in sheet_rels if r.type == REL_THREADED), None)
+            if threads is not None and persons is not None and threads.target in names:
+                # Excel 365 shows the thread, not the legacy comment: reply in the thread too.
+                replaced[threads.target] = merge_threads(
+                    zin.read(threads.target).decode("utf-8"), sheet_notes, persons[1], when)
             if vml is not None:
                 replaced[vml] = merge_vml(zin.read(vml).decode("utf-8"), removed, added)
             else:
@@ -254,7 +270,7 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                 zout.writestr(name, text)
             zout.writestr(controle_part, _controle_xml(result, pool, lang, checked_at,
                                                        values_only, ns))
-            zout.writestr(styles_rel.target, pool.render(_FONTS))
+            zout.writestr(styles_rel.target, pool.render())
 
 
 _FONTS = {

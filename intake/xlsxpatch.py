@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+import uuid
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -172,48 +173,52 @@ def free_id(existing: set[str], stem: str = "rIdIntake") -> str:
 class StylePool:
     """The workbook's cell formats, and the clones with our fills that marks need.
 
-    Indexes are handed out while the sheets stream; `render` writes styles.xml at the end.
+    Indexes are handed out while the sheets stream; `render` writes styles.xml at the end. A
+    font, fill or cell format equal to one the workbook already has is reused, so checking a
+    feedback workbook again and again does not make styles.xml grow.
     """
 
     def __init__(self, styles_xml: str) -> None:
         self.text = styles_xml
         fills = _section(styles_xml, "fills")
-        self.fill_count = len(_elements(fills[1], "fill")) if fills else 0
+        self.fills = _elements(fills[1], "fill") if fills else []
+        self.fill_count = len(self.fills)
+        fonts = _section(styles_xml, "fonts")
+        self.fonts = _elements(fonts[1], "font") if fonts else []
         xfs = _section(styles_xml, "cellXfs")
         if xfs is None:
             raise PackageError("styles.xml has no cellXfs")
         self.xfs = _elements(xfs[1], "xf")
-        self.fill_ids: dict[Severity, int] = {}
-        ours: set[int] = set()
-        if fills:
-            for i, fill in enumerate(_elements(fills[1], "fill")):
-                for severity, rgb in FILL_RGB.items():
-                    if re.search(rf'<(?:\w+:)?fgColor\b[^>]*rgb="{rgb}"', fill):
-                        self.fill_ids.setdefault(severity, i)
-                        ours.add(i)
         self.new_fills: list[str] = []
-        for severity, rgb in FILL_RGB.items():
-            if severity not in self.fill_ids:
-                self.fill_ids[severity] = self.fill_count + len(self.new_fills)
-                self.new_fills.append(
-                    f'<fill><patternFill patternType="solid"><fgColor rgb="{rgb}"/>'
-                    f'<bgColor indexed="64"/></patternFill></fill>')
+        self.new_fonts: list[str] = []
+        self.new_xfs: list[str] = []
+        self._fill_at = _first_index(self.fills)
+        self._font_at = _first_index(self.fonts)
+        self._xf_at = _first_index(self.xfs)
+        ours: set[int] = set()
+        for i, fill in enumerate(self.fills):
+            if any(re.search(rf'<(?:\w+:)?fgColor\b[^>]*rgb="{rgb}"', fill)
+                   for rgb in FILL_RGB.values()):
+                ours.add(i)
+        self.fill_ids: dict[Severity, int] = {
+            severity: self._fill(rgb) for severity, rgb in FILL_RGB.items()}
         #: Cell formats carrying one of our fills: marks from an earlier run.
         self.stale = {i for i, xf in enumerate(self.xfs)
                       if (m := re.search(r'\bfillId="(\d+)"', xf)) and int(m.group(1)) in ours}
-        self.new_xfs: list[str] = []
-        self._clones: dict[tuple[int, int], int] = {}
         self.extra: dict[str, int] = {}
 
+    def _fill(self, rgb: str) -> int:
+        fill = (f'<fill><patternFill patternType="solid"><fgColor rgb="{rgb}"/>'
+                '<bgColor indexed="64"/></patternFill></fill>')
+        return _find_or_add(fill, self._fill_at, self.new_fills, self.fill_count)
+
+    def _xf(self, xf: str) -> int:
+        return _find_or_add(xf, self._xf_at, self.new_xfs, len(self.xfs))
+
     def _clone(self, index: int, fill_id: int) -> int:
-        key = (index, fill_id)
-        if key not in self._clones:
-            base = self.xfs[index] if index < len(self.xfs) else self.xfs[0]
-            xf = _set_attr(base, "fillId", str(fill_id))
-            xf = _set_attr(xf, "applyFill", "1" if fill_id else "0")
-            self._clones[key] = len(self.xfs) + len(self.new_xfs)
-            self.new_xfs.append(xf)
-        return self._clones[key]
+        base = self.xfs[index] if index < len(self.xfs) else self.xfs[0]
+        xf = _set_attr(base, "fillId", str(fill_id))
+        return self._xf(_set_attr(xf, "applyFill", "1" if fill_id else "0"))
 
     def clean(self, index: int) -> int:
         """The cell format to use for a cell of format `index` without any mark of ours."""
@@ -225,38 +230,57 @@ class StylePool:
 
     def add_font_format(self, name: str, font: str, fill_rgb: str | None = None,
                         wrap: bool = True) -> None:
-        """Register a format for the Controle sheet: a font (and a fill), named `name`."""
-        self.extra[name] = len(self.xfs) + len(self.new_xfs)
-        fill_id = 0
-        if fill_rgb:
-            fill_id = self.fill_count + len(self.new_fills)
-            self.new_fills.append(f'<fill><patternFill patternType="solid"><fgColor rgb="'
-                                  f'{fill_rgb}"/><bgColor indexed="64"/></patternFill></fill>')
+        """Register a format for the Controle sheet: a font (XML) and a fill, named `name`."""
+        font_id = _find_or_add(font, self._font_at, self.new_fonts, len(self.fonts))
+        fill_id = self._fill(fill_rgb) if fill_rgb else 0
         apply_fill = ' applyFill="1"' if fill_id else ""
         wrap_text = ' wrapText="1"' if wrap else ""
-        self.new_xfs.append(f'<xf numFmtId="0" fontId="{{font:{font}}}" fillId="{fill_id}" '
-                            f'borderId="0" xfId="0" applyFont="1"{apply_fill} '
-                            f'applyAlignment="1"><alignment vertical="top"{wrap_text}/></xf>')
+        self.extra[name] = self._xf(
+            f'<xf numFmtId="0" fontId="{font_id}" fillId="{fill_id}" borderId="0" xfId="0" '
+            f'applyFont="1"{apply_fill} applyAlignment="1"><alignment vertical="top"'
+            f"{wrap_text}/></xf>")
 
-    def render(self, fonts: dict[str, str]) -> str:
-        """styles.xml with the new fills, fonts and cell formats appended."""
+    def render(self) -> str:
+        """styles.xml with the new fonts, fills and cell formats appended."""
         text = self.text
-        font_ids: dict[str, int] = {}
-        if fonts:
-            section = _section(text, "fonts")
-            if section is None:
+        if self.new_fonts:
+            if _section(text, "fonts") is None:
                 raise PackageError("styles.xml has no fonts")
-            count = len(_elements(section[1], "font"))
-            for n, name in enumerate(fonts):
-                font_ids[name] = count + n
-            text = _append(text, "fonts", list(fonts.values()))
+            text = _append(text, "fonts", self.new_fonts)
         if self.new_fills:
             text = _append(text, "fills", self.new_fills)
-        xfs = [re.sub(r"\{font:(\w+)\}", lambda m: str(font_ids[m.group(1)]), xf)
-               for xf in self.new_xfs]
-        if xfs:
-            text = _append(text, "cellXfs", xfs)
+        if self.new_xfs:
+            text = _append(text, "cellXfs", self.new_xfs)
         return text
+
+
+_TAG = re.compile(r"<(/?)(?:\w+:)?(\w+)\b([^>]*?)(/?)>")
+
+
+def _canonical(element: str) -> str:
+    """`element` with prefixes, attribute order, whitespace between tags and applyFill left out:
+    two elements with the same canonical form style a cell the same."""
+    def tag(m: re.Match[str]) -> str:
+        a = sorted((k, v) for k, v in attrs(m.group(3)).items()
+                   if k != "applyFill" and not k.startswith("xmlns"))
+        return f"<{m.group(1)}{m.group(2)} {a}{m.group(4)}>"
+
+    return _TAG.sub(tag, re.sub(r">\s+<", "><", element.strip()))
+
+
+def _first_index(elements: list[str]) -> dict[str, int]:
+    at: dict[str, int] = {}
+    for i, element in enumerate(elements):
+        at.setdefault(_canonical(element), i)
+    return at
+
+
+def _find_or_add(element: str, at: dict[str, int], new: list[str], existing: int) -> int:
+    key = _canonical(element)
+    if key not in at:
+        at[key] = existing + len(new)
+        new.append(element)
+    return at[key]
 
 
 def _section(text: str, name: str) -> tuple[str, str] | None:
@@ -580,6 +604,63 @@ def comments_xml(notes: dict[str, str], main_ns: str = NS_MAIN) -> str:
     part = CommentsPart.new(main_ns)
     merge_comments(part, notes)
     return part.render()
+
+
+# Threaded comments (Excel 365): a reply of ours under the user's thread, by our own person.
+REL_THREADED = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
+REL_PERSON = "http://schemas.microsoft.com/office/2017/10/relationships/person"
+_THREADED = re.compile(r"<((?:\w+:)?)threadedComment\b([^>]*?)(?:/>|>(.*?)</\1threadedComment>)",
+                       re.S)
+
+
+def _guid(*parts: str) -> str:
+    return "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(("intake", *parts)))).upper() + "}"
+
+
+def with_our_person(persons: str) -> tuple[str, str]:
+    """The persons part with a person for COMMENT_AUTHOR (added when missing), and its id."""
+    for tag in re.findall(r"<(?:\w+:)?person\b[^>]*>", persons):
+        a = attrs(tag)
+        if a.get("displayName") == COMMENT_AUTHOR and a.get("providerId") == "None":
+            return persons, a.get("id", "")
+    person = _guid("person")
+    root = re.search(r"<((?:\w+:)?)personList\b[^>]*?(/?)>", persons)
+    if root is None:
+        raise PackageError("persons part without <personList>")
+    p = root.group(1)
+    element = (f'<{p}person displayName="{COMMENT_AUTHOR}" id="{person}" '
+               f'userId="{COMMENT_AUTHOR}" providerId="None"/>')
+    if root.group(2):
+        return (persons[:root.start()] + root.group(0)[:-2] + f">{element}</{p}personList>"
+                + persons[root.end():]), person
+    close = persons.rindex(f"</{p}personList>")
+    return persons[:close] + element + persons[close:], person
+
+
+def merge_threads(threads: str, notes: dict[str, str], person: str, when: str) -> str:
+    """The threaded comments part with earlier replies of ours removed and, under each thread
+    on a cell of `notes`, a reply of ours holding the note."""
+    def ours(m: re.Match[str]) -> bool:
+        text = unescape(re.sub(r"<[^>]+>", "", m.group(3) or ""))
+        return attrs(m.group(2)).get("personId") == person or text.startswith(COMMENT_MARK)
+
+    threads = _THREADED.sub(lambda m: "" if ours(m) else m.group(0), threads)
+    last: dict[str, re.Match[str]] = {}
+    for m in _THREADED.finditer(threads):
+        last[attrs(m.group(2)).get("ref", "")] = m
+    roots = {attrs(m.group(2)).get("ref", ""): attrs(m.group(2)).get("id", "")
+             for m in _THREADED.finditer(threads) if "parentId" not in attrs(m.group(2))}
+    inserts = []
+    for ref, text in notes.items():
+        if ref in roots and ref in last:
+            p = last[ref].group(1)
+            reply = (f'<{p}threadedComment ref="{ref}" dT="{when}" personId="{person}" '
+                     f'id="{_guid(ref, text)}" parentId="{roots[ref]}"><{p}text>'
+                     f"{xml_text(COMMENT_MARK + chr(10) + text)}</{p}text></{p}threadedComment>")
+            inserts.append((last[ref].end(), reply))
+    for at, reply in sorted(inserts, reverse=True):
+        threads = threads[:at] + reply + threads[at:]
+    return threads
 
 
 _SHAPETYPE = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '

@@ -194,3 +194,22 @@ def test_english_feedback(workbook: Callable[..., Path], tmp_path: Path) -> None
     book = openpyxl.load_workbook(feedback)
     assert book["Werkgevers"]["G2"].comment.text.startswith("intake:\nPayroll period 'week'")
     assert book["Controle"]["A9"].value == "Severity"
+
+
+def test_checking_feedback_again_does_not_grow_styles(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Feedback of feedback of feedback: styles.xml keeps the same fonts, fills and cell
+    formats from the second round on (it used to gain 13 per round)."""
+    import re
+
+    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    current = workbook(rows)
+    counts = []
+    for n in range(4):
+        current = write_feedback(validate_workbook(current), tmp_path / str(n))
+        with zipfile.ZipFile(current) as package:
+            styles = package.read("xl/styles.xml").decode()
+        counts.append(tuple(len(re.findall(rf"<{tag}\b", styles))
+                            for tag in ("font", "fill", "xf")))
+    assert counts[1] == counts[2] == counts[3]

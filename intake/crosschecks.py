@@ -109,7 +109,9 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
 
 def employers_with_rejected_dga(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
     """An employer is delivered only with all its DGAs: a DGA row with an error of its own
-    rejects its employer (the error sits on the employer's 'DGA in verloning' cell).
+    holds its employer back. The DGA rows carry the errors; the employer's Werkgever ID cell
+    gets a warning naming them (its own values are right: nothing there is painted red), and
+    the caller rejects the employer's row.
 
     Call after `dga.rejected` holds the DGA rows' own errors.
     """
@@ -122,8 +124,13 @@ def employers_with_rejected_dga(werkgevers: SheetData, dga: SheetData) -> list[F
         return findings
     for i, wid in enumerate(_ids(werkgevers)):
         if wid is not None and wid in bad:
-            findings.append(_cell(werkgevers, "dga-rows-rejected", i, "dga_in_verloning",
-                                  {"werkgever_id": wid, "rows": _rows(dga, bad[wid])}))
+            rows, many = _rows(dga, bad[wid]), len(bad[wid]) > 1
+            findings.append(_cell(werkgevers, "dga-rows-rejected", i, "werkgever_id", {
+                "werkgever_id": wid, "rows": rows,
+                "dga_rows_nl": f"{'rijen' if many else 'rij'} {rows}",
+                "dga_have_nl": "hebben" if many else "heeft",
+                "dga_rows_en": f"{'rows' if many else 'row'} {rows}",
+                "dga_have_en": "have" if many else "has"}))
     return findings
 
 

@@ -386,13 +386,15 @@ CATALOGUE: dict[str, Entry] = {
          "Answer Ja here, or delete those rows from the DGA sheet."),
     ),
     "dga-rows-rejected": _e(
-        "error", "DGA's afgekeurd", "DGAs rejected",
-        ("Een of meer DGA's van werkgever {werkgever_id} zijn afgekeurd (blad DGA, rijen "
-         "{rows}); een werkgever wordt alleen met al zijn DGA's aangeleverd.",
-         "Verbeter de fouten op het blad DGA; deze werkgever gaat dan mee."),
-        ("One or more DGAs of employer {werkgever_id} were rejected (DGA sheet, rows {rows}); "
-         "an employer is only delivered together with all its DGAs.",
-         "Correct the errors on the DGA sheet; this employer is then delivered."),
+        "warning", "Tegengehouden door DGA's", "Held back by DGAs",
+        ("Werkgever {werkgever_id} wordt nog niet aangeleverd: {dga_rows_nl} op blad DGA "
+         "{dga_have_nl} fouten, en een werkgever gaat alleen mee met al zijn DGA's.",
+         "Deze cel is goed. Verbeter de rode cellen op blad DGA ({dga_rows_nl}); deze werkgever "
+         "gaat dan mee."),
+        ("Employer {werkgever_id} is held back: {dga_rows_en} on the DGA sheet {dga_have_en} "
+         "errors, and an employer is only delivered together with all its DGAs.",
+         "This cell is right. Correct the red cells on the DGA sheet ({dga_rows_en}); this "
+         "employer is then delivered."),
     ),
     "batch-duplicate-in-run": _e(
         "warning", "Werkgever twee keer in deze verwerking", "Employer twice in this run",

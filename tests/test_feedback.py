@@ -213,3 +213,24 @@ def test_checking_feedback_again_does_not_grow_styles(
         counts.append(tuple(len(re.findall(rf"<{tag}\b", styles))
                             for tag in ("font", "fill", "xf")))
     assert counts[1] == counts[2] == counts[3]
+
+
+def test_only_cells_that_must_change_are_red_when_a_dga_row_is_wrong(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A DGA row with an error: that DGA cell is red; the employer's correct "DGA in verloning =
+    Ja" is not painted; its Werkgever ID is amber, naming the one DGA row (singular), and the
+    employer is still held back from the delivery."""
+    dga = [replace(VALID_DGA[0], 2, "12a"), *VALID_DGA[1:]]
+    result = validate_workbook(workbook(VALID_WERKGEVERS, dga))
+    feedback = write_feedback(result, tmp_path)
+    fills = our_fills(feedback)
+    assert fills[("DGA", "C2")] == RED
+    assert ("Werkgevers", "I2") not in fills
+    assert fills[("Werkgevers", "F2")] == AMBER
+    assert set(fills.values()) == {RED, AMBER}
+    assert [c for c, colour in fills.items() if colour == RED] == [("DGA", "C2")]
+    held = next(f for f in result.findings if f.code == "dga-rows-rejected")
+    assert "rij 2 op blad DGA heeft fouten" in held.message("nl")
+    assert "row 2 on the DGA sheet has errors" in held.message("en")
+    assert result.werkgevers.rejected[0] and not result.valid

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from intake.cells import column_index
 from intake.findings import Finding
+from intake.layout import row_height
 from intake.messages import LANGS, UI, Lang
 from intake.validate import Result
 from intake.xlsxpatch import (
@@ -61,6 +62,8 @@ MAX_COMMENTS = 10_000
 #: At most this many findings are listed on the Controle sheet (report.json has all).
 MAX_CONTROLE_ROWS = 100_000
 CONTROLE_SHEET = "Controle"
+#: Column widths of the Controle sheet: severity, sheet, cell, field, value, problem, fix, code.
+CONTROLE_WIDTHS = (15, 14, 16, 24, 24, 50, 45, 22)
 
 
 def feedback_name(workbook: Path) -> str:
@@ -448,25 +451,30 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
                                             where="report.json"), style["bold"])])
 
     body = []
+    widths = CONTROLE_WIDTHS
     for r, cells in enumerate(rows, start=1):
         xml_cells = "".join(_controle_cell(f"{chr(65 + c)}{r}", value, s)
                             for c, (value, s) in enumerate(cells) if value != "")
-        body.append(f'<row r="{r}">{xml_cells}</row>')
+        height = row_height((str(value), widths[c]) for c, (value, s) in enumerate(cells)
+                            if s == style["plain"])
+        custom = f' ht="{height}" customHeight="1"' if height else ""
+        body.append(f'<row r="{r}"{custom}>{xml_cells}</row>')
     hyperlinks = "".join(f'<hyperlink ref="{ref}" location="{xml_text(loc)}" '
                          f'display="{xml_text(loc)}"/>' for ref, loc in links)
-    widths = (14, 14, 12, 26, 28, 70, 60, 26)
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate(widths, start=1))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<worksheet xmlns="{ns.main}" xmlns:r="{ns.rel}">'
+            '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
             '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
             f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" '
             'state="frozen"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>'
             f"<cols>{cols}</cols><sheetData>{''.join(body)}</sheetData>"
             + (f"<hyperlinks>{hyperlinks}</hyperlinks>" if hyperlinks else "")
-            + '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/></worksheet>')
+            + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" '
+            'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+            'fitToHeight="0"/></worksheet>')
 
 
 def _controle_cell(ref: str, value: str | int, style: int) -> str:

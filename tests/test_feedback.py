@@ -234,3 +234,25 @@ def test_only_cells_that_must_change_are_red_when_a_dga_row_is_wrong(
     assert "rij 2 op blad DGA heeft fouten" in held.message("nl")
     assert "row 2 on the DGA sheet has errors" in held.message("en")
     assert result.werkgevers.rejected[0] and not result.valid
+
+
+def test_controle_prints_one_page_wide_with_heights_for_wrapped_text(tmp_path: Path) -> None:
+    """Controle prints A4 landscape fitted to one page wide; each finding row whose wrapped
+    texts need several lines has a height holding them; the totals' labels fit their columns."""
+    from intake.layout import LINE_POINTS, line_count
+
+    out = tmp_path / "o"
+    run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(out))
+    sheet = openpyxl.load_workbook(out / "feedback.xlsx")["Controle"]
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    tall = 0
+    for row in sheet.iter_rows(min_row=10):
+        lines = max(line_count(str(c.value), sheet.column_dimensions[c.column_letter].width)
+                    for c in row if c.value is not None and c.alignment.wrap_text), default=1)
+        if lines > 1:
+            assert sheet.row_dimensions[row[0].row].height >= lines * LINE_POINTS
+            tall += 1
+    assert tall >= 5
+    assert sheet.column_dimensions["C"].width >= len(sheet["C3"].value) + 1

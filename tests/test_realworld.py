@@ -94,8 +94,11 @@ def test_every_real_file_gives_a_valid_feedback_workbook(tmp_path: Path, source:
     assert_feedback_holds(source, feedback)
 
 
+#: LibreOffice does not print the original SheetJS__large_strings.xlsx (a 2 MB sheet of long
+#: strings) to PDF within 400 s either, so its feedback workbook is left out of the PDF test.
+PRINTABLE = [p for p in FILES if p.name != "SheetJS__large_strings.xlsx"]
 #: The files in groups of eight, one LibreOffice process per group (startup costs seconds).
-GROUPS = [FILES[i:i + 8] for i in range(0, len(FILES), 8)]
+GROUPS = [PRINTABLE[i:i + 8] for i in range(0, len(PRINTABLE), 8)]
 
 
 @pytest.mark.slow
@@ -104,7 +107,8 @@ GROUPS = [FILES[i:i + 8] for i in range(0, len(FILES), 8)]
                     "installed; .ci/run installs it")
 @pytest.mark.parametrize("group", GROUPS, ids=[f"group{n}" for n in range(len(GROUPS))])
 def test_libreoffice_renders_every_feedback_workbook(tmp_path: Path, group: list[Path]) -> None:
-    """LibreOffice converts the feedback workbook of every real file to a non-empty PDF."""
+    """LibreOffice converts the feedback workbook of every real file it can print to a non-empty
+    PDF."""
     staged: dict[str, Path] = {}
     for n, source in enumerate(group):
         try:

@@ -249,8 +249,8 @@ def test_controle_prints_one_page_wide_with_heights_for_wrapped_text(tmp_path: P
     assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
     tall = 0
     for row in sheet.iter_rows(min_row=10):
-        lines = max(line_count(str(c.value), sheet.column_dimensions[c.column_letter].width)
-                    for c in row if c.value is not None and c.alignment.wrap_text), default=1)
+        lines = max((line_count(str(c.value), sheet.column_dimensions[c.column_letter].width)
+                     for c in row if c.value is not None and c.alignment.wrap_text), default=1)
         if lines > 1:
             assert sheet.row_dimensions[row[0].row].height >= lines * LINE_POINTS
             tall += 1

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from intake.cells import column_index
 from intake.findings import Finding
-from intake.layout import row_height
+from intake.layout import row_height, shown_time
 from intake.messages import LANGS, UI, Lang
 from intake.validate import Result
 from intake.xlsxpatch import (
@@ -417,7 +417,7 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
     style = pool.extra
     rows: list[list[tuple[str | int, int]]] = []
     links: list[tuple[str, str]] = []
-    when = checked_at or dt.datetime.now(dt.UTC).strftime("%d-%m-%Y %H:%M UTC")
+    when = checked_at or shown_time(dt.datetime.now(dt.UTC))
     rows.append([(f"{ui['title']}: {result.path.name}", style["title"])])
     rows.append([(f"{ui['checked_at']} {when}", style["line"])])
     rows.append([(ui["errors"], style["bold"]), (result.errors, style["error"]),

@@ -487,6 +487,12 @@ UI: dict[Lang, dict[str, str]] = {
         "full_lists": "report.json en feedback.xlsx",
         "values_copy": "Let op: de werkmap kon niet als kopie worden teruggegeven; dit is een "
         "nieuwe werkmap met dezelfde waarden (zonder opmaak en formules).",
+        "feedback_fix": "Verbeter de werkmap in {feedback}, naast dit rapport: daarin is elke cel "
+        "met een fout rood en elke cel met alleen een waarschuwing oranje, met een opmerking die "
+        "zegt wat er mis is; het eerste blad, Controle, somt alles op. Sla het bestand op en "
+        "controleer het opnieuw: intake validate {feedback}.",
+        "feedback_ok": "{feedback}, naast dit rapport, is je werkmap met een blad Controle "
+        "ervoor.",
         "batch_title": "Nachtelijke verwerking",
         "run": "Verwerking",
         "status": "Status",
@@ -544,6 +550,12 @@ UI: dict[Lang, dict[str, str]] = {
         "full_lists": "report.json and feedback.xlsx",
         "values_copy": "Note: the workbook could not be given back as a copy; this is a new "
         "workbook with the same values (without formatting and formulas).",
+        "feedback_fix": "Correct the workbook in {feedback}, next to this report: every cell "
+        "with an error is red and every cell with only a warning amber, with a comment saying "
+        "what is wrong; its first sheet, Controle, lists everything. Save it and check it "
+        "again: intake validate {feedback}.",
+        "feedback_ok": "{feedback}, next to this report, is your workbook with a Controle sheet "
+        "in front.",
         "batch_title": "Nightly run",
         "run": "Run",
         "status": "Status",

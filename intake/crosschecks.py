@@ -18,6 +18,18 @@ def _rows(data: SheetData, positions: list[int]) -> str:
     return ", ".join(str(data.rows[i]) for i in positions)
 
 
+def _row_words(data: SheetData, positions: list[int]) -> dict[str, str]:
+    """The rows at `positions` for a message: "rij 3" or "rijen 3, 5 en 7", per language."""
+    numbers = [str(data.rows[i]) for i in positions]
+    many = len(numbers) > 1
+    listed_nl = f"{', '.join(numbers[:-1])} en {numbers[-1]}" if many else numbers[0]
+    listed_en = f"{', '.join(numbers[:-1])} and {numbers[-1]}" if many else numbers[0]
+    return {"rows": ", ".join(numbers),
+            "rows_nl": f"{'rijen' if many else 'rij'} {listed_nl}",
+            "rows_en": f"{'rows' if many else 'row'} {listed_en}",
+            "have_nl": "hebben" if many else "heeft", "have_en": "have" if many else "has"}
+
+
 def _cell(data: SheetData, code: str, position: int, name: str,
           params: dict[str, str]) -> Finding:
     return Finding(code, sheet=data.sheet, row=data.rows[position],
@@ -103,7 +115,7 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
                                   {"werkgever_id": wid}))
         elif answer == "nee" and listed:
             findings.append(_cell(werkgevers, "dga-unexpected", i, "dga_in_verloning",
-                                  {"werkgever_id": wid, "rows": _rows(dga, listed)}))
+                                  {"werkgever_id": wid, **_row_words(dga, listed)}))
     return findings
 
 
@@ -124,13 +136,8 @@ def employers_with_rejected_dga(werkgevers: SheetData, dga: SheetData) -> list[F
         return findings
     for i, wid in enumerate(_ids(werkgevers)):
         if wid is not None and wid in bad:
-            rows, many = _rows(dga, bad[wid]), len(bad[wid]) > 1
-            findings.append(_cell(werkgevers, "dga-rows-rejected", i, "werkgever_id", {
-                "werkgever_id": wid, "rows": rows,
-                "dga_rows_nl": f"{'rijen' if many else 'rij'} {rows}",
-                "dga_have_nl": "hebben" if many else "heeft",
-                "dga_rows_en": f"{'rows' if many else 'row'} {rows}",
-                "dga_have_en": "have" if many else "has"}))
+            findings.append(_cell(werkgevers, "dga-rows-rejected", i, "werkgever_id",
+                                  {"werkgever_id": wid, **_row_words(dga, bad[wid])}))
     return findings
 
 
@@ -156,5 +163,5 @@ def dga_of_rejected_employers(werkgevers: SheetData, dga: SheetData) -> list[Fin
         dga.rejected[i] = True
         findings.append(_cell(dga, "dga-employer-rejected", i, "werkgever_id",
                               {"werkgever_id": wid,
-                               "rows": _rows(werkgevers, employer_rows[wid])}))
+                               **_row_words(werkgevers, employer_rows[wid])}))
     return findings

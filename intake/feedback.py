@@ -135,7 +135,10 @@ def _marks(findings: list[Finding], lang: Lang) -> tuple[
         col = column_index(f.column)
         if row.get(col) != "error":
             row[col] = f.severity
-        notes[f.sheet][f"{f.column}{f.row}"].append(f"{f.message(lang)} {f.hint(lang)}")
+        message = f.message(lang)
+        if not message.endswith((".", "?", "!", ")")):
+            message += "."  # two sentences never run together
+        notes[f.sheet][f"{f.column}{f.row}"].append(f"{message} {f.hint(lang)}")
     return ({s: dict(r) for s, r in marks.items()},
             {s: {ref: "\n\n".join(texts) for ref, texts in cells.items()}
              for s, cells in notes.items()})

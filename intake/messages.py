@@ -99,10 +99,10 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "checklist-incomplete": _e(
         "warning", "Stap 1 niet afgevinkt", "Step 1 not confirmed",
-        ("Op de checklist van stap 1 staat niet Ja bij: {item}",
+        ("Op de checklist van stap 1 staat niet Ja bij '{item}'.",
          "Controleer dit punt in Loket.nl en zet Ja als het in orde is; zonder dit werkt de "
          "koppeling niet."),
-        ("The step 1 checklist does not say Ja for: {item}",
+        ("The step 1 checklist does not say Ja for '{item}'.",
          "Check this point in Loket.nl and answer Ja when it is in order; the link does not "
          "work without it."),
     ),
@@ -255,11 +255,13 @@ CATALOGUE: dict[str, Entry] = {
     "lhn-btw": _e(
         "error", "Btw-nummer in plaats van loonheffingennummer", "VAT number instead of wage tax",
         ("'{value}' is een btw-nummer (letter B), geen loonheffingennummer.",
-         "Vul het loonheffingennummer in: dezelfde 9 cijfers, dan L en het subnummer "
-         "(bijvoorbeeld {suggestion})."),
+         "Vul het loonheffingennummer in (9 cijfers, de letter L en 2 cijfers). Het staat op de "
+         "aangifte loonheffingen en in de brief van de Belastingdienst over de aanmelding als "
+         "werkgever; leid het niet af uit het btw-nummer, want dat heeft vaak andere cijfers."),
         ("'{value}' is a VAT number (letter B), not a wage tax number.",
-         "Enter the wage tax number: the same 9 digits, then L and the sub-number "
-         "(e.g. {suggestion})."),
+         "Enter the wage tax number (9 digits, the letter L and 2 digits). It is on the wage "
+         "tax return and in the Belastingdienst's letter registering the employer; do not derive "
+         "it from the VAT number, whose digits often differ."),
     ),
     "lhn-subnumber": _e(
         "error", "Subnummer 00", "Sub-number 00",
@@ -301,10 +303,12 @@ CATALOGUE: dict[str, Entry] = {
         "error", "GUID in plaats van nummer", "GUID instead of number",
         ("{label} '{value}' is een GUID (een technische sleutel uit de Loket-API), niet het "
          "nummer dat Loket.nl toont.",
-         "{help}"),
+         "Vervang de code door het nummer dat Loket.nl op het scherm toont: alleen cijfers, "
+         "zonder letters en streepjes."),
         ("{label} '{value}' is a GUID (a technical key from the Loket API), not the number "
          "Loket.nl shows.",
-         "{help}"),
+         "Replace the code with the number Loket.nl shows on screen: digits only, without "
+         "letters and hyphens."),
     ),
     "verloning-invalid": _e(
         "error", "Onbekende verloning", "Unknown payroll period",
@@ -378,22 +382,22 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "dga-unexpected": _e(
         "error", "DGA bij Nee", "DGA listed but Nee",
-        ("'DGA in verloning' is Nee, maar op het blad DGA staan DGA's met Werkgever ID "
-         "{werkgever_id} (rijen {rows}).",
-         "Zet hier Ja, of verwijder die rijen van het blad DGA."),
-        ("'DGA in verloning' is Nee, but the DGA sheet lists DGAs with Employer ID "
-         "{werkgever_id} (rows {rows}).",
-         "Answer Ja here, or delete those rows from the DGA sheet."),
+        ("'DGA in verloning' is Nee, maar blad DGA noemt Werkgever ID {werkgever_id} in "
+         "{rows_nl}.",
+         "Zet hier Ja, of verwijder {rows_nl} op blad DGA."),
+        ("'DGA in verloning' is Nee, but the DGA sheet lists Employer ID {werkgever_id} in "
+         "{rows_en}.",
+         "Answer Ja here, or delete {rows_en} on the DGA sheet."),
     ),
     "dga-rows-rejected": _e(
         "warning", "Tegengehouden door DGA's", "Held back by DGAs",
-        ("Werkgever {werkgever_id} wordt nog niet aangeleverd: {dga_rows_nl} op blad DGA "
-         "{dga_have_nl} fouten, en een werkgever gaat alleen mee met al zijn DGA's.",
-         "Deze cel is goed. Verbeter de rode cellen op blad DGA ({dga_rows_nl}); deze werkgever "
+        ("Werkgever {werkgever_id} wordt nog niet aangeleverd: {rows_nl} op blad DGA "
+         "{have_nl} fouten, en een werkgever gaat alleen mee met al zijn DGA's.",
+         "Deze cel is goed. Verbeter de rode cellen op blad DGA ({rows_nl}); deze werkgever "
          "gaat dan mee."),
-        ("Employer {werkgever_id} is held back: {dga_rows_en} on the DGA sheet {dga_have_en} "
+        ("Employer {werkgever_id} is held back: {rows_en} on the DGA sheet {have_en} "
          "errors, and an employer is only delivered together with all its DGAs.",
-         "This cell is right. Correct the red cells on the DGA sheet ({dga_rows_en}); this "
+         "This cell is right. Correct the red cells on the DGA sheet ({rows_en}); this "
          "employer is then delivered."),
     ),
     "batch-duplicate-in-run": _e(
@@ -421,10 +425,10 @@ CATALOGUE: dict[str, Entry] = {
     "dga-employer-rejected": _e(
         "warning", "DGA niet aangeleverd", "DGA not delivered",
         ("Deze DGA wordt niet aangeleverd omdat werkgever {werkgever_id} is afgekeurd "
-         "(blad Werkgevers, rij {rows}).",
+         "(blad Werkgevers, {rows_nl}).",
          "Verbeter de fouten bij die werkgever; de DGA gaat dan mee."),
         ("This DGA is not delivered because employer {werkgever_id} was rejected "
-         "(Werkgevers sheet, row {rows}).",
+         "(Werkgevers sheet, {rows_en}).",
          "Correct that employer's errors; the DGA is then delivered with it."),
     ),
 }

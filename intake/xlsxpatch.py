@@ -568,7 +568,11 @@ def merge_comments(part: CommentsPart, notes: dict[str, str]) -> tuple[set[str],
     kept: list[Comment] = []
     removed: set[str] = set()
     for comment in part.comments:
-        cleaned = _without_ours(comment, prefix)
+        author_id = attrs(comment.attributes).get("authorId", "")
+        by_us = author_id.isdigit() and int(author_id) < len(part.authors) and (
+            part.authors[int(author_id)] == COMMENT_AUTHOR)
+        # Ours by author too: comments written before the `intake:` line existed.
+        cleaned = None if by_us else _without_ours(comment, prefix)
         if cleaned is None:
             removed.add(comment.ref)
         else:

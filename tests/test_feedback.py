@@ -256,3 +256,22 @@ def test_controle_prints_one_page_wide_with_heights_for_wrapped_text(tmp_path: P
             tall += 1
     assert tall >= 5
     assert sheet.column_dimensions["C"].width >= len(sheet["C3"].value) + 1
+
+
+def test_comments_of_an_older_feedback_are_recognised_by_their_author(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A comment by author "intake" without the `intake:` line (feedback written before that
+    line existed) is an old mark: gone from the new feedback; a user's comment stays."""
+    from openpyxl.comments import Comment
+
+    path = workbook()
+    book = openpyxl.load_workbook(path)
+    book["Werkgevers"]["G3"].comment = Comment("Verloning 'week' wordt niet ondersteund.",
+                                               "intake")
+    book["Werkgevers"]["C3"].comment = Comment("Nieuwe klant", "Anne")
+    book.save(path)
+    feedback = write_feedback(validate_workbook(path), tmp_path)
+    sheet = openpyxl.load_workbook(feedback)["Werkgevers"]
+    assert sheet["G3"].comment is None
+    assert sheet["C3"].comment.text == "Nieuwe klant"

@@ -171,7 +171,8 @@ def _join(folder: str, target: str) -> str:
 
 def cell_marks(path: Path) -> dict[tuple[str, str], tuple[str | None, str | None]]:
     """(sheet, cell) → (fill colour, comment text) for every cell with a fill or a comment,
-    read from the package's XML (namespace-agnostic, so Strict packages too)."""
+    outside the Controle sheet, read from the package's XML (namespace-agnostic, so Strict
+    packages too)."""
     out: dict[tuple[str, str], tuple[str | None, str | None]] = {}
     with zipfile.ZipFile(path) as package:
         book_part = next(t for t in _rels(package, "").values()
@@ -192,6 +193,8 @@ def cell_marks(path: Path) -> dict[tuple[str, str], tuple[str | None, str | None
             if part is None or "worksheets/" not in part:
                 continue
             name = sheet.get("name", "")
+            if name.casefold().startswith("controle"):
+                continue  # the list of findings, not a sheet of the user's
             root = ET.fromstring(package.read(part))
             for cell in _descendants(root, "c"):
                 rgb = xf_fill[int(cell.get("s", "0"))]

@@ -23,6 +23,7 @@ from intake.cells import column_index
 from intake.findings import Finding
 from intake.layout import row_height, shown_time
 from intake.messages import LANGS, UI, Lang
+from intake.timelimit import TimeLimitExceeded
 from intake.validate import Result
 from intake.xlsxpatch import (
     CONTROLE_NAME,
@@ -85,6 +86,8 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
         else:
             try:
                 patch_package(source, partial, result, lang, checked_at)
+            except TimeLimitExceeded:
+                raise  # a time-out is not a package this patcher cannot follow
             except Exception:
                 # A package the values could be read from but this patcher cannot follow
                 # (odd or damaged XML): give the same values back in a new workbook instead.
@@ -106,6 +109,8 @@ def _as_xlsx(source: Path, target: Path) -> Path:
                 continue  # an earlier run's Controle sheet: a new one takes its place
             sheet = book.get_sheet_by_name(name)
             data = sheet.to_python(skip_empty_area=True)
+        except TimeLimitExceeded:
+            raise
         except Exception:  # a damaged sheet the validation did not need: left out
             continue
         top, left = (sheet.start or (0, 0)) if data else (0, 0)

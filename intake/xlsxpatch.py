@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from intake.cells import column_index, column_letter
+from intake.errors import IntakeError
 
 Severity = Literal["error", "warning"]
 
@@ -61,8 +62,11 @@ _ATTR = re.compile(r"([\w:.-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 _CHUNK = 1 << 20
 
 
-class PackageError(Exception):
-    """The package is not an .xlsx shaped the way this module can patch."""
+class PackageError(IntakeError):
+    """The package is not an .xlsx shaped the way this module can patch (the feedback writer
+    then gives the values back in a new workbook)."""
+
+    code = "package-unpatchable"
 
 
 @dataclass(frozen=True)

@@ -86,11 +86,18 @@ def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> L
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
                 default="werkgevers-aanmelding.xlsx")
-def template(path: Path) -> None:
+@click.option("--submit-to", metavar="TEXT", default=None,
+              help="Where the filled-in workbook goes (a portal, an e-mail address); shown on "
+              "the Toelichting sheet.")
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def template(path: Path, submit_to: str | None, force: bool) -> None:
     """Write the blank Excel template to PATH (default werkgevers-aanmelding.xlsx)."""
-    from intake.template import write_template
+    from intake.template import TemplateExists, write_template
 
-    write_template(path)
+    try:
+        write_template(path, submit_to, force)
+    except TemplateExists as exc:
+        raise CannotRun(exc.message("nl")) from exc
     click.echo(str(path))
 
 

@@ -18,6 +18,18 @@ def _rows(data: SheetData, positions: list[int]) -> str:
     return ", ".join(str(data.rows[i]) for i in positions)
 
 
+def _row_words(data: SheetData, positions: list[int]) -> dict[str, str]:
+    """The rows at `positions` for a message: "rij 3" or "rijen 3, 5 en 7", per language."""
+    numbers = [str(data.rows[i]) for i in positions]
+    many = len(numbers) > 1
+    listed_nl = f"{', '.join(numbers[:-1])} en {numbers[-1]}" if many else numbers[0]
+    listed_en = f"{', '.join(numbers[:-1])} and {numbers[-1]}" if many else numbers[0]
+    return {"rows": ", ".join(numbers),
+            "rows_nl": f"{'rijen' if many else 'rij'} {listed_nl}",
+            "rows_en": f"{'rows' if many else 'row'} {listed_en}",
+            "have_nl": "hebben" if many else "heeft", "have_en": "have" if many else "has"}
+
+
 def _cell(data: SheetData, code: str, position: int, name: str,
           params: dict[str, str]) -> Finding:
     return Finding(code, sheet=data.sheet, row=data.rows[position],
@@ -103,13 +115,15 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
                                   {"werkgever_id": wid}))
         elif answer == "nee" and listed:
             findings.append(_cell(werkgevers, "dga-unexpected", i, "dga_in_verloning",
-                                  {"werkgever_id": wid, "rows": _rows(dga, listed)}))
+                                  {"werkgever_id": wid, **_row_words(dga, listed)}))
     return findings
 
 
 def employers_with_rejected_dga(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
     """An employer is delivered only with all its DGAs: a DGA row with an error of its own
-    rejects its employer (the error sits on the employer's 'DGA in verloning' cell).
+    holds its employer back. The DGA rows carry the errors; the employer's Werkgever ID cell
+    gets a warning naming them (its own values are right: nothing there is painted red), and
+    the caller rejects the employer's row.
 
     Call after `dga.rejected` holds the DGA rows' own errors.
     """
@@ -122,8 +136,8 @@ def employers_with_rejected_dga(werkgevers: SheetData, dga: SheetData) -> list[F
         return findings
     for i, wid in enumerate(_ids(werkgevers)):
         if wid is not None and wid in bad:
-            findings.append(_cell(werkgevers, "dga-rows-rejected", i, "dga_in_verloning",
-                                  {"werkgever_id": wid, "rows": _rows(dga, bad[wid])}))
+            findings.append(_cell(werkgevers, "dga-rows-rejected", i, "werkgever_id",
+                                  {"werkgever_id": wid, **_row_words(dga, bad[wid])}))
     return findings
 
 
@@ -149,5 +163,5 @@ def dga_of_rejected_employers(werkgevers: SheetData, dga: SheetData) -> list[Fin
         dga.rejected[i] = True
         findings.append(_cell(dga, "dga-employer-rejected", i, "werkgever_id",
                               {"werkgever_id": wid,
-                               "rows": _rows(werkgevers, employer_rows[wid])}))
+                               **_row_words(werkgevers, employer_rows[wid])}))
     return findings

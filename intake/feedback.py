@@ -16,11 +16,14 @@ import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from intake.cells import column_index
 from intake.findings import Finding
+from intake.layout import row_height, shown_time
 from intake.messages import LANGS, UI, Lang
+from intake.timelimit import TimeLimitExceeded
 from intake.validate import Result
 from intake.xlsxpatch import (
     CONTROLE_NAME,
@@ -28,22 +31,30 @@ from intake.xlsxpatch import (
     CT_VML,
     CT_WORKSHEET,
     FILL_RGB,
-    REL_COMMENTS,
-    REL_VML,
-    REL_WORKSHEET,
+    REL_PERSON,
+    REL_THREADED,
+    TRANSITIONAL,
+    CommentsPart,
+    Namespaces,
     PackageError,
+    Relationship,
     Severity,
     SheetPatch,
     StylePool,
     add_relationships,
     attrs,
-    comments_xml,
     free_id,
-    only_ours,
+    is_rel,
+    merge_comments,
+    merge_threads,
+    merge_vml,
+    namespaces_of,
     patch_sheet,
     read_rels,
     rels_path_of,
     vml_xml,
+    with_our_person,
+    write_values_package,
     xml_text,
 )
 
@@ -52,6 +63,8 @@ MAX_COMMENTS = 10_000
 #: At most this many findings are listed on the Controle sheet (report.json has all).
 MAX_CONTROLE_ROWS = 100_000
 CONTROLE_SHEET = "Controle"
+#: Column widths of the Controle sheet: severity, sheet, cell, field, value, problem, fix, code.
+CONTROLE_WIDTHS = (15, 14, 16, 24, 24, 50, 45, 22)
 
 
 def feedback_name(workbook: Path) -> str:
@@ -73,6 +86,8 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
         else:
             try:
                 patch_package(source, partial, result, lang, checked_at)
+            except TimeLimitExceeded:
+                raise  # a time-out is not a package this patcher cannot follow
             except Exception:
                 # A package the values could be read from but this patcher cannot follow
                 # (odd or damaged XML): give the same values back in a new workbook instead.
@@ -85,35 +100,22 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
 def _as_xlsx(source: Path, target: Path) -> Path:
     """The values of every sheet of a .xls/.xlsb/.ods workbook, at the same cells, as .xlsx."""
     import python_calamine
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = python_calamine.CalamineWorkbook.from_path(str(source))
-    out = Workbook()
-    out.remove(out.active)
+    sheets: list[tuple[str, int, int, Sequence[Sequence[object]]]] = []
     for name in book.sheet_names:
         try:
             if _is_our_controle(book, name):
                 continue  # an earlier run's Controle sheet: a new one takes its place
             sheet = book.get_sheet_by_name(name)
             data = sheet.to_python(skip_empty_area=True)
+        except TimeLimitExceeded:
+            raise
         except Exception:  # a damaged sheet the validation did not need: left out
             continue
         top, left = (sheet.start or (0, 0)) if data else (0, 0)
-        target_sheet = out.create_sheet(name[:31])
-        for r, row in enumerate(data):
-            for c, value in enumerate(row):
-                if value != "":
-                    if isinstance(value, str):
-                        # Characters XML cannot hold, written as Excel writes them (_x0007_).
-                        value = ILLEGAL_CHARACTERS_RE.sub(
-                            lambda m: f"_x{ord(m.group()):04X}_", value)
-                    cell = target_sheet.cell(row=top + r + 1, column=left + c + 1, value=value)
-                    if isinstance(value, str) and value.startswith("="):
-                        cell.data_type = "s"
-    if not out.sheetnames:
-        out.create_sheet("Blad1")  # every sheet was unreadable; Controle is added to this
-    out.save(target)
+        sheets.append((name, top, left, data))
+    write_values_package(target, sheets)
     return target
 
 
@@ -138,7 +140,10 @@ def _marks(findings: list[Finding], lang: Lang) -> tuple[
         col = column_index(f.column)
         if row.get(col) != "error":
             row[col] = f.severity
-        notes[f.sheet][f"{f.column}{f.row}"].append(f"{f.message(lang)} {f.hint(lang)}")
+        message = f.message(lang)
+        if not message.endswith((".", "?", "!", ")")):
+            message += "."  # two sentences never run together
+        notes[f.sheet][f"{f.column}{f.row}"].append(f"{message} {f.hint(lang)}")
     return ({s: dict(r) for s, r in marks.items()},
             {s: {ref: "\n\n".join(texts) for ref, texts in cells.items()}
              for s, cells in notes.items()})
@@ -155,46 +160,54 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
         book_rels = read_rels(zin, book_part)
         by_id = {r.id: r for r in book_rels}
         book_xml = zin.read(book_part).decode("utf-8")
+        ns = namespaces_of(book_xml)
         sheets = [(attrs(tag)) for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book_xml)]
         sheet_part = {}
         for a in sheets:
             rid = next((v for k, v in a.items() if k.endswith(":id")), None)
-            if rid in by_id and by_id[rid].type == REL_WORKSHEET:
+            if rid in by_id and is_rel(by_id[rid].type, "worksheet"):
                 sheet_part[a["name"]] = by_id[rid].target
         styles_rel = next((r for r in book_rels if r.type.endswith("/styles")), None)
         if styles_rel is None:
             raise PackageError("the workbook has no styles part")
         pool = StylePool(zin.read(styles_rel.target).decode("utf-8"))
         for severity, rgb in FILL_RGB.items():
-            pool.add_font_format(severity, "plain", rgb, wrap=False)
-        pool.add_font_format("plain", "plain")
-        pool.add_font_format("line", "plain", wrap=False)
-        pool.add_font_format("bold", "bold", wrap=False)
-        pool.add_font_format("title", "title", wrap=False)
-        pool.add_font_format("link", "link", wrap=False)
+            pool.add_font_format(severity, _FONTS["plain"], rgb, wrap=False)
+        pool.add_font_format("plain", _FONTS["plain"])
+        pool.add_font_format("line", _FONTS["plain"], wrap=False)
+        pool.add_font_format("bold", _FONTS["bold"], wrap=False)
+        pool.add_font_format("title", _FONTS["title"], wrap=False)
+        pool.add_font_format("link", _FONTS["link"], wrap=False)
 
         # The Controle sheet: replace ours from an earlier run in place, or add it first.
         controle_sheet = _our_controle(book_xml)
         new_parts: dict[str, str] = {}
         rels_out: dict[str, str] = {}
+        replaced: dict[str, str] = {}
         if controle_sheet and controle_sheet in sheet_part:
             controle_part = sheet_part[controle_sheet]
         else:
             controle_sheet = _free_name(CONTROLE_SHEET, {a["name"] for a in sheets})
             controle_part = _free_part("xl/worksheets/sheet", ".xml", names)
             rid = free_id({r.id for r in book_rels})
-            book_xml = _add_first_sheet(book_xml, controle_sheet, rid, sheets)
+            book_xml = _add_first_sheet(book_xml, controle_sheet, rid, sheets, ns)
             rels_out[rels_path_of(book_part)] = add_relationships(
                 _maybe(zin, rels_path_of(book_part)),
-                [(rid, REL_WORKSHEET, posixpath.relpath(controle_part,
+                [(rid, ns.rel_type("worksheet"), posixpath.relpath(controle_part,
                                                         posixpath.dirname(book_part)))])
             new_parts[controle_part] = CT_WORKSHEET
         book_xml = _select_first_tab(book_xml)
 
+        persons_rel = next((r for r in book_rels if r.type == REL_PERSON), None)
+        persons: tuple[str, str] | None = None
+        if persons_rel is not None and persons_rel.target in names:
+            persons = with_our_person(zin.read(persons_rel.target).decode("utf-8"))
+            replaced[persons_rel.target] = persons[0]
+        when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.00")
+
         # Which worksheets to stream, with what marks and which comment parts.
         data_sheets = {d.sheet for d in (result.werkgevers, result.dga) if d.sheet}
         patches: dict[str, SheetPatch] = {}
-        replaced: dict[str, str] = {}
         block = 1
         for name, part in sheet_part.items():
             if part == controle_part:
@@ -203,35 +216,48 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             head = _peek(zin, part)
             if not sheet_marks and name not in data_sheets and "tabSelected" not in head:
                 continue
-            patch = SheetPatch(marks=sheet_marks)
+            patch = SheetPatch(marks=sheet_marks, rel_ns=ns.rel)
             patches[part] = patch
             block += 1
             sheet_notes = dict(list(notes.get(name, {}).items())[:max(budget, 0)])
             budget -= len(sheet_notes)
             sheet_rels = read_rels(zin, part)
-            comments = next((r for r in sheet_rels if r.type == REL_COMMENTS), None)
-            vml = next((r for r in sheet_rels if r.type == REL_VML), None)
-            if comments is not None and vml is not None:
-                existing = zin.read(comments.target).decode("utf-8")
-                if only_ours(existing):
-                    replaced[comments.target] = comments_xml(sheet_notes)
-                    replaced[vml.target] = vml_xml(list(sheet_notes), block)
-                # Comments of the user's own stay as they are; the fills still mark the cells.
-            elif vml is None and sheet_notes:
+            comments = next((r for r in sheet_rels if is_rel(r.type, "comments")), None)
+            vml = _notes_drawing(zin, sheet_rels)
+            if comments is None and not sheet_notes:
+                continue
+            folder = posixpath.dirname(part)
+            new_rels: list[tuple[str, str, str]] = []
+            taken = {r.id for r in sheet_rels}
+            if comments is not None and comments.target in names:
+                comments_part = comments.target
+                part_xml = CommentsPart.parse(zin.read(comments_part).decode("utf-8"))
+            else:
                 comments_part = _free_part("xl/comments", ".xml", names, new_parts)
-                vml_part = _free_part("xl/drawings/vmlDrawing", ".vml", names, new_parts)
                 new_parts[comments_part] = CT_COMMENTS
+                part_xml = CommentsPart.new(ns.main)
+                new_rels.append((free_id(taken), ns.rel_type("comments"),
+                                 posixpath.relpath(comments_part, folder)))
+            removed, added = merge_comments(part_xml, sheet_notes)
+            replaced[comments_part] = part_xml.render()
+            threads = next((r for r in sheet_rels if r.type == REL_THREADED), None)
+            if threads is not None and persons is not None and threads.target in names:
+                # Excel 365 shows the thread, not the legacy comment: reply in the thread too.
+                replaced[threads.target] = merge_threads(
+                    zin.read(threads.target).decode("utf-8"), sheet_notes, persons[1], when)
+            if vml is not None:
+                replaced[vml] = merge_vml(zin.read(vml).decode("utf-8"), removed, added)
+            else:
+                vml_part = _free_part("xl/drawings/vmlDrawing", ".vml", names, new_parts)
                 new_parts[vml_part] = CT_VML
-                replaced[comments_part] = comments_xml(sheet_notes)
-                replaced[vml_part] = vml_xml(list(sheet_notes), block)
-                taken = {r.id for r in sheet_rels}
-                comments_rid, vml_rid = free_id(taken), free_id(taken)
-                folder = posixpath.dirname(part)
-                rels_out[rels_path_of(part)] = add_relationships(
-                    _maybe(zin, rels_path_of(part)),
-                    [(comments_rid, REL_COMMENTS, posixpath.relpath(comments_part, folder)),
-                     (vml_rid, REL_VML, posixpath.relpath(vml_part, folder))])
+                replaced[vml_part] = vml_xml(sorted(added), block)
+                vml_rid = free_id(taken)
+                new_rels.append((vml_rid, ns.rel_type("vmlDrawing"),
+                                 posixpath.relpath(vml_part, folder)))
                 patch.legacy_rid = vml_rid
+            if new_rels:
+                rels_out[rels_path_of(part)] = add_relationships(
+                    _maybe(zin, rels_path_of(part)), new_rels)
 
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
             for info in zin.infolist():
@@ -254,8 +280,8 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             for name, text in {**rels_out, **replaced}.items():
                 zout.writestr(name, text)
             zout.writestr(controle_part, _controle_xml(result, pool, lang, checked_at,
-                                                       values_only))
-            zout.writestr(styles_rel.target, pool.render(_FONTS))
+                                                       values_only, ns))
+            zout.writestr(styles_rel.target, pool.render())
 
 
 _FONTS = {
@@ -281,6 +307,20 @@ def _maybe(zin: zipfile.ZipFile, name: str) -> str | None:
         return None
 
 
+def _notes_drawing(zin: zipfile.ZipFile, sheet_rels: list[Relationship]) -> str | None:
+    """The sheet's VML drawing for notes and controls (its <legacyDrawing>), if it has one.
+
+    A sheet can also have a VML drawing of header and footer images (<legacyDrawingHF>): that one
+    holds no client data and is left alone.
+    """
+    for rel in sheet_rels:
+        if is_rel(rel.type, "vmlDrawing") and not rel.external and rel.target in zin.namelist():
+            with zin.open(rel.target) as handle:
+                if b"ClientData" in handle.read(1 << 24):
+                    return rel.target
+    return None
+
+
 def _peek(zin: zipfile.ZipFile, part: str) -> str:
     with zin.open(part) as handle:
         return handle.read(16384).decode("utf-8", errors="replace")
@@ -295,10 +335,12 @@ def _free_part(stem: str, suffix: str, names: list[str], taken: dict[str, str] |
 
 
 def _free_name(name: str, taken: set[str]) -> str:
-    if name not in taken:
+    """`name`, or `name (2)` …: a sheet name not in `taken`, compared without case as Excel does."""
+    folded = {t.casefold() for t in taken}
+    if name.casefold() not in folded:
         return name
     n = 2
-    while f"{name} ({n})" in taken:
+    while f"{name} ({n})".casefold() in folded:
         n += 1
     return f"{name} ({n})"
 
@@ -313,14 +355,15 @@ def _our_controle(book_xml: str) -> str | None:
     return sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
 
 
-def _add_first_sheet(book_xml: str, name: str, rid: str, sheets: list[dict[str, str]]) -> str:
+def _add_first_sheet(book_xml: str, name: str, rid: str, sheets: list[dict[str, str]],
+                     ns: Namespaces) -> str:
     sheet_id = max((int(a.get("sheetId", "0")) for a in sheets), default=0) + 1
     opening = re.search(r"<((?:\w+:)?)sheets\b[^>]*>", book_xml)
     if opening is None:
         raise PackageError("workbook.xml has no sheets")
     prefix = opening.group(1)
-    element = (f'<{prefix}sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-               f'relationships" name="{xml_text(name)}" sheetId="{sheet_id}" r:id="{rid}"/>')
+    element = (f'<{prefix}sheet xmlns:r="{ns.rel}" name="{xml_text(name)}" sheetId="{sheet_id}" '
+               f'r:id="{rid}"/>')
     book_xml = book_xml[:opening.end()] + element + book_xml[opening.end():]
     # Defined names scoped to a sheet refer to it by position: every position moves up one.
     book_xml = re.sub(r'(\blocalSheetId=")(\d+)(")',
@@ -328,12 +371,33 @@ def _add_first_sheet(book_xml: str, name: str, rid: str, sheets: list[dict[str, 
     quoted = "'" + name.replace("'", "''") + "'"
     defined = (f'<{prefix}definedName name="{CONTROLE_NAME}" hidden="1">'
                f"{xml_text(quoted)}!$A$1</{prefix}definedName>")
-    names_close = re.search(rf"</{re.escape(prefix)}definedNames>", book_xml)
-    if names_close:
-        return book_xml[:names_close.start()] + defined + book_xml[names_close.start():]
-    sheets_close = re.search(rf"</{re.escape(prefix)}sheets>", book_xml)
-    assert sheets_close is not None
-    at = sheets_close.end()
+    return _add_defined_name(book_xml, prefix, defined)
+
+
+#: The elements of workbook.xml that the schema puts after <definedNames>.
+_AFTER_DEFINED_NAMES = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr",
+                        "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects",
+                        "extLst")
+
+
+def _add_defined_name(book_xml: str, prefix: str, defined: str) -> str:
+    """workbook.xml with `defined` in its one <definedNames>, made where the schema wants it."""
+    p = re.escape(prefix)
+    existing = re.search(rf"<{p}definedNames\b[^>]*?(/?)>", book_xml)
+    if existing and existing.group(1):  # <definedNames/>: open it up
+        return (book_xml[:existing.start()] + f"<{prefix}definedNames>{defined}"
+                f"</{prefix}definedNames>" + book_xml[existing.end():])
+    if existing:
+        close = book_xml.index(f"</{prefix}definedNames>", existing.end())
+        return book_xml[:close] + defined + book_xml[close:]
+    sheets = re.search(rf"</{p}sheets>|<{p}sheets\b[^>]*/>", book_xml)
+    end = book_xml.rfind(f"</{prefix}workbook>")
+    if sheets is None or end < 0:
+        raise PackageError("workbook.xml has no sheets or no end tag")
+    # Searched after the sheets only: a <workbookView> may hold an <extLst> of its own.
+    followers = [sheets.end() + m.start() for name in _AFTER_DEFINED_NAMES
+                 if (m := re.search(rf"<{p}{name}\b", book_xml[sheets.end():]))]
+    at = min(followers, default=end)
     return (book_xml[:at] + f"<{prefix}definedNames>{defined}</{prefix}definedNames>"
             + book_xml[at:])
 
@@ -356,12 +420,12 @@ def _content_types(text: str, new_parts: dict[str, str]) -> str:
 
 
 def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str | None,
-                  values_only: bool = False) -> str:
+                  values_only: bool = False, ns: Namespaces = TRANSITIONAL) -> str:
     ui = UI[lang]
     style = pool.extra
     rows: list[list[tuple[str | int, int]]] = []
     links: list[tuple[str, str]] = []
-    when = checked_at or dt.datetime.now(dt.UTC).strftime("%d-%m-%Y %H:%M UTC")
+    when = checked_at or shown_time(dt.datetime.now(dt.UTC))
     rows.append([(f"{ui['title']}: {result.path.name}", style["title"])])
     rows.append([(f"{ui['checked_at']} {when}", style["line"])])
     rows.append([(ui["errors"], style["bold"]), (result.errors, style["error"]),
@@ -395,26 +459,30 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
                                             where="report.json"), style["bold"])])
 
     body = []
+    widths = CONTROLE_WIDTHS
     for r, cells in enumerate(rows, start=1):
         xml_cells = "".join(_controle_cell(f"{chr(65 + c)}{r}", value, s)
                             for c, (value, s) in enumerate(cells) if value != "")
-        body.append(f'<row r="{r}">{xml_cells}</row>')
+        height = row_height((str(value), widths[c]) for c, (value, s) in enumerate(cells)
+                            if s == style["plain"])
+        custom = f' ht="{height}" customHeight="1"' if height else ""
+        body.append(f'<row r="{r}"{custom}>{xml_cells}</row>')
     hyperlinks = "".join(f'<hyperlink ref="{ref}" location="{xml_text(loc)}" '
                          f'display="{xml_text(loc)}"/>' for ref, loc in links)
-    widths = (14, 14, 12, 26, 28, 70, 60, 26)
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate(widths, start=1))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<worksheet xmlns="{ns.main}" xmlns:r="{ns.rel}">'
+            '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
             '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
             f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" '
             'state="frozen"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>'
             f"<cols>{cols}</cols><sheetData>{''.join(body)}</sheetData>"
             + (f"<hyperlinks>{hyperlinks}</hyperlinks>" if hyperlinks else "")
-            + '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/></worksheet>')
+            + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" '
+            'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+            'fitToHeight="0"/></worksheet>')
 
 
 def _controle_cell(ref: str, value: str | int, style: int) -> str:

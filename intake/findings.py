@@ -14,6 +14,9 @@ MAX_SHOWN_CHARS = 200
 
 # A field name used on two sheets (werkgever_id) takes its texts from the first sheet.
 _FIELDS: dict[str, Field] = {f.name: f for spec in reversed(SHEETS) for f in spec.fields}
+#: The same name can be a field of two sheets (werkgever_id): its own sheet's help comes first.
+_SHEET_FIELDS: dict[tuple[str, str], Field] = {
+    (spec.name.casefold(), f.name): f for spec in SHEETS for f in spec.fields}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,8 @@ class Finding:
 
     def _context(self, lang: Lang) -> dict[str, str]:
         context = {"value": self.value or "", "sheet": self.sheet or "", "label": self.field or ""}
-        spec = _FIELDS.get(self.field or "")
+        spec = _SHEET_FIELDS.get(((self.sheet or "").casefold(), self.field or "")) or (
+            _FIELDS.get(self.field or ""))
         if spec is not None:
             context["label"] = spec.label if lang == "nl" else spec.label_en
             context["help"] = spec.help_nl if lang == "nl" else spec.help_en

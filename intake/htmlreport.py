@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from intake.feedback import feedback_name
 from intake.files import atomic_write_text
 from intake.findings import Finding
+from intake.layout import shown_time
 from intake.messages import CATALOGUE, UI, Lang
 from intake.sheetdata import SheetData
 from intake.validate import Result
@@ -101,19 +103,20 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") ->
         accepted_headers=[f.label if lang == "nl" else f.label_en for f in fields],
         max_rows=MAX_ROWS_WITH_FINDINGS,
         checked_at=_when(str(report["generated_at"])),
+        feedback=feedback_name(result.path),
     )
     return page
 
 
 def _when(iso: str) -> str:
-    """An ISO timestamp as people read it: 29-11-2026 15:53 UTC."""
+    """An ISO timestamp as people in the Netherlands read it: 29-11-2026 16:53 CET."""
     import datetime as dt
 
     try:
         moment = dt.datetime.fromisoformat(iso)
     except ValueError:
         return iso
-    return moment.strftime("%d-%m-%Y %H:%M ") + (moment.tzname() or "")
+    return shown_time(moment)
 
 
 def _about_the_workbook(result: Result, f: Finding) -> bool:

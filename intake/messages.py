@@ -99,10 +99,10 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "checklist-incomplete": _e(
         "warning", "Stap 1 niet afgevinkt", "Step 1 not confirmed",
-        ("Op de checklist van stap 1 staat niet Ja bij: {item}",
+        ("Op de checklist van stap 1 staat niet Ja bij '{item}'.",
          "Controleer dit punt in Loket.nl en zet Ja als het in orde is; zonder dit werkt de "
          "koppeling niet."),
-        ("The step 1 checklist does not say Ja for: {item}",
+        ("The step 1 checklist does not say Ja for '{item}'.",
          "Check this point in Loket.nl and answer Ja when it is in order; the link does not "
          "work without it."),
     ),
@@ -255,11 +255,13 @@ CATALOGUE: dict[str, Entry] = {
     "lhn-btw": _e(
         "error", "Btw-nummer in plaats van loonheffingennummer", "VAT number instead of wage tax",
         ("'{value}' is een btw-nummer (letter B), geen loonheffingennummer.",
-         "Vul het loonheffingennummer in: dezelfde 9 cijfers, dan L en het subnummer "
-         "(bijvoorbeeld {suggestion})."),
+         "Vul het loonheffingennummer in (9 cijfers, de letter L en 2 cijfers). Het staat op de "
+         "aangifte loonheffingen en in de brief van de Belastingdienst over de aanmelding als "
+         "werkgever; leid het niet af uit het btw-nummer, want dat heeft vaak andere cijfers."),
         ("'{value}' is a VAT number (letter B), not a wage tax number.",
-         "Enter the wage tax number: the same 9 digits, then L and the sub-number "
-         "(e.g. {suggestion})."),
+         "Enter the wage tax number (9 digits, the letter L and 2 digits). It is on the wage "
+         "tax return and in the Belastingdienst's letter registering the employer; do not derive "
+         "it from the VAT number, whose digits often differ."),
     ),
     "lhn-subnumber": _e(
         "error", "Subnummer 00", "Sub-number 00",
@@ -301,10 +303,12 @@ CATALOGUE: dict[str, Entry] = {
         "error", "GUID in plaats van nummer", "GUID instead of number",
         ("{label} '{value}' is een GUID (een technische sleutel uit de Loket-API), niet het "
          "nummer dat Loket.nl toont.",
-         "{help}"),
+         "Vervang de code door het nummer dat Loket.nl op het scherm toont: alleen cijfers, "
+         "zonder letters en streepjes."),
         ("{label} '{value}' is a GUID (a technical key from the Loket API), not the number "
          "Loket.nl shows.",
-         "{help}"),
+         "Replace the code with the number Loket.nl shows on screen: digits only, without "
+         "letters and hyphens."),
     ),
     "verloning-invalid": _e(
         "error", "Onbekende verloning", "Unknown payroll period",
@@ -378,21 +382,23 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "dga-unexpected": _e(
         "error", "DGA bij Nee", "DGA listed but Nee",
-        ("'DGA in verloning' is Nee, maar op het blad DGA staan DGA's met Werkgever ID "
-         "{werkgever_id} (rijen {rows}).",
-         "Zet hier Ja, of verwijder die rijen van het blad DGA."),
-        ("'DGA in verloning' is Nee, but the DGA sheet lists DGAs with Employer ID "
-         "{werkgever_id} (rows {rows}).",
-         "Answer Ja here, or delete those rows from the DGA sheet."),
+        ("'DGA in verloning' is Nee, maar blad DGA noemt Werkgever ID {werkgever_id} in "
+         "{rows_nl}.",
+         "Zet hier Ja, of verwijder {rows_nl} op blad DGA."),
+        ("'DGA in verloning' is Nee, but the DGA sheet lists Employer ID {werkgever_id} in "
+         "{rows_en}.",
+         "Answer Ja here, or delete {rows_en} on the DGA sheet."),
     ),
     "dga-rows-rejected": _e(
-        "error", "DGA's afgekeurd", "DGAs rejected",
-        ("Een of meer DGA's van werkgever {werkgever_id} zijn afgekeurd (blad DGA, rijen "
-         "{rows}); een werkgever wordt alleen met al zijn DGA's aangeleverd.",
-         "Verbeter de fouten op het blad DGA; deze werkgever gaat dan mee."),
-        ("One or more DGAs of employer {werkgever_id} were rejected (DGA sheet, rows {rows}); "
-         "an employer is only delivered together with all its DGAs.",
-         "Correct the errors on the DGA sheet; this employer is then delivered."),
+        "warning", "Tegengehouden door DGA's", "Held back by DGAs",
+        ("Werkgever {werkgever_id} wordt nog niet aangeleverd: {rows_nl} op blad DGA "
+         "{have_nl} fouten, en een werkgever gaat alleen mee met al zijn DGA's.",
+         "Deze cel is goed. Verbeter de rode cellen op blad DGA ({rows_nl}); deze werkgever "
+         "gaat dan mee."),
+        ("Employer {werkgever_id} is held back: {rows_en} on the DGA sheet {have_en} "
+         "errors, and an employer is only delivered together with all its DGAs.",
+         "This cell is right. Correct the red cells on the DGA sheet ({rows_en}); this "
+         "employer is then delivered."),
     ),
     "batch-duplicate-in-run": _e(
         "warning", "Werkgever twee keer in deze verwerking", "Employer twice in this run",
@@ -452,10 +458,10 @@ CATALOGUE: dict[str, Entry] = {
     "dga-employer-rejected": _e(
         "warning", "DGA niet aangeleverd", "DGA not delivered",
         ("Deze DGA wordt niet aangeleverd omdat werkgever {werkgever_id} is afgekeurd "
-         "(blad Werkgevers, rij {rows}).",
+         "(blad Werkgevers, {rows_nl}).",
          "Verbeter de fouten bij die werkgever; de DGA gaat dan mee."),
         ("This DGA is not delivered because employer {werkgever_id} was rejected "
-         "(Werkgevers sheet, row {rows}).",
+         "(Werkgevers sheet, {rows_en}).",
          "Correct that employer's errors; the DGA is then delivered with it."),
     ),
 }
@@ -518,6 +524,12 @@ UI: dict[Lang, dict[str, str]] = {
         "full_lists": "report.json en feedback.xlsx",
         "values_copy": "Let op: de werkmap kon niet als kopie worden teruggegeven; dit is een "
         "nieuwe werkmap met dezelfde waarden (zonder opmaak en formules).",
+        "feedback_fix": "Verbeter de werkmap in {feedback}, naast dit rapport: daarin is elke cel "
+        "met een fout rood en elke cel met alleen een waarschuwing oranje, met een opmerking die "
+        "zegt wat er mis is; het eerste blad, Controle, somt alles op. Sla het bestand op en "
+        "controleer het opnieuw: intake validate {feedback}.",
+        "feedback_ok": "{feedback}, naast dit rapport, is je werkmap met een blad Controle "
+        "ervoor.",
         "batch_title": "Nachtelijke verwerking",
         "run": "Verwerking",
         "status": "Status",
@@ -579,6 +591,12 @@ UI: dict[Lang, dict[str, str]] = {
         "full_lists": "report.json and feedback.xlsx",
         "values_copy": "Note: the workbook could not be given back as a copy; this is a new "
         "workbook with the same values (without formatting and formulas).",
+        "feedback_fix": "Correct the workbook in {feedback}, next to this report: every cell "
+        "with an error is red and every cell with only a warning amber, with a comment saying "
+        "what is wrong; its first sheet, Controle, lists everything. Save it and check it "
+        "again: intake validate {feedback}.",
+        "feedback_ok": "{feedback}, next to this report, is your workbook with a Controle sheet "
+        "in front.",
         "batch_title": "Nightly run",
         "run": "Run",
         "status": "Status",

@@ -202,7 +202,7 @@ def fill(path: Path, werkgevers: Sequence[Row], dga: Sequence[Row],
 def write_samples(folder: Path) -> list[Path]:
     """Write the blank template and both examples into `folder`; return their paths."""
     return [
-        write_template(folder / DEFAULT_TEMPLATE_NAME),
+        write_template(folder / DEFAULT_TEMPLATE_NAME, force=True),
         fill(folder / "voorbeeld-geldig.xlsx", VALID_WERKGEVERS, VALID_DGA),
         fill(folder / "voorbeeld-fouten.xlsx", MISTAKE_WERKGEVERS, MISTAKE_DGA,
              MISTAKE_EXTRA_HEADER, MISTAKE_CHECKLIST),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from intake.errors import IntakeError
 from intake.fields import (
     CHECKLIST,
     DGA,
@@ -17,20 +18,40 @@ from intake.fields import (
     SheetSpec,
 )
 from intake.kinds import KINDS, KindSpec
+from intake.layout import row_height
 
 DEFAULT_TEMPLATE_NAME = "werkgevers-aanmelding.xlsx"
 #: Rows that get drop-downs and text formatting in the template.
 TEMPLATE_ROWS = 5000
 
-def write_template(path: Path) -> Path:
-    """Write the blank template to `path` and return it."""
-    workbook = build_template()
+#: Excel's limits on a drop-down's texts: a title of 32 characters, a message of 255.
+TITLE_LIMIT, MESSAGE_LIMIT = 32, 255
+#: What Toelichting says about delivery when `intake template` is not given --submit-to.
+DEFAULT_SUBMIT_TO = ("Lever de ingevulde werkmap in zoals met a.s.r. is afgesproken; staat dat "
+                     "nergens, vraag het je contactpersoon bij a.s.r.")
+
+
+class TemplateExists(IntakeError):
+    """The target file exists and overwriting was not asked for."""
+
+    code = "template-exists"
+
+
+def write_template(path: Path, submit_to: str | None = None, force: bool = False) -> Path:
+    """Write the blank template to `path` and return it; an existing file only with `force`."""
+    if path.exists() and not force:
+        raise TemplateExists(
+            f"{path} bestaat al en wordt niet overschreven. Kies een andere naam, of geef "
+            "--force om het te vervangen.",
+            f"{path} already exists and is not overwritten. Choose another name, or pass "
+            "--force to replace it.")
+    workbook = build_template(submit_to)
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
 
 
-def build_template() -> Any:
+def build_template(submit_to: str | None = None) -> Any:
     """The template as an openpyxl Workbook (sheets Werkgevers, DGA, Toelichting, Lijsten)."""
     from openpyxl import Workbook
 
@@ -40,9 +61,34 @@ def build_template() -> Any:
     werkgevers.title = WERKGEVERS.name
     _data_sheet(werkgevers, WERKGEVERS, lists)
     _data_sheet(workbook.create_sheet(DGA.name), DGA, lists)
-    _explanation_sheet(workbook.create_sheet(EXPLANATION_SHEET), lists)
+    _explanation_sheet(workbook.create_sheet(EXPLANATION_SHEET), lists,
+                       submit_to or DEFAULT_SUBMIT_TO)
     workbook.move_sheet(LISTS_SHEET, offset=len(workbook.sheetnames))
+    for sheet in workbook.worksheets:
+        _print_landscape(sheet)
     return workbook
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text`, or its longest start of whole words that fits `limit` with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"
+
+
+def _print_landscape(sheet: Any) -> None:
+    """Print A4 landscape, all columns on one page wide."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def header_width(label: str, width: float) -> float:
+    """A column width at which the bold header `label` fits on one line, or `width` if wider."""
+    return max(width, round(len(label) * 1.2 + 3, 1))
 
 
 def _lists_sheet(workbook: Any) -> dict[KindSpec, str]:
@@ -72,12 +118,13 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[KindSpec, str]) -> None
 
     header_fill = PatternFill("solid", fgColor="1F4E79")
     for column, f in enumerate(spec.fields, start=1):
+        width = header_width(f.label, f.width)
         letter = get_column_letter(column)
         cell = sheet.cell(row=1, column=column, value=f.label)
         cell.font = Font(name="Calibri", bold=True, color="FFFFFF")
         cell.fill = header_fill
         cell.alignment = Alignment(vertical="center", wrap_text=True)
-        sheet.column_dimensions[letter].width = f.width
+        sheet.column_dimensions[letter].width = width
         cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
         if f.kind.text_format:
             # Kept as text, so Excel keeps leading zeros and does not turn long numbers into
@@ -89,26 +136,30 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[KindSpec, str]) -> None
             allow_blank=True,
             showInputMessage=True,
             showErrorMessage=f.kind in lists,
-            promptTitle=f.label[:32],
-            prompt=f.help_nl[:255],
-            errorTitle=f"Ongeldige waarde: {f.label}"[:32],
-            error=f"Kies een waarde uit de lijst. {f.help_nl}"[:255],
+            promptTitle=_fit(f.label, TITLE_LIMIT),
+            prompt=_fit(f.help_nl, MESSAGE_LIMIT),
+            errorTitle="Ongeldige waarde",
+            error=_fit(f"Kies bij '{f.label}' een waarde uit de lijst. {f.help_nl}",
+                       MESSAGE_LIMIT),
             errorStyle="stop",
         )
         validation.add(cells)
         sheet.add_data_validation(validation)
-    sheet.row_dimensions[1].height = 30
+    sheet.row_dimensions[1].height = 20
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(spec.fields))}1"
 
 
-def _explanation_sheet(sheet: Any, lists: dict[KindSpec, str]) -> None:
+#: Column widths of Toelichting: the heading or field, the text, the checklist answer.
+EXPLANATION_WIDTHS = {"A": 34, "B": 90, "C": 12}
+
+
+def _explanation_sheet(sheet: Any, lists: dict[KindSpec, str], submit_to: str) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    sheet.column_dimensions["A"].width = 34
-    sheet.column_dimensions["B"].width = 96
-    sheet.column_dimensions["C"].width = 12
+    for letter, width in EXPLANATION_WIDTHS.items():
+        sheet.column_dimensions[letter].width = width
     checklist_rows: list[int] = []
     lines: list[tuple[str, str, bool]] = [
         ("Aanmelden werkgevers voor de a.s.r.-salariskoppeling met Loket.nl", "", True),
@@ -140,8 +191,9 @@ def _explanation_sheet(sheet: Any, lists: dict[KindSpec, str]) -> None:
          "Bedrijfsgegevens, veld 'Werkgever ID'. Niet zichtbaar? Ga naar de nieuwe versie van "
          "Loket via de blauwe link rechtsboven. Het is een nummer (zoals 8106625), geen lange "
          "code met streepjes.", False),
-        ("Raamwerkcontractnummer", "Het contractnummer van de relatie bij a.s.r.; begint "
-         "doorgaans met A020.", False),
+        ("", "", False),
+        ("Stap 3: lever de werkmap in", "", True),
+        ("", submit_to, False),
         ("", "", False),
         ("Daarna", "a.s.r. vult de polisgegevens aan; Keylane neemt contact op voor de "
          "autorisaties en je krijgt bericht wanneer de koppeling werkt.", False),
@@ -150,9 +202,15 @@ def _explanation_sheet(sheet: Any, lists: dict[KindSpec, str]) -> None:
         cell_a = sheet.cell(row=row, column=1, value=a or None)
         cell_b = sheet.cell(row=row, column=2, value=b or None)
         for cell in (cell_a, cell_b):
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            # The title runs on over the empty cells beside it; everything else wraps.
+            cell.alignment = Alignment(wrap_text=row != 1, vertical="top")
             if bold:
                 cell.font = Font(bold=True, size=13 if row == 1 else 11)
+        height = row_height([(a, EXPLANATION_WIDTHS["A"]), (b, EXPLANATION_WIDTHS["B"])])
+        if row == 1:
+            height = 20
+        if height:
+            sheet.row_dimensions[row].height = height
     sheet.cell(row=checklist_rows[0] - 1, column=3, value="Klopt het?").font = Font(bold=True)
     answer_fill = PatternFill("solid", fgColor="FFF2F2F2")
     validation = DataValidation(

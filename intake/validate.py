@@ -148,8 +148,9 @@ def _validate(path: Path, options: Options) -> Result:
     findings += crosschecks.werkgever_duplicates(werkgevers, bad_ids)
     findings += crosschecks.dga_rows(werkgevers, dga)
     _mark_rejected(dga, findings)
-    findings += crosschecks.employers_with_rejected_dga(werkgevers, dga)
-    _mark_rejected(werkgevers, findings)
+    held = crosschecks.employers_with_rejected_dga(werkgevers, dga)
+    findings += held
+    _mark_rejected(werkgevers, findings, held)
     findings += crosschecks.dga_of_rejected_employers(werkgevers, dga)
 
     order = {spec.name: n for n, spec in enumerate(SHEETS)}
@@ -246,8 +247,10 @@ def _work_out_columns(book: Workbook, sheets: Sequence[SheetData],
     return findings
 
 
-def _mark_rejected(data: SheetData, findings: list[Finding]) -> None:
+def _mark_rejected(data: SheetData, findings: list[Finding],
+                   held: list[Finding] | None = None) -> None:
+    """Reject the rows with an error, and the rows `held` back (by their DGA rows' errors)."""
     bad_rows = {f.row for f in findings
                 if f.severity == "error" and f.sheet == data.sheet and f.row is not None
-                and f.row != data.header_row}
+                and f.row != data.header_row} | {f.row for f in held or []}
     data.rejected = [not data.usable or row in bad_rows for row in data.rows]

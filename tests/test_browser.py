@@ -78,3 +78,67 @@ def test_screenshot_shows_a_rendered_page(page: Path, tmp_path: Path) -> None:
     # The red error banner is drawn near the top of the page.
     top = image.crop((0, 0, 1280, 250)).getcolors(maxcolors=1 << 16) or []
     assert any(r > 240 and 200 < g < 245 and 200 < b < 245 for _, (r, g, b) in top)
+
+
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _webdriver(port: int, method: str, path: str, body: object | None = None) -> object:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())["value"]
+
+
+@pytest.mark.skipif(CHROMEDRIVER is None, reason="chromedriver (Debian chromium-driver) is not "
+                    "installed; .ci/run installs it")
+def test_accepted_table_fits_a_1280_pixel_window(tmp_path: Path) -> None:
+    """At 1280 px wide, the accepted-employers table of the valid sample is no wider than the
+    page: no column is cut off on the right (measured in Chromium through WebDriver)."""
+    import time
+
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    run_intake("validate", str(samples / "voorbeeld-geldig.xlsx"), "--out",
+               str(tmp_path / "out"))
+    port = _free_port()
+    driver = subprocess.Popen([str(CHROMEDRIVER), f"--port={port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                _webdriver(port, "GET", "/status")
+                break
+            except OSError:
+                time.sleep(0.1)
+        session = _webdriver(port, "POST", "/session", {"capabilities": {"alwaysMatch": {
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": [
+                *FLAGS, "--window-size=1280,900", f"--user-data-dir={tmp_path / 'profile'}"]}}}})
+        sid = session["sessionId"]  # type: ignore[index]
+        try:
+            _webdriver(port, "POST", f"/session/{sid}/url",
+                       {"url": (tmp_path / "out" / "report.html").as_uri()})
+            widths = _webdriver(port, "POST", f"/session/{sid}/execute/sync", {
+                "script": "const t = document.getElementById('accepted');"
+                          "return [t.scrollWidth, t.parentElement.clientWidth,"
+                          " document.documentElement.clientWidth];", "args": []})
+        finally:
+            _webdriver(port, "DELETE", f"/session/{sid}")
+    finally:
+        driver.terminate()
+        driver.wait(timeout=30)
+    table, box, window = widths  # type: ignore[misc]
+    assert window >= 1200
+    assert table <= box, f"the table is {table} px wide in a {box} px box"

@@ -49,7 +49,7 @@ def test_duplicate_personeelsnummer_rejects_every_copy_and_the_employer(
     """The same personeelsnummer twice for one employer: both DGA rows and the employer rejected."""
     dga = [*VALID_DGA[:1], replace(VALID_DGA[1], personeelsnummer="1001"), *VALID_DGA[2:]]
     result = check(W, dga)
-    assert flat(result) == [("error", "dga-rows-rejected", "Werkgevers", "I2"),
+    assert flat(result) == [("warning", "dga-rows-rejected", "Werkgevers", "F2"),
                             ("error", "personeelsnummer-duplicate", "DGA", "C2"),
                             ("error", "personeelsnummer-duplicate", "DGA", "C3")]
     assert result.werkgevers.rejected[0]

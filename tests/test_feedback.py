@@ -37,7 +37,7 @@ def test_marked_cells_are_exactly_the_reported_ones(tmp_path: Path) -> None:
         comment = book[sheet][cell].comment
         assert comment is not None and comment.author == "intake"
     messages = [f["message"] for f in report["findings"] if f["cell"] == "E10"]
-    assert book["Werkgevers"]["E10"].comment.text.startswith(messages[0])
+    assert book["Werkgevers"]["E10"].comment.text.startswith(f"intake:\n{messages[0]}")
 
 
 def test_controle_sheet_lists_every_finding_with_a_link(tmp_path: Path) -> None:
@@ -192,5 +192,86 @@ def test_english_feedback(workbook: Callable[..., Path], tmp_path: Path) -> None
     rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
     feedback = write_feedback(validate_workbook(workbook(rows)), tmp_path, "en")
     book = openpyxl.load_workbook(feedback)
-    assert book["Werkgevers"]["G2"].comment.text.startswith("Payroll period 'week'")
+    assert book["Werkgevers"]["G2"].comment.text.startswith("intake:\nPayroll period 'week'")
     assert book["Controle"]["A9"].value == "Severity"
+
+
+def test_checking_feedback_again_does_not_grow_styles(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Feedback of feedback of feedback: styles.xml keeps the same fonts, fills and cell
+    formats from the second round on (it used to gain 13 per round)."""
+    import re
+
+    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    current = workbook(rows)
+    counts = []
+    for n in range(4):
+        current = write_feedback(validate_workbook(current), tmp_path / str(n))
+        with zipfile.ZipFile(current) as package:
+            styles = package.read("xl/styles.xml").decode()
+        counts.append(tuple(len(re.findall(rf"<{tag}\b", styles))
+                            for tag in ("font", "fill", "xf")))
+    assert counts[1] == counts[2] == counts[3]
+
+
+def test_only_cells_that_must_change_are_red_when_a_dga_row_is_wrong(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A DGA row with an error: that DGA cell is red; the employer's correct "DGA in verloning =
+    Ja" is not painted; its Werkgever ID is amber, naming the one DGA row (singular), and the
+    employer is still held back from the delivery."""
+    dga = [replace(VALID_DGA[0], 2, "12a"), *VALID_DGA[1:]]
+    result = validate_workbook(workbook(VALID_WERKGEVERS, dga))
+    feedback = write_feedback(result, tmp_path)
+    fills = our_fills(feedback)
+    assert fills[("DGA", "C2")] == RED
+    assert ("Werkgevers", "I2") not in fills
+    assert fills[("Werkgevers", "F2")] == AMBER
+    assert set(fills.values()) == {RED, AMBER}
+    assert [c for c, colour in fills.items() if colour == RED] == [("DGA", "C2")]
+    held = next(f for f in result.findings if f.code == "dga-rows-rejected")
+    assert "rij 2 op blad DGA heeft fouten" in held.message("nl")
+    assert "row 2 on the DGA sheet has errors" in held.message("en")
+    assert result.werkgevers.rejected[0] and not result.valid
+
+
+def test_controle_prints_one_page_wide_with_heights_for_wrapped_text(tmp_path: Path) -> None:
+    """Controle prints A4 landscape fitted to one page wide; each finding row whose wrapped
+    texts need several lines has a height holding them; the totals' labels fit their columns."""
+    from intake.layout import LINE_POINTS, line_count
+
+    out = tmp_path / "o"
+    run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(out))
+    sheet = openpyxl.load_workbook(out / "feedback.xlsx")["Controle"]
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    tall = 0
+    for row in sheet.iter_rows(min_row=10):
+        lines = max((line_count(str(c.value), sheet.column_dimensions[c.column_letter].width)
+                     for c in row if c.value is not None and c.alignment.wrap_text), default=1)
+        if lines > 1:
+            assert sheet.row_dimensions[row[0].row].height >= lines * LINE_POINTS
+            tall += 1
+    assert tall >= 5
+    assert sheet.column_dimensions["C"].width >= len(sheet["C3"].value) + 1
+
+
+def test_comments_of_an_older_feedback_are_recognised_by_their_author(
+    workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A comment by author "intake" without the `intake:` line (feedback written before that
+    line existed) is an old mark: gone from the new feedback; a user's comment stays."""
+    from openpyxl.comments import Comment
+
+    path = workbook()
+    book = openpyxl.load_workbook(path)
+    book["Werkgevers"]["G3"].comment = Comment("Verloning 'week' wordt niet ondersteund.",
+                                               "intake")
+    book["Werkgevers"]["C3"].comment = Comment("Nieuwe klant", "Anne")
+    book.save(path)
+    feedback = write_feedback(validate_workbook(path), tmp_path)
+    sheet = openpyxl.load_workbook(feedback)["Werkgevers"]
+    assert sheet["G3"].comment is None
+    assert sheet["C3"].comment.text == "Nieuwe klant"

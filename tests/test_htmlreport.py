@@ -106,3 +106,35 @@ def test_findings_outside_the_data_sheets_are_shown(workbook: Callable[..., Path
     section = page[page.index("Over de werkmap"):page.index("Per controle")]
     assert "Toelichting" in section
     assert "actief (niet geblokkeerd)" in section
+
+
+def test_page_points_to_the_feedback_workbook(check: Callable[..., Result],
+                                              workbook: Callable[..., Path]) -> None:
+    """The page tells the clerk to fix the marked cells in feedback.xlsx (feedback.xlsm for a
+    macro workbook) and check that file again; a clean page names it without asking a fix."""
+    rows = [replace(VALID_WERKGEVERS[0], 4, "123456789L01"), *VALID_WERKGEVERS[1:]]
+    page = _page(check(rows))
+    feedback = re.search(r'<p id="feedback">(.*?)</p>', page, re.S)
+    assert feedback is not None
+    assert "Verbeter de werkmap in feedback.xlsx" in feedback.group(1)
+    assert "intake validate feedback.xlsx" in feedback.group(1)
+    assert "rood" in feedback.group(1)
+    clean = _page(check(), "en")
+    assert "feedback.xlsx, next to this report, is your workbook" in clean
+    macro = validate_workbook(workbook(name="macro.xlsm"))
+    assert "feedback.xlsm" in _page(macro)
+
+
+@pytest.mark.parametrize(("moment", "shown"), [
+    ("2026-01-15T12:00:00+00:00", "15-01-2026 13:00 CET"),
+    ("2026-07-01T23:30:00+00:00", "02-07-2026 01:30 CEST"),
+])
+def test_times_are_shown_in_dutch_time(check: Callable[..., Result], moment: str,
+                                       shown: str) -> None:
+    """The check's time is shown in Europe/Amsterdam time (CET/CEST), not UTC."""
+    result = check()
+    report = build_report(result, Options(), "nl")
+    report["generated_at"] = moment
+    page = render_html(result, report, "nl")
+    assert f"Gecontroleerd op {shown}" in page
+    assert "UTC" not in page

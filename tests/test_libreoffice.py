@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from intake.samples import VALID_WERKGEVERS
 from intake.validate import validate_workbook
 
-from conftest import flat, our_fills
+from conftest import flat, our_fills, replace
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -88,3 +90,50 @@ def test_feedback_for_ods_input_is_a_new_xlsx_with_the_same_data(tmp_path: Path)
     assert book["Werkgevers"]["C8"].value == "Garage Smit Noord"
     marked = {cell for (_, cell) in our_fills(feedback)}
     assert marked == {f.cell for f in result.findings if f.cell}
+
+
+@pytest.mark.parametrize("saved_as", ["xlsx", "ods"])
+def test_fix_and_save_in_calc_three_rounds_leaves_no_stale_marks(
+        workbook: Callable[..., Path], tmp_path: Path, saved_as: str) -> None:
+    """The clerk's loop through LibreOffice Calc, three rounds: validate, fix one red cell in
+    feedback.xlsx, save it with Calc (which rewrites comment authors), validate again. Each round
+    marks only the cells still wrong; the last ends with exit 0 and no comment, fill or Controle
+    row left from an earlier round."""
+    import openpyxl
+
+    from intake.pipeline import run
+
+    rows = list(VALID_WERKGEVERS)
+    rows[1] = replace(rows[1], 6, "week")                 # G3
+    rows[2] = replace(rows[2], 3, "458812")               # D4
+    rows[3] = replace(rows[3], 4, "123456789L01")         # E5
+    fixes = [("G3", "4 weken"), ("D4", VALID_WERKGEVERS[2][3]), ("E5", VALID_WERKGEVERS[3][4])]
+    current = workbook(rows)
+    for round_number, (cell, value) in enumerate(fixes, start=1):
+        outcome = run(current, tmp_path / f"out{round_number}")
+        feedback = outcome.files[-1]
+        wrong = {(f.sheet, f.cell) for f in outcome.result.findings if f.cell}
+        assert {c for s, c in wrong if s == "Werkgevers"} == {c for c, _ in
+                                                             fixes[round_number - 1:]}
+        assert set(our_fills(feedback)) == wrong
+        book = openpyxl.load_workbook(feedback)
+        commented = {(s.title, c.coordinate) for s in book.worksheets for row in s.iter_rows()
+                     for c in row if c.comment is not None}
+        assert commented == wrong
+        assert [n for n in book.sheetnames if n.casefold().startswith("controle")] == ["Controle"]
+        book["Werkgevers"][cell] = value  # the clerk fixes one red cell …
+        edited = tmp_path / f"edited{round_number}" / "feedback.xlsx"
+        edited.parent.mkdir()
+        book.save(edited)
+        # … and Calc saves the workbook.
+        current = resave(edited, saved_as, tmp_path / f"calc{round_number}")
+    final = run(current, tmp_path / "final")
+    assert final.result.valid and not final.result.findings
+    feedback = final.files[-1]
+    assert our_fills(feedback) == {}
+    book = openpyxl.load_workbook(feedback)
+    assert [c.coordinate for s in book.worksheets for row in s.iter_rows() for c in row
+            if c.comment is not None] == []
+    assert [n for n in book.sheetnames if n.casefold().startswith("controle")] == ["Controle"]
+    controle = [[c.value for c in row] for row in book["Controle"].iter_rows()]
+    assert not any(v in ("Fout", "Waarschuwing") for row in controle for v in row)

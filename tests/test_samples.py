@@ -59,7 +59,7 @@ def test_mistakes_sample_has_each_typical_mistake() -> None:
         ("error", "verloning-unsupported", "Werkgevers", "G15"),
         ("error", "verloning-invalid", "Werkgevers", "G16"),
         ("error", "ja-nee-invalid", "Werkgevers", "H17"),
-        ("error", "dga-rows-rejected", "Werkgevers", "I18"),
+        ("warning", "dga-rows-rejected", "Werkgevers", "F18"),
         ("error", "dga-missing", "Werkgevers", "I19"),
         ("error", "dga-unexpected", "Werkgevers", "I20"),
         ("error", "werkgever-duplicate", "Werkgevers", "F21"),

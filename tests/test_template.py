@@ -151,3 +151,97 @@ def test_fill_helper_writes_text_not_formulas(tmp_path: Path) -> None:
     """Sample text starting with '=' is stored as text, so the validator sees what was typed."""
     path = fill(tmp_path / "f.xlsx", [("=1+1",)], [])
     assert openpyxl.load_workbook(path)["Werkgevers"]["A2"].data_type == "s"
+
+
+def test_wrapped_cells_have_row_heights(tmp_path: Path) -> None:
+    """Every wrapped cell whose text needs more than one line sits in a row whose height holds
+    that many lines (LibreOffice prints wrapped cells without a height one line high)."""
+    from intake.layout import LINE_POINTS, line_count
+
+    book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
+    checked = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if not (cell.value and cell.alignment.wrap_text):
+                    continue
+                width = sheet.column_dimensions[cell.column_letter].width
+                lines = line_count(str(cell.value), width)
+                if lines > 1:
+                    height = sheet.row_dimensions[cell.row].height
+                    assert height is not None and height >= lines * LINE_POINTS, cell.coordinate
+                    checked += 1
+    assert checked >= 5
+
+
+def test_headers_fit_on_one_line(tmp_path: Path) -> None:
+    """Every header of Werkgevers and DGA fits its column on one line: no 'Raamwerkcontractnumme/r'
+    split mid-word."""
+    book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
+    for name in ("Werkgevers", "DGA"):
+        sheet = book[name]
+        for cell in sheet[1]:
+            width = sheet.column_dimensions[cell.column_letter].width
+            assert width >= len(cell.value) * 1.1 + 2, cell.value
+
+
+def test_every_sheet_prints_landscape_one_page_wide(tmp_path: Path) -> None:
+    """Each visible sheet prints A4 landscape, fitted to one page wide (not a column a page)."""
+    book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+
+
+def test_drop_down_texts_are_whole(tmp_path: Path) -> None:
+    """No drop-down title or message is cut at Excel's limits (32 and 255 characters): titles
+    are whole words, and no message ends mid-word."""
+    book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
+    labels = {f.label for f in (*WERKGEVERS.fields, *DGA.fields)}
+    for sheet in book.worksheets:
+        for dv in sheet.data_validations.dataValidation:
+            assert len(dv.promptTitle or "") <= 32 and len(dv.errorTitle or "") <= 32
+            assert dv.promptTitle in labels | {"Klopt het?"}
+            assert dv.errorTitle in {"Ongeldige waarde", "Ja of Nee"}
+            for text in (dv.prompt, dv.error):
+                assert text and len(text) <= 255
+                assert text.endswith((".", "?", "…", ")")), text
+
+
+def test_toelichting_says_where_the_workbook_goes(tmp_path: Path) -> None:
+    """`intake template --submit-to TEXT` shows TEXT on Toelichting under its own step; without
+    it, Toelichting says to deliver as agreed with a.s.r."""
+    text = "Upload de werkmap in het werkgeversportaal van a.s.r."
+    done = run_intake("template", str(tmp_path / "t.xlsx"), "--submit-to", text)
+    assert done.returncode == 0, done.stderr
+    cells = [c.value for row in openpyxl.load_workbook(tmp_path / "t.xlsx")["Toelichting"]
+             .iter_rows() for c in row if c.value]
+    assert "Stap 3: lever de werkmap in" in cells
+    assert cells[cells.index("Stap 3: lever de werkmap in") + 1] == text
+    default = [c.value for row in openpyxl.load_workbook(write_template(tmp_path / "d.xlsx"))[
+        "Toelichting"].iter_rows() for c in row if c.value]
+    assert any("zoals met a.s.r. is afgesproken" in str(v) for v in default)
+
+
+def test_werkgever_id_help_is_not_followed_by_the_contract_text(tmp_path: Path) -> None:
+    """Toelichting says the Raamwerkcontractnummer's help once (in the column list), not again
+    under "Waar vind ik het Werkgever ID?"."""
+    sheet = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))["Toelichting"]
+    texts = [sheet.cell(row=r, column=2).value for r in range(1, sheet.max_row + 1)]
+    contract_help = WERKGEVERS.field("raamwerkcontractnummer").help_nl
+    assert texts.count(contract_help) == 1
+
+
+def test_template_does_not_overwrite_an_existing_file(tmp_path: Path) -> None:
+    """`intake template keep.xlsx` refuses an existing file (exit 2, one line saying --force),
+    leaves it untouched, and replaces it with --force."""
+    keep = tmp_path / "keep.xlsx"
+    keep.write_bytes(b"mijn eigen werk")
+    done = run_intake("template", str(keep))
+    assert done.returncode == 2
+    assert "--force" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert keep.read_bytes() == b"mijn eigen werk"
+    forced = run_intake("template", str(keep), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert openpyxl.load_workbook(keep).sheetnames[0] == "Werkgevers"

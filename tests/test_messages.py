@@ -1,0 +1,103 @@
+"""Messages: every example number a message or help text gives passes the tool's own rules, and
+the texts about rows say "rij" for one row and "rijen" for several."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from intake.fields import DGA, WERKGEVERS
+from intake.messages import CATALOGUE
+from intake.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.template import build_template
+from intake.validate import Result
+
+from conftest import replace
+
+
+def _texts() -> list[str]:
+    """Every text a user reads: finding messages and hints, field help, the template's cells."""
+    texts = [t for entry in CATALOGUE.values() for t in (*entry.nl, *entry.en)]
+    texts += [t for f in (*WERKGEVERS.fields, *DGA.fields) for t in (f.help_nl, f.help_en)]
+    book = build_template()
+    texts += [str(c.value) for sheet in book.worksheets for row in sheet.iter_rows()
+              for c in row if isinstance(c.value, str)]
+    texts += [t for sheet in book.worksheets for dv in sheet.data_validations.dataValidation
+              for t in (dv.prompt or "", dv.error or "")]
+    return texts
+
+
+#: What an example of each field looks like in a text, and the column it goes in.
+EXAMPLES = {
+    "loonheffingennummer": (re.compile(r"\b\d{9}L\d{2}\b"), 4),
+    "raamwerkcontractnummer": (re.compile(r"\bA020\d{6}\b"), 3),
+    "werkgever_id": (re.compile(r"\b81\d{5}\b"), 5),
+}
+
+
+@pytest.mark.parametrize("field", list(EXAMPLES))
+def test_every_example_in_a_text_passes_our_own_rules(check: Callable[..., Result],
+                                                      field: str) -> None:
+    """Each example number shown to users (messages, hints, help, template) is accepted by the
+    rules of its field: no hint suggests a number the tool itself rejects."""
+    pattern, column = EXAMPLES[field]
+    examples = sorted({m for text in _texts() for m in pattern.findall(text)})
+    assert examples, f"no example of {field} found"
+    for example in examples:
+        rows = [replace(VALID_WERKGEVERS[1], column, example), *VALID_WERKGEVERS[2:]]
+        if field == "werkgever_id":
+            rows = [replace(replace(VALID_WERKGEVERS[1], column, example), 8, "Nee"),
+                    *VALID_WERKGEVERS[2:]]
+        dga = [d for d in VALID_DGA if d[0] != VALID_WERKGEVERS[0][5]]
+        result = check(rows, dga)
+        assert [f.code for f in result.findings if f.row == 2] == [], example
+
+
+def test_btw_hint_suggests_no_number_and_says_where_the_real_one_is(
+        check: Callable[..., Result]) -> None:
+    """A btw-number typed as loonheffingennummer: the hint names the aangifte loonheffingen and
+    the Belastingdienst's letter, and suggests no number derived from the btw-number."""
+    rows = [replace(VALID_WERKGEVERS[0], 4, "NL810662504B01"), *VALID_WERKGEVERS[1:]]
+    finding = next(f for f in check(rows).findings if f.code == "lhn-btw")
+    hint = finding.hint("nl")
+    assert "aangifte loonheffingen" in hint and "brief van de Belastingdienst" in hint
+    assert not re.search(r"\d{9}L\d{2}", hint)
+    assert "Belastingdienst's letter" in finding.hint("en")
+
+
+def test_dga_unexpected_says_what_to_do_with_the_one_row(check: Callable[..., Result]) -> None:
+    """'DGA in verloning' Nee with one DGA row: "Zet hier Ja, of verwijder rij N op blad DGA"."""
+    rows = [replace(VALID_WERKGEVERS[0], 8, "Nee"), *VALID_WERKGEVERS[1:]]
+    dga = [VALID_DGA[0], *VALID_DGA[2:]]
+    finding = next(f for f in check(rows, dga).findings if f.code == "dga-unexpected")
+    assert finding.hint("nl") == "Zet hier Ja, of verwijder rij 2 op blad DGA."
+    assert "in rij 2." in finding.message("nl")
+    assert finding.hint("en") == "Answer Ja here, or delete row 2 on the DGA sheet."
+
+
+def test_several_rows_are_rijen_with_en(check: Callable[..., Result]) -> None:
+    """Two DGA rows: "rijen 2 en 3" / "rows 2 and 3"."""
+    rows = [replace(VALID_WERKGEVERS[0], 8, "Nee"), *VALID_WERKGEVERS[1:]]
+    finding = next(f for f in check(rows).findings if f.code == "dga-unexpected")
+    assert "rijen 2 en 3" in finding.hint("nl")
+    assert "rows 2 and 3" in finding.hint("en")
+
+
+def test_sentences_never_run_together_in_a_comment(check: Callable[..., Result]) -> None:
+    """Every message ends a sentence before its hint begins (no "…beperkt Controleer…")."""
+    for entry in CATALOGUE.values():
+        for message in (entry.nl[0], entry.en[0]):
+            assert message.rstrip().endswith((".", "?", ")")), message
+
+
+def test_dga_werkgever_id_finding_shows_the_dga_sheets_help(
+        check: Callable[..., Result]) -> None:
+    """A digits-only error on the DGA sheet's Werkgever ID gives the DGA field's help (which
+    employer the DGA belongs to), not the Werkgevers sheet's (where to find it in Loket.nl)."""
+    dga = [replace(VALID_DGA[0], 0, "81066x5"), *VALID_DGA[1:]]
+    finding = next(f for f in check(VALID_WERKGEVERS, dga).findings
+                   if f.sheet == "DGA" and f.code == "digits-only")
+    assert finding.hint("nl") == DGA.field("werkgever_id").help_nl
+    assert finding.hint("nl") != WERKGEVERS.field("werkgever_id").help_nl

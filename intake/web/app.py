@@ -66,7 +66,7 @@ STATUS_NL = {
     UploadStatus.UNREADABLE: "Onleesbaar",
     UploadStatus.FAILED: "Niet gecontroleerd",
 }
-LEDGER_STATUS_NL = {"accepted": "geleverd", "partially accepted": "deels geleverd",
+LEDGER_STATUS_NL = {"accepted": "goedgekeurd", "partially accepted": "deels goedgekeurd",
                     "rejected": "afgekeurd", "unreadable": "onleesbaar",
                     "failed": "mislukt", "skipped": "overgeslagen (eerder verwerkt)",
                     "waiting": "wacht"}

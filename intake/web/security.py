@@ -58,10 +58,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyTooLarge(Exception):
-    """The request body passed the limit while it streamed in."""
-
-
 class BodyLimit:
     """Answer 413 to a request body over `max_bytes` (declared or counted)."""
 
@@ -79,28 +75,31 @@ class BodyLimit:
             await self.page(scope, receive, send)
             return
         seen = 0
-        started = False
+        too_big = False
 
         async def counting() -> Message:
-            nonlocal seen
+            nonlocal seen, too_big
+            if too_big:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    # The app sees a client that went away; its answer is dropped for ours.
+                    too_big = True
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            if not too_big:
+                await send(message)
 
         try:
-            await self.app(scope, counting, tracking)
-        except BodyTooLarge:
-            if started:
+            await self.app(scope, counting, guarded_send)
+        except Exception:
+            if not too_big:
                 raise
+        if too_big:
             await self.page(scope, receive, send)
 
 

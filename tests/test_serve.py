@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import hostile
 import pytest
 from starlette.testclient import TestClient
 
@@ -25,7 +26,6 @@ from intake.samples import (
 )
 from intake.web.app import ServeConfig, create_app
 
-import hostile
 from conftest import our_fills
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -401,7 +401,10 @@ def test_operator_sees_runs_files_per_bureau_deliveries_and_conflicts(
                          r'overgeslagen \(eerder verwerkt\)</td>\s*'
                          rf'<td class="num">{len(VALID_WERKGEVERS)}</td>', bureaus_table)
         run_page = operator.get(f"/beheer/runs/{second.run_id}").text
-        assert "Conflicten (2)" in run_page
+        summary = json.loads((second.run_dir / "summary.json").read_text(encoding="utf-8"))
+        assert summary["cross_file"]
+        assert f"Conflicten ({len(summary['cross_file'])})" in run_page
+        assert summary["cross_file"][0]["message"] in run_page
         assert "zuid/b.xlsx" in run_page
         assert operator.get("/beheer/runs/bestaat-niet").status_code == 404
 

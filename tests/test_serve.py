@@ -437,4 +437,4 @@ def test_report_json_download_equals_what_the_pipeline_wrote(
     upload_id = location.rsplit("/", 1)[1]
     on_disk = site.config.uploads_dir / upload_id / "rapport" / "report.json"
     assert served == on_disk.read_bytes()
-    assert json.loads(served)["workbook"]["name"] == "werkmap.xlsx"
+    assert json.loads(served)["workbook"]["name"] == "voorbeeld-fouten.xlsx"

@@ -131,14 +131,30 @@ def _report_body(path: Path) -> Markup:
     return Markup(text[start + len("<body>"):end] if start >= 0 and end > start else "")
 
 
+def _local() -> dt.tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Europe/Amsterdam")
+    except (ImportError, KeyError, OSError):  # no time zone data on this machine
+        return dt.UTC
+
+
+LOCAL = _local()
+
+
 def _when(iso: str | None) -> str:
+    """An ISO time as a Dutch clerk reads it: local time, 30-11-2026 11:25."""
     if not iso:
         return ""
     try:
         moment = dt.datetime.fromisoformat(iso)
     except ValueError:
         return iso
-    return moment.strftime("%d-%m-%Y %H:%M UTC")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(LOCAL)
+    return local.strftime("%d-%m-%Y %H:%M") + ("" if LOCAL is not dt.UTC else " UTC")
 
 
 class Intake:
@@ -319,7 +335,7 @@ class Intake:
         digest, size = hashlib.sha256(), 0
         staging = self.config.uploads_dir / f".incoming-{secrets.token_hex(8)}"
         staging.mkdir(parents=True)
-        copy = staging / f"werkmap{suffix}"
+        copy = staging / f"{inbox_files.tame(original)}{suffix}"
         with copy.open("wb") as out:
             file.file.seek(0)
             for block in iter(lambda: file.file.read(1 << 20), b""):
@@ -347,7 +363,7 @@ class Intake:
         self.waiting += 1
         try:
             outcome = await anyio.to_thread.run_sync(
-                check_upload, work / f"werkmap{upload.suffix}", work / "rapport", options,
+                check_upload, self._copy(upload), work / "rapport", options,
                 large, limiter=limiter)
         finally:
             self.waiting -= 1
@@ -363,10 +379,26 @@ class Intake:
             return None
         name = inbox_files.inbox_name(upload.id, upload.original_name, upload.suffix,
                                       dt.datetime.now(dt.UTC))
-        inbox_files.place(self.config.uploads_dir / upload.id / f"werkmap{upload.suffix}",
+        inbox_files.place(self._copy(upload),
                           self.config.inbox, upload.bureau, name)
         self.store.set_placed(upload.id, name)
         return name
+
+    def _copy(self, upload: Upload) -> Path:
+        """The server's copy of an upload, under a name made from the original (tamed)."""
+        return (self.config.uploads_dir / upload.id /
+                f"{inbox_files.tame(upload.original_name)}{upload.suffix}")
+
+    async def template(self, request: Request) -> Response:
+        """The blank template, for a bureau that does not have it yet."""
+        self.need(request, Role.BUREAU)
+        path = self.config.out_dir / "web" / "werkgevers-aanmelding.xlsx"
+        if not path.is_file():
+            from intake.template import write_template
+
+            await anyio.to_thread.run_sync(write_template, path)
+        return FileResponse(path, filename=path.name, media_type="application/vnd."
+                            "openxmlformats-officedocument.spreadsheetml.sheet")
 
     def _own(self, request: Request) -> tuple[Session, Upload]:
         """The session and the upload in the path, if it is theirs (else 404, not 403)."""
@@ -494,6 +526,7 @@ def create_app(config: ServeConfig) -> ASGIApp:
         Route("/uitloggen", guarded(intake.logout), methods=["POST"]),
         Route("/uploads", guarded(intake.uploads), methods=["GET"]),
         Route("/uploads", guarded(intake.upload), methods=["POST"]),
+        Route("/sjabloon", guarded(intake.template), methods=["GET"]),
         Route("/uploads/{upload_id}", guarded(intake.result), methods=["GET"]),
         Route("/uploads/{upload_id}/doorsturen", guarded(intake.forward), methods=["POST"]),
         Route("/uploads/{upload_id}/{what}", guarded(intake.download), methods=["GET"]),

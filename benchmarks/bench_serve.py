@@ -37,7 +37,7 @@ from intake.samples import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from workbooks import write_workbook  # noqa: E402
+from workbooks import write_workbook
 
 HERE = Path(__file__).resolve().parent
 INTAKE = str(Path(sys.executable).with_name("intake"))
@@ -61,7 +61,7 @@ def login(base: str, key: str) -> tuple[httpx2.Client, str]:
 def upload(base: str, key: str, path: Path, expected: str | None) -> tuple[float, bool]:
     """One clerk: log in (not timed), upload (timed), check the answer."""
     client, csrf = login(base, key)
-    with client:
+    try:
         started = time.perf_counter()
         with path.open("rb") as handle:
             response = client.post("/uploads", data={"csrf": csrf},
@@ -70,6 +70,8 @@ def upload(base: str, key: str, path: Path, expected: str | None) -> tuple[float
         ok = response.status_code == 200 and (
             expected is None or f"{path.name}: {expected}</h1>" in response.text)
         return elapsed, ok
+    finally:
+        client.close()
 
 
 def burst(base: str, keys: list[str], samples: list[Path], n: int) -> tuple[list[float], int]:

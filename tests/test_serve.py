@@ -438,3 +438,18 @@ def test_report_json_download_equals_what_the_pipeline_wrote(
     on_disk = site.config.uploads_dir / upload_id / "rapport" / "report.json"
     assert served == on_disk.read_bytes()
     assert json.loads(served)["workbook"]["name"] == "voorbeeld-fouten.xlsx"
+
+
+def test_blank_template_downloads_for_a_bureau(site: Site, noord: tuple[TestClient, str]) -> None:
+    """/sjabloon gives a logged-in bureau the blank template (sheets Werkgevers and DGA);
+    without a session it is refused."""
+    import openpyxl
+
+    client, _ = noord
+    response = client.get("/sjabloon")
+    assert response.status_code == 200
+    path = site.folder / "sjabloon.xlsx"
+    path.write_bytes(response.content)
+    assert {"Werkgevers", "DGA"} <= set(openpyxl.load_workbook(path).sheetnames)
+    with site.client() as stranger:
+        assert stranger.get("/sjabloon").status_code == 401

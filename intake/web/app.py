@@ -70,6 +70,8 @@ LEDGER_STATUS_NL = {"accepted": "goedgekeurd", "partially accepted": "deels goed
                     "rejected": "afgekeurd", "unreadable": "onleesbaar",
                     "failed": "mislukt", "skipped": "overgeslagen (eerder verwerkt)",
                     "waiting": "wacht"}
+RUN_STATUS_NL = {"running": "bezig", "finished": "klaar", "interrupted": "onderbroken, "
+                 "afgemaakt door de volgende run"}
 
 
 class ServeError(IntakeError):
@@ -172,7 +174,8 @@ class Intake:
         self.env = jinja2.Environment(loader=jinja2.PackageLoader("intake", "templates"),
                                       autoescape=True, undefined=jinja2.StrictUndefined)
         self.env.filters["when"] = _when
-        self.env.globals.update(status_nl=STATUS_NL, ledger_status_nl=LEDGER_STATUS_NL)
+        self.env.globals.update(status_nl=STATUS_NL, ledger_status_nl=LEDGER_STATUS_NL,
+                                run_status_nl=RUN_STATUS_NL)
 
     # --- rendering ----------------------------------------------------------------------------
 

@@ -453,3 +453,21 @@ def test_blank_template_downloads_for_a_bureau(site: Site, noord: tuple[TestClie
     assert {"Werkgevers", "DGA"} <= set(openpyxl.load_workbook(path).sheetnames)
     with site.client() as stranger:
         assert stranger.get("/sjabloon").status_code == 401
+
+
+def test_a_killed_worker_is_replaced_and_the_next_upload_is_checked(
+        site: Site, noord: tuple[TestClient, str]) -> None:
+    """SIGKILL to every worker process (as the kernel's OOM killer would) costs nothing but
+    those processes: the next upload is checked by a fresh worker."""
+    import os
+    import signal
+
+    client, csrf = noord
+    lanes = client.app.app.app.state.intake.lanes  # type: ignore[attr-defined]
+    before = lanes[False].pids()
+    assert before
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+    page = upload(client, csrf, site.folder / "voorbeeld-geldig.xlsx", follow=True).text  # type: ignore[attr-defined]
+    assert "voorbeeld-geldig.xlsx: Goedgekeurd</h1>" in page
+    assert not set(lanes[False].pids()) & set(before)

@@ -48,7 +48,7 @@ from intake.web import inbox as inbox_files
 from intake.web.ledgerview import LedgerView
 from intake.web.security import BodyLimit, SecurityHeaders, same_token
 from intake.web.store import Session, Store, Upload, UploadStatus
-from intake.web.worker import CheckOptions, check_upload
+from intake.web.worker import CheckOptions, Lane
 
 SESSION_COOKIE = "intake_sessie"
 LOGIN_COOKIE = "intake_login"
@@ -168,6 +168,8 @@ class Intake:
         self.ledger = LedgerView(config.ledger_path)
         self.small = anyio.CapacityLimiter(config.workers)
         self.large = anyio.CapacityLimiter(config.large_workers)
+        self.lanes = {False: Lane(config.workers, config.max_memory_mb),
+                      True: Lane(config.large_workers, config.max_memory_mb, large=True)}
         self.waiting = 0
         self.failures: dict[str, deque[float]] = defaultdict(deque)
         self.report_css = _report_css()
@@ -366,8 +368,8 @@ class Intake:
         self.waiting += 1
         try:
             outcome = await anyio.to_thread.run_sync(
-                check_upload, self._copy(upload), work / "rapport", options,
-                large, limiter=limiter)
+                self.lanes[large].check, self._copy(upload), work / "rapport", options,
+                limiter=limiter)
         finally:
             self.waiting -= 1
         self.store.finish_upload(upload.id, outcome.status, outcome.counts, outcome.error)
@@ -542,7 +544,10 @@ def create_app(config: ServeConfig) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
+        await anyio.to_thread.run_sync(intake.lanes[False].prestart)
         yield
+        for lane in intake.lanes.values():
+            await anyio.to_thread.run_sync(lane.close)
         intake.store.close()
 
     async def not_found(request: Request, exc: Exception) -> Response:

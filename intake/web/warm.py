@@ -4,6 +4,7 @@ sample built in memory, so every forked check starts with warm imports and cache
 from __future__ import annotations
 
 import contextlib
+import gc
 import tempfile
 from pathlib import Path
 
@@ -21,3 +22,7 @@ def _warm() -> None:
 # Warming is an optimisation only: a failure here shows up in the checks themselves.
 with contextlib.suppress(Exception):
     _warm()
+    import intake.cli  # noqa: F401  (the server's main module, which each child re-imports)
+# What was built so far is shared by every forked check: keeping the collector away from it
+# saves each child from copying those pages.
+gc.freeze()

@@ -1,21 +1,26 @@
-"""Validate one upload in a process of its own, with the limits of `intake validate`.
+"""Validate uploads in worker processes, with the limits of `intake validate`.
 
-Why a process per upload: the validator is CPU-bound Python and native parsers, so in the
-server's own process it would stall every other request; its time limit (intake.timelimit) is a
-SIGALRM that works only in a main thread; and a file that exhausts memory must take down only
-its own process. Each upload therefore runs `intake.pipeline.run` in the main thread of a child
-process forked from a forkserver that has the validator imported and warmed up (a fork costs
-milliseconds, a fresh interpreter half a second). The child gets an address-space limit; the
-parent waits in a worker thread and kills the child at the time limit plus a grace period, the
-backstop for native code that the interpreter's alarm cannot interrupt. Large files run niced,
-so the small uploads of other bureaus keep getting their answers first.
+Why processes: the validator is CPU-bound Python and native parsers, so in the server's own
+process it would stall every other request; its time limit (intake.timelimit) is a SIGALRM that
+works only in a main thread; and a file that exhausts memory must take down only its own
+process. So each check runs `intake.pipeline.run` in the main thread of a worker process.
+
+Workers are kept warm between checks (a check then costs what the validator costs, not a new
+interpreter) in two lanes: small files, and large files at low priority so that the small
+uploads of other bureaus keep getting answers first. Workers are forked from a forkserver that
+has imported and exercised the validator once. Each has an address-space limit. The server waits
+for a result in a thread and kills the worker at the time limit plus a grace period, the backstop
+for native code that the interpreter's alarm cannot interrupt; a worker that was killed, died,
+or has done its share of checks is replaced by a fresh one.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import resource
+import threading
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -28,6 +33,11 @@ from intake.web.store import UploadStatus
 
 #: Seconds past the time limit after which the child is killed outright.
 GRACE_SECONDS = 5.0
+#: What a worker says when it takes a job: a worker that dies before saying it never started
+#: the job, which then goes to a fresh worker.
+STARTED = "started"
+#: Seconds a worker may take to say it started.
+START_SECONDS = 30.0
 #: Niceness of the child for a large upload.
 LARGE_NICE = 10
 
@@ -52,16 +62,23 @@ class CheckOutcome:
     valid: bool = False
 
 
-def _child(conn: Connection, workbook: str, out_dir: str, options: CheckOptions,
-           large: bool) -> None:
-    """The child process: run the pipeline, send back plain data."""
-    if options.max_memory_mb > 0:
-        cap = options.max_memory_mb * 2**20
+def _serve(conn: Connection, max_memory_mb: int, large: bool) -> None:
+    """A worker process: check one job after another until told to stop (None)."""
+    if max_memory_mb > 0:
+        cap = max_memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     if large:
         os.nice(LARGE_NICE)
     try:
-        conn.send(_check(Path(workbook), Path(out_dir), options))
+        while True:
+            job = conn.recv()
+            if job is None:
+                return
+            conn.send(STARTED)
+            workbook, out_dir, options = job
+            conn.send(_check(Path(workbook), Path(out_dir), options))
+    except (EOFError, KeyboardInterrupt):
+        return
     finally:
         conn.close()
 
@@ -118,30 +135,116 @@ def _context() -> Any:
     return ctx
 
 
-def check_upload(workbook: Path, out_dir: Path, options: CheckOptions,
-                 large: bool = False) -> CheckOutcome:
-    """Check `workbook` into `out_dir` in a child process; blocks (call it from a thread)."""
-    from intake.messages import FILE_ERRORS
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
 
-    ctx = _context()
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, str(workbook), str(out_dir), options, large),
-                        daemon=True)
-    child.start()
-    send.close()
-    limit = options.limits.max_seconds
-    try:
-        if receive.poll(limit + GRACE_SECONDS if limit > 0 else None):
+    def __init__(self, max_memory_mb: int, large: bool) -> None:
+        ctx = _context()
+        self.conn, child_end = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child_end, max_memory_mb, large),
+                                   daemon=True)
+        self.process.start()
+        child_end.close()
+        self.jobs = 0
+
+    def stop(self, kill: bool = False) -> None:
+        """End the process: ask it to (or kill it), then reap it."""
+        if not kill:
             try:
-                outcome: CheckOutcome = receive.recv()
-                return outcome
-            except EOFError:
-                return CheckOutcome(UploadStatus.FAILED, {}, _died(options.lang))
-        child.kill()
-        return CheckOutcome(UploadStatus.FAILED, {}, FILE_ERRORS["time-limit"][options.lang])
-    finally:
-        receive.close()
-        child.join(10)
-        if child.is_alive():
-            child.kill()
-            child.join()
+                self.conn.send(None)
+            except OSError:
+                kill = True
+        if kill:
+            self.process.kill()
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+class Lane:
+    """Up to `size` warm workers; `check` blocks, so call it from at most `size` threads."""
+
+    #: A worker is replaced after this many checks (memory a long life may gather).
+    JOBS_PER_WORKER = 200
+
+    def __init__(self, size: int, max_memory_mb: int, large: bool = False) -> None:
+        self.size = size
+        self.max_memory_mb = max_memory_mb
+        self.large = large
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (for operations and tests)."""
+        with self._lock:
+            return [w.process.pid for w in self._all if w.process.pid is not None]
+
+    def _take(self) -> _Worker:
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            # An idle worker has nothing to say: a readable pipe is the EOF of one that died
+            # while waiting (killed by an operator or the out-of-memory killer).
+            if not worker.conn.poll(0) and worker.process.is_alive():
+                return worker
+            self._drop(worker, kill=True)
+        worker = _Worker(self.max_memory_mb, self.large)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _drop(self, worker: _Worker, kill: bool) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        worker.stop(kill=kill)
+
+    def check(self, workbook: Path, out_dir: Path, options: CheckOptions) -> CheckOutcome:
+        """Check `workbook` into `out_dir` in a worker; blocks until done or killed."""
+        from intake.messages import FILE_ERRORS
+
+        limit = options.limits.max_seconds
+        for _ in range(self.size + 1):  # every idle worker may be dead, then a fresh one
+            worker = self._take()
+            try:
+                worker.conn.send((str(workbook), str(out_dir), options))
+                if worker.conn.poll(START_SECONDS) and worker.conn.recv() == STARTED:
+                    break
+            except (EOFError, OSError):
+                pass
+            self._drop(worker, kill=True)  # dead before it took the job: try a fresh one
+        else:
+            return CheckOutcome(UploadStatus.FAILED, {}, _died(options.lang))
+        try:
+            if not worker.conn.poll(limit + GRACE_SECONDS if limit > 0 else None):
+                self._drop(worker, kill=True)
+                return CheckOutcome(UploadStatus.FAILED, {},
+                                    FILE_ERRORS["time-limit"][options.lang])
+            outcome: CheckOutcome = worker.conn.recv()
+        except (EOFError, OSError):
+            self._drop(worker, kill=True)
+            return CheckOutcome(UploadStatus.FAILED, {}, _died(options.lang))
+        worker.jobs += 1
+        if self.large or worker.jobs >= self.JOBS_PER_WORKER:
+            self._drop(worker, kill=False)  # a large file's memory goes with its worker
+        else:
+            self._idle.put(worker)
+        return outcome
+
+    def prestart(self) -> None:
+        """Start every worker now, so the first uploads do not wait for one."""
+        started = [self._take() for _ in range(self.size)]
+        for worker in started:
+            self._idle.put(worker)
+
+    def close(self) -> None:
+        """Stop every worker."""
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.stop(kill=True)

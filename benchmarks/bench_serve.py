@@ -13,6 +13,7 @@ Results go to benchmarks/results/serve.md.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import socket
 import statistics
@@ -58,28 +59,46 @@ def login(base: str, key: str) -> tuple[httpx2.Client, str]:
     return client, CSRF.search(page).group(1)  # type: ignore[union-attr]
 
 
+def timed_upload(client: httpx2.Client, csrf: str, path: Path,
+                 expected: str | None) -> tuple[float, bool]:
+    """One upload (POST and the redirect to the result page), timed; its answer checked."""
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        response = client.post("/uploads", data={"csrf": csrf},
+                               files={"werkmap": (path.name, handle)})
+    elapsed = time.perf_counter() - started
+    ok = response.status_code == 200 and (
+        expected is None or f"{path.name}: {expected}</h1>" in response.text)
+    return elapsed, ok
+
+
 def upload(base: str, key: str, path: Path, expected: str | None) -> tuple[float, bool]:
-    """One clerk: log in (not timed), upload (timed), check the answer."""
+    """One clerk: log in (not timed), upload (timed)."""
     client, csrf = login(base, key)
     try:
-        started = time.perf_counter()
-        with path.open("rb") as handle:
-            response = client.post("/uploads", data={"csrf": csrf},
-                                   files={"werkmap": (path.name, handle)})
-        elapsed = time.perf_counter() - started
-        ok = response.status_code == 200 and (
-            expected is None or f"{path.name}: {expected}</h1>" in response.text)
-        return elapsed, ok
+        return timed_upload(client, csrf, path, expected)
     finally:
         client.close()
 
 
 def burst(base: str, keys: list[str], samples: list[Path], n: int) -> tuple[list[float], int]:
-    """n simultaneous uploads, alternating the samples and the bureaus."""
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(upload, base, keys[i % len(keys)], samples[i % len(samples)],
-                               EXPECTED[samples[i % len(samples)].name]) for i in range(n)]
-        results = [f.result() for f in futures]
+    """n clerks, logged in beforehand, upload at the same moment (samples and bureaus
+    alternate)."""
+    sessions = [login(base, keys[i % len(keys)]) for i in range(n)]
+    start = threading.Barrier(n)
+
+    def one(i: int) -> tuple[float, bool]:
+        client, csrf = sessions[i]
+        start.wait()
+        sample = samples[i % len(samples)]
+        return timed_upload(client, csrf, sample, EXPECTED[sample.name])
+
+    try:
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            results = list(pool.map(one, range(n)))
+    finally:
+        for client, _ in sessions:
+            client.close()
     return [t for t, _ in results], sum(1 for _, ok in results if ok)
 
 
@@ -93,6 +112,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=100_000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    load = os.getloadavg()[0]
     samples = [fill(work / "voorbeeld-fouten.xlsx", MISTAKE_WERKGEVERS, MISTAKE_DGA,
                     MISTAKE_EXTRA_HEADER),
                fill(work / "voorbeeld-geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)]
@@ -137,8 +157,10 @@ def main() -> None:
         "# intake serve: simultaneous uploads",
         "",
         f"`intake serve` on 127.0.0.1 with its defaults, 2 cores. Command: `python "
-        f"benchmarks/bench_serve.py --uploads {args.uploads} --big {args.big}`. Each time is "
-        "one upload (POST and the redirect to its result page) as the client saw it.",
+        f"benchmarks/bench_serve.py --uploads {args.uploads} --big {args.big}`. The clerks "
+        "log in first; then all upload at the same moment. Each time is one upload (POST and "
+        "the redirect to its result page) as the client saw it. Load average of the machine "
+        f"(shared) at the start: {load:.1f}.",
         "",
         "| scenario | uploads | answered correctly | median s | p95 s | max s |",
         "|---|---:|---:|---:|---:|---:|",

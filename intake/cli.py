@@ -336,8 +336,9 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Uploads checked at once (each in its own process).")
 @click.option("--large-workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Of those, large files (over --large-mb) checked at once, at low priority.")
-@click.option("--large-mb", type=click.FloatRange(0), default=2.0, show_default=True)
+              help="Large files checked at once, in a lane of their own at low priority.")
+@click.option("--large-mb", type=click.FloatRange(0), default=2.0, show_default=True,
+              help="An upload over this size is a large file.")
 @click.option("--max-memory-mb", type=click.IntRange(0), default=3072, show_default=True,
               help="Address space of one check's process (0: no limit).")
 @click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
@@ -363,7 +364,7 @@ def serve(inbox: Path, out_dir: Path, db: Path | None, host: str, port: int, lan
         contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
         or DEFAULT_CONTRACT_PREFIXES, lang=lang,  # type: ignore[arg-type]
         max_upload_mb=max_upload_mb, workers=workers,
-        large_workers=min(large_workers, workers), large_mb=large_mb,
+        large_workers=large_workers, large_mb=large_mb,
         max_memory_mb=max_memory_mb, hsts=hsts)
     try:
         run_server(config, host, port, forwarded_allow_ips)

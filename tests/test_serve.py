@@ -258,6 +258,8 @@ def test_security_headers_on_every_page(site: Site, noord: tuple[TestClient, str
             assert response.headers["cache-control"] == "no-store"
             assert not re.search(r"<script(?![^>]*\bsrc=)", response.text), page
             assert not re.search(r"\son[a-z]+=", response.text), page
+        standalone = client.get(result + "/rapport.html").headers["content-security-policy"]
+        assert standalone.startswith("default-src 'none';") and "script-src" not in standalone
 
 
 def test_session_cookie_is_httponly_and_samesite_strict(site: Site) -> None:
@@ -471,3 +473,15 @@ def test_a_killed_worker_is_replaced_and_the_next_upload_is_checked(
     page = upload(client, csrf, site.folder / "voorbeeld-geldig.xlsx", follow=True).text  # type: ignore[attr-defined]
     assert "voorbeeld-geldig.xlsx: Goedgekeurd</h1>" in page
     assert not set(lanes[False].pids()) & set(before)
+
+
+def test_serve_refuses_a_folder_it_cannot_write(tmp_path: Path) -> None:
+    """`intake serve` with an inbox it cannot create exits 2 and names the folder."""
+    from conftest import run_intake
+
+    blocker = tmp_path / "bestand"
+    blocker.write_text("geen map")
+    done = run_intake("serve", "--inbox", str(blocker / "inbox"), "--out", str(tmp_path / "o"),
+                      "--port", "0")
+    assert done.returncode == 2
+    assert f"cannot write to {blocker / 'inbox'}" in done.stderr

@@ -86,6 +86,7 @@ def browser(tmp_path: Path) -> Iterator[object]:
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--window-size=1280,1000", f"--user-data-dir={tmp_path / 'profile'}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     options.add_experimental_option("prefs", {
         "download.default_directory": str(tmp_path / "downloads"),
         "download.prompt_for_download": False, "intl.accept_languages": "nl-NL"})
@@ -183,3 +184,42 @@ def load_json_from(driver: object, url: str, tmp_path: Path) -> dict[str, object
         (tmp_path / "report.json").write_bytes(response.read())
     data: dict[str, object] = load_json(tmp_path / "report.json")
     return data
+
+
+DROP = """
+const [bytes, name] = arguments;
+const data = Uint8Array.from(atob(bytes), c => c.charCodeAt(0));
+const transfer = new DataTransfer();
+transfer.items.add(new File([data], name));
+const form = document.getElementById("upload-form");
+form.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true,
+                                              cancelable: true}));
+form.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true,
+                                          cancelable: true}));
+"""
+
+
+def test_drag_and_drop_uploads_and_the_csp_blocks_nothing(
+        server: tuple[str, dict[str, str], Path], browser: object, tmp_path: Path) -> None:
+    """A workbook dropped on the form (upload.js, loaded under the CSP) is uploaded and
+    checked; the browser logs no Content-Security-Policy violation on any page."""
+    import base64
+
+    from selenium.webdriver.common.by import By
+
+    base, keys, inbox = server
+    d: object = browser
+    valid = fill(tmp_path / "gesleept.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    d.get(base + "/inloggen")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    d.execute_script(DROP, base64.b64encode(valid.read_bytes()).decode(),  # type: ignore[attr-defined]
+                     valid.name)
+    hint = d.find_element(By.CSS_SELECTOR, ".drop-hint").text  # type: ignore[attr-defined]
+    assert hint == "Gekozen: gesleept.xlsx"
+    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
+    assert heading == "gesleept.xlsx: Goedgekeurd"
+    assert [p.parent.name for p in inbox.rglob("*.xlsx")] == ["noord"]
+    log = d.get_log("browser")  # type: ignore[attr-defined]
+    assert not [e for e in log if "Content Security Policy" in e["message"]], log

@@ -1,7 +1,8 @@
 """What every response and every form of the web intake is held to.
 
 - Security headers on every response: a Content-Security-Policy without inline script (scripts
-  and styles only from /static), no framing, no sniffing, no referrer, no caching of pages.
+  and styles only from /static; report.html, downloaded as a file, keeps its own policy: inline
+  style, no script at all), no framing, no sniffing, no referrer, no caching of pages.
 - A limit on the request body: a declared Content-Length over it is refused before anything is
   read, a body that grows past it while streaming is cut off; both get 413.
 - CSRF: each form carries a token. Logged in, it is the session's; on the login form (no session
@@ -44,9 +45,13 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                given = {k.decode().lower() for k, _ in message.get("headers", [])}
+                # A route may set a stricter or different CSP (report.html's inline style);
+                # every other header here is ours.
+                keep = {"content-security-policy"} & given
                 headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.decode().lower() not in HEADERS]
-                own = dict(HEADERS)
+                           if k.decode().lower() not in HEADERS or k.decode().lower() in keep]
+                own = {k: v for k, v in HEADERS.items() if k not in keep}
                 if not any(k.decode().lower() == "cache-control" for k, _ in headers):
                     own["cache-control"] = "public, max-age=3600" if static else "no-store"
                 if self.hsts:

@@ -262,7 +262,8 @@ class Intake:
                                        "sleutel die u van a.s.r. kreeg.")
             self._cookie(request, response, LOGIN_COOKIE, token, 3600)
             return response
-        cookie, _ = self.store.open_session(principal, time.time())
+        cookie, _ = await anyio.to_thread.run_sync(self.store.open_session, principal,
+                                                   time.time())
         redirect = RedirectResponse("/beheer" if principal.role == Role.OPERATOR
                                     else "/uploads", 303)
         self._cookie(request, redirect, SESSION_COOKIE, cookie, None)
@@ -274,7 +275,8 @@ class Intake:
         if session is not None:
             async with request.form(max_files=0, max_fields=5) as form:
                 self.check_csrf(session, form)
-            self.store.close_session(request.cookies.get(SESSION_COOKIE, ""))
+            await anyio.to_thread.run_sync(self.store.close_session,
+                                           request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse("/inloggen", 303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -372,7 +374,9 @@ class Intake:
                 limiter=limiter)
         finally:
             self.waiting -= 1
-        self.store.finish_upload(upload.id, outcome.status, outcome.counts, outcome.error)
+        # Writes go through a thread: the nightly batch may hold the database's write lock.
+        await anyio.to_thread.run_sync(self.store.finish_upload, upload.id, outcome.status,
+                                       outcome.counts, outcome.error)
         if outcome.status == UploadStatus.ACCEPTED:
             await anyio.to_thread.run_sync(self._place, upload.id)
 

@@ -92,6 +92,9 @@ def browser(tmp_path: Path) -> Iterator[object]:
         "download.prompt_for_download": False, "intl.accept_languages": "nl-NL"})
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
     driver.set_page_load_timeout(120)
+    # A form post's click may return before the next page is there (the check takes a
+    # moment, more on a busy machine): look for elements until they appear.
+    driver.implicitly_wait(60)
     try:
         yield driver
     finally:

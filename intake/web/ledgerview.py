@@ -112,8 +112,10 @@ class LedgerView:
         rows = self._select(db, "files", ("id", "run_id", "name", "sha256", "status", "counts",
                                           "error", "processed_at", "delivered"),
                             where, params, "ORDER BY id")
-        delivered = self._delivered_counts(db) if rows and rows[0]["delivered"] is None else {}
-        conflicts = self._conflict_counts(db)
+        ids = [int(r["id"]) for r in rows if r["id"] is not None]
+        delivered = self._delivered_counts(db, ids) if rows and rows[0]["delivered"] is None \
+            else {}
+        conflicts = self._conflict_counts(db, ids)
         views = []
         for r in rows:
             counts = _json(r["counts"])
@@ -130,17 +132,25 @@ class LedgerView:
                 sha256=str(r["sha256"] or "")))
         return views
 
-    def _delivered_counts(self, db: sqlite3.Connection) -> dict[int, int]:
-        if "file_id" not in self._columns(db, "employers"):
+    def _counts_per_file(self, db: sqlite3.Connection, table: str,
+                         ids: list[int]) -> dict[int, int]:
+        """Rows of `table` per file id, for the files asked about only."""
+        if not ids or "file_id" not in self._columns(db, table):
             return {}
-        return {r[0]: r[1] for r in db.execute(
-            "SELECT file_id, COUNT(*) FROM employers GROUP BY file_id")}
+        counts: dict[int, int] = {}
+        for start in range(0, len(ids), 900):  # within SQLite's limit of bound parameters
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            counts.update((r[0], r[1]) for r in db.execute(
+                f"SELECT file_id, COUNT(*) FROM {table} WHERE file_id IN ({marks}) "
+                "GROUP BY file_id", chunk))
+        return counts
 
-    def _conflict_counts(self, db: sqlite3.Connection) -> dict[int, int]:
-        if "file_id" not in self._columns(db, "notes"):
-            return {}
-        return {r[0]: r[1] for r in db.execute(
-            "SELECT file_id, COUNT(*) FROM notes WHERE file_id IS NOT NULL GROUP BY file_id")}
+    def _delivered_counts(self, db: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
+        return self._counts_per_file(db, "employers", ids)
+
+    def _conflict_counts(self, db: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
+        return self._counts_per_file(db, "notes", ids)
 
     # --- the views ----------------------------------------------------------------------------
 

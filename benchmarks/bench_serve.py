@@ -173,8 +173,10 @@ def main() -> None:
         f"The large workbook ({size_mb:.1f} MB) took {big_result.get('seconds', 0):.1f} s and "
         f"was {'answered' if big_result.get('ok') else 'NOT answered'}; it was "
         f"{'still' if big_running else 'no longer'} being checked when the last small upload "
-        "was answered. Target: the small uploads' 95th percentile under 2 s while it runs: "
-        f"{'met' if p95(during) < 2 else 'MISSED'}.",
+        f"was answered. The small uploads' 95th percentile with it running is "
+        f"{p95(during) / p95(alone):.2f}x the one without it, measured in the same run. "
+        "Target: under 2 s while it runs: "
+        f"{'met' if p95(during) < 2 else 'MISSED'} on this machine at this load.",
     ]
     (HERE / "results" / "serve.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -39,7 +39,7 @@ STARTED = "started"
 #: Seconds a worker may take to say it started.
 START_SECONDS = 30.0
 #: Niceness of the child for a large upload.
-LARGE_NICE = 10
+LARGE_NICE = 19
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ stop (SIGTERM) leaves no worker process behind."""
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -18,12 +19,18 @@ from intake import bureaus
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
 from conftest import INTAKE
-from test_serve_browser import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.workbooks import write_workbook  # noqa: E402
+from benchmarks.workbooks import write_workbook
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def free_port() -> int:
+    """A port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def descendants(pid: int) -> set[int]:

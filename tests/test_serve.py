@@ -485,3 +485,28 @@ def test_serve_refuses_a_folder_it_cannot_write(tmp_path: Path) -> None:
                       "--port", "0")
     assert done.returncode == 2
     assert f"cannot write to {blocker / 'inbox'}" in done.stderr
+
+
+def test_ten_wrong_keys_from_one_address_lock_the_login_for_a_while(site: Site) -> None:
+    """After ten wrong keys the login answers 429, even to the right key, so keys cannot be
+    guessed at speed."""
+    with site.client() as client:
+        for _ in range(10):
+            token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+            assert client.post("/inloggen", data={"csrf": token,
+                                                  "sleutel": "0.fout"}).status_code == 401
+        token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+        response = client.post("/inloggen", data={"csrf": token, "sleutel": site.keys["noord"]})
+        assert response.status_code == 429
+        assert "Probeer het over een kwartier opnieuw" in response.text
+
+
+def test_logging_out_ends_the_session_for_its_cookie(site: Site) -> None:
+    """After logging out, the old session cookie opens nothing."""
+    with site.client() as client:
+        csrf = login(client, site.keys["noord"])
+        cookie = client.cookies["intake_sessie"]
+        assert client.post("/uitloggen", data={"csrf": csrf}).status_code == 200
+    with site.client() as replay:
+        replay.cookies.set("intake_sessie", cookie)
+        assert replay.get("/uploads", follow_redirects=False).status_code == 303

@@ -510,3 +510,19 @@ def test_logging_out_ends_the_session_for_its_cookie(site: Site) -> None:
     with site.client() as replay:
         replay.cookies.set("intake_sessie", cookie)
         assert replay.get("/uploads", follow_redirects=False).status_code == 303
+
+
+def test_a_check_cut_off_by_the_time_limit_never_calls_the_file_damaged(site: Site) -> None:
+    """With --max-seconds far too small, whatever step the limit strikes in, the clerk is not
+    told the workbook is damaged, nothing is sent, and the server answers the next request."""
+    config = ServeConfig(inbox=site.config.inbox, out_dir=site.config.out_dir,
+                         limits=Limits(max_seconds=0.001))
+    with TestClient(create_app(config)) as client:
+        csrf = login(client, site.keys["noord"])
+        for _ in range(5):
+            response = upload(client, csrf, site.folder / "voorbeeld-fouten.xlsx", follow=True)
+            page = response.text  # type: ignore[attr-defined]
+            assert "kan niet als werkmap worden gelezen" not in page
+            assert "Goedgekeurd</h1>" not in page or "Deels goedgekeurd</h1>" in page
+        assert client.get("/healthz").text == "ok"
+    assert inbox_files(site) == []

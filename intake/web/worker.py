@@ -95,6 +95,10 @@ def _check(workbook: Path, out_dir: Path, options: CheckOptions) -> CheckOutcome
         outcome = run(workbook, out_dir, Options(contract_prefixes=options.contract_prefixes,
                                                  limits=options.limits), lang=lang)
     except UnreadableWorkbook as exc:
+        if _caused_by_time_limit(exc, TimeLimitExceeded):
+            # The reader turns any error while parsing into "damaged"; when that error was
+            # the time limit, saying the file is damaged would not be true.
+            return CheckOutcome(UploadStatus.FAILED, {}, FILE_ERRORS["time-limit"][lang])
         return CheckOutcome(UploadStatus.UNREADABLE, {}, FILE_ERRORS[exc.reason][lang])
     except TimeLimitExceeded:
         return CheckOutcome(UploadStatus.FAILED, {}, FILE_ERRORS["time-limit"][lang])
@@ -114,6 +118,15 @@ def _check(workbook: Path, out_dir: Path, options: CheckOptions) -> CheckOutcome
     else:
         status = UploadStatus.REJECTED
     return CheckOutcome(status, counts, None, result.valid)
+
+
+def _caused_by_time_limit(exc: BaseException, limit: type[BaseException]) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, limit):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _too_much_memory(lang: Lang) -> str:

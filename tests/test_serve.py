@@ -528,3 +528,16 @@ def test_a_check_cut_off_by_the_time_limit_never_calls_the_file_damaged(site: Si
             assert "Goedgekeurd</h1>" not in page or "Deels goedgekeurd</h1>" in page
         assert client.get("/healthz").text == "ok"
     assert inbox_files(site) == []
+
+
+def test_a_full_queue_answers_503_and_keeps_nothing(site: Site) -> None:
+    """When more uploads wait than --max-queue allows, the next gets 503 with 'try later',
+    is recorded as not checked, and goes nowhere."""
+    config = ServeConfig(inbox=site.config.inbox, out_dir=site.config.out_dir, max_queue=0)
+    with TestClient(create_app(config)) as client:
+        csrf = login(client, site.keys["noord"])
+        response = upload(client, csrf, site.folder / "voorbeeld-geldig.xlsx")
+        assert response.status_code == 503  # type: ignore[attr-defined]
+        assert "Probeer het over een paar minuten opnieuw" in response.text  # type: ignore[attr-defined]
+        assert "Niet gecontroleerd" in client.get("/uploads").text
+    assert inbox_files(site) == []

@@ -541,3 +541,24 @@ def test_a_full_queue_answers_503_and_keeps_nothing(site: Site) -> None:
         assert "Probeer het over een paar minuten opnieuw" in response.text  # type: ignore[attr-defined]
         assert "Niet gecontroleerd" in client.get("/uploads").text
     assert inbox_files(site) == []
+
+
+def test_placing_never_overwrites_and_the_batch_ignores_a_file_being_written(
+        site: Site) -> None:
+    """A second file under the same inbox name is refused (the first stays whole), no
+    temporary file is left, and a temporary name as placement writes it is not picked up by
+    `intake batch --recursive`."""
+    from intake.web import inbox as placing
+
+    source = site.folder / "voorbeeld-geldig.xlsx"
+    other = site.folder / "voorbeeld-fouten.xlsx"
+    target = placing.place(source, site.config.inbox, "noord", "a.xlsx")
+    with pytest.raises(FileExistsError):
+        placing.place(other, site.config.inbox, "noord", "a.xlsx")
+    assert target.read_bytes() == source.read_bytes()
+    assert inbox_files(site) == [target]
+    half = site.config.inbox / "noord" / ".b.xlsx.x1y2.part"
+    half.write_bytes(other.read_bytes()[:100])
+    result = run_batch(BatchOptions(inbox=site.config.inbox, out_dir=site.config.out_dir,
+                                    recursive=True, settle_seconds=0))
+    assert [f["name"] for f in result.files] == ["noord/a.xlsx"]

@@ -2,5 +2,6 @@
 
 Modules: `app` (routes and pages), `security` (headers, body limit, CSRF), `store` (sessions and
 uploads in the ledger's SQLite file), `ledgerview` (read-only queries on the batch ledger),
-`worker` (each upload validated in its own process), `inbox` (atomic placement for the batch).
+`worker` and `warm` (uploads validated in warm worker processes), `inbox` (atomic
+placement for the batch).
 """

@@ -308,6 +308,137 @@ def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lan
         ledger.close()
 
 
+def _ledger_path(db: Path | None, out_dir: Path | None) -> Path:
+    path = db or (out_dir / "intake.sqlite" if out_dir else None)
+    if path is None:
+        raise click.UsageError("give --db PATH or --out OUTDIR")
+    return path
+
+
+def db_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Where the ledger (and the web intake's keys) live: --db, or --out OUTDIR."""
+    command = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                           help="The batch output folder holding intake.sqlite.")(command)
+    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+                        help="The ledger (default OUTDIR/intake.sqlite with --out).")(command)
+
+
+@cli.group()
+def bureau() -> None:
+    """Access keys of the web intake (`intake serve`): one per bureau, and operator keys."""
+
+
+@bureau.command("add")
+@click.argument("name")
+@click.option("--operator", is_flag=True, help="A key for a.s.r.'s operator pages instead.")
+@db_options
+def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None) -> None:
+    """Make the access key of NAME and print it (once: only its hash is stored).
+
+    NAME is also the bureau's folder in the inbox: lowercase letters, digits, hyphens.
+    """
+    from intake import bureaus
+
+    connection = bureaus.connect(_ledger_path(db, out_dir))
+    try:
+        key = bureaus.add(connection, name,
+                          bureaus.Role.OPERATOR if operator else bureaus.Role.BUREAU)
+    except bureaus.BureauKeyError as exc:
+        raise CannotRun(exc.message("en")) from exc
+    finally:
+        connection.close()
+    click.echo(key)
+    click.echo(f"key for {name} made; give it to them over a safe channel: it is not shown "
+               "again", err=True)
+
+
+@bureau.command("list")
+@db_options
+def bureau_list(db: Path | None, out_dir: Path | None) -> None:
+    """List the keys: name, role, key id, made, revoked (never the keys themselves)."""
+    from intake import bureaus
+
+    connection = bureaus.connect(_ledger_path(db, out_dir))
+    try:
+        for k in bureaus.listing(connection):
+            state = f"revoked {k.revoked_at}" if k.revoked_at else "active"
+            click.echo(f"{k.name}\t{k.role.value}\t{k.key_id}\tmade {k.created_at}\t{state}")
+    finally:
+        connection.close()
+
+
+@bureau.command("revoke")
+@click.argument("name")
+@db_options
+def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
+    """Revoke the key of NAME: it no longer logs in and its open sessions end at once."""
+    from intake import bureaus
+
+    connection = bureaus.connect(_ledger_path(db, out_dir))
+    try:
+        bureaus.revoke(connection, name)
+    except bureaus.BureauKeyError as exc:
+        raise CannotRun(exc.message("en")) from exc
+    finally:
+        connection.close()
+    click.echo(f"key of {name} revoked")
+
+
+@cli.command()
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The nightly batch's inbox: good uploads go to INBOX/<bureau>/.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="The batch output folder (ledger); uploads are kept in "
+                                  "OUTDIR/web/uploads/.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="The ledger (default OUTDIR/intake.sqlite).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--lang", type=LANG, default="nl", show_default=True,
+              help="Language of the reports and feedback workbooks.")
+@click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+              help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
+@click.option("--max-upload-mb", type=click.IntRange(1), default=50, show_default=True,
+              help="Largest upload accepted (larger: 413).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Uploads checked at once (each in its own process).")
+@click.option("--large-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Large files checked at once, in a lane of their own at low priority.")
+@click.option("--large-mb", type=click.FloatRange(0), default=2.0, show_default=True,
+              help="An upload over this size is a large file.")
+@click.option("--max-memory-mb", type=click.IntRange(0), default=3072, show_default=True,
+              help="Address space of one check's process (0: no limit).")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
+              help="Reverse proxies whose X-Forwarded-For/-Proto headers are trusted.")
+@click.option("--hsts", is_flag=True, help="Send Strict-Transport-Security (behind HTTPS).")
+@limit_options
+def serve(inbox: Path, out_dir: Path, db: Path | None, host: str, port: int, lang: str,
+          prefixes: tuple[str, ...], max_upload_mb: int, workers: int, large_workers: int,
+          large_mb: float, max_memory_mb: int, forwarded_allow_ips: str, hsts: bool,
+          max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> None:
+    """Run the web intake: bureaus upload workbooks and see the findings at once; good
+    workbooks go to INBOX/<bureau>/ for the nightly `intake batch --recursive`; the operator
+    sees the runs, files, deliveries and conflicts of the ledger. Keys: `intake bureau`.
+    """
+    from intake.errors import IntakeError
+    from intake.rules import DEFAULT_CONTRACT_PREFIXES
+    from intake.web.app import ServeConfig
+    from intake.web.app import serve as run_server
+
+    config = ServeConfig(
+        inbox=inbox, out_dir=out_dir, db=db,
+        limits=_limits(max_rows, max_cells, max_mb, max_seconds),
+        contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
+        or DEFAULT_CONTRACT_PREFIXES, lang=lang,  # type: ignore[arg-type]
+        max_upload_mb=max_upload_mb, workers=workers,
+        large_workers=large_workers, large_mb=large_mb,
+        max_memory_mb=max_memory_mb, hsts=hsts)
+    try:
+        run_server(config, host, port, forwarded_allow_ips)
+    except IntakeError as exc:
+        raise CannotRun(exc.message("en")) from exc
+
+
 def main(**kwargs: Any) -> None:
     """Entry point of the `intake` command."""
     cli(**kwargs)

@@ -1,0 +1,586 @@
+"""The web intake as a Starlette application: pages for bureaus and for the operator.
+
+Bureau pages: /uploads (upload form and earlier uploads), /uploads/<id> (the result: the same
+content as report.html, feedback workbook to download, what happens next). Operator pages:
+/beheer (runs, bureaus, recent uploads), /beheer/runs/<id> (files, delivered rows, conflicts).
+Every page works without JavaScript; /static/upload.js only adds drag and drop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import re
+import secrets
+import shutil
+import time
+from collections import defaultdict, deque
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import anyio
+import jinja2
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from intake.bureaus import Role
+from intake.errors import IntakeError
+from intake.messages import Lang
+from intake.reader import SPREADSHEET_SUFFIXES
+from intake.safety import Limits
+from intake.web import inbox as inbox_files
+from intake.web.ledgerview import LedgerView
+from intake.web.security import BodyLimit, SecurityHeaders, same_token
+from intake.web.store import Session, Store, Upload, UploadStatus
+from intake.web.worker import CheckOptions, Lane
+
+SESSION_COOKIE = "intake_sessie"
+LOGIN_COOKIE = "intake_login"
+#: The first bytes of every workbook the validator reads: a zip (xlsx, xlsm, xlsb, ods) or an
+#: OLE2 container (xls, and a password-protected xlsx, which the validator then names).
+MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+#: Failed logins allowed per client address in LOGIN_WINDOW seconds.
+LOGIN_ATTEMPTS, LOGIN_WINDOW = 10, 900.0
+
+STATUS_NL = {
+    UploadStatus.CHECKING: "Wordt gecontroleerd",
+    UploadStatus.ACCEPTED: "Goedgekeurd",
+    UploadStatus.PARTIAL: "Deels goedgekeurd",
+    UploadStatus.REJECTED: "Afgekeurd",
+    UploadStatus.UNREADABLE: "Onleesbaar",
+    UploadStatus.FAILED: "Niet gecontroleerd",
+}
+LEDGER_STATUS_NL = {"accepted": "goedgekeurd", "partially accepted": "deels goedgekeurd",
+                    "rejected": "afgekeurd", "unreadable": "onleesbaar",
+                    "failed": "mislukt", "skipped": "overgeslagen (eerder verwerkt)",
+                    "waiting": "wacht"}
+RUN_STATUS_NL = {"running": "bezig", "finished": "klaar", "interrupted": "onderbroken, "
+                 "afgemaakt door de volgende run"}
+
+
+class ServeError(IntakeError):
+    """The server cannot start (folders missing or not writable)."""
+
+    code = "serve"
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Everything `intake serve` was asked to do."""
+
+    inbox: Path
+    out_dir: Path
+    db: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    contract_prefixes: tuple[str, ...] = ("A020",)
+    lang: Lang = "nl"
+    max_upload_mb: int = 50
+    #: Checks of small files at once, and of large files (over large_mb) at once.
+    workers: int = 2
+    large_workers: int = 1
+    large_mb: float = 2.0
+    #: Uploads waiting for a check beyond the running ones; more get 503.
+    max_queue: int = 64
+    max_memory_mb: int = 3072
+    hsts: bool = False
+
+    @property
+    def ledger_path(self) -> Path:
+        """The ledger (and web tables): OUTDIR/intake.sqlite unless --db."""
+        return self.db or self.out_dir / "intake.sqlite"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where each upload's copy and reports are kept: OUTDIR/web/uploads/<id>/."""
+        return self.out_dir / "web" / "uploads"
+
+
+class Refusal(Exception):
+    """A request answered with an error page: status, title, what to do."""
+
+    def __init__(self, status: int, title: str, text: str) -> None:
+        super().__init__(title)
+        self.status, self.title, self.text = status, title, text
+
+
+def _report_css() -> str:
+    """The style of report.html, served as a file so the result page needs no inline style."""
+    template = resources.files("intake").joinpath("templates/report.html.j2").read_text("utf-8")
+    found = re.search(r"<style>(.*?)</style>", template, re.S)
+    return found.group(1) if found else ""
+
+
+def _report_body(path: Path) -> Markup:
+    """The body of a report.html the pipeline wrote (escaped by its own template)."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find("<body>"), text.rfind("</body>")
+    return Markup(text[start + len("<body>"):end] if start >= 0 and end > start else "")
+
+
+def _local() -> dt.tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Europe/Amsterdam")
+    except (ImportError, KeyError, OSError):  # no time zone data on this machine
+        return dt.UTC
+
+
+LOCAL = _local()
+
+
+def _when(iso: str | None) -> str:
+    """An ISO time as a Dutch clerk reads it: local time, 30-11-2026 11:25."""
+    if not iso:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(LOCAL)
+    return local.strftime("%d-%m-%Y %H:%M") + ("" if LOCAL is not dt.UTC else " UTC")
+
+
+class Intake:
+    """The application's state and its request handlers."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.store = Store(config.ledger_path)
+        self.ledger = LedgerView(config.ledger_path)
+        self.small = anyio.CapacityLimiter(config.workers)
+        self.large = anyio.CapacityLimiter(config.large_workers)
+        self.lanes = {False: Lane(config.workers, config.max_memory_mb),
+                      True: Lane(config.large_workers, config.max_memory_mb, large=True)}
+        self.waiting = 0
+        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.report_css = _report_css()
+        self.env = jinja2.Environment(loader=jinja2.PackageLoader("intake", "templates"),
+                                      autoescape=True, undefined=jinja2.StrictUndefined)
+        self.env.filters["when"] = _when
+        self.env.globals.update(status_nl=STATUS_NL, ledger_status_nl=LEDGER_STATUS_NL,
+                                run_status_nl=RUN_STATUS_NL)
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def page(self, name: str, request: Request, status: int = 200,
+             session: Session | None = None, **values: Any) -> HTMLResponse:
+        """A page from templates/web-<name>.html.j2."""
+        body = self.env.get_template(f"web-{name}.html.j2").render(
+            session=session, path=request.url.path, **values)
+        return HTMLResponse(body, status_code=status)
+
+    async def refusal_page(self, scope: Scope, receive: Receive, send: Send,
+                           refusal: Refusal) -> None:
+        """An error page for a refusal made outside a route (the body limit)."""
+        request = Request(scope, receive)
+        response = self.page("error", request, refusal.status, title=refusal.title,
+                             text=refusal.text)
+        response.headers["connection"] = "close"
+        await response(scope, receive, send)
+
+    # --- who is asking ------------------------------------------------------------------------
+
+    def session(self, request: Request) -> Session | None:
+        """The request's live session, if any."""
+        token = request.cookies.get(SESSION_COOKIE)
+        return self.store.session(token, time.time()) if token else None
+
+    def need(self, request: Request, role: Role) -> Session:
+        """The session of someone with `role`, or a refusal."""
+        session = self.session(request)
+        if session is None:
+            raise Refusal(401, "Niet ingelogd",
+                          "Log in met de toegangssleutel van uw bureau.")
+        if session.principal.role != role:
+            raise Refusal(403, "Geen toegang",
+                          "Deze pagina is er niet voor uw sleutel.")
+        return session
+
+    @staticmethod
+    def check_csrf(session: Session, form: Any) -> None:
+        """Refuse a form without the session's token."""
+        if not same_token(session.csrf, str(form.get("csrf") or "")):
+            raise Refusal(403, "Formulier verlopen",
+                          "Het formulier was verlopen of kwam niet van deze site. Open de "
+                          "pagina opnieuw en probeer het nog eens.")
+
+    # --- login --------------------------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        session = self.session(request)
+        if session is None:
+            return RedirectResponse("/inloggen", 303)
+        return RedirectResponse("/beheer" if session.principal.role == Role.OPERATOR
+                                else "/uploads", 303)
+
+    async def login_form(self, request: Request) -> Response:
+        token = secrets.token_urlsafe(32)
+        response = self.page("login", request, csrf=token, error=None)
+        self._cookie(request, response, LOGIN_COOKIE, token, 3600)
+        return response
+
+    async def login(self, request: Request) -> Response:
+        client = request.client.host if request.client else "-"
+        recent = self.failures[client]
+        while recent and recent[0] < time.time() - LOGIN_WINDOW:
+            recent.popleft()
+        if len(recent) >= LOGIN_ATTEMPTS:
+            raise Refusal(429, "Te veel pogingen",
+                          "Er is te vaak een verkeerde sleutel ingevuld. Probeer het over een "
+                          "kwartier opnieuw.")
+        async with request.form(max_files=0, max_fields=5) as form:
+            given, key = str(form.get("csrf") or ""), str(form.get("sleutel") or "")
+        if not same_token(request.cookies.get(LOGIN_COOKIE), given):
+            raise Refusal(403, "Formulier verlopen",
+                          "Het inlogformulier was verlopen of kwam niet van deze site. Open de "
+                          "pagina opnieuw en probeer het nog eens.")
+        principal = await anyio.to_thread.run_sync(self.store.verify_key, key)
+        if principal is None:
+            recent.append(time.time())
+            token = secrets.token_urlsafe(32)
+            response = self.page("login", request, 401, csrf=token,
+                                 error="Deze sleutel is onbekend of ingetrokken. Controleer de "
+                                       "sleutel die u van a.s.r. kreeg.")
+            self._cookie(request, response, LOGIN_COOKIE, token, 3600)
+            return response
+        cookie, _ = await anyio.to_thread.run_sync(self.store.open_session, principal,
+                                                   time.time())
+        redirect = RedirectResponse("/beheer" if principal.role == Role.OPERATOR
+                                    else "/uploads", 303)
+        self._cookie(request, redirect, SESSION_COOKIE, cookie, None)
+        redirect.delete_cookie(LOGIN_COOKIE, path="/")
+        return redirect
+
+    async def logout(self, request: Request) -> Response:
+        session = self.session(request)
+        if session is not None:
+            async with request.form(max_files=0, max_fields=5) as form:
+                self.check_csrf(session, form)
+            await anyio.to_thread.run_sync(self.store.close_session,
+                                           request.cookies.get(SESSION_COOKIE, ""))
+        response = RedirectResponse("/inloggen", 303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @staticmethod
+    def _cookie(request: Request, response: Response, name: str, value: str,
+                max_age: int | None) -> None:
+        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
+                            samesite="strict", secure=request.url.scheme == "https")
+
+    # --- bureau pages -------------------------------------------------------------------------
+
+    async def uploads(self, request: Request) -> Response:
+        session = self.session(request)
+        if session is None:
+            return RedirectResponse("/inloggen", 303)
+        if session.principal.role == Role.OPERATOR:
+            return RedirectResponse("/beheer", 303)
+        bureau = session.principal.name
+        rows = [(u, self._nightly(u)) for u in self.store.uploads(bureau)]
+        return self.page("uploads", request, session=session, uploads=rows,
+                         max_mb=self.config.max_upload_mb, suffixes=SPREADSHEET_SUFFIXES)
+
+    def _nightly(self, upload: Upload) -> list[Any]:
+        if not upload.inbox_name:
+            return []
+        return self.ledger.processing_of(f"{upload.bureau}/{upload.inbox_name}", upload.sha256)
+
+    async def upload(self, request: Request) -> Response:
+        session = self.need(request, Role.BUREAU)
+        async with request.form(max_files=1, max_fields=5) as form:
+            self.check_csrf(session, form)
+            file = form.get("werkmap")
+            if not isinstance(file, UploadFile) or not file.filename:
+                raise Refusal(400, "Geen bestand gekozen",
+                              "Kies de werkmap die u wilt laten controleren en klik op "
+                              "'Controleren'.")
+            original = Path(file.filename.replace("\\", "/")).name[:200]
+            suffix = Path(original).suffix.lower()
+            if suffix not in SPREADSHEET_SUFFIXES:
+                raise Refusal(415, "Geen werkmap",
+                              f"'{original}' is geen werkmap. Upload een Excel- of "
+                              "LibreOffice-bestand: " + ", ".join(SPREADSHEET_SUFFIXES) + ".")
+            head = await file.read(8)
+            await file.seek(0)
+            if not head:
+                raise Refusal(400, "Leeg bestand",
+                              f"'{original}' is leeg (0 bytes). Sla de werkmap opnieuw op en "
+                              "upload die.")
+            if not head.startswith(MAGIC):
+                raise Refusal(415, "Geen werkmap",
+                              f"'{original}' heet {suffix}, maar is geen werkmap (bijvoorbeeld "
+                              "tekst of een pdf met een andere naam). Open het bestand in Excel "
+                              "of LibreOffice, sla het op als werkmap (.xlsx) en upload dat.")
+            upload, work = await anyio.to_thread.run_sync(
+                self._receive, file, session.principal.name, original, suffix)
+        await self._check(upload, work)
+        return RedirectResponse(f"/uploads/{upload.id}", 303)
+
+    def _receive(self, file: UploadFile, bureau: str, original: str,
+                 suffix: str) -> tuple[Upload, Path]:
+        """Copy the upload under its own folder (name made here); record it."""
+        digest, size = hashlib.sha256(), 0
+        staging = self.config.uploads_dir / f".incoming-{secrets.token_hex(8)}"
+        staging.mkdir(parents=True)
+        copy = staging / f"{inbox_files.tame(original)}{suffix}"
+        with copy.open("wb") as out:
+            file.file.seek(0)
+            for block in iter(lambda: file.file.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+                out.write(block)
+        upload = self.store.add_upload(bureau, original, suffix, digest.hexdigest(), size)
+        work = self.config.uploads_dir / upload.id
+        staging.rename(work)
+        return upload, work
+
+    async def _check(self, upload: Upload, work: Path) -> None:
+        """Validate in a worker process (bounded), record the outcome, place a good file."""
+        large = upload.size > self.config.large_mb * 2**20
+        limiter = self.large if large else self.small
+        if self.waiting >= self.config.max_queue:
+            self.store.finish_upload(upload.id, UploadStatus.FAILED, {},
+                                     "de server was te druk; upload het bestand later opnieuw")
+            raise Refusal(503, "Even geduld",
+                          "Er worden nu te veel bestanden tegelijk gecontroleerd. Probeer het "
+                          "over een paar minuten opnieuw.")
+        options = CheckOptions(limits=self.config.limits,
+                               contract_prefixes=self.config.contract_prefixes,
+                               lang=self.config.lang, max_memory_mb=self.config.max_memory_mb)
+        self.waiting += 1
+        try:
+            outcome = await anyio.to_thread.run_sync(
+                self.lanes[large].check, self._copy(upload), work / "rapport", options,
+                limiter=limiter)
+        finally:
+            self.waiting -= 1
+        # Writes go through a thread: the nightly batch may hold the database's write lock.
+        await anyio.to_thread.run_sync(self.store.finish_upload, upload.id, outcome.status,
+                                       outcome.counts, outcome.error)
+        if outcome.status == UploadStatus.ACCEPTED:
+            await anyio.to_thread.run_sync(self._place, upload.id)
+
+    def _place(self, upload_id: str) -> str | None:
+        """Put the upload into INBOX/<bureau>/ unless the same content is already there."""
+        upload = self.store.upload(upload_id, None)
+        assert upload is not None
+        if upload.inbox_name or self.store.placed_before(upload.bureau, upload.sha256):
+            return None
+        name = inbox_files.inbox_name(upload.id, upload.original_name, upload.suffix,
+                                      dt.datetime.now(dt.UTC))
+        inbox_files.place(self._copy(upload),
+                          self.config.inbox, upload.bureau, name)
+        self.store.set_placed(upload.id, name)
+        return name
+
+    def _copy(self, upload: Upload) -> Path:
+        """The server's copy of an upload, under a name made from the original (tamed)."""
+        return (self.config.uploads_dir / upload.id /
+                f"{inbox_files.tame(upload.original_name)}{upload.suffix}")
+
+    async def template(self, request: Request) -> Response:
+        """The blank template, for a bureau that does not have it yet."""
+        self.need(request, Role.BUREAU)
+        path = self.config.out_dir / "web" / "werkgevers-aanmelding.xlsx"
+        if not path.is_file():
+            from intake.template import write_template
+
+            await anyio.to_thread.run_sync(write_template, path)
+        return FileResponse(path, filename=path.name, media_type="application/vnd."
+                            "openxmlformats-officedocument.spreadsheetml.sheet")
+
+    def _own(self, request: Request) -> tuple[Session, Upload]:
+        """The session and the upload in the path, if it is theirs (else 404, not 403)."""
+        session = self.session(request)
+        if session is None:
+            raise Refusal(401, "Niet ingelogd", "Log in met de toegangssleutel van uw bureau.")
+        bureau = None if session.principal.role == Role.OPERATOR else session.principal.name
+        upload = self.store.upload(str(request.path_params["upload_id"]), bureau)
+        if upload is None:
+            raise Refusal(404, "Niet gevonden", "Deze upload bestaat niet of is niet van u.")
+        return session, upload
+
+    async def result(self, request: Request) -> Response:
+        session, upload = self._own(request)
+        folder = self.config.uploads_dir / upload.id / "rapport"
+        report = folder / "report.html"
+        feedback = next((p for p in folder.glob("feedback.xls*")), None)
+        earlier = self.store.placed_before(upload.bureau, upload.sha256)
+        return self.page("result", request, session=session, upload=upload,
+                         report=_report_body(report) if report.is_file() else None,
+                         feedback=feedback.name if feedback else None,
+                         duplicate=earlier if earlier and earlier.id != upload.id else None,
+                         nightly=self._nightly(upload))
+
+    async def forward(self, request: Request) -> Response:
+        session, upload = self._own(request)
+        if session.principal.role != Role.BUREAU:
+            raise Refusal(403, "Geen toegang", "Alleen het bureau zelf kan doorsturen.")
+        async with request.form(max_files=0, max_fields=5) as form:
+            self.check_csrf(session, form)
+        if upload.status != UploadStatus.PARTIAL:
+            raise Refusal(409, "Kan niet doorsturen",
+                          "Alleen een deels goedgekeurde werkmap kan zo worden doorgestuurd.")
+        await anyio.to_thread.run_sync(self._place, upload.id)
+        return RedirectResponse(f"/uploads/{upload.id}", 303)
+
+    async def download(self, request: Request) -> Response:
+        _, upload = self._own(request)
+        what = str(request.path_params["what"])
+        folder = self.config.uploads_dir / upload.id / "rapport"
+        stem = inbox_files.tame(upload.original_name)
+        if what == "feedback":
+            path = next((p for p in folder.glob("feedback.xls*")), None)
+            if path is None:
+                raise Refusal(404, "Niet gevonden", "Voor deze upload is geen feedback.")
+            return FileResponse(path, filename=f"feedback-{stem}{path.suffix}",
+                                media_type="application/vnd.openxmlformats-officedocument."
+                                           "spreadsheetml.sheet" if path.suffix == ".xlsx"
+                                else "application/vnd.ms-excel.sheet.macroEnabled.12")
+        names = {"rapport.html": ("report.html", "text/html; charset=utf-8"),
+                 "report.json": ("report.json", "application/json")}
+        if what not in names or not (folder / names[what][0]).is_file():
+            raise Refusal(404, "Niet gevonden", "Dit bestand is er niet voor deze upload.")
+        name, media = names[what]
+        response = FileResponse(folder / name, media_type=media,
+                                filename=f"rapport-{stem}{Path(name).suffix}")
+        if name.endswith(".html"):
+            # report.html carries its own inline style (a file people keep); never a script.
+            response.headers["content-security-policy"] = (
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                "base-uri 'none'; form-action 'none'")
+        return response
+
+    # --- operator pages -----------------------------------------------------------------------
+
+    async def operator(self, request: Request) -> Response:
+        session = self.session(request)
+        if session is None:
+            return RedirectResponse("/inloggen", 303)
+        session = self.need(request, Role.OPERATOR)
+        return self.page("operator", request, session=session, runs=self.ledger.runs(),
+                         bureaus=self.ledger.bureaus(), uploads=self.store.uploads(limit=50))
+
+    async def run(self, request: Request) -> Response:
+        session = self.need(request, Role.OPERATOR)
+        found = self.ledger.run(str(request.path_params["run_id"]))
+        if found is None:
+            raise Refusal(404, "Niet gevonden", "Deze run staat niet in het grootboek.")
+        run, files, conflicts = found
+        return self.page("run", request, session=session, run=run, files=files,
+                         conflicts=conflicts)
+
+    async def report_css_file(self, request: Request) -> Response:
+        return Response(self.report_css, media_type="text/css",
+                        headers={"cache-control": "public, max-age=3600"})
+
+    async def health(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+
+def create_app(config: ServeConfig) -> ASGIApp:
+    """The ASGI application for `config` (its folders are checked and created)."""
+    for folder in (config.inbox, config.out_dir):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".write-test-{secrets.token_hex(4)}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ServeError(f"kan niet schrijven in {folder}: {exc.strerror}",
+                             f"cannot write to {folder}: {exc.strerror}") from exc
+    config.uploads_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in config.uploads_dir.glob(".incoming-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    intake = Intake(config)
+    intake.store.fail_unfinished("de server werd herstart tijdens het controleren; upload het "
+                                 "bestand opnieuw")
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            try:
+                response: Response = await handler(request)
+            except Refusal as refusal:
+                session = intake.session(request)
+                return intake.page("error", request, refusal.status, session=session,
+                                   title=refusal.title, text=refusal.text)
+            return response
+        return endpoint
+
+    static = StaticFiles(directory=str(resources.files("intake.web").joinpath("static")))
+    routes = [
+        Route("/", guarded(intake.home)),
+        Route("/inloggen", guarded(intake.login_form), methods=["GET"]),
+        Route("/inloggen", guarded(intake.login), methods=["POST"]),
+        Route("/uitloggen", guarded(intake.logout), methods=["POST"]),
+        Route("/uploads", guarded(intake.uploads), methods=["GET"]),
+        Route("/uploads", guarded(intake.upload), methods=["POST"]),
+        Route("/sjabloon", guarded(intake.template), methods=["GET"]),
+        Route("/uploads/{upload_id}", guarded(intake.result), methods=["GET"]),
+        Route("/uploads/{upload_id}/doorsturen", guarded(intake.forward), methods=["POST"]),
+        Route("/uploads/{upload_id}/{what}", guarded(intake.download), methods=["GET"]),
+        Route("/beheer", guarded(intake.operator)),
+        Route("/beheer/runs/{run_id}", guarded(intake.run)),
+        Route("/static/rapport.css", intake.report_css_file),
+        Route("/healthz", intake.health),
+        Mount("/static", app=static),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        await anyio.to_thread.run_sync(intake.lanes[False].prestart)
+        yield
+        for lane in intake.lanes.values():
+            await anyio.to_thread.run_sync(lane.close)
+        intake.store.close()
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return intake.page("error", request, 404, session=intake.session(request),
+                           title="Niet gevonden", text="Deze pagina bestaat niet.")
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return intake.page("error", request, 405, session=intake.session(request),
+                           title="Niet toegestaan", text="Deze actie kan hier niet.")
+
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={404: not_found, 405: not_allowed})
+    app.state.intake = intake
+    too_large = Refusal(413, "Bestand te groot",
+                        f"Een upload mag ten hoogste {config.max_upload_mb} MB zijn. Splits de "
+                        "werkmap in delen en upload die apart.")
+
+    async def page_413(scope: Scope, receive: Receive, send: Send) -> None:
+        await intake.refusal_page(scope, receive, send, too_large)
+
+    limited = BodyLimit(app, config.max_upload_mb * 2**20, page_413)
+    return SecurityHeaders(limited, hsts=config.hsts)
+
+
+def serve(config: ServeConfig, host: str, port: int, forwarded_allow_ips: str) -> None:
+    """Run the server until it is stopped (Ctrl+C or SIGTERM)."""
+    import uvicorn
+
+    app = create_app(config)
+    asyncio.run(uvicorn.Server(uvicorn.Config(
+        app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False, log_level="info", timeout_keep_alive=5)).serve())

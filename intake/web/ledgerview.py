@@ -1,0 +1,257 @@
+"""Read-only views of the batch ledger for the web pages.
+
+The ledger belongs to `intake batch` (intake/ledger.py) and its schema moves on; this layer only
+reads, over its own query-only connection, and asks SQLite which tables and columns exist
+before each query, so a column added or not yet there never breaks a page. What it reads:
+
+    runs:      id, started_at, finished_at, status, inbox
+    files:     id, run_id, name, sha256, status, counts (JSON), error, processed_at,
+               delivered (when present: a count, or JSON with a "werkgevers" count)
+    employers: file_id (rows counted per file when files.delivered is absent)
+    notes:     run_id, file_id, data (JSON: the cross-file findings shown as conflicts)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FileView:
+    """One file of a run as the operator sees it."""
+
+    id: int
+    run_id: str
+    name: str
+    bureau: str
+    status: str
+    processed_at: str
+    rows: int
+    accepted: int
+    delivered: int
+    conflicts: int
+    error: str | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One batch run with its totals."""
+
+    id: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    inbox: str
+    statuses: dict[str, int] = field(default_factory=dict)
+    delivered: int = 0
+    conflicts: int = 0
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A cross-file finding: an employer already delivered, or twice in one run."""
+
+    run_id: str
+    file: str
+    code: str
+    cell: str
+    value: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BureauView:
+    """The ledger's files of one bureau (its inbox folder), with totals."""
+
+    name: str
+    files: int
+    statuses: dict[str, int]
+    delivered: int
+    last_processed: str
+
+
+class LedgerView:
+    """Query-only access to the ledger at `path` (absent or empty: every view is empty)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if not self.path.exists():
+            return None
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA query_only = ON")
+        return db
+
+    @staticmethod
+    def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+        return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+
+    def _select(self, db: sqlite3.Connection, table: str, wanted: tuple[str, ...],
+                where: str = "", params: tuple[Any, ...] = (),
+                order: str = "") -> list[dict[str, Any]]:
+        have = self._columns(db, table)
+        if not have:
+            return []
+        present = [c for c in wanted if c in have]
+        if not present:
+            return []
+        sql = f"SELECT {', '.join(present)} FROM {table} {where} {order}"
+        rows = db.execute(sql, params).fetchall()
+        return [{c: (r[c] if c in present else None) for c in wanted} for r in rows]
+
+    def _files(self, db: sqlite3.Connection, where: str = "",
+               params: tuple[Any, ...] = ()) -> list[FileView]:
+        rows = self._select(db, "files", ("id", "run_id", "name", "sha256", "status", "counts",
+                                          "error", "processed_at", "delivered"),
+                            where, params, "ORDER BY id")
+        ids = [int(r["id"]) for r in rows if r["id"] is not None]
+        delivered = self._delivered_counts(db, ids) if rows and rows[0]["delivered"] is None \
+            else {}
+        conflicts = self._conflict_counts(db, ids)
+        views = []
+        for r in rows:
+            counts = _json(r["counts"])
+            werkgevers = counts.get("werkgevers", {}) if isinstance(counts, dict) else {}
+            name = str(r["name"] or "")
+            views.append(FileView(
+                id=int(r["id"] or 0), run_id=str(r["run_id"] or ""), name=name,
+                bureau=name.split("/", 1)[0] if "/" in name else "",
+                status=str(r["status"] or ""), processed_at=str(r["processed_at"] or ""),
+                rows=int(werkgevers.get("rows", 0)), accepted=int(werkgevers.get("accepted", 0)),
+                delivered=_count(r["delivered"]) if r["delivered"] is not None
+                else delivered.get(int(r["id"] or 0), 0),
+                conflicts=conflicts.get(int(r["id"] or 0), 0), error=r["error"],
+                sha256=str(r["sha256"] or "")))
+        return views
+
+    def _counts_per_file(self, db: sqlite3.Connection, table: str,
+                         ids: list[int]) -> dict[int, int]:
+        """Rows of `table` per file id, for the files asked about only."""
+        if not ids or "file_id" not in self._columns(db, table):
+            return {}
+        counts: dict[int, int] = {}
+        for start in range(0, len(ids), 900):  # within SQLite's limit of bound parameters
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            counts.update((r[0], r[1]) for r in db.execute(
+                f"SELECT file_id, COUNT(*) FROM {table} WHERE file_id IN ({marks}) "
+                "GROUP BY file_id", chunk))
+        return counts
+
+    def _delivered_counts(self, db: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
+        return self._counts_per_file(db, "employers", ids)
+
+    def _conflict_counts(self, db: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
+        return self._counts_per_file(db, "notes", ids)
+
+    # --- the views ----------------------------------------------------------------------------
+
+    def runs(self, limit: int = 100) -> list[RunView]:
+        """The newest runs with their file statuses, delivered rows and conflicts."""
+        db = self._connect()
+        if db is None:
+            return []
+        try:
+            runs = self._select(db, "runs", ("id", "started_at", "finished_at", "status",
+                                             "inbox"), order=f"ORDER BY id DESC LIMIT {limit:d}")
+            files = self._files(db)
+        finally:
+            db.close()
+        per_run: dict[str, list[FileView]] = {}
+        for f in files:
+            per_run.setdefault(f.run_id, []).append(f)
+        return [_run_view(r, per_run.get(str(r["id"]), [])) for r in runs]
+
+    def run(self, run_id: str) -> tuple[RunView, list[FileView], list[Conflict]] | None:
+        """One run, its files and its conflicts."""
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            runs = self._select(db, "runs", ("id", "started_at", "finished_at", "status",
+                                             "inbox"), "WHERE id = ?", (run_id,))
+            if not runs:
+                return None
+            files = self._files(db, "WHERE run_id = ?", (run_id,))
+            conflicts = self._conflicts(db, run_id)
+        finally:
+            db.close()
+        return _run_view(runs[0], files), files, conflicts
+
+    def _conflicts(self, db: sqlite3.Connection, run_id: str) -> list[Conflict]:
+        out = []
+        for r in self._select(db, "notes", ("run_id", "data"), "WHERE run_id = ?", (run_id,),
+                              "ORDER BY id"):
+            data = _json(r["data"])
+            if not isinstance(data, dict):
+                continue
+            cell = f"{data.get('sheet') or ''}!{data.get('cell')}" if data.get("cell") else ""
+            out.append(Conflict(run_id=run_id, file=str(data.get("file", "")),
+                                code=str(data.get("code", "")), cell=cell,
+                                value=str(data.get("value") or ""),
+                                message=str(data.get("message", ""))))
+        return out
+
+    def bureaus(self) -> list[BureauView]:
+        """Per inbox folder (one per bureau): files, statuses, delivered employers."""
+        db = self._connect()
+        if db is None:
+            return []
+        try:
+            files = self._files(db)
+        finally:
+            db.close()
+        grouped: dict[str, list[FileView]] = {}
+        for f in files:
+            grouped.setdefault(f.bureau or "(inbox)", []).append(f)
+        return [BureauView(name=name, files=len(fs), statuses=dict(Counter(f.status for f in fs)),
+                           delivered=sum(f.delivered for f in fs),
+                           last_processed=max(f.processed_at for f in fs))
+                for name, fs in sorted(grouped.items())]
+
+    def processing_of(self, inbox_name: str, sha256: str) -> list[FileView]:
+        """What the nightly runs did with an uploaded file: by its inbox name, else its
+        content (the batch may have been pointed at a parent folder or moved the file)."""
+        db = self._connect()
+        if db is None:
+            return []
+        try:
+            files = self._files(db, "WHERE name = ? OR sha256 = ?", (inbox_name, sha256))
+        finally:
+            db.close()
+        by_name = [f for f in files if f.name == inbox_name]
+        return by_name or files
+
+
+def _run_view(r: dict[str, Any], files: list[FileView]) -> RunView:
+    return RunView(id=str(r["id"]), started_at=str(r["started_at"] or ""),
+                   finished_at=r["finished_at"], status=str(r["status"] or ""),
+                   inbox=str(r["inbox"] or ""),
+                   statuses=dict(Counter(f.status for f in files)),
+                   delivered=sum(f.delivered for f in files),
+                   conflicts=sum(f.conflicts for f in files))
+
+
+def _json(text: Any) -> Any:
+    try:
+        return json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _count(value: Any) -> int:
+    """files.delivered as a number, or JSON holding one (its werkgevers count)."""
+    if isinstance(value, int):
+        return value
+    data = _json(value)
+    if isinstance(data, dict):
+        return int(data.get("werkgevers", 0) or 0)
+    return int(data) if isinstance(data, int) else 0

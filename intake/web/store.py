@@ -1,0 +1,216 @@
+"""Sessions and uploads of the web intake: tables `web_sessions` and `web_uploads` beside the
+ledger's own in the same SQLite file, created if missing (the ledger's schema is not touched)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from intake import bureaus
+from intake.bureaus import Principal, Role
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_uploads (
+    id TEXT PRIMARY KEY,
+    bureau TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    suffix TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    counts TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    inbox_name TEXT,
+    placed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS web_uploads_bureau ON web_uploads(bureau, uploaded_at);
+"""
+#: A session lasts a working day.
+SESSION_SECONDS = 9 * 3600
+
+
+class UploadStatus(StrEnum):
+    """Where an upload stands. The validator's outcomes mirror `intake batch`'s statuses."""
+
+    CHECKING = "checking"
+    ACCEPTED = "accepted"
+    PARTIAL = "partially accepted"
+    REJECTED = "rejected"
+    UNREADABLE = "unreadable"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in browser: who, and the CSRF token its forms carry."""
+
+    principal: Principal
+    csrf: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded workbook and what the check found."""
+
+    id: str
+    bureau: str
+    original_name: str
+    suffix: str
+    sha256: str
+    size: int
+    uploaded_at: str
+    status: UploadStatus
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    inbox_name: str | None = None
+    placed_at: str | None = None
+
+    @property
+    def accepted_rows(self) -> int:
+        """Employers that pass every rule."""
+        return int(self.counts.get("werkgevers", {}).get("accepted", 0))
+
+
+def _token_hash(token: str) -> str:
+    # Session tokens are 256 random bits: a plain SHA-256 is enough to keep them out of the file.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Store:
+    """The web tables, over one connection shared by the server's threads (serialised)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = bureaus.connect(path)
+        self.db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self.db
+
+    # --- keys and sessions --------------------------------------------------------------------
+
+    def verify_key(self, key: str) -> Principal | None:
+        """Who `key` belongs to (see bureaus.verify)."""
+        with self._locked() as db:
+            return bureaus.verify(db, key)
+
+    def open_session(self, principal: Principal, now: float) -> tuple[str, str]:
+        """A new session for `principal`: (cookie token, CSRF token)."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self._locked() as db:
+            db.execute("DELETE FROM web_sessions WHERE expires_at < ?", (now,))
+            db.execute("INSERT INTO web_sessions VALUES (?, ?, ?, ?, ?, ?)",
+                       (_token_hash(token), principal.name, principal.key_id, csrf,
+                        bureaus.now(), now + SESSION_SECONDS))
+        return token, csrf
+
+    def session(self, token: str, now: float) -> Session | None:
+        """The live session of `token`, while its key is still the bureau's working key."""
+        with self._locked() as db:
+            row = db.execute(
+                "SELECT s.name, s.key_id, s.csrf, k.role FROM web_sessions s JOIN web_keys k "
+                "ON k.name = s.name AND k.key_id = s.key_id AND k.revoked_at IS NULL "
+                "WHERE s.token_hash = ? AND s.expires_at > ?",
+                (_token_hash(token), now)).fetchone()
+        if row is None:
+            return None
+        return Session(Principal(row["name"], Role(row["role"]), row["key_id"]), row["csrf"])
+
+    def close_session(self, token: str) -> None:
+        """Log out."""
+        with self._locked() as db:
+            db.execute("DELETE FROM web_sessions WHERE token_hash = ?", (_token_hash(token),))
+
+    # --- uploads ------------------------------------------------------------------------------
+
+    def add_upload(self, bureau: str, original_name: str, suffix: str, sha256: str,
+                   size: int) -> Upload:
+        """Record a new upload (status checking) under a fresh unguessable id."""
+        upload = Upload(id=secrets.token_urlsafe(12), bureau=bureau,
+                        original_name=original_name, suffix=suffix, sha256=sha256, size=size,
+                        uploaded_at=bureaus.now(), status=UploadStatus.CHECKING)
+        with self._locked() as db:
+            db.execute("INSERT INTO web_uploads (id, bureau, original_name, suffix, sha256, "
+                       "size, uploaded_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (upload.id, bureau, original_name, suffix, sha256, size,
+                        upload.uploaded_at, upload.status.value))
+        return upload
+
+    def finish_upload(self, upload_id: str, status: UploadStatus, counts: dict[str, Any],
+                      error: str | None) -> None:
+        """Record what the check found."""
+        with self._locked() as db:
+            db.execute("UPDATE web_uploads SET status = ?, counts = ?, error = ? WHERE id = ?",
+                       (status.value, json.dumps(counts), error, upload_id))
+
+    def set_placed(self, upload_id: str, inbox_name: str) -> None:
+        """Record the name the workbook got in the inbox."""
+        with self._locked() as db:
+            db.execute("UPDATE web_uploads SET inbox_name = ?, placed_at = ? WHERE id = ?",
+                       (inbox_name, bureaus.now(), upload_id))
+
+    def fail_unfinished(self, error: str) -> None:
+        """Uploads left in `checking` by a server that stopped: failed, with `error`."""
+        with self._locked() as db:
+            db.execute("UPDATE web_uploads SET status = ?, error = ? WHERE status = ?",
+                       (UploadStatus.FAILED.value, error, UploadStatus.CHECKING.value))
+
+    def upload(self, upload_id: str, bureau: str | None) -> Upload | None:
+        """One upload; with `bureau`, only if it is that bureau's (None for the operator)."""
+        with self._locked() as db:
+            row = db.execute("SELECT * FROM web_uploads WHERE id = ?", (upload_id,)).fetchone()
+        if row is None or (bureau is not None and row["bureau"] != bureau):
+            return None
+        return _upload(row)
+
+    def uploads(self, bureau: str | None = None, limit: int = 200) -> list[Upload]:
+        """The newest uploads, of one bureau or of all."""
+        with self._locked() as db:
+            if bureau is None:
+                rows = db.execute("SELECT * FROM web_uploads ORDER BY uploaded_at DESC, rowid "
+                                  "DESC LIMIT ?", (limit,))
+            else:
+                rows = db.execute("SELECT * FROM web_uploads WHERE bureau = ? ORDER BY "
+                                  "uploaded_at DESC, rowid DESC LIMIT ?", (bureau, limit))
+            return [_upload(r) for r in rows]
+
+    def placed_before(self, bureau: str, sha256: str) -> Upload | None:
+        """An earlier upload of the same content by this bureau that went into the inbox."""
+        with self._locked() as db:
+            row = db.execute("SELECT * FROM web_uploads WHERE bureau = ? AND sha256 = ? AND "
+                             "inbox_name IS NOT NULL ORDER BY rowid LIMIT 1",
+                             (bureau, sha256)).fetchone()
+        return None if row is None else _upload(row)
+
+
+def _upload(row: sqlite3.Row) -> Upload:
+    return Upload(id=row["id"], bureau=row["bureau"], original_name=row["original_name"],
+                  suffix=row["suffix"], sha256=row["sha256"], size=row["size"],
+                  uploaded_at=row["uploaded_at"], status=UploadStatus(row["status"]),
+                  counts=json.loads(row["counts"] or "{}"), error=row["error"],
+                  inbox_name=row["inbox_name"], placed_at=row["placed_at"])

@@ -1,0 +1,138 @@
+"""`intake serve` as a real process: a large check does not hold up another bureau, and a
+stop (SIGTERM) leaves no worker process behind."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from intake import bureaus
+from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+
+from conftest import INTAKE
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.workbooks import write_workbook
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def free_port() -> int:
+    """A port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process below `pid`, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+    """`intake serve` on a free port of 127.0.0.1 with two bureaus."""
+    out = tmp_path / "out"
+    db = bureaus.connect(out / "intake.sqlite")
+    keys = {"groot": bureaus.add(db, "groot"), "klein": bureaus.add(db, "klein")}
+    db.close()
+    port = free_port()
+    process = subprocess.Popen([INTAKE, "serve", "--inbox", str(tmp_path / "inbox"), "--out",
+                                str(out), "--port", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx2.get(base + "/healthz").text == "ok":
+                break
+        except httpx2.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    try:
+        yield base, keys, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def session(base: str, key: str) -> tuple[httpx2.Client, str]:
+    """A logged-in client and its CSRF token."""
+    client = httpx2.Client(base_url=base, timeout=600, follow_redirects=True)
+    token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+    page = client.post("/inloggen", data={"csrf": token, "sleutel": key}).text
+    return client, CSRF.search(page).group(1)  # type: ignore[union-attr]
+
+
+def post(client: httpx2.Client, csrf: str, path: Path) -> str:
+    """Upload `path`; return the result page."""
+    with path.open("rb") as handle:
+        return client.post("/uploads", data={"csrf": csrf},
+                           files={"werkmap": (path.name, handle)}).text
+
+
+@pytest.mark.slow
+def test_a_large_check_does_not_hold_up_another_bureau(
+        server: tuple[str, dict[str, str], subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """While a 50,000-employer workbook is being checked, another bureau uploads a small one
+    and gets its result, and the large one is answered too."""
+    base, keys, _ = server
+    large = write_workbook(tmp_path / "groot.xlsx", 50_000)
+    small = fill(tmp_path / "klein.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    big_client, big_csrf = session(base, keys["groot"])
+    small_client, small_csrf = session(base, keys["klein"])
+    big_page: list[str] = []
+    thread = threading.Thread(target=lambda: big_page.append(post(big_client, big_csrf, large)))
+    thread.start()
+    time.sleep(2)  # uploaded; its check has started
+    assert thread.is_alive()
+    page = post(small_client, small_csrf, small)
+    assert "klein.xlsx: Goedgekeurd</h1>" in page
+    assert thread.is_alive(), "the large check ended before the small one: nothing was proven"
+    thread.join(timeout=600)
+    assert "groot.xlsx: Deels goedgekeurd</h1>" in big_page[0]
+
+
+def test_stopping_the_server_leaves_no_worker_behind(
+        server: tuple[str, dict[str, str], subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """SIGTERM stops the server and every worker process it started."""
+    base, keys, process = server
+    client, csrf = session(base, keys["klein"])
+    assert "Goedgekeurd" in post(client, csrf, fill(tmp_path / "a.xlsx", VALID_WERKGEVERS,
+                                                    VALID_DGA))
+    workers = descendants(process.pid)
+    assert len(workers) >= 2  # the forkserver and the warm workers
+    process.terminate()
+    # uvicorn shuts down gracefully, then ends itself with the signal it caught.
+    assert process.wait(timeout=60) in (0, -15)
+    deadline = time.monotonic() + 20
+    while {p for p in workers if Path(f"/proc/{p}").exists()} and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = {p for p in workers if Path(f"/proc/{p}/stat").exists()
+             and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
+    assert alive == set()

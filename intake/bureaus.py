@@ -79,8 +79,16 @@ def now() -> str:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open the SQLite file at `path` (WAL, as the ledger) with the web tables in place."""
+    """Open the ledger at `path` (WAL) with the web tables in place.
+
+    The file is opened as a ledger first: a missing one is created whole (so the nightly batch
+    finds an intake ledger, not a file of web tables only), and an empty, damaged or foreign
+    one is a LedgerError, never taken over.
+    """
+    from intake.ledger import Ledger
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    Ledger(path).close()
     db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode=WAL")

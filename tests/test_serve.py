@@ -321,11 +321,11 @@ def test_valid_upload_goes_to_the_inbox_and_the_nightly_batch_delivers_it(
 
     nightly = BatchOptions(inbox=site.config.inbox, out_dir=site.config.out_dir,
                            recursive=True, settle_seconds=0)
-    assert [f["status"] for f in run_batch(nightly).files] == ["accepted"]
+    assert [f.status for f in run_batch(nightly).files] == ["accepted"]
     rows = len(VALID_WERKGEVERS)
     assert f"goedgekeurd, {rows} werkgevers geleverd" in client.get("/uploads").text
     # The next night skips the same file; the list still tells what the first run did.
-    assert [f["status"] for f in run_batch(nightly).files] == ["skipped"]
+    assert [f.status for f in run_batch(nightly).files] == ["skipped"]
     assert f"goedgekeurd, {rows} werkgevers geleverd" in client.get("/uploads").text
 
 
@@ -416,6 +416,9 @@ def test_operator_sees_runs_files_per_bureau_deliveries_and_conflicts(
 def test_the_ledger_view_tolerates_missing_columns(site: Site) -> None:
     """An older or newer ledger without counts, notes or employers still renders /beheer."""
     db = sqlite3.connect(site.config.ledger_path)
+    # The site made a whole ledger; put an old-shaped one in its place.
+    db.executescript("DROP TABLE notes; DROP TABLE dga; DROP TABLE employers; "
+                     "DROP TABLE files; DROP TABLE runs;")
     db.executescript("CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT);"
                      "CREATE TABLE files (id INTEGER PRIMARY KEY, run_id TEXT, name TEXT, "
                      "status TEXT, delivered TEXT);"
@@ -561,4 +564,4 @@ def test_placing_never_overwrites_and_the_batch_ignores_a_file_being_written(
     half.write_bytes(other.read_bytes()[:100])
     result = run_batch(BatchOptions(inbox=site.config.inbox, out_dir=site.config.out_dir,
                                     recursive=True, settle_seconds=0))
-    assert [f["name"] for f in result.files] == ["noord/a.xlsx"]
+    assert [f.name for f in result.files] == ["noord/a.xlsx"]

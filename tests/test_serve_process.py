@@ -126,7 +126,7 @@ def test_stopping_the_server_leaves_no_worker_behind(
     assert "Goedgekeurd" in post(client, csrf, fill(tmp_path / "a.xlsx", VALID_WERKGEVERS,
                                                     VALID_DGA))
     workers = descendants(process.pid)
-    assert len(workers) >= 2  # the forkserver and the warm workers
+    assert len(workers) >= 2  # the warm workers of the small lane
     process.terminate()
     # uvicorn shuts down gracefully, then ends itself with the signal it caught.
     assert process.wait(timeout=60) in (0, -15)

@@ -1,28 +1,21 @@
-"""Imported once by the forkserver of the upload workers: load the validator and run it on a
-sample built in memory, so every forked check starts with warm imports and caches."""
+"""Warm a fresh upload worker: load the validator and run it once on a sample built in a
+temporary folder, so its first real check costs what a check costs, not the imports."""
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import tempfile
 from pathlib import Path
 
 
-def _warm() -> None:
+def warm() -> None:
+    """Run the validator once; a failure here is only a lost optimisation (the checks
+    themselves report what is wrong)."""
     from intake.pipeline import run
     from intake.samples import MISTAKE_DGA, MISTAKE_EXTRA_HEADER, MISTAKE_WERKGEVERS, fill
 
-    with tempfile.TemporaryDirectory(prefix="intake-warm-") as folder:
+    with contextlib.suppress(Exception), tempfile.TemporaryDirectory(
+            prefix="intake-warm-") as folder:
         sample = fill(Path(folder) / "warm.xlsx", MISTAKE_WERKGEVERS, MISTAKE_DGA,
                       MISTAKE_EXTRA_HEADER)
         run(sample, Path(folder) / "out")
-
-
-# Warming is an optimisation only: a failure here shows up in the checks themselves.
-with contextlib.suppress(Exception):
-    _warm()
-    import intake.cli  # noqa: F401  (the server's main module, which each child re-imports)
-# What was built so far is shared by every forked check: keeping the collector away from it
-# saves each child from copying those pages.
-gc.freeze()

@@ -7,8 +7,10 @@ process. So each check runs `intake.pipeline.run` in the main thread of a worker
 
 Workers are kept warm between checks (a check then costs what the validator costs, not a new
 interpreter) in two lanes: small files, and large files at low priority so that the small
-uploads of other bureaus keep getting answers first. Workers are forked from a forkserver that
-has imported and exercised the validator once. Each has an address-space limit. The server waits
+uploads of other bureaus keep getting answers first. Workers are spawned (a fresh interpreter,
+never a fork: the validator's polars keeps a thread pool, and a process forked from one with
+threads can hang on a lock one of them held) and warm themselves on a sample before their first
+check. Each has an address-space limit. The server waits
 for a result in a thread and kills the worker at the time limit plus a grace period, the backstop
 for native code that the interpreter's alarm cannot interrupt; a worker that was killed, died,
 or has done its share of checks is replaced by a fresh one.
@@ -64,6 +66,10 @@ class CheckOutcome:
 
 def _serve(conn: Connection, max_memory_mb: int, large: bool) -> None:
     """A worker process: check one job after another until told to stop (None)."""
+    from intake.web.warm import warm
+
+    if not large:  # a large lane's worker does one check: warming would only delay it
+        warm()
     if max_memory_mb > 0:
         cap = max_memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -143,9 +149,7 @@ def _died(lang: Lang) -> str:
 
 
 def _context() -> Any:
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["intake.web.warm"])
-    return ctx
+    return multiprocessing.get_context("spawn")
 
 
 class _Worker:

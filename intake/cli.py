@@ -106,9 +106,9 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
     out of the CSVs). Exit 2: bad invocation or a file that cannot be read as a spreadsheet.
     """
-    from intake.messages import FILE_ERRORS, UI
+    from intake.errors import IntakeError
+    from intake.messages import UI
     from intake.pipeline import default_out_dir, run
-    from intake.reader import UnreadableWorkbook
     from intake.rules import DEFAULT_CONTRACT_PREFIXES
     from intake.timelimit import TimeLimitExceeded
     from intake.validate import Options
@@ -120,14 +120,15 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     try:
         outcome = run(workbook, target, options, lang=lang,  # type: ignore[arg-type]
                       dialect=csv_dialect)  # type: ignore[arg-type]
-    except UnreadableWorkbook as exc:
+    except (IntakeError, TimeLimitExceeded) as exc:
+        # An unreadable file (the reason, with what was found), the time limit, an output
+        # folder that cannot be written or would replace the input: one line, exit 2.
         if debug:
             raise
-        reason = FILE_ERRORS[exc.reason][lang]
-        detail = f" ({exc.detail})" if exc.detail and exc.reason in ("too-big", "unsafe") else ""
-        raise UnreadableFile(f"{workbook}: {reason}{detail}") from exc
-    except TimeLimitExceeded as exc:
-        raise UnreadableFile(f"{workbook}: {FILE_ERRORS['time-limit'][lang]}") from exc
+        text = exc.message(lang)  # type: ignore[arg-type]
+        if isinstance(exc, TimeLimitExceeded):
+            text = f"{workbook}: {text}"
+        raise UnreadableFile(text) from exc
     ui = UI[lang]  # type: ignore[index]
     result = outcome.result
     for data in (result.werkgevers, result.dga):

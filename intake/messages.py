@@ -589,6 +589,11 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
               "XML-bom); sla het opnieuw op in Excel of LibreOffice",
         "en": "the file holds XML declarations a workbook never has (possibly an XML bomb); "
               "save it again in Excel or LibreOffice"},
+    "file-too-big": {
+        "nl": "het bestand is te groot om veilig te lezen; splits de werkmap of verhoog de grens "
+              "met --max-mb",
+        "en": "the file is too large to read safely; split the workbook or raise the limit "
+              "with --max-mb"},
     "cannot-open": {
         "nl": "het bestand kan niet geopend worden; controleer de rechten of sluit het in het "
               "programma dat het vasthoudt",

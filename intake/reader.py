@@ -7,6 +7,7 @@ starts, and maps the headers to fields through the aliases in `intake.fields`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import zipfile
@@ -62,13 +63,26 @@ def is_panic(exc: BaseException) -> bool:
 
 @contextmanager
 def calamine_guard(path: Path) -> Iterator[None]:
-    """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed')."""
-    try:
-        yield
-    except BaseException as exc:
-        if is_panic(exc):
-            raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc
-        raise
+    """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed'). Rust prints
+    a panic to file descriptor 2 before Python sees it; that text is held back (the exception
+    carries it), anything else written there meanwhile is passed on."""
+    with tempfile.TemporaryFile() as held:
+        saved = os.dup(2)
+        os.dup2(held.fileno(), 2)
+        panicked = False
+        try:
+            yield
+        except BaseException as exc:
+            if is_panic(exc):
+                panicked = True
+                raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if not panicked and held.tell():
+                held.seek(0)
+                os.write(2, held.read())
 
 
 @dataclass

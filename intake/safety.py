@@ -161,6 +161,7 @@ def inspect(path: Path, limits: Limits) -> Inspection:
         raise Refused("corrupt", str(exc)) from exc
     with package:
         inspection = _inspect_package(package, limits)
+    _inside(inspection, 1 << 20, 1 << 14)
     if suffix == ".ods":
         _all_sheets_fit(inspection, limits)
     return inspection
@@ -467,12 +468,9 @@ class _XmlSheetScan(_XmlScan):
                     inspection.formulas_without_value[sheet].append(ref)
 
     def finish(self) -> None:
-        box = self.extent.result()
-        if box is not None:
-            old = self.inspection.ranges.get(self.sheet)
-            self.inspection.ranges[self.sheet] = box if old is None else Box(
-                min(old.first_row, box.first_row), min(old.first_col, box.first_col),
-                max(old.last_row, box.last_row), max(old.last_col, box.last_col))
+        if box := self.extent.result():
+            self.inspection.ranges[self.sheet] = _union(self.inspection.ranges.get(self.sheet),
+                                                        box)
 
 
 def _int(text: str | None) -> int:
@@ -559,9 +557,9 @@ class _BinSheetScan(_BinScan):
         return kind == 0x92  # BrtEndSheetData
 
     def finish(self) -> None:
-        box = self.extent.result()
-        if box is not None:
-            self.inspection.ranges[self.sheet] = box
+        if box := self.extent.result():
+            self.inspection.ranges[self.sheet] = _union(self.inspection.ranges.get(self.sheet),
+                                                        box)
 
 
 class _BinStringsScan(_BinScan):
@@ -651,7 +649,8 @@ class _OdsScan(_XmlScan):
     def _end_table(self) -> None:
         box = self.extent.result()
         if self.sheet is not None and box is not None:
-            self.inspection.ranges[self.sheet] = box
+            self.inspection.ranges[self.sheet] = _union(self.inspection.ranges.get(self.sheet),
+                                                        box)
         self.sheet = None
 
 
@@ -670,15 +669,16 @@ def _inspect_xls(path: Path, limits: Limits) -> Inspection:
     budget = limits.max_uncompressed_mb * (1 << 20)
     size = path.stat().st_size
     if size > budget:
-        raise Refused("too-big", f"{size >> 20} MB (at most {limits.max_uncompressed_mb} MB)")
+        raise Refused("file-too-big", f"{size / (1 << 20):.1f} MB, at most "
+                      f"{limits.max_uncompressed_mb} MB")
     try:
         with olefile.OleFileIO(str(path)) as ole:
             name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
             if name is None:
                 raise Refused("corrupt", "no Workbook stream")
             if ole.get_size(name) > budget:
-                raise Refused("too-big", f"{ole.get_size(name) >> 20} MB of records (at most "
-                              f"{limits.max_uncompressed_mb} MB)")
+                raise Refused("file-too-big", f"{ole.get_size(name) >> 20} MB of records, at "
+                              f"most {limits.max_uncompressed_mb} MB")
             data = ole.openstream(name).read()
     except Refused:
         raise
@@ -690,38 +690,77 @@ def _inspect_xls(path: Path, limits: Limits) -> Inspection:
     return inspection
 
 
-def _scan_biff8(data: bytes, inspection: Inspection, limits: Limits) -> None:
-    names: dict[int, str] = {}
-    sheet: str | None = None
-    extent = _Extent()
-    at, size = 0, len(data)
-    unpack = struct.unpack_from
+def _records8(data: bytes, at: int) -> Iterator[tuple[int, int, int]]:
+    """BIFF8 records (type, start of data, end) from `at`, as far as they are complete."""
+    size = len(data)
     while at + 4 <= size:
-        kind, length = unpack("<HH", data, at)
+        kind, length = struct.unpack_from("<HH", data, at)
         body, at = at + 4, at + 4 + length
         if at > size:
-            break
-        if kind in _XLS_CELLS or kind == 0x00BD:
-            if sheet is not None and length >= 6:
-                row, col = unpack("<HH", data, body)
-                last = unpack("<H", data, at - 2)[0] if kind == 0x00BD else col
-                extent.add(row, col, row, max(col, last))
-        elif kind == 0x0085 and length >= 8:  # BOUNDSHEET8: where each sheet starts, its name
+            return
+        yield kind, body, at
+
+
+def _scan_biff8(data: bytes, inspection: Inspection, limits: Limits) -> None:
+    """Walk the records as calamine does: the globals from the start to their EOF, then each
+    sheet from the offset its BOUNDSHEET8 record gives to the sheet's EOF."""
+    unpack = struct.unpack_from
+    bounds: list[tuple[int, str]] = []
+    for kind, body, end in _records8(data, 0):
+        if kind == 0x0085 and end - body >= 8:  # BOUNDSHEET8: where a sheet starts, its name
             count, wide = data[body + 6], data[body + 7] & 1
             raw = data[body + 8:body + 8 + count * (2 if wide else 1)]
-            names[unpack("<I", data, body)[0]] = raw.decode("utf-16-le" if wide else "latin-1",
-                                                            "replace")
-        elif kind == 0x0809 and length >= 4:  # BOF
-            if unpack("<H", data, body + 2)[0] in (0x0010, 0x0020, 0x0040):
-                sheet, extent = names.get(body - 4, f"#{len(inspection.ranges) + 1}"), _Extent()
-        elif kind == 0x0200 and length >= 12 and sheet is not None:  # DIMENSIONS
-            rw0, rw1, c0, c1 = unpack("<IIHH", data, body)
-            declared = max(rw1 - rw0, 0) * max(c1 - c0, 0)
-            if declared > limits.max_cells:
-                raise Refused("too-many-cells", f"{sheet}: its DIMENSIONS record declares "
-                              f"{declared:,} cells, at most {limits.max_cells:,}")
-        elif kind == 0x000A and sheet is not None:  # EOF of a sheet
-            box = extent.result()
-            if box is not None:
-                inspection.ranges[sheet] = box
-            sheet = None
+            bounds.append((unpack("<I", data, body)[0], raw.decode(
+                "utf-16-le" if wide else "latin-1", "replace").replace("\0", "")))
+        elif kind == 0x00FC and end - body >= 8:  # SST: calamine reserves the unique count
+            unique = unpack("<i", data, body + 4)[0]
+            if not 0 <= unique <= len(data) // 3:
+                raise Refused("corrupt", f"the shared string table declares {unique:,} strings "
+                              f"in {len(data):,} bytes")
+        elif kind == 0x000A:
+            break
+    for start, name in bounds:
+        if start > len(data):
+            raise Refused("corrupt", f"sheet {name} starts beyond the end of the records")
+        extent = _Extent()
+        for kind, body, end in _records8(data, start):
+            length = end - body
+            if kind in _XLS_CELLS or kind == 0x00BD:
+                if length >= 6:
+                    row, col = unpack("<HH", data, body)
+                    last = unpack("<H", data, end - 2)[0] if kind == 0x00BD else col
+                    extent.add(row, col, row, max(col, last))
+            elif kind == 0x0200 and length in (10, 14):  # DIMENSIONS
+                if length == 14:
+                    rw0, rw1, c0, c1 = unpack("<IIHH", data, body)
+                else:
+                    rw0, rw1, c0, c1 = unpack("<HHHH", data, body)
+                # calamine reserves (last - first) rows x columns, in wrapping arithmetic
+                declared = ((rw1 - rw0) % (1 << 32)) * ((c1 - c0) % (1 << 32)) \
+                    if rw1 >= 1 and c1 >= 1 else 1
+                if declared > limits.max_cells:
+                    ref = Box(rw0, c0, max(rw1 - 1, rw0), max(c1 - 1, c0)).ref
+                    raise Refused("too-many-cells", f"{name}!{ref}: its DIMENSIONS record "
+                                  f"declares {declared:,} cells, at most {limits.max_cells:,}")
+            elif kind == 0x000A:
+                break
+        if box := extent.result():
+            inspection.ranges[name] = _union(inspection.ranges.get(name), box)
+    _inside(inspection, 65536, 256)
+
+
+def _union(old: Box | None, box: Box) -> Box:
+    if old is None:
+        return box
+    return Box(min(old.first_row, box.first_row), min(old.first_col, box.first_col),
+               max(old.last_row, box.last_row), max(old.last_col, box.last_col))
+
+
+def _inside(inspection: Inspection, rows: int, columns: int) -> None:
+    """Refuse a sheet with a cell beyond the largest sheet the format has (no spreadsheet
+    program writes one; a parser would build the range all the same)."""
+    for name, box in inspection.ranges.items():
+        if box.last_row >= rows or box.last_col >= columns:
+            raise Refused("corrupt", f"sheet {name} has a cell at {column_letter(box.last_col)}"
+                          f"{box.last_row + 1}, beyond the last cell of a sheet "
+                          f"({column_letter(columns - 1)}{rows})")

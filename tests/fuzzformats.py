@@ -14,6 +14,7 @@ UnreadableWorkbook is a traceback. It prints the counts per format.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -101,22 +102,14 @@ def _bytes(data: bytes, rng: random.Random, count: int) -> bytes:
 
 
 def _rezip(source: bytes, change: Callable[[str, bytes], bytes | None]) -> bytes:
-    out = tempfile.SpooledTemporaryFile()
-    with zipfile.ZipFile(_memory(source)) as zin, zipfile.ZipFile(out, "w",
-                                                                 zipfile.ZIP_DEFLATED) as zout:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(source)) as zin, zipfile.ZipFile(
+            out, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = change(info.filename, zin.read(info))
             if data is not None:
                 zout.writestr(info.filename, data)
-    out.seek(0)
-    return out.read()
-
-
-def _memory(data: bytes) -> tempfile.SpooledTemporaryFile[bytes]:
-    handle: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile()
-    handle.write(data)
-    handle.seek(0)
-    return handle
+    return out.getvalue()
 
 
 def _mutate_package(seed: bytes, rng: random.Random, parts: tuple[str, ...]) -> bytes:

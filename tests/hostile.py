@@ -7,7 +7,6 @@ writes them all, for trying them by hand.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import struct
 import sys
 import zipfile

@@ -257,6 +257,7 @@ def test_macro_and_dialog_sheets_are_skipped_and_named(tmp_path: Path) -> None:
     are read and checked; each skipped sheet gets a warning saying what it is."""
     code, found, report = _findings(tmp_path, hostile.macro_and_dialog_sheets)
     assert code == 0
-    assert sorted(found) == [("sheet-not-read", "Dialog1", None), ("sheet-not-read", "Macro1", None)]
+    assert sorted(found) == [("sheet-not-read", "Dialog1", None),
+                             ("sheet-not-read", "Macro1", None)]
     assert report["summary"]["werkgevers"]["accepted"] == 6  # type: ignore[index]
     assert (tmp_path / "out" / "feedback.xlsm").is_file()

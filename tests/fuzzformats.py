@@ -20,6 +20,7 @@ import os
 import random
 import re
 import resource
+import selectors
 import struct
 import subprocess
 import sys
@@ -307,42 +308,56 @@ def worker(fmt: str, start: int, stop: int) -> None:
             print(json.dumps({"case": n, "outcome": outcome}), flush=True)
 
 
-def campaign(fmt: str, cases: int, first: int = 0, timeout: float = 600.0) -> Counter[str]:
-    """Run `cases` cases of `fmt` in worker processes; count outcomes (an 'abort' is a worker
-    that died on a case; it goes on with the next)."""
+def campaign(fmt: str, cases: int, first: int = 0, per_case: float = 60.0) -> Counter[str]:
+    """Run `cases` cases of `fmt` in worker processes; count outcomes. A worker that dies on a
+    case is an 'abort', one that gives no answer for `per_case` seconds a 'hang'; either way
+    the next worker goes on with the next case. `campaign.examples` maps each kind of problem
+    to the first case that showed it."""
     counts: Counter[str] = Counter()
     examples: dict[str, int] = {}
-    n = first
-    stop = first + cases
+    n, stop = first, first + cases
     here = Path(__file__).resolve().parent
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(here), os.environ.get(
         "PYTHONPATH", "")]), RUST_BACKTRACE="0")
     while n < stop:
-        proc = subprocess.Popen([sys.executable, str(here / "fuzzformats.py"), "--worker", fmt,
-                                 str(n), str(stop)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
-        current = n
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            counts["hang"] += 1
-        for line in out.splitlines():
-            item = json.loads(line)
-            current = item["case"]
-            if "outcome" in item:
-                kind = item["outcome"].split(":", 2)[0]
-                key = item["outcome"] if kind == "traceback" else kind
-                counts[kind] += 1
-                examples.setdefault(key, current)
+        with tempfile.TemporaryFile() as errors:
+            proc = subprocess.Popen([sys.executable, str(here / "fuzzformats.py"), "--worker",
+                                     fmt, str(n), str(stop)], stdout=subprocess.PIPE,
+                                    stderr=errors, env=env)
+            assert proc.stdout is not None
+            current, pending, killed = n, b"", False
+            with selectors.DefaultSelector() as waiting:
+                waiting.register(proc.stdout, selectors.EVENT_READ)
+                while True:
+                    if not waiting.select(timeout=per_case):
+                        proc.kill()
+                        killed = True
+                        counts["hang"] += 1
+                        examples.setdefault("hang", current)
+                        current += 1
+                        break
+                    block = os.read(proc.stdout.fileno(), 1 << 16)
+                    if not block:
+                        break
+                    *lines, pending = (pending + block).split(b"\n")
+                    for line in lines:
+                        item = json.loads(line)
+                        current = item["case"]
+                        if "outcome" in item:
+                            kind = item["outcome"].split(":", 1)[0]
+                            counts[kind] += 1
+                            examples.setdefault(item["outcome"] if kind == "traceback"
+                                                else kind, current)
+                            current += 1
+            proc.wait()
+            proc.stdout.close()
+            if proc.returncode != 0 and not killed and current < stop:
+                errors.seek(0)
+                tail = errors.read().decode("utf-8", "replace").strip()[-200:]
+                counts["abort"] += 1
+                examples.setdefault(f"abort:{proc.returncode}:{tail}", current)
                 current += 1
-        if proc.returncode not in (0, None) and current < stop:
-            counts["abort"] += 1
-            examples.setdefault(f"abort:{proc.returncode}:{err.strip()[-200:]}", current)
-            current += 1
         n = max(current, n + 1)
-    counts.update({})
     campaign.examples = examples  # type: ignore[attr-defined]
     return counts
 

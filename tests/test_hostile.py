@@ -261,3 +261,24 @@ def test_macro_and_dialog_sheets_are_skipped_and_named(tmp_path: Path) -> None:
                              ("sheet-not-read", "Macro1", None)]
     assert report["summary"]["werkgevers"]["accepted"] == 6  # type: ignore[index]
     assert (tmp_path / "out" / "feedback.xlsm").is_file()
+
+
+def test_reader_panic_and_sparse_corner_in_a_batch(tmp_path: Path) -> None:
+    """In `intake batch` a file that makes calamine panic is unreadable with that reason, a
+    sparse-corner file gets its finding, and the run goes on (exit 1, no traceback)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    hostile.reader_panic(inbox)
+    hostile.sparse_corner(inbox)
+    (inbox / "bron.xlsx").unlink()
+    done = subprocess.run([INTAKE, "batch", str(inbox), "--out", str(tmp_path / "out"),
+                           "--settle", "0"], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "panicked" not in done.stderr
+    summary = json.loads(next((tmp_path / "out").glob("*/summary.json")).read_text(
+        encoding="utf-8"))
+    files = {f["name"]: f for f in summary["files"]}
+    assert files["paniek.xls"]["status"] == "unreadable"
+    assert "python-calamine" in files["paniek.xls"]["error"]
+    assert files["hoek.xlsx"]["status"] == "rejected"  # its only data sheet is not read

@@ -135,10 +135,10 @@ def _mutate_package(seed: bytes, rng: random.Random, parts: tuple[str, ...]) -> 
 # --- record formats -----------------------------------------------------------------------------
 
 def _split12(data: bytes) -> list[bytes]:
-    from intake.safety import _spans12
+    from intake.extent import spans12
 
     out, previous = [], 0
-    for _, _, end in _spans12(data, 0):
+    for _, _, end in spans12(data, 0):
         out.append(data[previous:end])
         previous = end
     return out + ([data[previous:]] if previous < len(data) else [])
@@ -188,9 +188,9 @@ def _mutate_record_list(records: list[bytes], rng: random.Random,
 
 
 def _parse12(record: bytes) -> tuple[int, bytes]:
-    from intake.safety import _spans12
+    from intake.extent import spans12
 
-    for kind, start, end in _spans12(record, 0):
+    for kind, start, end in spans12(record, 0):
         return kind, record[start:end]
     return 0, b""
 

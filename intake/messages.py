@@ -606,7 +606,7 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
               "the table, split the workbook or raise the limit with --max-cells"},
     "reader-failed": {
         "nl": "de leesbibliotheek (python-calamine) liep vast op iets in dit bestand (een "
-              "interne fout, geen fout in uw gegevens); open en sla het opnieuw op in Excel of "
+              "interne fout, geen fout in je gegevens); open en sla het opnieuw op in Excel of "
               "LibreOffice",
         "en": "the spreadsheet reader (python-calamine) stopped on something in this file (an "
               "internal error, not a mistake in your data); open and save it again in Excel or "

@@ -13,6 +13,7 @@ calamine walks them.
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import zipfile
@@ -194,8 +195,20 @@ class _XmlScan(Scanner):
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="\$?([A-Za-z]+)\$?(\d+)"[^>]*?(/?)>')
 _C_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
 _ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)[\s/>]([^>]*)>")
-_R_ATTR = re.compile(rb'\sr="\$?([A-Za-z]*)\$?(\d+)"')
+_R_ATTR = re.compile(rb'\sr\s*=\s*(["\'])(.*?)\1', re.S)
+_REF = re.compile(r"\$?([A-Za-z]*)\$?(\d+)")
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+
+
+def _attr(pattern: re.Pattern[bytes], tag: bytes) -> str | None:
+    """The value of the attribute `pattern` finds in `tag`, its references resolved."""
+    m = pattern.search(tag)
+    return html.unescape(m.group(2).decode("utf-8", "replace")) if m else None
+
+
+def _repeat(pattern: re.Pattern[bytes], tag: bytes) -> int:
+    value = (_attr(pattern, tag) or "").strip()
+    return max(int(value), 1) if value.isascii() and value.isdigit() else 1
 
 
 def _column(letters: bytes) -> int:
@@ -242,14 +255,16 @@ class _XmlSheetScan(_XmlScan):
             self.col = _column(refs[-1][0])
 
     def _in_order(self, xml: bytes) -> None:
+        # Any quoting, spacing and character references a parser accepts in the reference.
         for tag, rest in _ROW_OR_CELL.findall(xml):
-            ref = _R_ATTR.search(b" " + rest)
+            value = _attr(_R_ATTR, b" " + rest)
+            ref = _REF.fullmatch(value.strip()) if value is not None else None
             if tag == b"row":
                 self.row = int(ref.group(2)) - 1 if ref else self.row + 1
                 self.col = -1
                 continue
             if ref and ref.group(1):
-                self.row, self.col = int(ref.group(2)) - 1, _column(ref.group(1))
+                self.row, self.col = int(ref.group(2)) - 1, _column(ref.group(1).encode())
             else:
                 self.col += 1
             if not rest.endswith(b"/"):
@@ -386,9 +401,9 @@ class _BinStringsScan(_BinScan):
 
 _ODS_TAG = re.compile(
     rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>")
-_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
-_ODS_ROWS = re.compile(rb'number-rows-repeated="(\d+)"')
-_ODS_COLS = re.compile(rb'number-columns-repeated="(\d+)"')
+_ODS_NAME = re.compile(rb'table:name\s*=\s*(["\'])(.*?)\1', re.S)
+_ODS_ROWS = re.compile(rb'number-rows-repeated\s*=\s*(["\'])(.*?)\1', re.S)
+_ODS_COLS = re.compile(rb'number-columns-repeated\s*=\s*(["\'])(.*?)\1', re.S)
 
 
 class _OdsScan(_XmlScan):
@@ -418,15 +433,14 @@ class _OdsScan(_XmlScan):
                 if closing:
                     self._end_row()
                 else:
-                    m = _ODS_ROWS.search(rest)
-                    self.row_repeat = max(int(m.group(1)), 1) if m else 1
+                    self.row_repeat = _repeat(_ODS_ROWS, rest)
                     self.col, self.row_first, self.row_last = 0, None, -1
                     if rest.endswith(b"/"):
                         self._end_row()
             elif not closing:
-                m = _ODS_COLS.search(rest)
-                repeat = max(int(m.group(1)), 1) if m else 1
-                if b"value-type" in rest or not rest.endswith(b"/"):
+                repeat = _repeat(_ODS_COLS, rest)
+                # a value (office:value, string-value …) or a formula, or content: not empty
+                if b"value" in rest or b"formula" in rest or not rest.endswith(b"/"):
                     if self.row_first is None:
                         self.row_first = self.col
                     self.row_last = self.col + repeat - 1
@@ -442,8 +456,7 @@ class _OdsScan(_XmlScan):
             return
         self.depth += 1
         if self.depth == 1:
-            m = _ODS_NAME.search(rest)
-            self.sheet = m.group(1).decode("utf-8", "replace") if m else ""
+            self.sheet = _attr(_ODS_NAME, rest) or ""
             self.extent, self.row = _Extent(), 0
 
     def _end_row(self) -> None:

@@ -237,6 +237,14 @@ def sparse_corner(folder: Path) -> Path:
     return _with_cell(folder, "hoek.xlsx", "Werkgevers", "XFD1048576")
 
 
+def sparse_corner_disguised(folder: Path) -> Path:
+    """The far corner with its reference written as XML allows and a parser reads it: single
+    quotes, spaces around '=' and a character reference (r = '&#88;FD1048576')."""
+    def change(name: str, data: bytes) -> bytes:
+        return data.replace(b'r="XFD1048576"', b"r = '&#88;FD1048576'")
+    return _rewrite(sparse_corner(folder), folder / "hoek-vermomd.xlsx", change)
+
+
 def sparse_corner_explanation(folder: Path) -> Path:
     """The same far corner, only on the Toelichting sheet."""
     return _with_cell(folder, "hoek-toelichting.xlsx", "Toelichting", "XFD1048576")

@@ -14,6 +14,7 @@ from intake.export import CsvDialect, write_csvs
 from intake.feedback import feedback_name, write_feedback
 from intake.htmlreport import write_html
 from intake.messages import Lang
+from intake.reader import restore_stderr
 from intake.report import build_report, write_report_json
 from intake.timelimit import time_limit
 from intake.validate import Options, Result, validate_workbook
@@ -147,6 +148,7 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
                 raise CannotWrite(out_dir, exc.strerror or str(exc)) from exc
             files.append(out_dir / path.name)
     except BaseException:
+        restore_stderr()  # the time limit is over: nothing can interrupt this now
         shutil.rmtree(staging, ignore_errors=True)
         if created and out_dir.is_dir() and not any(out_dir.iterdir()):
             out_dir.rmdir()  # nothing was written: leave nothing behind

@@ -61,13 +61,17 @@ def is_panic(exc: BaseException) -> bool:
     return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
 
 
+#: File descriptors of stderr saved while calamine runs (see calamine_guard).
+_SAVED_STDERR: list[int] = []
+
+
 @contextmanager
 def calamine_guard(path: Path) -> Iterator[None]:
     """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed'). Rust prints
     a panic to file descriptor 2 before Python sees it; that text is held back (the exception
     carries it), anything else written there meanwhile is passed on."""
     with tempfile.TemporaryFile() as held:
-        saved = os.dup(2)
+        _SAVED_STDERR.append(os.dup(2))
         os.dup2(held.fileno(), 2)
         panicked = False
         try:
@@ -78,11 +82,20 @@ def calamine_guard(path: Path) -> Iterator[None]:
                 raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc
             raise
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            restore_stderr()
             if not panicked and held.tell():
                 held.seek(0)
                 os.write(2, held.read())
+
+
+def restore_stderr() -> None:
+    """Give file descriptor 2 back (calamine_guard does; call it again where a time-out may
+    have struck during that, once the time limit is over)."""
+    while _SAVED_STDERR:
+        saved = _SAVED_STDERR[-1]
+        os.dup2(saved, 2)  # first: should this be interrupted, the next call does it again
+        _SAVED_STDERR.pop()
+        os.close(saved)
 
 
 @dataclass

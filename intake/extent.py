@@ -90,11 +90,12 @@ def scanners_for(package: zipfile.ZipFile, names: set[str],
             elif rel.type.endswith("/worksheet") and rel.target in names:  # also strict OOXML
                 out[rel.target] = _BinSheetScan(name, inspection) if binary else \
                     _XmlSheetScan(name, inspection)
-        for rel in rels:
-            if rel.type.endswith("/sharedStrings") and rel.target in names:
-                size = package.getinfo(rel.target).file_size
-                out[rel.target] = _BinStringsScan(rel.target, size) if binary else \
-                    _XmlStringsScan(rel.target, size)
+        # the shared strings as the relationships name them, and where they usually are
+        strings = {r.target for r in rels if r.type.endswith("/sharedStrings")}
+        strings.add("xl/sharedStrings.bin" if binary else "xl/sharedStrings.xml")
+        for part in strings & names:
+            size = package.getinfo(part).file_size
+            out[part] = _BinStringsScan(part, size) if binary else _XmlStringsScan(part, size)
     # A worksheet part no sheet points to (as this reading of the relationships sees it) is
     # still measured: a parser may resolve the paths differently.
     for name in names:

@@ -93,9 +93,9 @@ def scanners_for(package: zipfile.ZipFile, names: set[str],
         # the shared strings as the relationships name them, and where they usually are
         strings = {r.target for r in rels if r.type.endswith("/sharedStrings")}
         strings.add("xl/sharedStrings.bin" if binary else "xl/sharedStrings.xml")
-        for part in strings & names:
-            size = package.getinfo(part).file_size
-            out[part] = _BinStringsScan(part, size) if binary else _XmlStringsScan(part, size)
+        for found in strings & names:
+            size = package.getinfo(found).file_size
+            out[found] = _BinStringsScan(found, size) if binary else _XmlStringsScan(found, size)
     # A worksheet part no sheet points to (as this reading of the relationships sees it) is
     # still measured: a parser may resolve the paths differently.
     for name in names:

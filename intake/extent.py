@@ -361,7 +361,10 @@ _XLSB_CELLS = frozenset(range(0x02, 0x0B))
 
 
 class _BinSheetScan(_BinScan):
-    """A worksheet of .xlsb: BrtRowHdr sets the row, each cell record names its column."""
+    """A worksheet of .xlsb: BrtRowHdr sets the row, each cell record names its column. Every
+    record of the part counts, wherever it is: calamine skips what comes before the sheet data
+    in its own way, so stopping early (at a misplaced BrtEndSheetData) could miss cells it
+    reads."""
 
     def __init__(self, sheet: str, inspection: Inspection) -> None:
         super().__init__()
@@ -373,11 +376,10 @@ class _BinSheetScan(_BinScan):
     def record(self, kind: int, data: bytearray, start: int, end: int) -> bool:
         if kind == 0x00 and end - start >= 4:  # BrtRowHdr
             self.row = struct.unpack_from("<I", data, start)[0]
-            return self.row > 0x100000  # calamine stops at an impossible row
-        if kind in _XLSB_CELLS and end - start >= 4:
+        elif kind in _XLSB_CELLS and end - start >= 4:
             col = struct.unpack_from("<I", data, start)[0]
             self.extent.add(self.row, col, self.row, col)
-        return kind == 0x92  # BrtEndSheetData
+        return False
 
     def finish(self) -> None:
         if box := self.extent.result():

@@ -381,7 +381,8 @@ def main() -> None:
         print(json.dumps({"format": fmt, "cases": args.cases, "first": args.first,
                           "seconds": round(time.time() - began, 1), "counts": counts,
                           "problems": {k: v for k, v in examples.items()
-                                       if k.startswith(("traceback", "abort"))}}), flush=True)
+                                       if k.startswith(("traceback", "abort", "hang"))}}),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -271,6 +271,14 @@ def sparse_corner_xlsb(folder: Path) -> Path:
     return bf.write_xlsb(folder / "hoek.xlsb", _sheets({(1048575, 16383): 1}))
 
 
+def sparse_corner_xlsb_early_end(folder: Path) -> Path:
+    """The far corner in an .xlsb whose sheet part starts with a stray BrtEndSheetData (calamine
+    skips to the sheet data and reads the corner all the same; found by the fuzzer)."""
+    records = {n: bf.xlsb_sheet_records(c) for n, c in _sheets({(1048575, 16383): 1}).items()}
+    records["Werkgevers"][0] = bf.b12(0x92)
+    return bf.write_xlsb_parts(folder / "hoek-vroeg.xlsb", records)
+
+
 def _shared_strings(folder: Path, name: str, count: str) -> Path:
     """The valid workbook with a shared-strings part declaring `count` unique strings."""
     office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

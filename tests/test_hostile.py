@@ -196,7 +196,8 @@ def _finding(report: dict[str, object], code: str, sheet: str) -> dict[str, obje
     (hostile.far_row, "Werkgevers", "A1:T1000000"),
     (hostile.sparse_corner_xlsb, "Werkgevers", "A1:XFD1048576"),
     (hostile.sparse_corner_disguised, "Werkgevers", "A1:XFD1048576"),
-], ids=["xlsx", "T1000000", "xlsb", "disguised"])
+    (hostile.sparse_corner_xlsb_early_end, "Werkgevers", "A1:XFD1048576"),
+], ids=["xlsx", "T1000000", "xlsb", "disguised", "xlsb-early-end"])
 def test_sparse_corner_is_a_finding_naming_the_range(tmp_path: Path, build: hostile.Builder,
                                                      sheet: str, ref: str) -> None:
     """A value far from the table (17 billion or 20 million cells in the range): the sheet is

@@ -168,8 +168,8 @@ def main() -> None:
             print(lines[-1], flush=True)
     text = ("# Peak memory of reading and of validating (default limits)\n\n"
             "`python benchmarks/bench_memory.py`; peak resident memory (ru_maxrss), each step "
-            "in a fresh process, against reading the 6-employer sample in the same run; validate with "
-            f"--max-seconds {LIMIT}.\n\n"
+            "in a fresh process, against reading the 6-employer sample in the same run; "
+            f"validate with --max-seconds {LIMIT}.\n\n"
             + "\n".join(lines) + "\n")
     (HERE / "results" / "memory.md").write_text(text, encoding="utf-8")
 

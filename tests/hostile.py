@@ -320,6 +320,21 @@ def ods_repeated(folder: Path, columns: int = 60) -> Path:
     return bf.write_ods_xml(folder / "herhaald.ods", {"Werkgevers": header + body})
 
 
+def ods_unclosed_table(folder: Path) -> Path:
+    """An .ods whose table's end tag is damaged (calamine looped forever on it, in native code
+    where the time limit cannot stop it; found by the fuzzer)."""
+    path = bf.write_ods(folder / "open-tabel.ods", _sheets())
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts["content.xml"] = parts["content.xml"].replace(b"</table:table></office:spreadsheet>",
+                                                        b"</table:taffice:spreadsheet>")
+    target = folder / "open-tabel-kapot.ods"
+    with zipfile.ZipFile(target, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return target
+
+
 def ods_libreoffice_tail(folder: Path) -> Path:
     """The valid rows with the empty tail LibreOffice writes (1,048,570 empty rows of 1,024
     empty cells, as repeats): nothing to refuse."""

@@ -44,6 +44,7 @@ UNREADABLE = [
     (hostile.sparse_corner_xls, "--max-cells (Werkgevers!A1:IV65536: 16,777,216 cells"),
     (hostile.xls_dimensions, "its DIMENSIONS record declares 281,470,681,677,825 cells"),
     (hostile.reader_panic, "de leesbibliotheek (python-calamine) liep vast"),
+    (hostile.ods_unclosed_table, "(content.xml: table 'DGA' is never closed)"),
 ]
 
 

@@ -56,6 +56,28 @@ def limit_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+def contract_prefixes(ctx: click.Context, param: click.Parameter,
+                      values: tuple[str, ...]) -> tuple[str, ...]:
+    """--contract-prefix normalised as the values are (case, spaces, dots, hyphens), each a
+    possible start of a Raamwerkcontractnummer (letters, then digits); the default when none."""
+    import re
+
+    from intake.fields import Kind
+    from intake.normalize import normalise
+    from intake.rules import DEFAULT_CONTRACT_PREFIXES
+
+    prefixes = []
+    for value in values:
+        prefix = normalise(Kind.CONTRACT, value)
+        if prefix is None or not re.fullmatch(r"[A-Z]+[0-9]*", prefix):
+            raise click.BadParameter(
+                f"{value!r} is not the start of a Raamwerkcontractnummer (letters, then digits, "
+                "like A020); give the option once per prefix: --contract-prefix A020 "
+                "--contract-prefix B020", ctx=ctx, param=param)
+        prefixes.append(prefix)
+    return tuple(dict.fromkeys(prefixes)) or DEFAULT_CONTRACT_PREFIXES
+
+
 def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> Limits:
     return Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
                   max_seconds=max_seconds)
@@ -91,6 +113,7 @@ def schema(out_dir: Path) -> None:
 @click.option("--lang", type=LANG, default="nl", show_default=True,
               help="Language of messages and report.")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+              callback=contract_prefixes,
               help="Accepted Raamwerkcontractnummer prefix; repeat for several "
                    "(default: A020).")
 @click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
@@ -109,13 +132,11 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     from intake.errors import IntakeError
     from intake.messages import UI
     from intake.pipeline import default_out_dir, run
-    from intake.rules import DEFAULT_CONTRACT_PREFIXES
     from intake.timelimit import TimeLimitExceeded
     from intake.validate import Options
 
     limits = _limits(max_rows, max_cells, max_mb, max_seconds)
-    options = Options(contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
-                      or DEFAULT_CONTRACT_PREFIXES, limits=limits)
+    options = Options(contract_prefixes=prefixes, limits=limits)
     target = out_dir or default_out_dir(workbook)
     try:
         outcome = run(workbook, target, options, lang=lang,  # type: ignore[arg-type]

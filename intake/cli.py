@@ -180,6 +180,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
               metavar="SECONDS",
               help="Leave files modified less than this long ago for the next run.")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+              callback=contract_prefixes,
               help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
 @limit_options
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,

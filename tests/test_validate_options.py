@@ -39,3 +39,16 @@ def test_contract_prefix_that_cannot_start_a_number_is_a_usage_error(tmp_path: P
     assert "Traceback" not in done.stderr
     assert "--contract-prefix A020 --contract-prefix B020" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_batch_contract_prefix_is_checked_the_same_way(tmp_path: Path) -> None:
+    """`intake batch --contract-prefix 'A020,B'`: the same usage error, before any file is
+    touched."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    done = subprocess.run([INTAKE, "batch", str(inbox), "--out", str(tmp_path / "out"),
+                           "--contract-prefix", "A020,B"], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2
+    assert "--contract-prefix A020 --contract-prefix B020" in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -120,12 +120,13 @@ def _corner(path: Path, rows: int, columns: int) -> Path:
 CASES: list[tuple[str, str, Callable[[Path, int, int], Path], int, int]] = [
     ("sample, 6 employers (baseline)", "xlsx", lambda p, r, c: fill(
         p, VALID_WERKGEVERS, VALID_DGA), 0, 0),
-    ("xlsx, 2.9 M distinct shared strings", "xlsx", _xlsx, 290_000, 10),
+    ("xlsx, 950,000 distinct shared strings", "xlsx", _xlsx, 95_000, 10),
     ("xlsx, values at A1 and XFD1048576", "xlsx", _corner, 0, 0),
-    ("ods, 2.9 M repeated strings", "ods", _ods, 290_000, 10),
+    ("ods, 950,000 repeated strings", "ods", _ods, 95_000, 10),
     ("ods, 6 M repeated strings (over the limit)", "ods", _ods, 600_000, 10),
-    ("xlsb, 2.9 M numbers", "xlsb", _xlsb, 290_000, 10),
+    ("xlsb, 950,000 numbers", "xlsb", _xlsb, 95_000, 10),
     ("xls, 325,000 numbers", "xls", _xls, 65_000, 5),
+    ("xlsx, 2.9 M distinct shared strings (over the limit)", "xlsx", _xlsx, 290_000, 10),
 ]
 
 

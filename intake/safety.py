@@ -45,8 +45,10 @@ class Limits:
     #: Data rows read per sheet; more is an error finding and the rest is not read.
     max_rows: int = 250_000
     #: Cells (rows x columns of the used range) per sheet; for .ods and .xls, whose sheets are
-    #: all built when the file is opened, of all sheets together.
-    max_cells: int = 3_000_000
+    #: all built when the file is opened, of all sheets together. At this many cells reading
+    #: and validating stay under 1 GB (benchmarks/results/memory.md); 100,000 employers are
+    #: 900,000 cells.
+    max_cells: int = 1_000_000
     #: Seconds one workbook may take (checked between steps).
     max_seconds: float = 600.0
 

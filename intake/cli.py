@@ -78,6 +78,28 @@ def limit_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+def contract_prefixes(ctx: click.Context, param: click.Parameter,
+                      values: tuple[str, ...]) -> tuple[str, ...]:
+    """--contract-prefix normalised as the values are (case, spaces, dots, hyphens), each a
+    possible start of a Raamwerkcontractnummer (letters, then digits); the default when none."""
+    import re
+
+    from intake.fields import Kind
+    from intake.normalize import normalise
+    from intake.rules import DEFAULT_CONTRACT_PREFIXES
+
+    prefixes = []
+    for value in values:
+        prefix = normalise(Kind.CONTRACT, value)
+        if prefix is None or not re.fullmatch(r"[A-Z]+[0-9]*", prefix):
+            raise click.BadParameter(
+                f"{value!r} is not the start of a Raamwerkcontractnummer (letters, then digits, "
+                "like A020); give the option once per prefix: --contract-prefix A020 "
+                "--contract-prefix B020", ctx=ctx, param=param)
+        prefixes.append(prefix)
+    return tuple(dict.fromkeys(prefixes)) or DEFAULT_CONTRACT_PREFIXES
+
+
 def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> Limits:
     return Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
                   max_seconds=max_seconds)
@@ -120,6 +142,7 @@ def schema(out_dir: Path) -> None:
 @click.option("--lang", type=LANG, default="nl", show_default=True,
               help="Language of messages and report.")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+              callback=contract_prefixes,
               help="Accepted Raamwerkcontractnummer prefix; repeat for several "
                    "(default: A020).")
 @click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
@@ -135,28 +158,27 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
     out of the CSVs). Exit 2: bad invocation or a file that cannot be read as a spreadsheet.
     """
-    from intake.messages import FILE_ERRORS, UI
+    from intake.errors import IntakeError
+    from intake.messages import UI
     from intake.pipeline import default_out_dir, run
-    from intake.reader import UnreadableWorkbook
-    from intake.rules import DEFAULT_CONTRACT_PREFIXES
     from intake.timelimit import TimeLimitExceeded
     from intake.validate import Options
 
     limits = _limits(max_rows, max_cells, max_mb, max_seconds)
-    options = Options(contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
-                      or DEFAULT_CONTRACT_PREFIXES, limits=limits)
+    options = Options(contract_prefixes=prefixes, limits=limits)
     target = out_dir or default_out_dir(workbook)
     try:
         outcome = run(workbook, target, options, lang=lang,  # type: ignore[arg-type]
                       dialect=csv_dialect)  # type: ignore[arg-type]
-    except UnreadableWorkbook as exc:
+    except (IntakeError, TimeLimitExceeded) as exc:
+        # An unreadable file (the reason, with what was found), the time limit, an output
+        # folder that cannot be written or would replace the input: one line, exit 2.
         if debug:
             raise
-        reason = FILE_ERRORS[exc.reason][lang]
-        detail = f" ({exc.detail})" if exc.detail and exc.reason in ("too-big", "unsafe") else ""
-        raise UnreadableFile(f"{workbook}: {reason}{detail}") from exc
-    except TimeLimitExceeded as exc:
-        raise UnreadableFile(f"{workbook}: {FILE_ERRORS['time-limit'][lang]}") from exc
+        text = exc.message(lang)  # type: ignore[arg-type]
+        if isinstance(exc, TimeLimitExceeded):
+            text = f"{workbook}: {text}"
+        raise UnreadableFile(text) from exc
     ui = UI[lang]  # type: ignore[index]
     result = outcome.result
     for data in (result.werkgevers, result.dga):
@@ -187,6 +209,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
               metavar="SECONDS",
               help="Leave files modified less than this long ago for the next run.")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+              callback=contract_prefixes,
               help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
 @click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
               show_default=True,

@@ -80,8 +80,9 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".feedback-") as work:
         source = result.path
         partial = Path(work) / target.name
+        skip = {f.sheet for f in result.findings if f.code == "sheet-too-large" and f.sheet}
         if source.suffix.lower() not in (".xlsx", ".xlsm"):
-            source = _as_xlsx(source, Path(work) / "converted.xlsx")
+            source = _as_xlsx(source, Path(work) / "converted.xlsx", skip)
             patch_package(source, partial, result, lang, checked_at)
         else:
             try:
@@ -91,19 +92,29 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
             except Exception:
                 # A package the values could be read from but this patcher cannot follow
                 # (odd or damaged XML): give the same values back in a new workbook instead.
-                source = _as_xlsx(source, Path(work) / "converted.xlsx")
+                source = _as_xlsx(source, Path(work) / "converted.xlsx", skip)
                 patch_package(source, partial, result, lang, checked_at, values_only=True)
         partial.replace(target)
     return target
 
 
-def _as_xlsx(source: Path, target: Path) -> Path:
-    """The values of every sheet of a .xls/.xlsb/.ods workbook, at the same cells, as .xlsx."""
+def _as_xlsx(source: Path, target: Path, skip: set[str]) -> Path:
+    """The values of every sheet of a .xls/.xlsb/.ods workbook but those in `skip` (over the
+    cell limit), at the same cells, as .xlsx. A panic of the reader is named, not hidden."""
+    from intake.reader import calamine_guard
+
+    with calamine_guard(source):
+        return _values_as_xlsx(source, target, skip)
+
+
+def _values_as_xlsx(source: Path, target: Path, skip: set[str]) -> Path:
     import python_calamine
 
     book = python_calamine.CalamineWorkbook.from_path(str(source))
     sheets: list[tuple[str, int, int, Sequence[Sequence[object]]]] = []
     for name in book.sheet_names:
+        if name in skip:
+            continue
         try:
             if _is_our_controle(book, name):
                 continue  # an earlier run's Controle sheet: a new one takes its place

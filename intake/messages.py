@@ -136,6 +136,15 @@ CATALOGUE: dict[str, Entry] = {
         ("The header row has merged cells ({value}); only the first cell carries a name.",
          "Unmerge them and give each column its own header cell."),
     ),
+    "sheet-not-read": _e(
+        "warning", "Blad niet gelezen", "Sheet not read",
+        ("Blad '{sheet}' is een Excel 4-macroblad of een dialoogvenster ({value}); zo'n blad "
+         "kan niet gelezen worden en is overgeslagen. De andere bladen zijn wel gelezen.",
+         "Zet gegevens voor de aanmelding op een gewoon werkblad."),
+        ("Sheet '{sheet}' is an Excel 4 macro sheet or a dialog sheet ({value}); such a sheet "
+         "cannot be read and was skipped. The other sheets were read.",
+         "Put data for the registration on an ordinary worksheet."),
+    ),
     "hidden-sheet": _e(
         "warning", "Verborgen blad", "Hidden sheet",
         ("Blad '{sheet}' is verborgen; het is wel gelezen en gecontroleerd.",
@@ -639,6 +648,28 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
               "XML-bom); sla het opnieuw op in Excel of LibreOffice",
         "en": "the file holds XML declarations a workbook never has (possibly an XML bomb); "
               "save it again in Excel or LibreOffice"},
+    "file-too-big": {
+        "nl": "het bestand is te groot om veilig te lezen; splits de werkmap of verhoog de grens "
+              "met --max-mb",
+        "en": "the file is too large to read safely; split the workbook or raise the limit "
+              "with --max-mb"},
+    "cannot-open": {
+        "nl": "het bestand kan niet geopend worden; controleer de rechten of sluit het in het "
+              "programma dat het vasthoudt",
+        "en": "the file cannot be opened; check its permissions or close it in the program "
+              "holding it"},
+    "too-many-cells": {
+        "nl": "een blad beslaat meer cellen dan veilig gelezen kan worden; verwijder waarden "
+              "ver buiten de tabel, splits de werkmap of verhoog de grens met --max-cells",
+        "en": "a sheet spans more cells than can be read safely; delete values far outside "
+              "the table, split the workbook or raise the limit with --max-cells"},
+    "reader-failed": {
+        "nl": "de leesbibliotheek (python-calamine) liep vast op iets in dit bestand (een "
+              "interne fout, geen fout in je gegevens); open en sla het opnieuw op in Excel of "
+              "LibreOffice",
+        "en": "the spreadsheet reader (python-calamine) stopped on something in this file (an "
+              "internal error, not a mistake in your data); open and save it again in Excel or "
+              "LibreOffice"},
     "time-limit": {
         "nl": "het controleren duurde langer dan de grens (--max-seconds)",
         "en": "checking took longer than the limit (--max-seconds)"},

@@ -7,11 +7,18 @@ starts, and maps the headers to fields through the aliases in `intake.fields`.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from intake.cells import column_letter
+from intake.errors import IntakeError
 from intake.fields import (
     CHECKLIST,
     EXPLANATION_SHEET,
@@ -23,6 +30,7 @@ from intake.fields import (
     header_key,
 )
 from intake.findings import Finding
+from intake.messages import FILE_ERRORS
 from intake.safety import Inspection, Limits, Refused, inspect
 
 #: How many rows from the top of a sheet are searched for the header row.
@@ -32,14 +40,62 @@ HEADER_SEARCH_ROWS = 30
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
 
-class UnreadableWorkbook(Exception):
-    """The file cannot be read as a spreadsheet; `reason` is a code in messages.FILE_ERRORS."""
+class UnreadableWorkbook(IntakeError):
+    """The file cannot be read as a spreadsheet; `reason` is a code in messages.FILE_ERRORS,
+    `detail` what was found (shown after the reason)."""
 
     def __init__(self, path: Path, reason: str, detail: str = "") -> None:
-        super().__init__(f"{path}: {reason} {detail}".strip())
+        detail = " ".join(detail.split())[:300]
+        suffix = f" ({detail})" if detail else ""
+        super().__init__(f"{path}: {FILE_ERRORS[reason]['nl']}{suffix}",
+                         f"{path}: {FILE_ERRORS[reason]['en']}{suffix}", code=reason)
         self.path = path
         self.reason = reason
         self.detail = detail
+
+
+def is_panic(exc: BaseException) -> bool:
+    """True for pyo3's PanicException: a Rust panic inside calamine. It is a BaseException
+    (so no `except Exception` catches it), and its class cannot be imported."""
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
+
+
+#: File descriptors of stderr saved while calamine runs (see calamine_guard).
+_SAVED_STDERR: list[int] = []
+
+
+@contextmanager
+def calamine_guard(path: Path) -> Iterator[None]:
+    """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed'). Rust prints
+    a panic to file descriptor 2 before Python sees it; that text is held back (the exception
+    carries it), anything else written there meanwhile is passed on."""
+    with tempfile.TemporaryFile() as held:
+        _SAVED_STDERR.append(os.dup(2))
+        os.dup2(held.fileno(), 2)
+        panicked = False
+        try:
+            yield
+        except BaseException as exc:
+            if is_panic(exc):
+                panicked = True
+                raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc
+            raise
+        finally:
+            restore_stderr()
+            if not panicked and held.tell():
+                held.seek(0)
+                os.write(2, held.read())
+
+
+def restore_stderr() -> None:
+    """Give file descriptor 2 back (calamine_guard does; call it again where a time-out may
+    have struck during that, once the time limit is over)."""
+    while _SAVED_STDERR:
+        saved = _SAVED_STDERR[-1]
+        os.dup2(saved, 2)  # first: should this be interrupted, the next call does it again
+        _SAVED_STDERR.pop()
+        os.close(saved)
 
 
 @dataclass
@@ -102,9 +158,8 @@ def _is_blank(value: object) -> bool:
 
 def read_workbook(path: Path, limits: Limits | None = None) -> Workbook:
     """Read `path`; raise UnreadableWorkbook when it is not a spreadsheet that can be opened
-    safely. The package is inspected (`intake.safety`) before python-calamine parses it."""
-    import python_calamine
-
+    safely. The package is inspected (`intake.safety`) before python-calamine parses it, and no
+    sheet over --max-cells is handed to calamine."""
     limits = limits or Limits()
     if not path.is_file():
         raise UnreadableWorkbook(path, "not-found")
@@ -116,40 +171,85 @@ def read_workbook(path: Path, limits: Limits | None = None) -> Workbook:
         inspection = inspect(path, limits)
     except Refused as exc:
         raise UnreadableWorkbook(path, exc.reason, exc.detail) from exc
+    except OSError as exc:  # permissions, a lock held by another program
+        raise UnreadableWorkbook(path, "cannot-open", exc.strerror or str(exc)) from exc
     except Exception as exc:  # whatever else a damaged package makes the zip reader raise
         raise UnreadableWorkbook(path, "corrupt", str(exc)) from exc
+    with tempfile.TemporaryDirectory(prefix="intake-", ignore_cleanup_errors=True) as work, \
+            calamine_guard(path):
+        source = path
+        if inspection.unsupported:
+            source = without_sheets(path, set(inspection.unsupported), Path(work) / path.name)
+        return _read(path, source, inspection, limits)
+
+
+def open_calamine(path: Path, source: Path | None = None) -> object:
+    """python-calamine's workbook for `source` (default `path`), with its errors as
+    UnreadableWorkbook about `path`."""
+    import python_calamine
+
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        return python_calamine.CalamineWorkbook.from_path(str(source or path))
     except python_calamine.PasswordError as exc:
         raise UnreadableWorkbook(path, "encrypted", str(exc)) from exc
     except Exception as exc:  # calamine raises several types for corrupt files
         raise UnreadableWorkbook(path, "corrupt", str(exc)) from exc
 
-    findings: list[Finding] = []
+
+def without_sheets(path: Path, names: set[str], target: Path) -> Path:
+    """A copy of the package at `path` whose workbook.xml lists no sheet named in `names`
+    (calamine refuses a whole workbook over one Excel 4 macro sheet or dialog sheet)."""
+    import re
+
+    from intake.xlsxpatch import attrs
+
+    def keep(tag: re.Match[bytes]) -> bytes:
+        name = attrs(tag.group().decode("utf-8", "replace")).get("name")
+        return b"" if name in names else tag.group()
+
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename == "xl/workbook.xml":
+                data = re.sub(rb"<(?:\w+:)?sheet\b[^>]*>", keep, zin.read(info))
+                zout.writestr(info, data)
+            else:
+                with zin.open(info) as part, zout.open(info, "w") as copy:
+                    shutil.copyfileobj(part, copy, 1 << 20)
+    return target
+
+
+def _read(path: Path, source: Path, inspection: Inspection, limits: Limits) -> Workbook:
+    book: Any = open_calamine(path, source)
+    findings: list[Finding] = [Finding("sheet-not-read", sheet=name, value=kind)
+                               for name, kind in inspection.unsupported.items()]
     tables: dict[str, Table] = {}
     found: dict[str, str] = {}
     names: list[str] = list(book.sheet_names)
-    hidden = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Hidden")
-              or str(m.visible).endswith("VeryHidden")]
+    hidden = [m.name for m in book.sheets_metadata
+              if str(m.visible).endswith("Hidden") or str(m.visible).endswith("VeryHidden")]
+    for name in names:
+        if box := inspection.too_large(name, limits):
+            findings.append(Finding("sheet-too-large", sheet=name, value=box.ref, params=(
+                ("rows", str(box.last_row - box.first_row + 1)),
+                ("columns", str(box.last_col - box.first_col + 1)),
+                ("last", column_letter(box.last_col)))))
     for spec in SHEETS:
         sheet_name = _find_sheet(names, spec)
         if sheet_name is None:
             continue
         found[spec.name] = sheet_name
+        if inspection.too_large(sheet_name, limits):
+            continue
+        nrows = HEADER_SEARCH_ROWS + limits.max_rows
         try:
             grid = book.get_sheet_by_name(sheet_name)
-            height, width = grid.height or 0, grid.width or 0
-            nrows = HEADER_SEARCH_ROWS + limits.max_rows
-            if min(height, nrows) * width > limits.max_cells:
-                findings.append(Finding("sheet-too-large", sheet=sheet_name, params=(
-                    ("rows", str(height)), ("columns", str(width)),
-                    ("last", column_letter((grid.start or (0, 0))[1] + width - 1)))))
-                continue
+            height = grid.height or 0
             data = cast(list[list[object]], grid.to_python(skip_empty_area=True, nrows=nrows))
             first_row, first_col = (grid.start or (0, 0)) if data else (0, 0)
             merged = list(grid.merged_cell_ranges or [])
         except Exception as exc:
             raise UnreadableWorkbook(path, "corrupt", f"{sheet_name}: {exc}") from exc
+        del grid  # the parser's copy of the sheet: only `data` is needed from here
         table = _read_table(spec, sheet_name, data, first_row or 0, first_col or 0, findings)
         if table is not None:
             tables[spec.name] = table
@@ -165,7 +265,8 @@ def read_workbook(path: Path, limits: Limits | None = None) -> Workbook:
                     findings.append(Finding(
                         "merged-header", sheet=sheet_name, row=r0 + 1, column=column_letter(c0),
                         value=f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"))
-    version, checklist = _template_stamps(book, names)
+    usable = [n for n in names if not inspection.too_large(n, limits)]
+    version, checklist = _template_stamps(book, usable)
     return Workbook(path=path, tables=tables, findings=findings, sheet_names=names,
                     found=found, version=version, checklist=checklist, inspection=inspection,
                     hidden_sheets=hidden)

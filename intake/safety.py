@@ -1,12 +1,17 @@
-"""Look at an untrusted workbook before any parser does.
+"""Look at an untrusted workbook before any parser does, and bound what parsing it will cost.
 
-A spreadsheet is a zip of XML, so it can be a zip bomb, an XML entity bomb, encrypted,
-truncated or simply enormous. `inspect` checks the zip directory (entry count, declared sizes,
-compression ratios), then inflates every part against a budget, since declared sizes can lie, and
-refuses any XML part with a DOCTYPE or ENTITY declaration, all before python-calamine sees the
-file (calamine given a bomb allocates without bound, and an out-of-memory abort cannot be
-caught). While the worksheet XML streams past it also notes what the reader cannot see: hidden
-rows and columns, formulas without a cached value, macros, links to other files.
+A spreadsheet is a zip of XML (or of binary records), or an OLE file of records, so it can be a
+zip bomb, an XML entity bomb, encrypted, truncated or simply enormous. `inspect` checks the zip
+directory (entry count, declared sizes, compression ratios), then inflates every part against a
+budget, since declared sizes can lie, and refuses any XML part with a DOCTYPE or ENTITY
+declaration, all before python-calamine sees the file: calamine allocates what a file declares,
+and an out-of-memory abort cannot be caught.
+
+While the parts stream past, `intake.extent` works out per sheet the range calamine will build
+(its memory is rows x columns of that range, whatever is in between) and checks declared string
+counts against the size of their part; `inspect` refuses what is over the limits. It also notes
+what the reader cannot see: hidden rows and columns, formulas without a cached value, macros,
+links to other files, sheets of a kind calamine cannot open.
 """
 
 from __future__ import annotations
@@ -17,41 +22,72 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intake.cells import column_letter
-from intake.xlsxpatch import REL_WORKSHEET, attrs, read_rels
+from intake.errors import IntakeError
+from intake.messages import FILE_ERRORS
+
+if TYPE_CHECKING:
+    from intake.extent import Scanner
 
 
 @dataclass(frozen=True)
 class Limits:
     """What an untrusted file may cost; every limit is an option of `intake validate`."""
 
-    #: Uncompressed size of all parts together.
-    max_uncompressed_mb: int = 1024
+    #: Uncompressed size of all parts together (of the file itself for .xls).
+    max_uncompressed_mb: int = 256
     #: Entries in the zip.
     max_entries: int = 10_000
     #: Compression ratio of one part (only for parts over 1 MiB).
     max_ratio: int = 200
     #: Data rows read per sheet; more is an error finding and the rest is not read.
     max_rows: int = 250_000
-    #: Cells (rows x columns of the used range) read per sheet.
-    max_cells: int = 20_000_000
+    #: Cells (rows x columns of the used range) per sheet; for .ods and .xls, whose sheets are
+    #: all built when the file is opened, of all sheets together. At this many cells reading
+    #: and validating stay under 1 GB (benchmarks/results/memory.md); 100,000 employers are
+    #: 900,000 cells.
+    max_cells: int = 1_000_000
     #: Seconds one workbook may take (checked between steps).
     max_seconds: float = 600.0
 
 
-class Refused(Exception):
+class Refused(IntakeError):
     """The file is not read: `reason` is a FILE_ERRORS code, `detail` says what was found."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}")
+        texts = FILE_ERRORS[reason]
+        suffix = f" ({detail})" if detail else ""
+        super().__init__(texts["nl"] + suffix, texts["en"] + suffix, code=reason)
         self.reason = reason
         self.detail = detail
 
 
+@dataclass(frozen=True)
+class Box:
+    """The range a parser builds for one sheet: 0-based first and last row and column."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+
+    @property
+    def cells(self) -> int:
+        """Rows x columns: what the parser allocates."""
+        return (self.last_row - self.first_row + 1) * (self.last_col - self.first_col + 1)
+
+    @property
+    def ref(self) -> str:
+        """The range as Excel writes it, e.g. A1:XFD1048576."""
+        return (f"{column_letter(self.first_col)}{self.first_row + 1}:"
+                f"{column_letter(self.last_col)}{self.last_row + 1}")
+
+
 @dataclass
 class Inspection:
-    """What the package holds that the reader does not show."""
+    """What the package holds that the reader does not show, and what reading it will cost."""
 
     macros: bool = False
     external_links: int = 0
@@ -61,28 +97,35 @@ class Inspection:
     #: sheet name → cells holding a formula but no cached value
     formulas_without_value: dict[str, list[str]] = field(
         default_factory=lambda: defaultdict(list))
+    #: sheet name → the range the parser will build (sheets without values are left out)
+    ranges: dict[str, Box] = field(default_factory=dict)
+    #: sheet name → its kind, for sheets the parser cannot open (Excel 4 macro sheets, dialog
+    #: sheets); the other sheets can be read from a copy without them
+    unsupported: dict[str, str] = field(default_factory=dict)
+
+    def too_large(self, sheet: str, limits: Limits) -> Box | None:
+        """The range of `sheet` when it is over `limits.max_cells` (it must not be built)."""
+        box = self.ranges.get(sheet)
+        return box if box is not None and box.cells > limits.max_cells else None
 
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
-_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
-_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b([^>]*?\bhidden="(?:1|true)"[^>]*)>')
-_HIDDEN_COL = re.compile(rb'<(?:\w+:)?col\b([^>]*?\bhidden="(?:1|true)"[^>]*)/?>')
-_FORMULA_CELL = re.compile(
-    rb'<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*'
-    rb'(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>', re.S)
+DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
 _CHUNK = 1 << 20
-
-
 def inspect(path: Path, limits: Limits) -> Inspection:
-    """Check `path`; raise Refused when it must not be parsed. Non-zip formats pass through
-    (calamine reads .xls itself; an encrypted OOXML file is an OLE container: refused)."""
+    """Check `path`; raise Refused when it must not be parsed. An encrypted OOXML file is an
+    OLE container: refused."""
+    from intake.extent import inside
+
     with path.open("rb") as handle:
         head = handle.read(8)
     suffix = path.suffix.lower()
     if head.startswith(_OLE_MAGIC):
         if suffix == ".xls":
-            return Inspection()
+            from intake.extent import inspect_xls
+
+            return inspect_xls(path, limits)
         with path.open("rb") as handle:
             data = handle.read(1 << 20)
         if "EncryptionInfo".encode("utf-16-le") in data or b"E\x00n\x00c\x00r\x00y" in data:
@@ -95,10 +138,28 @@ def inspect(path: Path, limits: Limits) -> Inspection:
     except Exception as exc:  # BadZipFile, NotImplementedError, ValueError … on a damaged zip
         raise Refused("corrupt", str(exc)) from exc
     with package:
-        return _inspect_package(package, limits)
+        inspection = _inspect_package(package, limits)
+    inside(inspection, 1 << 20, 1 << 14)
+    if suffix == ".ods":
+        all_sheets_fit(inspection, limits)
+    return inspection
+
+
+def all_sheets_fit(inspection: Inspection, limits: Limits) -> None:
+    """For formats whose sheets calamine builds all at once (.ods, .xls): every sheet, and all
+    of them together, within max_cells; otherwise refuse, naming the largest sheet."""
+    if not inspection.ranges:
+        return
+    name, box = max(inspection.ranges.items(), key=lambda item: item[1].cells)
+    total = sum(b.cells for b in inspection.ranges.values())
+    if total > limits.max_cells:
+        raise Refused("too-many-cells", f"{name}!{box.ref}: {box.cells:,} cells; "
+                      f"{total:,} in all sheets, at most {limits.max_cells:,}")
 
 
 def _inspect_package(package: zipfile.ZipFile, limits: Limits) -> Inspection:
+    from intake.extent import scanners_for
+
     infos = package.infolist()
     if len(infos) > limits.max_entries:
         raise Refused("too-big", f"{len(infos)} parts (at most {limits.max_entries})")
@@ -118,40 +179,28 @@ def _inspect_package(package: zipfile.ZipFile, limits: Limits) -> Inspection:
                             for n in names)
     inspection.external_links = sum(1 for n in names if n.startswith("xl/externalLinks/")
                                     and n.endswith(".xml"))
-    sheets = _sheet_parts(package, names)
+    scanners = scanners_for(package, names, inspection)
     spent = 0
     for info in infos:
-        spent += _inflate(package, info, budget - spent, sheets.get(info.filename), inspection)
+        scanner = scanners.get(info.filename)
+        spent += _inflate(package, info, budget - spent, scanner)
+        if scanner is not None:
+            scanner.finish()
+    for part, box in list(inspection.ranges.items()):
+        if part.startswith("xl/worksheets/"):
+            del inspection.ranges[part]
+            if box.cells > limits.max_cells:
+                raise Refused("too-many-cells", f"{part}: {box.ref}, {box.cells:,} cells "
+                              f"(at most {limits.max_cells:,})")
     return inspection
 
 
-def _sheet_parts(package: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
-    """Worksheet part → sheet name, from workbook.xml and its relationships."""
-    if "xl/workbook.xml" not in names:
-        return {}
-    try:
-        rels = {r.id: r.target for r in read_rels(package, "xl/workbook.xml")
-                if r.type == REL_WORKSHEET}
-        with package.open("xl/workbook.xml") as part:  # at most 4 MB, before any budget
-            book = part.read(1 << 22).decode("utf-8", "replace")
-    except Exception:  # a damaged part: the inflation below reports it
-        return {}
-    if _DECLARATION.search(book.encode()):
-        raise Refused("unsafe", "xl/workbook.xml declares a DOCTYPE or ENTITY")
-    parts = {}
-    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
-        a = attrs(tag)
-        rid = next((v for k, v in a.items() if k.endswith(":id")), None)
-        if rid in rels and "name" in a:
-            parts[rels[rid]] = a["name"]
-    return parts
-
-
-def _inflate(package: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, sheet: str | None,
-             inspection: Inspection) -> int:
-    """Inflate one part against `budget`; scan XML for declarations and, in a worksheet, for
-    hidden rows and columns and formulas without a value. Returns the bytes inflated."""
-    is_xml = info.filename.endswith((".xml", ".rels", ".vml")) or sheet is not None
+def _inflate(package: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int,
+             scanner: Scanner | None) -> int:
+    """Inflate one part against `budget`; refuse XML declarations; feed `scanner`. Returns the
+    bytes inflated."""
+    is_xml = info.filename.endswith((".xml", ".rels", ".vml")) or (
+        scanner is not None and scanner.xml)
     total = 0
     carry = b""
     try:
@@ -160,18 +209,12 @@ def _inflate(package: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, sheet
                 total += len(block)
                 if total > budget or total > info.file_size:
                     raise Refused("too-big", f"{info.filename} inflates beyond its limit")
-                if not is_xml:
-                    continue
-                text = carry + block
-                if _DECLARATION.search(text):
-                    raise Refused("unsafe", f"{info.filename} declares a DOCTYPE or ENTITY")
-                if sheet is not None:
-                    cut = text.rfind(b"</row>")
-                    cut = cut + 6 if cut >= 0 else text.rfind(b">") + 1
-                    _scan_sheet(text[:cut], sheet, inspection)
-                    carry = text[cut:]
-                else:
-                    carry = text[-16:]
+                if is_xml:
+                    if DECLARATION.search(carry + block[:16]) or DECLARATION.search(block):
+                        raise Refused("unsafe", f"{info.filename} declares a DOCTYPE or ENTITY")
+                    carry = block[-16:]
+                if scanner is not None:
+                    scanner.feed(block)
     except zipfile.BadZipFile as exc:
         raise Refused("corrupt", f"{info.filename}: {exc}") from exc
     except (zipfile.LargeZipFile, zlib.error, EOFError, OSError, RuntimeError,
@@ -180,21 +223,3 @@ def _inflate(package: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, sheet
     return total
 
 
-def _scan_sheet(xml: bytes, sheet: str, inspection: Inspection) -> None:
-    # Element by element across chunk borders: `xml` always ends at the end of a tag.
-    if b"hidden" in xml:
-        for m in _HIDDEN_ROW.finditer(xml):
-            number = attrs(m.group(1).decode("utf-8", "replace")).get("r")
-            if number and number.isdigit():
-                inspection.hidden_rows[sheet].append(int(number))
-        for m in _HIDDEN_COL.finditer(xml):
-            a = attrs(m.group(1).decode("utf-8", "replace"))
-            low, high = int(a.get("min", "0") or 0), int(a.get("max", "0") or 0)
-            if 0 < low <= high:
-                inspection.hidden_columns[sheet] += [column_letter(c - 1) for c in
-                                                     range(low, min(high, low + 50) + 1)]
-    if b"<f" in xml:
-        for m in _FORMULA_CELL.finditer(xml):
-            ref = attrs(m.group(1).decode("utf-8", "replace")).get("r")
-            if ref:
-                inspection.formulas_without_value[sheet].append(ref)

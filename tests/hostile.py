@@ -7,13 +7,16 @@ writes them all, for trying them by hand.
 from __future__ import annotations
 
 import datetime as dt
+import struct
 import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import binformats as bf
 import openpyxl
 
+from intake.fields import DGA, WERKGEVERS
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
 Builder = Callable[[Path], Path]
@@ -219,6 +222,196 @@ def hidden_sheet(folder: Path) -> Path:
     target = folder / "verborgen-blad.xlsx"
     book.save(target)
     return target
+
+
+def _with_cell(folder: Path, name: str, sheet: str, cell: str) -> Path:
+    path = _valid(folder, "bron.xlsx")
+    book = openpyxl.load_workbook(path)
+    book[sheet][cell] = 1
+    book.save(folder / name)
+    return folder / name
+
+
+def sparse_corner(folder: Path) -> Path:
+    """A 10 KB workbook with values at A1 and XFD1048576 on Werkgevers: 17 billion cells."""
+    return _with_cell(folder, "hoek.xlsx", "Werkgevers", "XFD1048576")
+
+
+def sparse_corner_disguised(folder: Path) -> Path:
+    """The far corner with its reference written as XML allows and a parser reads it: single
+    quotes, spaces around '=' and a character reference (r = '&#88;FD1048576')."""
+    def change(name: str, data: bytes) -> bytes:
+        return data.replace(b'r="XFD1048576"', b"r = '&#88;FD1048576'")
+    return _rewrite(sparse_corner(folder), folder / "hoek-vermomd.xlsx", change)
+
+
+def sparse_corner_explanation(folder: Path) -> Path:
+    """The same far corner, only on the Toelichting sheet."""
+    return _with_cell(folder, "hoek-toelichting.xlsx", "Toelichting", "XFD1048576")
+
+
+def far_row(folder: Path) -> Path:
+    """One value at T1000000 on Werkgevers: 20 million cells in the range."""
+    return _with_cell(folder, "ver.xlsx", "Werkgevers", "T1000000")
+
+
+def _sheets(extra: dict[tuple[int, int], object] | None = None) -> dict[str, bf.Cells]:
+    werkgevers = bf.grid_cells([[f.label for f in WERKGEVERS.fields], *VALID_WERKGEVERS])
+    return {"Werkgevers": {**werkgevers, **(extra or {})},
+            "DGA": bf.grid_cells([[f.label for f in DGA.fields], *VALID_DGA])}
+
+
+def valid_xlsb(folder: Path) -> Path:
+    """The valid sample rows as .xlsb (records built in code)."""
+    return bf.write_xlsb(folder / "geldig.xlsb", _sheets())
+
+
+def sparse_corner_xlsb(folder: Path) -> Path:
+    """The far corner in an .xlsb."""
+    return bf.write_xlsb(folder / "hoek.xlsb", _sheets({(1048575, 16383): 1}))
+
+
+def sparse_corner_xlsb_early_end(folder: Path) -> Path:
+    """The far corner in an .xlsb whose sheet part starts with a stray BrtEndSheetData (calamine
+    skips to the sheet data and reads the corner all the same; found by the fuzzer)."""
+    records = {n: bf.xlsb_sheet_records(c) for n, c in _sheets({(1048575, 16383): 1}).items()}
+    records["Werkgevers"][0] = bf.b12(0x92)
+    return bf.write_xlsb_parts(folder / "hoek-vroeg.xlsb", records)
+
+
+def _shared_strings(folder: Path, name: str, count: str) -> Path:
+    """The valid workbook with a shared-strings part declaring `count` unique strings."""
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    strings = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.'
+               f'org/spreadsheetml/2006/main" count="1" uniqueCount="{count}"><si><t>gedeeld</t>'
+               "</si></sst>").encode()
+
+    def change(part: str, data: bytes) -> bytes:
+        if part == "xl/_rels/workbook.xml.rels":
+            return data.replace(b"</Relationships>", (
+                f'<Relationship Id="rId99" Type="{office}/sharedStrings" '
+                'Target="sharedStrings.xml"/></Relationships>').encode())
+        if part == "[Content_Types].xml":
+            return data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" '
+                                b'ContentType="application/vnd.openxmlformats-officedocument.'
+                                b'spreadsheetml.sharedStrings+xml"/></Types>')
+        return data
+    return _rewrite(_valid(folder, "bron.xlsx"), folder / name, change,
+                    {"xl/sharedStrings.xml": strings})
+
+
+def shared_strings_4g(folder: Path) -> Path:
+    """sharedStrings.xml declaring uniqueCount=4294967295 (calamine reserved 96 GiB)."""
+    return _shared_strings(folder, "strings-4g.xlsx", "4294967295")
+
+
+def shared_strings_i64(folder: Path) -> Path:
+    """uniqueCount=9223372036854775807 (calamine panicked: capacity overflow)."""
+    return _shared_strings(folder, "strings-i64.xlsx", "9223372036854775807")
+
+
+def ods_repeated(folder: Path, columns: int = 60) -> Path:
+    """A 1 KB .ods whose one row of `columns` values is repeated 100,000 times (before: 1.6 GB
+    and 8 s for 20 columns, an abort for 60)."""
+    header = "<table:table-row>" + "".join(bf.ods_cell(f.label) for f in WERKGEVERS.fields) \
+        + "</table:table-row>"
+    body = (f'<table:table-row table:number-rows-repeated="100000">'
+            f"{bf.ods_cell('x', columns)}</table:table-row>")
+    return bf.write_ods_xml(folder / "herhaald.ods", {"Werkgevers": header + body})
+
+
+def ods_unclosed_table(folder: Path) -> Path:
+    """An .ods whose table's end tag is damaged (calamine looped forever on it, in native code
+    where the time limit cannot stop it; found by the fuzzer)."""
+    path = bf.write_ods(folder / "open-tabel.ods", _sheets())
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts["content.xml"] = parts["content.xml"].replace(b"</table:table></office:spreadsheet>",
+                                                        b"</table:taffice:spreadsheet>")
+    target = folder / "open-tabel-kapot.ods"
+    with zipfile.ZipFile(target, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return target
+
+
+def ods_libreoffice_tail(folder: Path) -> Path:
+    """The valid rows with the empty tail LibreOffice writes (1,048,570 empty rows of 1,024
+    empty cells, as repeats): nothing to refuse."""
+    rows = bf.ods_rows(_sheets()["Werkgevers"]) + (
+        '<table:table-row table:number-rows-repeated="1048570"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row>')
+    return bf.write_ods_xml(folder / "libreoffice.ods", {
+        "Werkgevers": rows, "DGA": bf.ods_rows(_sheets()["DGA"])})
+
+
+def xls_large(folder: Path) -> Path:
+    """An .xls of about 2 MB (the valid rows and 120,000 numbers on another sheet)."""
+    sheets = {**_sheets(), "Data": {(r, c): float(r) for r in range(60_000) for c in (0, 1)}}
+    return bf.write_xls(folder / "groot.xls", sheets)
+
+
+def sparse_corner_xls(folder: Path) -> Path:
+    """Values at A1 and IV65536 of an .xls (the whole BIFF8 grid, 16.7 million cells) behind a
+    DIMENSIONS record that claims A1:A1."""
+    sst: dict[str, int] = {}
+    records = {n: bf.xls_sheet_records(c, sst) for n, c in _sheets({(65535, 255): 1}).items()}
+    records["Werkgevers"][1] = bf.b8(0x0200, struct.pack("<IIHHH", 0, 1, 0, 1, 0))
+    return bf.write_xls_records(folder / "hoek.xls", records, sst)
+
+
+def xls_dimensions(folder: Path) -> Path:
+    """An .xls whose DIMENSIONS record declares 2^32 rows x 65,535 columns (calamine reserves
+    room for them)."""
+    sst: dict[str, int] = {}
+    records = {n: bf.xls_sheet_records(c, sst) for n, c in _sheets().items()}
+    records["Werkgevers"][1] = bf.b8(0x0200, struct.pack("<IIHHH", 0, 0xFFFFFFFF, 0, 0xFFFF,
+                                                         0))
+    return bf.write_xls_records(folder / "dimensies.xls", records, sst)
+
+
+def reader_panic(folder: Path) -> Path:
+    """An .xls whose MERGECELLS record counts five ranges and holds none: calamine panics
+    (index out of range) on it."""
+    sst: dict[str, int] = {}
+    records = {n: bf.xls_sheet_records(c, sst) for n, c in _sheets().items()}
+    records["Werkgevers"].insert(-1, bf.b8(0x00E5, struct.pack("<H", 5)))
+    return bf.write_xls_records(folder / "paniek.xls", records, sst)
+
+
+def macro_and_dialog_sheets(folder: Path) -> Path:
+    """An .xlsm, as Mac Excel 2011 writes it, with an Excel 4 macro sheet and a dialog sheet
+    besides the data sheets (calamine refuses the whole workbook over them)."""
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    sheet = (b'<?xml version="1.0" encoding="UTF-8"?><xm:macrosheet xmlns:xm="http://schemas.'
+             b'microsoft.com/office/excel/2006/main" xmlns="http://schemas.openxmlformats.org/'
+             b'spreadsheetml/2006/main"><sheetData/></xm:macrosheet>')
+    dialog = (b'<?xml version="1.0" encoding="UTF-8"?><dialogsheet xmlns="http://schemas.'
+              b'openxmlformats.org/spreadsheetml/2006/main"><sheetPr/></dialogsheet>')
+
+    def change(name: str, data: bytes) -> bytes:
+        if name == "xl/workbook.xml":
+            return data.replace(b"</sheets>", b'<sheet name="Macro1" sheetId="90" r:id="rId90"/>'
+                                b'<sheet name="Dialog1" sheetId="91" r:id="rId91"/></sheets>')
+        if name == "xl/_rels/workbook.xml.rels":
+            return data.replace(b"</Relationships>", (
+                '<Relationship Id="rId90" Type="http://schemas.microsoft.com/office/2006/'
+                'relationships/xlMacrosheet" Target="macrosheets/sheet1.xml"/>'
+                f'<Relationship Id="rId91" Type="{office}/dialogsheet" '
+                'Target="dialogsheets/sheet1.xml"/></Relationships>').encode())
+        if name == "[Content_Types].xml":
+            return data.replace(b"</Types>", (
+                b'<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/'
+                b'vnd.ms-excel.macrosheet+xml"/><Override PartName="/xl/dialogsheets/'
+                b'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                b'spreadsheetml.dialogsheet+xml"/></Types>')).replace(
+                b"sheet.main+xml", b"sheet.main+xml").replace(
+                b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+        return data
+
+    return _rewrite(_valid(folder, "bron.xlsx"), folder / "mac2011.xlsm", change, {
+        "xl/macrosheets/sheet1.xml": sheet, "xl/dialogsheets/sheet1.xml": dialog})
 
 
 BUILDERS: dict[str, Builder] = {

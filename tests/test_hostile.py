@@ -17,9 +17,10 @@ from conftest import INTAKE
 MEMORY_LIMIT = 1536 << 20
 
 
-def _run(path: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _run(path: Path, out: Path, *extra: str,
+         memory: int = MEMORY_LIMIT) -> subprocess.CompletedProcess[str]:
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     return subprocess.run([INTAKE, "validate", str(path), "--out", str(out), *extra],
                           capture_output=True, text=True, timeout=120, preexec_fn=limit,
@@ -35,6 +36,15 @@ UNREADABLE = [
     (hostile.lying_bomb, "kan niet als werkmap worden gelezen"),
     (hostile.many_entries, "te groot om veilig te lezen"),
     (hostile.entity_bomb, "XML-declaraties"),
+    # calamine reserved room for the declared counts and ranges: aborts and a panic before
+    (hostile.shared_strings_4g, "xl/sharedStrings.xml declares 4,294,967,295 strings"),
+    (hostile.shared_strings_i64,
+     "xl/sharedStrings.xml declares 9,223,372,036,854,775,807 strings"),
+    (hostile.ods_repeated, "--max-cells (Werkgevers!A1:BH100001: 6,000,060 cells"),
+    (hostile.sparse_corner_xls, "--max-cells (Werkgevers!A1:IV65536: 16,777,216 cells"),
+    (hostile.xls_dimensions, "its DIMENSIONS record declares 281,470,681,677,825 cells"),
+    (hostile.reader_panic, "de leesbibliotheek (python-calamine) liep vast"),
+    (hostile.ods_unclosed_table, "(content.xml: table 'DGA' is never closed)"),
 ]
 
 
@@ -173,3 +183,105 @@ def test_time_limit_stops_with_a_message(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "langer dan de grens" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _finding(report: dict[str, object], code: str, sheet: str) -> dict[str, object]:
+    found = [f for f in report["findings"]  # type: ignore[attr-defined]
+             if f["code"] == code and f["sheet"] == sheet]
+    assert len(found) == 1, report["findings"]
+    return found[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("build", "sheet", "ref"), [
+    (hostile.sparse_corner, "Werkgevers", "A1:XFD1048576"),
+    (hostile.far_row, "Werkgevers", "A1:T1000000"),
+    (hostile.sparse_corner_xlsb, "Werkgevers", "A1:XFD1048576"),
+    (hostile.sparse_corner_disguised, "Werkgevers", "A1:XFD1048576"),
+    (hostile.sparse_corner_xlsb_early_end, "Werkgevers", "A1:XFD1048576"),
+], ids=["xlsx", "T1000000", "xlsb", "disguised", "xlsb-early-end"])
+def test_sparse_corner_is_a_finding_naming_the_range(tmp_path: Path, build: hostile.Builder,
+                                                     sheet: str, ref: str) -> None:
+    """A value far from the table (17 billion or 20 million cells in the range): the sheet is
+    not built; an error names it and its range, under a 1 GB address-space limit."""
+    done = _run(build(tmp_path), tmp_path / "out", memory=1 << 30)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert _finding(report, "sheet-too-large", sheet)["value"] == ref
+    assert not list((tmp_path / "out").glob(".staging-*"))
+
+
+def test_sparse_corner_on_the_explanation_sheet_leaves_the_data_checked(tmp_path: Path) -> None:
+    """The far corner only on Toelichting: that sheet is named and skipped; the employers are
+    read and accepted as usual."""
+    done = _run(hostile.sparse_corner_explanation(tmp_path), tmp_path / "out", memory=1 << 30)
+    assert "Traceback" not in done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert _finding(report, "sheet-too-large", "Toelichting")["value"] == "A1:XFD1048576"
+    assert report["summary"]["werkgevers"]["accepted"] == 6  # type: ignore[index]
+
+
+def test_max_cells_holds_before_the_sheet_is_built(tmp_path: Path) -> None:
+    """--max-cells is applied to the range measured in the package: 20 million cells at 727 MB
+    are never built, so 640 MB of address space are enough to say so."""
+    done = _run(hostile.far_row(tmp_path), tmp_path / "out", "--max-cells", "1000000",
+                memory=640 << 20)
+    assert done.returncode == 1, done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert _finding(report, "sheet-too-large", "Werkgevers")["value"] == "A1:T1000000"
+
+
+def test_max_mb_applies_to_xls(tmp_path: Path) -> None:
+    """--max-mb 1 refuses a 2 MB .xls (before, .xls was passed to the parser unmeasured)."""
+    path = hostile.xls_large(tmp_path)
+    assert path.stat().st_size > 2 << 20 - 1
+    done = _run(path, tmp_path / "out", "--max-mb", "1")
+    assert done.returncode == 2
+    assert "het bestand is te groot om veilig te lezen; splits de werkmap of verhoog de grens " \
+        "met --max-mb (2.1 MB, at most 1 MB)" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert _run(path, tmp_path / "out2").returncode == 0
+
+
+def test_libreoffice_empty_tail_in_ods_is_not_counted(tmp_path: Path) -> None:
+    """The million empty repeated rows LibreOffice writes after the data cost nothing."""
+    done = _run(hostile.ods_libreoffice_tail(tmp_path), tmp_path / "out", memory=1 << 30)
+    assert done.returncode == 0, done.stderr
+
+
+def test_xlsb_built_in_code_validates(tmp_path: Path) -> None:
+    """The .xlsb writer of the tests gives a workbook the validator accepts (so the .xlsb
+    cases above fail for the reason they are about)."""
+    assert _run(hostile.valid_xlsb(tmp_path), tmp_path / "out").returncode == 0
+
+
+def test_macro_and_dialog_sheets_are_skipped_and_named(tmp_path: Path) -> None:
+    """A Mac Excel 2011 .xlsm with an Excel 4 macro sheet and a dialog sheet: the other sheets
+    are read and checked; each skipped sheet gets a warning saying what it is."""
+    code, found, report = _findings(tmp_path, hostile.macro_and_dialog_sheets)
+    assert code == 0
+    assert sorted(found) == [("sheet-not-read", "Dialog1", None),
+                             ("sheet-not-read", "Macro1", None)]
+    assert report["summary"]["werkgevers"]["accepted"] == 6  # type: ignore[index]
+    assert (tmp_path / "out" / "feedback.xlsm").is_file()
+
+
+def test_reader_panic_and_sparse_corner_in_a_batch(tmp_path: Path) -> None:
+    """In `intake batch` a file that makes calamine panic is unreadable with that reason, a
+    sparse-corner file gets its finding, and the run goes on (exit 1, no traceback)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    hostile.reader_panic(inbox)
+    hostile.sparse_corner(inbox)
+    (inbox / "bron.xlsx").unlink()
+    done = subprocess.run([INTAKE, "batch", str(inbox), "--out", str(tmp_path / "out"),
+                           "--settle", "0"], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "panicked" not in done.stderr
+    summary = json.loads(next((tmp_path / "out").glob("*/summary.json")).read_text(
+        encoding="utf-8"))
+    files = {f["name"]: f for f in summary["files"]}
+    assert files["paniek.xls"]["status"] == "unreadable"
+    assert "python-calamine" in files["paniek.xls"]["error"]
+    assert files["hoek.xlsx"]["status"] == "rejected"  # its only data sheet is not read

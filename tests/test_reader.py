@@ -167,3 +167,20 @@ def test_unreadable_files_raise_with_a_reason(tmp_path: Path, name: str, content
     with pytest.raises(UnreadableWorkbook) as caught:
         read_workbook(path)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize("suffix", ["ods", "xlsb", "xls"])
+def test_ods_xlsb_and_xls_built_in_code_read_like_xlsx(tmp_path: Path, suffix: str) -> None:
+    """The sample rows written as .ods, .xlsb and .xls by tests/binformats.py are read at the
+    same cells and accepted, and their ranges are measured before calamine reads them."""
+    import binformats as bf
+
+    sheets = {"Werkgevers": bf.grid_cells([LABELS, *VALID_WERKGEVERS], 2, 1),
+              "DGA": bf.grid_cells([[f.label for f in DGA.fields], *VALID_DGA])}
+    writer = {"ods": bf.write_ods, "xlsb": bf.write_xlsb, "xls": bf.write_xls}[suffix]
+    path = writer(tmp_path / f"geldig.{suffix}", sheets)
+    result = validate_workbook(path)
+    assert flat(result) == []
+    assert result.werkgevers.header_row == 3
+    assert result.werkgevers.columns["werkgever_naam"] == "D"
+    assert read_workbook(path).inspection.ranges["Werkgevers"].ref == "B3:J9"

@@ -1,0 +1,128 @@
+"""The time limit: a time-out is named as such wherever it strikes, on platforms with and
+without SIGALRM, and no value of --max-seconds gives a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import hostile
+import pytest
+
+from intake.pipeline import run
+from intake.safety import Limits
+from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.timelimit import TimeLimitExceeded, time_limit
+from intake.validate import Options
+
+from conftest import INTAKE
+
+#: Limits from "before anything is read" to "while the feedback is written".
+SWEEP = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.015, 0.03, 0.06, 0.12, 0.25, 0.5)
+
+
+def _busy(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_time_out_anywhere_is_a_time_out_never_a_damaged_file(tmp_path: Path) -> None:
+    """Whichever step the limit strikes in (package inspection, calamine, the rules, the
+    feedback writer with its fallbacks), the run ends in TimeLimitExceeded with nothing
+    written, or completes; it is never UnreadableWorkbook or another error."""
+    path = hostile.huge_values(tmp_path)
+    outcomes = []
+    for n, seconds in enumerate(SWEEP):
+        out = tmp_path / f"out{n}"
+        try:
+            run(path, out, Options(limits=Limits(max_seconds=seconds)))
+            outcomes.append("done")
+        except TimeLimitExceeded:
+            outcomes.append("time-out")
+            assert not out.exists()
+    assert "time-out" in outcomes, outcomes
+
+
+def test_time_out_is_not_an_exception_a_library_could_swallow() -> None:
+    """`except Exception` (in our fallbacks or in a library) cannot catch the time-out."""
+    with pytest.raises(TimeLimitExceeded), time_limit(0.01):
+        with contextlib.suppress(Exception):  # what a library's fallback does
+            _busy(5)
+        _busy(5)
+
+
+def test_time_limit_without_setitimer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where signal.setitimer and SIGALRM do not exist (Windows) the limit still holds, a block
+    that ends in time is left alone and Ctrl+C's handler is given back."""
+    monkeypatch.delattr(signal, "setitimer")
+    monkeypatch.delattr(signal, "SIGALRM")
+    before = signal.getsignal(signal.SIGINT)
+    began = time.monotonic()
+    with pytest.raises(TimeLimitExceeded), time_limit(0.05):
+        _busy(10)
+    assert time.monotonic() - began < 5
+    with time_limit(5):
+        _busy(0.01)
+    _busy(0.05)  # nothing arrives after the block
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+@pytest.mark.parametrize("seconds", [math.inf, 1e300, 1e12, 0, -1])
+def test_huge_infinite_or_zero_limit_is_no_limit(seconds: float) -> None:
+    """No OverflowError from setitimer: an infinite, huge, zero or negative limit is none."""
+    with time_limit(seconds):
+        _busy(0.01)
+
+
+def test_nan_limit_is_refused_by_the_library() -> None:
+    """A limit that is not a number is a ValueError, not a silent 'no limit'."""
+    with pytest.raises(ValueError, match="not a number"), time_limit(math.nan):
+        pass
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e300"])
+def test_validate_refuses_a_max_seconds_that_is_not_a_time(tmp_path: Path, value: str) -> None:
+    """--max-seconds nan/inf/1e300: exit 2 with one line, no traceback."""
+    path = fill(tmp_path / "geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    done = subprocess.run([INTAKE, "validate", str(path), "--out", str(tmp_path / "out"),
+                           "--max-seconds", value], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 2, done.stdout
+    assert "Traceback" not in done.stderr
+    assert "--max-seconds" in done.stderr
+
+
+_WINDOWS = """
+import os, signal, sys
+del signal.SIGALRM, signal.setitimer, os.fchmod
+from intake.cli import main
+sys.argv = ["intake", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize(("extra", "code", "words"), [
+    ((), 0, "Resultaat: geldig"),
+    (("--max-seconds", "0.001"), 2, "langer dan de grens"),
+], ids=["completes", "time-out"])
+def test_validate_where_sigalrm_and_fchmod_do_not_exist(tmp_path: Path, extra: tuple[str, ...],
+                                                         code: int, words: str) -> None:
+    """The platform simulated without SIGALRM, setitimer and os.fchmod (as on Windows):
+    validate writes its files, or stops at the time limit with one line."""
+    path = fill(tmp_path / "geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    done = subprocess.run([sys.executable, "-c", _WINDOWS, "validate", str(path), "--out",
+                           str(tmp_path / "out"), *extra], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == code, done.stderr
+    assert words in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    if code == 0:
+        assert (tmp_path / "out" / "feedback.xlsx").is_file()
+    else:
+        assert not (tmp_path / "out").exists()

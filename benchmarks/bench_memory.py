@@ -170,7 +170,9 @@ def main() -> None:
     text = ("# Peak memory of reading and of validating (default limits)\n\n"
             "`python benchmarks/bench_memory.py`; peak resident memory (ru_maxrss), each step "
             "in a fresh process, against reading the 6-employer sample in the same run; "
-            f"validate with --max-seconds {LIMIT}.\n\n"
+            f"validate with --max-seconds {LIMIT}. A child's ru_maxrss starts at the size of "
+            "this process when it forks (it grows while it builds the workbooks), so small "
+            "figures equal to each other are upper bounds.\n\n"
             + "\n".join(lines) + "\n")
     (HERE / "results" / "memory.md").write_text(text, encoding="utf-8")
 

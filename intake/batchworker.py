@@ -24,7 +24,10 @@ _WORKER_PID = 0
 def worker_init() -> None:
     """Workers leave SIGTERM and SIGINT to the main process (which finishes the files in hand),
     and die with it (Linux)."""
+    from intake.process import few_malloc_arenas
+
     global _WORKER_PID
+    few_malloc_arenas()
     _WORKER_PID = os.getpid()
     signal.signal(signal.SIGINT, _worker_signal)
     signal.signal(signal.SIGTERM, _worker_signal)

@@ -464,4 +464,7 @@ def serve(inbox: Path, out_dir: Path, db: Path | None, host: str, port: int, lan
 
 def main(**kwargs: Any) -> None:
     """Entry point of the `intake` command."""
+    from intake.process import few_malloc_arenas
+
+    few_malloc_arenas()
     cli(**kwargs)

@@ -66,8 +66,10 @@ class CheckOutcome:
 
 def _serve(conn: Connection, max_memory_mb: int, large: bool) -> None:
     """A worker process: check one job after another until told to stop (None)."""
+    from intake.process import few_malloc_arenas
     from intake.web.warm import warm
 
+    few_malloc_arenas()
     if not large:  # a large lane's worker does one check: warming would only delay it
         warm()
     if max_memory_mb > 0:

@@ -193,7 +193,8 @@ def main() -> None:
     lines = [
         "# intake validate: speed and memory",
         "",
-        f"Command: `python benchmarks/bench_validate.py`. Machine: {os.cpu_count()} cores. "
+        f"Command: `python benchmarks/bench_validate.py {' '.join(sys.argv[1:])}`. "
+        f"Machine: {os.cpu_count()} cores. "
         f"Median of {args.repeat} runs, each in a fresh process. Ratios are against the raw "
         "python-calamine read of the same file, measured in the same run.",
         "",
@@ -216,7 +217,7 @@ def main() -> None:
               f"pandera schema, the cross checks {phases['rules']:.2f} s "
               f"({phases['rules'] / raw_s:.1f}x).", ""]
     for exe, times in small_times.items():
-        which = "this venv" if exe == INTAKE else exe
+        which = "this venv" if exe == INTAKE else f"`--small-intake {exe}`"
         lines.append(f"10-employer workbook, `intake validate` wall-clock including interpreter "
                      f"start ({which}): median {median(times):.2f} s (min {min(times):.2f} s).")
     lines += ["", "Targets (issue 12): at 100,000 employers the validate stage at most 2x the raw "

@@ -199,6 +199,11 @@ _ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)[\s/>]([^>]*)>")
 _R_ATTR = re.compile(rb'\sr\s*=\s*(["\'])(.*?)\1', re.S)
 _REF = re.compile(r"\$?([A-Za-z]*)\$?(\d+)")
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+#: The cell tag as Excel, LibreOffice and openpyxl write it: no prefix, the reference first. A
+#: pattern that starts with a literal is searched at C speed; it is used only when it finds
+#: every cell tag of the piece, counted with bytes.count.
+_PLAIN_CELL_REF = re.compile(rb'<c r="\$?([A-Za-z]+)\$?(\d+)"([^>]*)>')
+_ODD_C_TAG = re.compile(rb"<c[>/\t\n\r]")
 
 
 def _attr(pattern: re.Pattern[bytes], tag: bytes) -> str | None:
@@ -237,23 +242,55 @@ class _XmlSheetScan(_XmlScan):
         return cut + 6 if cut >= 0 else text.rfind(b">") + 1
 
     def scan(self, xml: bytes) -> None:
-        refs = _CELL_REF.findall(xml)
-        if len(refs) == len(_C_TAG.findall(xml)):
-            self._explicit(refs)
-            rows = _ROW_NUMBER.findall(xml)
-            if rows:
-                self.row = int(rows[-1]) - 1
-        else:
-            self._in_order(xml)
+        refs = self._plain_refs(xml)
+        if refs is None:
+            refs = _CELL_REF.findall(xml)
+            if len(refs) != len(_C_TAG.findall(xml)):
+                self._in_order(xml)
+                self._scan_marks(xml)
+                return
+        self._explicit(refs)
+        self._last_row(xml)
         self._scan_marks(xml)
 
+    @staticmethod
+    def _plain_refs(xml: bytes) -> list[tuple[bytes, bytes, bytes]] | None:
+        """Every cell's reference when all cell tags are plain (`<c r="B7" …>`), else None."""
+        if b":c" in xml:  # a namespace prefix somewhere: the general patterns decide
+            return None
+        refs = _PLAIN_CELL_REF.findall(xml)
+        if len(refs) != xml.count(b"<c ") or _ODD_C_TAG.search(xml):
+            return None
+        return refs
+
+    def _last_row(self, xml: bytes) -> None:
+        """The number of the piece's last numbered row (where a cell without a reference
+        would continue)."""
+        at = xml.rfind(b"<row")
+        match = _ROW_NUMBER.match(xml, at) if at >= 0 and b":row" not in xml else None
+        if match is None:
+            rows = _ROW_NUMBER.findall(xml)
+            if not rows:
+                return
+            number = rows[-1]
+        else:
+            number = match.group(1)
+        self.row = int(number) - 1
+
     def _explicit(self, refs: list[tuple[bytes, bytes, bytes]]) -> None:
-        rows = [int(r) - 1 for _, r, closed in refs if not closed]
-        if rows:
-            cols = [_column(c) for c in {c for c, _, closed in refs if not closed}]
-            self.extent.add(min(rows), min(cols), max(rows), max(cols))
-        if refs:
-            self.col = _column(refs[-1][0])
+        """The range of cells with a value. Each ref is (letters, digits, the rest of the tag
+        or "/"): a tag ending in "/" is an empty cell, left out of the range."""
+        if not refs:
+            return
+        letters, numbers, rests = zip(*refs, strict=True)
+        if any(rest.endswith(b"/") for rest in rests):  # rare
+            kept = [(c, r) for c, r, rest in refs if not rest.endswith(b"/")]
+            letters, numbers = (tuple(c for c, _ in kept), tuple(r for _, r in kept))
+        if numbers:
+            rows = list(map(int, numbers))
+            cols = [_column(c) for c in set(letters)]
+            self.extent.add(min(rows) - 1, min(cols), max(rows) - 1, max(cols))
+        self.col = _column(refs[-1][0])
 
     def _in_order(self, xml: bytes) -> None:
         # Any quoting, spacing and character references a parser accepts in the reference.

@@ -186,9 +186,9 @@ def schema(out_dir: Path) -> None:
 @cli.command(epilog=examples(
     "intake validate werkgevers-aanmelding.xlsx",
     "intake validate reports/werkgevers-aanmelding/feedback.xlsx     (after correcting it)",
-    "intake validate werkmap.xlsx --lang en --out checked/",
-    "intake validate werkmap.xlsx --json | jq '.summary'",
-    "intake validate werkmap.xlsx -q && echo ready"))
+    "intake validate bureau-noord.xlsx --lang en --out checked/",
+    "intake validate bureau-noord.xlsx --json | jq '.summary'",
+    "intake validate bureau-noord.xlsx -q && echo ready"))
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: reports/<workbook name>/).")

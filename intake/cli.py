@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -248,7 +249,9 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     elif quiet:
         click.echo(verdict(result, lang))  # type: ignore[arg-type]
     else:
-        for line in report_lines(result, target, outcome.files, lang):  # type: ignore[arg-type]
+        columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        for line in report_lines(result, target, outcome.files, lang,  # type: ignore[arg-type]
+                                 columns=columns):
             click.echo(line)
     sys.exit(0 if result.valid else 1)
 

@@ -536,7 +536,7 @@ UI: dict[Lang, dict[str, str]] = {
         "terminal_more_many": "En nog {n} bevindingen: alle bevindingen staan in report.html en "
         "in het blad Controle van de feedbackwerkmap.",
         "terminal_next": "Verbeter de rode en oranje cellen in {feedback}, sla op en controleer "
-        "opnieuw: intake validate {feedback}",
+        "opnieuw met:",
         "terminal_written": "Geschreven in {out}: {files}",
         "terminal_valid": "Resultaat: geldig",
         "terminal_invalid": "Resultaat: niet geldig",
@@ -616,7 +616,7 @@ UI: dict[Lang, dict[str, str]] = {
         "terminal_more_many": "And {n} more findings: every finding is in report.html and on "
         "the Controle sheet of the feedback workbook.",
         "terminal_next": "Correct the red and amber cells in {feedback}, save it and check it "
-        "again: intake validate {feedback}",
+        "again with:",
         "terminal_written": "Written to {out}: {files}",
         "terminal_valid": "Result: valid",
         "terminal_invalid": "Result: not valid",

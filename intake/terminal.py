@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,20 +47,26 @@ def where(finding: Finding, workbook: str, lang: Lang) -> str:
 
 
 def finding_lines(findings: Sequence[Finding], workbook: str, lang: Lang,
-                  limit: int = MAX_SHOWN) -> list[str]:
+                  limit: int = MAX_SHOWN, columns: int | None = None) -> list[str]:
     """The first `limit` findings, two lines each (where, severity, code and what is wrong;
-    then what to do), and a line saying how many more there are."""
+    then what to do), and a line saying how many more there are. With `columns` (a terminal's
+    width) the texts are wrapped at word boundaries under their first word; without, each
+    stays on one line (for a pipe, grep or a log)."""
     ui = UI[lang]
     shown = findings[:limit]
     places = [printable(where(f, workbook, lang)) for f in shown]
     width = max((len(p) for p in places), default=0)
+    word_width = max(len(ui["error"]), len(ui["warning"]))
     lines = []
     for place, finding in zip(places, shown, strict=True):
-        word = ui[finding.severity].ljust(max(len(ui["error"]), len(ui["warning"])))
+        word = ui[finding.severity].ljust(word_width)
         severity = click.style(word, fg=_COLOURS[finding.severity], bold=True)
-        lines.append(f"{place:<{width}}  {severity} {finding.code}: "
-                     f"{printable(finding.message(lang))}")
-        lines.append(f"{'':<{width}}  {ui['terminal_fix']} {printable(finding.hint(lang))}")
+        first = f"{finding.code}: {printable(finding.message(lang))}"
+        fix = f"{ui['terminal_fix']} {printable(finding.hint(lang))}"
+        head = width + 3 + word_width
+        lines.extend(_wrapped(f"{place:<{width}}  {severity} ", head, first, head, columns))
+        lines.extend(_wrapped(" " * (width + 2), width + 2, fix,
+                              width + 3 + len(ui["terminal_fix"]), columns))
     more = len(findings) - len(shown)
     if more:
         lines.append(_count(ui, "terminal_more", more))
@@ -82,6 +89,7 @@ def summary_lines(result: Result, out_dir: Path, files: Sequence[Path], lang: La
     feedback = next((p for p in files if p.name == feedback_name(result.path)), None)
     if result.findings and feedback is not None:
         lines.append(ui["terminal_next"].format(feedback=_quoted(feedback)))
+        lines.append(f"  intake validate {_quoted(feedback)}")
     return lines
 
 
@@ -92,11 +100,23 @@ def verdict(result: Result, lang: Lang) -> str:
 
 
 def report_lines(result: Result, out_dir: Path, files: Sequence[Path], lang: Lang,
-                 limit: int = MAX_SHOWN) -> list[str]:
+                 limit: int = MAX_SHOWN, columns: int | None = None) -> list[str]:
     """Everything `intake validate` prints: findings, a blank line, the summary, the verdict."""
-    findings = finding_lines(result.findings, result.path.name, lang, limit)
+    findings = finding_lines(result.findings, result.path.name, lang, limit, columns)
     return [*findings, *([""] if findings else []),
             *summary_lines(result, out_dir, files, lang), verdict(result, lang)]
+
+
+def _wrapped(head: str, head_len: int, text: str, indent: int,
+             columns: int | None) -> list[str]:
+    """`head` (`head_len` characters on screen; it may hold colour codes) + `text`, wrapped to
+    `columns` with the continuation lines at `indent` (not wrapped without `columns`, or where
+    too narrow to be of use)."""
+    if columns is None or columns - indent < 30:
+        return [head + text]
+    parts = textwrap.wrap(text, columns - 1, initial_indent=" " * head_len,
+                          subsequent_indent=" " * indent, break_on_hyphens=False)
+    return [head + parts[0][head_len:], *parts[1:]]
 
 
 def _quoted(path: Path) -> str:

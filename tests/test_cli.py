@@ -239,8 +239,9 @@ def test_validate_prints_each_finding_then_the_summary_then_the_verdict(
     assert lines[3].endswith(findings[1]["hint"])
     assert lines[4] == ""
     assert "1 fout, 1 waarschuwing" in lines
-    assert (f"Verbeter de rode en oranje cellen in {out / 'feedback.xlsx'}, sla op en "
-            f"controleer opnieuw: intake validate {out / 'feedback.xlsx'}") in lines
+    at = lines.index(f"Verbeter de rode en oranje cellen in {out / 'feedback.xlsx'}, sla op "
+                     "en controleer opnieuw met:")
+    assert lines[at + 1] == f"  intake validate {out / 'feedback.xlsx'}"
     assert lines[-1] == "Resultaat: niet geldig"
 
 
@@ -418,3 +419,19 @@ def test_every_intake_error_of_a_command_becomes_its_exit_code() -> None:
     en = CliRunner().invoke(group, ["fail", "--lang", "en"])
     assert (nl.exit_code, nl.output) == (3, "Error: kapot\n")
     assert (en.exit_code, en.output) == (3, "Error: broken\n")
+
+
+def test_on_a_terminal_findings_wrap_at_words_within_its_width() -> None:
+    """Given a terminal's width, each line fits it and the words are those of the unwrapped
+    lines, in order; the continuation lines start under the text, not at the left edge."""
+    from intake.terminal import finding_lines
+    from intake.validate import validate_workbook
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "voorbeeld-fouten.xlsx"
+    findings = validate_workbook(sample).findings
+    flat_lines = finding_lines(findings, "x.xlsx", "nl")
+    wrapped = finding_lines(findings, "x.xlsx", "nl", columns=80)
+    assert len(wrapped) > len(flat_lines)
+    assert all(len(click.unstyle(line)) <= 79 for line in wrapped)
+    assert " ".join(wrapped).split() == " ".join(flat_lines).split()
+    assert all(line.startswith(" " * 17) or "!" in line.split()[0] for line in wrapped)

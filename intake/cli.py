@@ -38,6 +38,10 @@ class IntakeGroup(click.Group):
     line on stderr in the command's language and exits with the error's exit code; with
     `--debug` the traceback is shown instead."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands in the order a newcomer needs them (template, then validate …)."""
+        return list(self.commands)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; turn an IntakeError (or the time limit) into CannotRun."""
         from intake.timelimit import TimeLimitExceeded
@@ -149,7 +153,7 @@ def examples(*lines: str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
-@cli.command(epilog=examples(
+@cli.command(short_help="Write the blank Excel template.", epilog=examples(
     "intake template",
     "intake template bureau-noord.xlsx --submit-to 'upload via https://intake.example.nl'",
     "intake template werkgevers-aanmelding.xlsx --force"))
@@ -172,7 +176,8 @@ def template(path: Path, submit_to: str | None, force: bool) -> None:
     click.echo(str(path))
 
 
-@cli.command(epilog=examples("intake schema", "intake schema --out contract/"))
+@cli.command(short_help="Write the data contract (schemas of the outputs).",
+             epilog=examples("intake schema", "intake schema --out contract/"))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default="schemas", show_default=True, help="Folder to write the contract into.")
 def schema(out_dir: Path) -> None:
@@ -184,7 +189,8 @@ def schema(out_dir: Path) -> None:
         click.echo(str(path))
 
 
-@cli.command(epilog=examples(
+@cli.command(short_help="Check a workbook: print what to correct, write the outputs.",
+             epilog=examples(
     "intake validate werkgevers-aanmelding.xlsx",
     "intake validate reports/werkgevers-aanmelding/feedback.xlsx     (after correcting it)",
     "intake validate bureau-noord.xlsx --lang en --out checked/",
@@ -256,7 +262,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     sys.exit(0 if result.valid else 1)
 
 
-@cli.command(epilog=examples(
+@cli.command(short_help="Check every workbook in an inbox, once (nightly run).", epilog=examples(
     "intake batch inbox/ --out verwerkt/",
     "intake batch inbox/ --out verwerkt/ --recursive --move-to archief/ --messages",
     "intake batch inbox/ --out verwerkt/ --jobs 2 --log-format json 2> batch.log"))
@@ -365,7 +371,8 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     sys.exit(result.exit_code)
 
 
-@cli.command(epilog=examples("intake history --out verwerkt/",
+@cli.command(short_help="Show runs, files and where an employer was delivered.",
+             epilog=examples("intake history --out verwerkt/",
                              "intake history 8106625 --out verwerkt/",
                              "intake history --db verwerkt/intake.sqlite --lang en"))
 @click.argument("werkgever_id", required=False)
@@ -409,8 +416,9 @@ def db_options(command: Callable[..., None]) -> Callable[..., None]:
                         help="The ledger (default OUTDIR/intake.sqlite with --out).")(command)
 
 
-@cli.group(cls=IntakeGroup, epilog=examples("intake bureau add salarisbureau-noord --out verwerkt/",
-                                            "intake bureau list --out verwerkt/"))
+@cli.group(cls=IntakeGroup, short_help="Make, list and revoke the web intake's access keys.",
+           epilog=examples("intake bureau add salarisbureau-noord --out verwerkt/",
+                           "intake bureau list --out verwerkt/"))
 @click.pass_context
 def bureau(ctx: click.Context) -> None:
     """Access keys of the web intake (`intake serve`): one per bureau, and operator keys.
@@ -420,7 +428,7 @@ def bureau(ctx: click.Context) -> None:
     ctx.meta[LANG_KEY] = "en"
 
 
-@bureau.command("add", epilog=examples(
+@bureau.command("add", short_help="Make a key for a bureau (or an operator).", epilog=examples(
     "intake bureau add salarisbureau-noord --out verwerkt/",
     "intake bureau add beheer --operator --db verwerkt/intake.sqlite"))
 @click.argument("name")
@@ -444,7 +452,8 @@ def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None)
                "again", err=True)
 
 
-@bureau.command("list", epilog=examples("intake bureau list --out verwerkt/"))
+@bureau.command("list", short_help="List the keys (never the keys themselves).",
+                 epilog=examples("intake bureau list --out verwerkt/"))
 @db_options
 def bureau_list(db: Path | None, out_dir: Path | None) -> None:
     """List the keys: name, role, key id, made, revoked (never the keys themselves)."""
@@ -459,7 +468,8 @@ def bureau_list(db: Path | None, out_dir: Path | None) -> None:
         connection.close()
 
 
-@bureau.command("revoke", epilog=examples("intake bureau revoke salarisbureau-noord "
+@bureau.command("revoke", short_help="Revoke a key; its sessions end at once.",
+                 epilog=examples("intake bureau revoke salarisbureau-noord "
                                           "--out verwerkt/"))
 @click.argument("name")
 @db_options
@@ -475,7 +485,7 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
     click.echo(f"key of {name} revoked")
 
 
-@cli.command(epilog=examples(
+@cli.command(short_help="Run the web intake for bureaus and operators.", epilog=examples(
     "intake serve --inbox inbox/ --out verwerkt/",
     "intake serve --inbox inbox/ --out verwerkt/ --host 0.0.0.0 --port 8080 --hsts"))
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), required=True,

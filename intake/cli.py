@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,32 +12,74 @@ from typing import Any
 import click
 
 from intake import __version__
+from intake.errors import IntakeError
 from intake.safety import Limits
 
 LANG = click.Choice(["nl", "en"])
-
-
-class UnreadableFile(click.ClickException):
-    """A file that cannot be read as a spreadsheet: exit 2, one line on stderr."""
-
-    exit_code = 2
+#: ctx.meta keys (shared by every context of one invocation): the language of the message
+#: when an IntakeError stops a command, and whether to show its traceback instead.
+LANG_KEY = "intake.lang"
+DEBUG_KEY = "intake.debug"
 
 
 class CannotRun(click.ClickException):
-    """The command cannot run (folders, lock, ledger): exit 2."""
+    """An IntakeError, or any reason the command cannot run: one line on stderr and the
+    error's own exit code (2 unless the error says otherwise)."""
 
     exit_code = 2
 
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # type: ignore[misc]
 
 
+class IntakeGroup(click.Group):
+    """The `intake` group (and its sub-groups): every IntakeError a command raises becomes one
+    line on stderr in the command's language and exits with the error's exit code; with
+    `--debug` the traceback is shown instead."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands in the order a newcomer needs them (template, then validate …)."""
+        return list(self.commands)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; turn an IntakeError (or the time limit) into CannotRun."""
+        from intake.timelimit import TimeLimitExceeded
+
+        try:
+            return super().invoke(ctx)
+        except (IntakeError, TimeLimitExceeded) as exc:
+            if ctx.meta.get(DEBUG_KEY):
+                raise
+            raise CannotRun(exc.message(ctx.meta.get(LANG_KEY, "nl")),
+                            exc.exit_code) from exc
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta[key] = value
+        return value
+    return callback
+
+
+def lang_option(text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--lang nl|en: the language of `text`, and of the one line an IntakeError prints."""
+    return click.option("--lang", type=LANG, default="nl", show_default=True,
+                        callback=_remember(LANG_KEY), is_eager=True, help=text)
+
+
+@click.group(cls=IntakeGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Example (check a filled-in workbook; the findings are printed and "
+                    "written to reports/werkgevers-aanmelding/):\n\n"
+                    "\b\n  intake template\n  intake validate werkgevers-aanmelding.xlsx\n\n"
+                    "Help on one command: intake COMMAND --help.")
 @click.version_option(__version__, prog_name="intake")
 def cli() -> None:
-    """Aanmelden van werkgevers voor de a.s.r.-salariskoppeling met Loket.nl, in bulk.
+    """Register employers for the a.s.r. payroll link with Loket.nl, in bulk.
 
-    Batch intake of employers for the a.s.r. payroll link: write the Excel template, then
-    validate filled-in workbooks into a report and a clean CSV delivery.
+    Write the Excel template, then check filled-in workbooks: `validate` prints what to correct
+    and writes a report, the workbook with the cells to correct marked (feedback.xlsx) and a
+    clean CSV delivery. Messages and reports are in Dutch unless --lang en is given.
     """
 
 
@@ -105,25 +148,36 @@ def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> L
                   max_seconds=max_seconds)
 
 
-@cli.command()
+def examples(*lines: str) -> str:
+    """A command's epilog: its examples, one per line, kept as written."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@cli.command(short_help="Write the blank Excel template.", epilog=examples(
+    "intake template",
+    "intake template bureau-noord.xlsx --submit-to 'upload via https://intake.example.nl'",
+    "intake template werkgevers-aanmelding.xlsx --force"))
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
                 default="werkgevers-aanmelding.xlsx")
 @click.option("--submit-to", metavar="TEXT", default=None,
               help="Where the filled-in workbook goes (a portal, an e-mail address); shown on "
               "the Toelichting sheet.")
-@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@click.option("--force", is_flag=True, help="Replace PATH if it exists (without it an existing "
+              "file is never overwritten: exit 2).")
 def template(path: Path, submit_to: str | None, force: bool) -> None:
-    """Write the blank Excel template to PATH (default werkgevers-aanmelding.xlsx)."""
-    from intake.template import TemplateExists, write_template
+    """Write the blank Excel template to PATH (default werkgevers-aanmelding.xlsx).
 
-    try:
-        write_template(path, submit_to, force)
-    except TemplateExists as exc:
-        raise CannotRun(exc.message("nl")) from exc
+    The template has the sheets Toelichting (how to fill it in, step by step), Werkgevers (a row
+    per employer) and DGA (a row per DGA on the payroll), with drop-downs and help per column.
+    """
+    from intake.template import write_template
+
+    write_template(path, submit_to, force)
     click.echo(str(path))
 
 
-@cli.command()
+@cli.command(short_help="Write the data contract (schemas of the outputs).",
+             epilog=examples("intake schema", "intake schema --out contract/"))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default="schemas", show_default=True, help="Folder to write the contract into.")
 def schema(out_dir: Path) -> None:
@@ -135,12 +189,17 @@ def schema(out_dir: Path) -> None:
         click.echo(str(path))
 
 
-@cli.command()
+@cli.command(short_help="Check a workbook: print what to correct, write the outputs.",
+             epilog=examples(
+    "intake validate werkgevers-aanmelding.xlsx",
+    "intake validate reports/werkgevers-aanmelding/feedback.xlsx     (after correcting it)",
+    "intake validate bureau-noord.xlsx --lang en --out checked/",
+    "intake validate bureau-noord.xlsx --json | jq '.summary'",
+    "intake validate bureau-noord.xlsx -q && echo ready"))
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: reports/<workbook name>/).")
-@click.option("--lang", type=LANG, default="nl", show_default=True,
-              help="Language of messages and report.")
+@lang_option("Language of the findings, the report and feedback.xlsx.")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
               callback=contract_prefixes,
               help="Accepted Raamwerkcontractnummer prefix; repeat for several "
@@ -149,18 +208,29 @@ def schema(out_dir: Path) -> None:
               show_default=True,
               help="standard: UTF-8 with commas; excel-nl: semicolons and a BOM for Dutch Excel.")
 @limit_options
-@click.option("--debug", is_flag=True, help="Show a traceback when a file cannot be read.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print report.json to stdout instead of the findings, and nothing else "
+                   "(for a portal or jq); the files are still written, errors go to stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Print the verdict only.")
+@click.option("--debug", is_flag=True, callback=_remember(DEBUG_KEY),
+              help="Show a traceback when a file cannot be read.")
 def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[str, ...],
              csv_dialect: str, max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
-             debug: bool) -> None:
-    """Check WORKBOOK and write report.json, report.html, werkgevers.csv and dga.csv.
+             as_json: bool, quiet: bool, debug: bool) -> None:
+    """Check WORKBOOK, print what to correct, and write the outputs.
+
+    Prints each finding (the cell as Excel shows it, e.g. Werkgevers!E7, its code, what is
+    wrong and what to do; the first 50, then how many more), the totals and the verdict.
+    Writes into the output folder: feedback.xlsx (a copy of WORKBOOK in which every cell to
+    correct is red, or amber for a warning, with a comment, and a first sheet Controle listing
+    everything: correct that file and check it again), report.html, report.json, werkgevers.csv
+    and dga.csv (only rows without errors).
 
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
     out of the CSVs). Exit 2: bad invocation or a file that cannot be read as a spreadsheet.
     """
-    from intake.errors import IntakeError
-    from intake.messages import UI
     from intake.pipeline import default_out_dir, run
+    from intake.terminal import report_lines, verdict
     from intake.timelimit import TimeLimitExceeded
     from intake.validate import Options
 
@@ -170,34 +240,40 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     try:
         outcome = run(workbook, target, options, lang=lang,  # type: ignore[arg-type]
                       dialect=csv_dialect)  # type: ignore[arg-type]
-    except (IntakeError, TimeLimitExceeded) as exc:
-        # An unreadable file (the reason, with what was found), the time limit, an output
-        # folder that cannot be written or would replace the input: one line, exit 2.
+    except TimeLimitExceeded as exc:
         if debug:
             raise
-        text = exc.message(lang)  # type: ignore[arg-type]
-        if isinstance(exc, TimeLimitExceeded):
-            text = f"{workbook}: {text}"
-        raise UnreadableFile(text) from exc
-    ui = UI[lang]  # type: ignore[index]
+        raise CannotRun(f"{workbook}: {exc.message(lang)}",  # type: ignore[arg-type]
+                        exc.exit_code) from exc
     result = outcome.result
-    for data in (result.werkgevers, result.dga):
-        click.echo(ui["terminal"].format(sheet=data.spec.name, **data.counts()))
-    click.echo(ui["terminal_totals"].format(errors=result.errors, warnings=result.warnings))
-    click.echo(ui["terminal_written"].format(
-        out=target, files=", ".join(p.name for p in outcome.files)))
-    click.echo(ui["terminal_valid" if result.valid else "terminal_invalid"])
+    if as_json:
+        report = next(p for p in outcome.files if p.name == "report.json")
+        # The bytes of the file (UTF-8, as JSON is), whatever the console's code page.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(report.read_bytes())
+        sys.stdout.buffer.flush()
+    elif quiet:
+        click.echo(verdict(result, lang))  # type: ignore[arg-type]
+    else:
+        columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        for line in report_lines(result, target, outcome.files, lang,  # type: ignore[arg-type]
+                                 columns=columns):
+            click.echo(line)
     sys.exit(0 if result.valid else 1)
 
 
-@cli.command()
+@cli.command(short_help="Check every workbook in an inbox, once (nightly run).", epilog=examples(
+    "intake batch inbox/ --out verwerkt/",
+    "intake batch inbox/ --out verwerkt/ --recursive --move-to archief/ --messages",
+    "intake batch inbox/ --out verwerkt/ --jobs 2 --log-format json 2> batch.log"))
 @click.argument("inbox", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder: one sub-folder per run, and the ledger.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="The ledger (default OUTDIR/intake.sqlite).")
 @click.option("--force", is_flag=True, help="Process files whose content was processed before.")
-@click.option("--lang", type=LANG, default="nl", show_default=True)
+@lang_option("Language of the reports, feedback workbooks, summary and the one line printed "
+             "when the run cannot go on.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes validating files in parallel.")
 @click.option("--recursive", is_flag=True, help="Also take files in sub-folders of INBOX.")
@@ -252,7 +328,6 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     """
     from intake.batch import BatchOptions, run_batch
     from intake.batchlog import log_line
-    from intake.errors import IntakeError
     from intake.outcome import FileOutcome
     from intake.rules import DEFAULT_CONTRACT_PREFIXES
 
@@ -278,8 +353,6 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
 
     try:
         result = run_batch(options, progress)
-    except IntakeError as exc:
-        raise CannotRun(exc.message(lang)) from exc  # type: ignore[arg-type]
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -298,33 +371,30 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     sys.exit(result.exit_code)
 
 
-@cli.command()
+@cli.command(short_help="Show runs, files and where an employer was delivered.",
+             epilog=examples("intake history --out verwerkt/",
+                             "intake history 8106625 --out verwerkt/",
+                             "intake history --db verwerkt/intake.sqlite --lang en"))
 @click.argument("werkgever_id", required=False)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="The ledger (default OUTDIR/intake.sqlite with --out).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The batch output folder holding intake.sqlite.")
-@click.option("--lang", type=LANG, default="nl", show_default=True)
+@lang_option("Language of the lines printed.")
 def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lang: str) -> None:
     """List runs and files, or where and when WERKGEVER_ID was registered.
 
     Exit 1 when WERKGEVER_ID was never delivered; 2 when the ledger is missing or damaged.
     """
-    from intake.batch import DEFAULT_DB_NAME
     from intake.batchlog import UnknownEmployer, history_lines
-    from intake.ledger import Ledger, LedgerError
+    from intake.ledger import Ledger
 
-    path = db or (out_dir / DEFAULT_DB_NAME if out_dir else None)
-    if path is None:
-        raise click.UsageError("give --db PATH or --out OUTDIR")
-    try:
-        ledger = Ledger(path, create=False)
-    except LedgerError as exc:
-        raise CannotRun(exc.message(lang)) from exc  # type: ignore[arg-type]
+    ledger = Ledger(_ledger_path(db, out_dir), create=False)
     try:
         for line in history_lines(ledger, werkgever_id, lang):  # type: ignore[arg-type]
             click.echo(line)
     except UnknownEmployer as exc:
+        # An answer ("never delivered"), not a failure: the message alone, exit 1.
         click.echo(exc.message(lang), err=True)  # type: ignore[arg-type]
         sys.exit(exc.exit_code)
     finally:
@@ -346,12 +416,21 @@ def db_options(command: Callable[..., None]) -> Callable[..., None]:
                         help="The ledger (default OUTDIR/intake.sqlite with --out).")(command)
 
 
-@cli.group()
-def bureau() -> None:
-    """Access keys of the web intake (`intake serve`): one per bureau, and operator keys."""
+@cli.group(cls=IntakeGroup, short_help="Make, list and revoke the web intake's access keys.",
+           epilog=examples("intake bureau add salarisbureau-noord --out verwerkt/",
+                           "intake bureau list --out verwerkt/"))
+@click.pass_context
+def bureau(ctx: click.Context) -> None:
+    """Access keys of the web intake (`intake serve`): one per bureau, and operator keys.
+
+    Meant for a.s.r. operations: its messages are in English.
+    """
+    ctx.meta[LANG_KEY] = "en"
 
 
-@bureau.command("add")
+@bureau.command("add", short_help="Make a key for a bureau (or an operator).", epilog=examples(
+    "intake bureau add salarisbureau-noord --out verwerkt/",
+    "intake bureau add beheer --operator --db verwerkt/intake.sqlite"))
 @click.argument("name")
 @click.option("--operator", is_flag=True, help="A key for a.s.r.'s operator pages instead.")
 @db_options
@@ -366,8 +445,6 @@ def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None)
     try:
         key = bureaus.add(connection, name,
                           bureaus.Role.OPERATOR if operator else bureaus.Role.BUREAU)
-    except bureaus.BureauKeyError as exc:
-        raise CannotRun(exc.message("en")) from exc
     finally:
         connection.close()
     click.echo(key)
@@ -375,7 +452,8 @@ def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None)
                "again", err=True)
 
 
-@bureau.command("list")
+@bureau.command("list", short_help="List the keys (never the keys themselves).",
+                 epilog=examples("intake bureau list --out verwerkt/"))
 @db_options
 def bureau_list(db: Path | None, out_dir: Path | None) -> None:
     """List the keys: name, role, key id, made, revoked (never the keys themselves)."""
@@ -390,7 +468,9 @@ def bureau_list(db: Path | None, out_dir: Path | None) -> None:
         connection.close()
 
 
-@bureau.command("revoke")
+@bureau.command("revoke", short_help="Revoke a key; its sessions end at once.",
+                 epilog=examples("intake bureau revoke salarisbureau-noord "
+                                          "--out verwerkt/"))
 @click.argument("name")
 @db_options
 def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
@@ -400,14 +480,14 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
     connection = bureaus.connect(_ledger_path(db, out_dir))
     try:
         bureaus.revoke(connection, name)
-    except bureaus.BureauKeyError as exc:
-        raise CannotRun(exc.message("en")) from exc
     finally:
         connection.close()
     click.echo(f"key of {name} revoked")
 
 
-@cli.command()
+@cli.command(short_help="Run the web intake for bureaus and operators.", epilog=examples(
+    "intake serve --inbox inbox/ --out verwerkt/",
+    "intake serve --inbox inbox/ --out verwerkt/ --host 0.0.0.0 --port 8080 --hsts"))
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="The nightly batch's inbox: good uploads go to INBOX/<bureau>/.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -416,9 +496,11 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="The ledger (default OUTDIR/intake.sqlite).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
 @click.option("--lang", type=LANG, default="nl", show_default=True,
-              help="Language of the reports and feedback workbooks.")
+              help="Language of the reports and feedback workbooks (the pages are Dutch; "
+                   "errors that stop the server are English).")
 @click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
               help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
 @click.option("--max-upload-mb", type=click.IntRange(1), default=50, show_default=True,
@@ -435,19 +517,20 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
               help="Reverse proxies whose X-Forwarded-For/-Proto headers are trusted.")
 @click.option("--hsts", is_flag=True, help="Send Strict-Transport-Security (behind HTTPS).")
 @limit_options
-def serve(inbox: Path, out_dir: Path, db: Path | None, host: str, port: int, lang: str,
-          prefixes: tuple[str, ...], max_upload_mb: int, workers: int, large_workers: int,
-          large_mb: float, max_memory_mb: int, forwarded_allow_ips: str, hsts: bool,
-          max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> None:
+@click.pass_context
+def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host: str, port: int,
+          lang: str, prefixes: tuple[str, ...], max_upload_mb: int, workers: int,
+          large_workers: int, large_mb: float, max_memory_mb: int, forwarded_allow_ips: str,
+          hsts: bool, max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> None:
     """Run the web intake: bureaus upload workbooks and see the findings at once; good
     workbooks go to INBOX/<bureau>/ for the nightly `intake batch --recursive`; the operator
     sees the runs, files, deliveries and conflicts of the ledger. Keys: `intake bureau`.
     """
-    from intake.errors import IntakeError
     from intake.rules import DEFAULT_CONTRACT_PREFIXES
     from intake.web.app import ServeConfig
     from intake.web.app import serve as run_server
 
+    ctx.meta[LANG_KEY] = "en"  # run by a.s.r. operations, like `intake bureau`
     config = ServeConfig(
         inbox=inbox, out_dir=out_dir, db=db,
         limits=_limits(max_rows, max_cells, max_mb, max_seconds),
@@ -456,10 +539,7 @@ def serve(inbox: Path, out_dir: Path, db: Path | None, host: str, port: int, lan
         max_upload_mb=max_upload_mb, workers=workers,
         large_workers=large_workers, large_mb=large_mb,
         max_memory_mb=max_memory_mb, hsts=hsts)
-    try:
-        run_server(config, host, port, forwarded_allow_ips)
-    except IntakeError as exc:
-        raise CannotRun(exc.message("en")) from exc
+    run_server(config, host, port, forwarded_allow_ips)
 
 
 def main(**kwargs: Any) -> None:

@@ -3,20 +3,24 @@ exactly the library's result."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from intake.cli import cli
+from intake.cli import IntakeGroup, cli, lang_option
+from intake.fields import WERKGEVERS
 from intake.report import build_report
-from intake.samples import VALID_WERKGEVERS
+from intake.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validate import Options, validate_workbook
 
-from conftest import load_json, replace, run_intake
+from conftest import INTAKE, load_json, replace, run_intake
 
 
 def test_valid_workbook_exits_0_and_writes_every_output(
@@ -144,11 +148,290 @@ def test_template_command_writes_the_default_name(tmp_path: Path) -> None:
     assert (tmp_path / "werkgevers-aanmelding.xlsx").is_file()
 
 
-@pytest.mark.parametrize("command", ["template", "validate", "schema", "batch", "history"])
-def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
-    """Each command explains itself with --help and the README documents it."""
-    result = CliRunner().invoke(cli, [command, "--help"])
-    assert result.exit_code == 0
-    assert "Usage:" in result.output
+def _commands(group: click.Group = cli, prefix: str = "intake") -> list[tuple[str, click.Command]]:
+    """Every command under `group`, sub-groups' commands included, with its full name."""
+    found: list[tuple[str, click.Command]] = []
+    for name, command in sorted(group.commands.items()):
+        found.append((f"{prefix} {name}", command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, f"{prefix} {name}"))
+    return found
+
+
+COMMANDS = _commands()
+#: Words that only Dutch text has (help is English; Dutch names like Toelichting may appear).
+DUTCH = {"de", "het", "een", "van", "voor", "niet", "met", "naar", "wordt", "werkmap"}
+
+
+def test_the_walk_finds_the_sub_commands() -> None:
+    """The help test below covers nested groups: `intake bureau add` is among the commands."""
+    names = [name for name, _ in COMMANDS]
+    assert {"intake validate", "intake bureau", "intake bureau add", "intake bureau list",
+            "intake bureau revoke", "intake serve"} <= set(names)
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_every_command_has_help_an_example_and_described_options(
+        name: str, command: click.Command) -> None:
+    """Each command (sub-groups' too) has help, an example of itself, every option a
+    description; its --help is English, and the README's Commands section names it."""
+    assert command.help and command.help.strip()
+    assert command.epilog and command.epilog.startswith("Example")
+    assert name in command.epilog
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help and param.help.strip(), f"{name} {param.opts} has no help"
+    result = CliRunner().invoke(cli, [*name.split()[1:], "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and "Examples:" in result.output
+    words = set(re.findall(r"[a-z]+", result.output.lower()))
+    assert not words & DUTCH, f"{name} --help has Dutch words: {sorted(words & DUTCH)}"
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert f"intake {command}" in readme
+    commands_section = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    assert name in commands_section
+
+
+def test_top_level_help_is_english_with_an_example() -> None:
+    """`intake --help` is one language (English) and shows how to start."""
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    words = set(re.findall(r"[a-z]+", result.output.lower()))
+    assert not words & DUTCH, sorted(words & DUTCH)
+    assert "intake validate werkgevers-aanmelding.xlsx" in result.output
+
+
+def test_validate_help_names_feedback_xlsx_and_the_output_forms() -> None:
+    """`validate --help` says feedback.xlsx is the file to correct, and documents --json, -q."""
+    result = CliRunner().invoke(cli, ["validate", "--help"], terminal_width=200)
+    assert "feedback.xlsx" in result.output
+    assert "--json" in result.output and "-q, --quiet" in result.output
+
+
+def test_batch_help_describes_lang() -> None:
+    """`batch --help` says what --lang changes."""
+    result = CliRunner().invoke(cli, ["batch", "--help"], terminal_width=200)
+    (line,) = [line for line in result.output.splitlines() if "--lang" in line]
+    assert "Language of the reports" in line
+
+
+# --- what `intake validate` prints ---------------------------------------------------------
+
+def test_validate_prints_each_finding_then_the_summary_then_the_verdict(
+        workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """Each finding is printed with the cell as Excel shows it, its severity, code, message and
+    what to do (exactly the report's texts); the verdict is the last line."""
+    rows = [*VALID_WERKGEVERS[:1], replace(VALID_WERKGEVERS[1], loonheffingennummer="1224153L05"),
+            VALID_WERKGEVERS[2], replace(VALID_WERKGEVERS[3], verloning="week"),
+            *VALID_WERKGEVERS[4:]]
+    out = tmp_path / "o"
+    done = run_intake("validate", str(workbook(rows)), "--out", str(out))
+    assert done.returncode == 1
+    findings = load_json(out / "report.json")["findings"]
+    assert [(f["cell"], f["code"]) for f in findings] == [
+        ("E3", "lhn-normalised"), ("G5", "verloning-unsupported")]
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:3] == ["Werkgevers!E3", "waarschuwing", "lhn-normalised:"]
+    assert lines[0].endswith(findings[0]["message"])
+    assert lines[1].split(":", 1)[0].strip() == "Wat te doen"
+    assert lines[1].endswith(findings[0]["hint"])
+    assert lines[2].split()[:3] == ["Werkgevers!G5", "fout", "verloning-unsupported:"]
+    assert lines[2].endswith(findings[1]["message"])
+    assert lines[3].endswith(findings[1]["hint"])
+    assert lines[4] == ""
+    assert "1 fout, 1 waarschuwing" in lines
+    at = lines.index(f"Verbeter de rode en oranje cellen in {out / 'feedback.xlsx'}, sla op "
+                     "en controleer opnieuw met:")
+    assert lines[at + 1] == f"  intake validate {out / 'feedback.xlsx'}"
+    assert lines[-1] == "Resultaat: niet geldig"
+
+
+def test_validate_in_english_prints_english_findings(
+        workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """--lang en: the severity, 'What to do' and the messages are English."""
+    rows = [*VALID_WERKGEVERS[:3], replace(VALID_WERKGEVERS[3], verloning="week"),
+            *VALID_WERKGEVERS[4:]]
+    done = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "o"),
+                      "--lang", "en")
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:3] == ["Werkgevers!G5", "error", "verloning-unsupported:"]
+    assert "Payroll period 'week' is not supported" in lines[0]
+    assert lines[1].strip().startswith("What to do: ")
+    assert "1 error, 0 warnings" in lines
+    assert lines[-1] == "Result: not valid"
+
+
+def test_a_valid_workbook_prints_no_findings_and_singular_counts(
+        workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """No findings: no finding lines and no 'correct feedback.xlsx' line; one DGA row is
+    '1 rij', not '1 rijen'."""
+    dga = [VALID_DGA[2]]
+    at = [f.name for f in WERKGEVERS.fields].index("werkgever_id")
+    rows = [replace(r, dga_in_verloning="Nee") if r[at] != "8120001" else r
+            for r in VALID_WERKGEVERS]
+    done = run_intake("validate", str(workbook(rows, dga)), "--out", str(tmp_path / "o"))
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Werkgevers: 6 rijen, 6 goedgekeurd")
+    assert lines[1] == "DGA: 1 rij, 1 goedgekeurd, 0 afgekeurd"
+    assert lines[2] == "0 fouten, 0 waarschuwingen"
+    assert not any("Verbeter" in line for line in lines)
+    assert lines[-1] == "Resultaat: geldig"
+
+
+def test_only_the_first_50_findings_are_printed_then_how_many_more(
+        workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """Sixty findings: fifty are printed, then one line with the other ten."""
+    rows = [replace(VALID_WERKGEVERS[1], werkgever_id=str(9_100_000 + i), verloning="week",
+                    dga_in_verloning="Nee") for i in range(60)]
+    out = tmp_path / "o"
+    done = run_intake("validate", str(workbook(rows, [])), "--out", str(out))
+    total = len(load_json(out / "report.json")["findings"])
+    assert total >= 60
+    printed = [line for line in done.stdout.splitlines() if line.startswith("Werkgevers!")]
+    assert len(printed) == 50
+    assert printed[-1].startswith("Werkgevers!G51 ")
+    assert (f"En nog {total - 50} bevindingen: alle bevindingen staan in report.html en in het "
+            "blad Controle van de feedbackwerkmap.") in done.stdout.splitlines()
+
+
+def test_json_prints_report_json_and_nothing_else(
+        workbook: Callable[..., Path], tmp_path: Path) -> None:
+    """--json: stdout is exactly report.json as written (parseable by jq), stderr is empty, the
+    files are still written, the exit code is unchanged."""
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
+    out = tmp_path / "o"
+    done = subprocess.run([INTAKE, "validate", str(workbook(rows)), "--out", str(out), "--json"],
+                          capture_output=True, check=False)
+    assert done.returncode == 1
+    assert done.stderr == b""
+    assert done.stdout == (out / "report.json").read_bytes()
+    assert json.loads(done.stdout)["summary"]["valid"] is False
+    assert (out / "feedback.xlsx").is_file() and (out / "werkgevers.csv").is_file()
+
+
+def test_json_on_an_unreadable_file_leaves_stdout_empty(tmp_path: Path) -> None:
+    """--json with a file that cannot be read: exit 2, nothing on stdout, one line on stderr."""
+    path = tmp_path / "kapot.xlsx"
+    path.write_bytes(b"geen werkmap")
+    done = run_intake("validate", str(path), "--json", "--out", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("verloning", "code", "verdict"), [
+    ("week", 1, "Resultaat: niet geldig"), ("Maand", 0, "Resultaat: geldig")])
+def test_quiet_prints_the_verdict_only(workbook: Callable[..., Path], tmp_path: Path,
+                                       verloning: str, code: int, verdict: str) -> None:
+    """-q prints one line, the verdict; the exit code and the files are as without it."""
+    rows = [replace(VALID_WERKGEVERS[0], verloning=verloning), *VALID_WERKGEVERS[1:]]
+    out = tmp_path / "o"
+    done = run_intake("validate", str(workbook(rows)), "--out", str(out), "-q")
+    assert done.returncode == code
+    assert done.stdout == verdict + "\n"
+    assert (out / "report.json").is_file()
+
+
+def test_a_value_cannot_drive_the_terminal(workbook: Callable[..., Path],
+                                           tmp_path: Path) -> None:
+    """A bidirectional override in a cell value is printed as an escape, never raw."""
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week\u202egnol"), *VALID_WERKGEVERS[1:]]
+    done = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "o"))
+    assert done.returncode == 1
+    assert "\u202e" not in done.stdout
+    assert "week\\u202egnol" in done.stdout
+
+
+def test_a_sheet_name_with_a_space_is_quoted_like_excel() -> None:
+    """A finding on sheet 'Mijn blad' is at 'Mijn blad'!B3, as Excel writes the reference."""
+    from intake.findings import Finding
+    from intake.terminal import where
+
+    assert where(Finding("required", sheet="Mijn blad", row=3, column="B", field="naam"),
+                 "x.xlsx", "nl") == "'Mijn blad'!B3"
+    assert where(Finding("macros-ignored"), "x.xlsm", "nl") == "x.xlsm"
+    assert where(Finding("hidden-rows", sheet="DGA", params=(("rows", "4"),)), "x.xlsx",
+                 "en") == "DGA"
+
+
+# --- one line on stderr for every error that stops a command ---------------------------------
+
+def test_a_damaged_ledger_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """`intake history --db garbage` and `intake bureau list --db garbage`: exit 2, one line
+    on stderr, no traceback, the file untouched."""
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"dit is geen database " * 100)
+    for args in (["history", "--db", str(garbage)], ["bureau", "list", "--db", str(garbage)]):
+        done = run_intake(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert garbage.read_bytes() == b"dit is geen database " * 100
+
+
+def test_an_existing_template_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """`intake template PATH` on an existing file without --force: exit 2, one Dutch line that
+    names --force, the file unchanged."""
+    path = tmp_path / "keep.xlsx"
+    path.write_bytes(b"mijn eigen werk")
+    done = run_intake("template", str(path))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"Error: {path} bestaat al en wordt niet overschreven. Kies een andere naam, of geef "
+        "--force om het te vervangen."]
+    assert path.read_bytes() == b"mijn eigen werk"
+
+
+def test_an_unreadable_workbook_is_one_line_and_debug_shows_the_traceback(
+        tmp_path: Path) -> None:
+    """An unreadable workbook: one line in the chosen language, exit 2; with --debug the
+    traceback of the library's error instead."""
+    path = tmp_path / "kapot.xlsx"
+    path.write_bytes(b"PK\x03\x04 geen zip")
+    english = run_intake("validate", str(path), "--lang", "en", "--out", str(tmp_path / "o"))
+    assert english.returncode == 2
+    (line,) = english.stderr.strip().splitlines()
+    assert "cannot be read as a workbook" in line
+    debug = run_intake("validate", str(path), "--debug", "--out", str(tmp_path / "o"))
+    assert debug.returncode != 0
+    assert "Traceback" in debug.stderr and "UnreadableWorkbook" in debug.stderr
+
+
+def test_every_intake_error_of_a_command_becomes_its_exit_code() -> None:
+    """The group turns any IntakeError into one line and the error's own exit code (here 3),
+    in the language given with --lang."""
+    from intake.errors import IntakeError
+
+    class Odd(IntakeError):
+        exit_code = 3
+
+    @click.group(cls=IntakeGroup)
+    def group() -> None:
+        """A group."""
+
+    @group.command()
+    @lang_option("Language.")
+    def fail(lang: str) -> None:
+        """Fail."""
+        raise Odd("kapot", "broken")
+
+    nl = CliRunner().invoke(group, ["fail"])
+    en = CliRunner().invoke(group, ["fail", "--lang", "en"])
+    assert (nl.exit_code, nl.output) == (3, "Error: kapot\n")
+    assert (en.exit_code, en.output) == (3, "Error: broken\n")
+
+
+def test_on_a_terminal_findings_wrap_at_words_within_its_width() -> None:
+    """Given a terminal's width, each line fits it and the words are those of the unwrapped
+    lines, in order; the continuation lines start under the text, not at the left edge."""
+    from intake.terminal import finding_lines
+    from intake.validate import validate_workbook
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "voorbeeld-fouten.xlsx"
+    findings = validate_workbook(sample).findings
+    flat_lines = finding_lines(findings, "x.xlsx", "nl")
+    wrapped = finding_lines(findings, "x.xlsx", "nl", columns=80)
+    assert len(wrapped) > len(flat_lines)
+    assert all(len(click.unstyle(line)) <= 79 for line in wrapped)
+    assert " ".join(wrapped).split() == " ".join(flat_lines).split()
+    assert all(line.startswith(" " * 17) or "!" in line.split()[0] for line in wrapped)

@@ -50,9 +50,9 @@ from typing import Any
 from intake.batchpages import run_page, runs_page
 from intake.batchworker import Validation, process_file, worker_init
 from intake.errors import IntakeError
-from intake.findings import Finding
 from intake.fields import DGA, WERKGEVERS
 from intake.files import atomic_write_text
+from intake.findings import Finding
 from intake.inbox import (
     Entry,
     Problem,

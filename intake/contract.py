@@ -115,11 +115,11 @@ def write_datapackage(out_dir: Path, dialect: str = "standard",
 
 def report_schema() -> dict[str, Any]:
     """A JSON Schema (2020-12) of report.json."""
-    counts = {"type": "object", "required": ["rows", "accepted", "rejected"],
-              "properties": {k: {"type": "integer", "minimum": 0}
-                             for k in ("rows", "accepted", "rejected")}}
+    counts: dict[str, Any] = {
+        "type": "object", "required": ["rows", "accepted", "rejected"],
+        "properties": {k: {"type": "integer", "minimum": 0}
+                       for k in ("rows", "accepted", "rejected", "delivered")}}
     nullable_string = {"type": ["string", "null"]}
-    counts["properties"]["delivered"] = {"type": "integer", "minimum": 0}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": REPORT_SCHEMA_ID,
@@ -236,7 +236,8 @@ def docs(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> str:
         "report.json), `summary.schema.json` (JSON Schema of the summary.json of an `intake batch` "
         "run). Every delivery folder (`intake validate`, each file and each run of `intake "
         "batch`) holds its own datapackage.json, with the CSV dialect chosen, the contract "
-        "prefixes in force and, for a run, `bron_bestand`. The check digit (elfproef) of the loonheffingennummer and e-mail syntax "
+        "prefixes in force and, for a run, `bron_bestand`. The check digit (elfproef) of the "
+        "loonheffingennummer and e-mail syntax "
         "beyond the `email` format cannot be expressed in a Table Schema; the validator checks "
         "them. The contract pattern assumes the accepted prefixes "
         f"{', '.join(prefixes)} (`intake schema --contract-prefix` for others).",

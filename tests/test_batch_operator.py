@@ -302,7 +302,9 @@ def test_an_employer_delivered_before_is_amber_in_the_later_file(tmp_path: Path)
     assert report["summary"]["werkgevers"] == {"rows": 2, "accepted": 2, "rejected": 0,
                                                "delivered": 1}
     assert _fills(run / "tweede.xlsx" / "feedback.xlsx")[("Werkgevers", cell)] == AMBER
-    assert "eerste.xlsx" in (run / "tweede.xlsx" / "report.html").read_text(encoding="utf-8")
+    page = (run / "tweede.xlsx" / "report.html").read_text(encoding="utf-8")
+    assert "eerste.xlsx" in page
+    assert "Aangeleverd in deze verwerking: 1 van de 2 goedgekeurde werkgevers" in page
     later = json.loads((run / "tweede-b.xlsx" / "report.json").read_text(encoding="utf-8"))
     (twice,) = [f for f in later["findings"] if f["code"] == "batch-duplicate-in-run"]
     assert "tweede.xlsx" in twice["message"]

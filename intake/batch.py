@@ -587,7 +587,8 @@ class _Run:
                 code = "batch-already-registered"
             if earlier is not None:
                 params = {"earlier_file": earlier.file, "earlier_row": str(earlier.source_row),
-                          "earlier_date": earlier.at[:10], "earlier_run": earlier.run_id}
+                          "earlier_date": _shown_date(earlier.at, self.lang),
+                          "earlier_run": earlier.run_id}
             fields = _differences(json.loads(earlier.data) if earlier else {}, row) \
                 if earlier is not None else []
             if fields and row["werkgever_id"] in self.options.redeliver:
@@ -674,6 +675,22 @@ class _Run:
 
 class _Overdue(Exception):
     """A file in hand passed its deadline."""
+
+
+def _shown_date(at: str, lang: Lang) -> str:
+    """The date of a ledger timestamp (UTC) as it was in the Netherlands: 30-11-2026 in Dutch,
+    2026-11-30 in English."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from intake.layout import TIME_ZONE
+
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return at[:10]
+    with contextlib.suppress(ZoneInfoNotFoundError):
+        moment = moment.astimezone(ZoneInfo(TIME_ZONE))
+    return moment.strftime("%d-%m-%Y" if lang == "nl" else "%Y-%m-%d")
 
 
 def _differences(earlier: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:

@@ -297,7 +297,16 @@ def test_an_employer_delivered_before_is_amber_in_the_later_file(tmp_path: Path)
     (again,) = [f for f in report["findings"] if f["code"] == "batch-already-registered"]
     cell = _werkgever_id_cell(inbox / "tweede.xlsx", 3)
     assert (again["severity"], again["cell"]) == ("warning", cell)
-    date = f"{first_run[:4]}-{first_run[4:6]}-{first_run[6:8]}"
+    import datetime as dt
+    import sqlite3
+    from zoneinfo import ZoneInfo
+
+    db = sqlite3.connect(out / "intake.sqlite")
+    ((at,),) = db.execute("SELECT processed_at FROM files WHERE name = 'eerste.xlsx' AND "
+                          "run_id = ?", (first_run,)).fetchall()
+    db.close()
+    date = dt.datetime.fromisoformat(at).astimezone(ZoneInfo("Europe/Amsterdam")).strftime(
+        "%d-%m-%Y")
     assert "eerste.xlsx" in again["message"] and date in again["message"]
     assert report["summary"]["werkgevers"] == {"rows": 2, "accepted": 2, "rejected": 0,
                                                "delivered": 1}

@@ -549,6 +549,10 @@ class _Run:
             status = status_of(result)
             counts |= {"werkgevers": result.werkgevers.counts(), "dga": result.dga.counts(),
                        "errors": result.errors, "warnings": result.warnings}
+        elif held:  # no outputs to add them to: the counts still say so
+            counts["errors"] = int(counts.get("errors", 0)) + len(held)
+            accepted = int((counts.get("werkgevers") or {}).get("accepted", 0))
+            status = Status.PARTIAL if accepted > len(held) else Status.REJECTED
         if held:
             counts["conflicts"] = len(held)
         if status in (Status.PARTIAL, Status.REJECTED):

@@ -52,6 +52,7 @@ from intake.batchworker import Validation, process_file, worker_init
 from intake.errors import IntakeError
 from intake.fields import DGA, WERKGEVERS
 from intake.files import atomic_write_text
+from intake.findings import Finding
 from intake.inbox import (
     Entry,
     Problem,
@@ -528,19 +529,32 @@ class _Run:
         if validation.cannot_write is not None:
             raise OSError(*validation.cannot_write)
         staged, name = job.staged, job.staged.entry.name
-        employers, notes, replaces, conflicts = self._cross_file(name, staged.sha256,
-                                                                 validation)
+        employers, findings, replaces, held = self._cross_file(name, staged.sha256, validation)
+        notes = [{"file": name, **f.to_dict(self.lang)} for f in findings]
         delivered_ids = {e["werkgever_id"] for e in employers}
         dga = [{**d, "bron_bestand": inert(name)} for d in validation.dga
                if d["werkgever_id"] in delivered_ids]
         status = validation.status
         reason = validation.reason
         counts = dict(validation.counts or {})
-        if conflicts:  # rows that conflict with an earlier registration are not accepted
-            counts["conflicts"] = conflicts
-            counts["errors"] = int(counts.get("errors", 0)) + conflicts
+        full = validation.full_result() if findings and job.pending.is_dir() else None
+        if full is not None:
+            # The cross-file findings belong to the file: its report and feedback say them,
+            # and a conflict rejects its row there too.
+            from intake.batchworker import rewrite_outputs, status_of, with_cross_file
+
+            result = with_cross_file(full, findings, held)
+            rewrite_outputs(result, job.pending, self.options.contract_prefixes, self.lang,
+                            self.options.csv_dialect, (len(employers), len(dga)))
+            status = status_of(result)
+            counts |= {"werkgevers": result.werkgevers.counts(), "dga": result.dga.counts(),
+                       "errors": result.errors, "warnings": result.warnings}
+        elif held:  # no outputs to add them to: the counts still say so
+            counts["errors"] = int(counts.get("errors", 0)) + len(held)
             accepted = int((counts.get("werkgevers") or {}).get("accepted", 0))
-            status = Status.PARTIAL if accepted > conflicts else Status.REJECTED
+            status = Status.PARTIAL if accepted > len(held) else Status.REJECTED
+        if held:
+            counts["conflicts"] = len(held)
         if status in (Status.PARTIAL, Status.REJECTED):
             reason = TEXT["findings"][self.lang].format(
                 errors=counts.get("errors", 0), warnings=counts.get("warnings", 0),
@@ -553,16 +567,15 @@ class _Run:
         shutil.rmtree(staged.copy.parent, ignore_errors=True)
 
     def _cross_file(self, name: str, sha: str, validation: Validation,
-                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[int, int], int]:
+                    ) -> tuple[list[dict[str, Any]], list[Finding], dict[int, int], set[int]]:
         """Which accepted rows are delivered: an employer delivered before with the same data is
         not delivered again (a warning); with other data it is a conflict (an error), unless
-        --redeliver names it. Returns (delivered rows, notes, replaced rows, conflicts)."""
-        from intake.findings import Finding
-
+        --redeliver names it. Returns (delivered rows, findings, replaced rows, the Excel rows
+        of the conflicts)."""
         employers: list[dict[str, Any]] = []
-        notes = []
+        notes: list[Finding] = []
         replaces: dict[int, int] = {}
-        conflicts = 0
+        conflicts: set[int] = set()
         for row in validation.employers:
             key = (row["werkgever_id"], row["loonheffingennummer"])
             earlier = self.ledger.earlier(*key, other_than_sha256=sha)
@@ -578,7 +591,8 @@ class _Run:
                 code = "batch-already-registered"
             if earlier is not None:
                 params = {"earlier_file": earlier.file, "earlier_row": str(earlier.source_row),
-                          "earlier_date": earlier.at[:10], "earlier_run": earlier.run_id}
+                          "earlier_date": _shown_date(earlier.at, self.lang),
+                          "earlier_run": earlier.run_id}
             fields = _differences(json.loads(earlier.data) if earlier else {}, row) \
                 if earlier is not None else []
             if fields and row["werkgever_id"] in self.options.redeliver:
@@ -589,14 +603,14 @@ class _Run:
                 employers.append({**row, "bron_bestand": inert(name)})
             elif fields:
                 code = "batch-conflict"
-                conflicts += 1
+                conflicts.add(row["bron_rij"])
             if fields:
                 params["fields"] = ", ".join(fields)
             finding = Finding(code, sheet=validation.sheet, row=row["bron_rij"],
                               column=validation.werkgever_id_column, field="werkgever_id",
                               value=row["werkgever_id"],
                               params=(*params.items(), ("lhn", row["loonheffingennummer"])))
-            notes.append({"file": name, **finding.to_dict(self.lang)})
+            notes.append(finding)
         for row in validation.employers:
             other = self._other_employer(name, row)
             if other is not None:
@@ -604,7 +618,7 @@ class _Run:
                                   row=row["bron_rij"], column=validation.werkgever_id_column,
                                   field="werkgever_id", value=row["werkgever_id"],
                                   params=(*other.items(), ("lhn", row["loonheffingennummer"])))
-                notes.append({"file": name, **finding.to_dict(self.lang)})
+                notes.append(finding)
         return employers, notes, replaces, conflicts
 
     def _other_employer(self, name: str, row: Mapping[str, Any]) -> dict[str, str] | None:
@@ -665,6 +679,22 @@ class _Run:
 
 class _Overdue(Exception):
     """A file in hand passed its deadline."""
+
+
+def _shown_date(at: str, lang: Lang) -> str:
+    """The date of a ledger timestamp (UTC) as it was in the Netherlands: 30-11-2026 in Dutch,
+    2026-11-30 in English."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from intake.layout import TIME_ZONE
+
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return at[:10]
+    with contextlib.suppress(ZoneInfoNotFoundError):
+        moment = moment.astimezone(ZoneInfo(TIME_ZONE))
+    return moment.strftime("%d-%m-%Y" if lang == "nl" else "%Y-%m-%d")
 
 
 def _differences(earlier: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:
@@ -766,6 +796,7 @@ def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
                    ) -> dict[str, Any]:
     """Write the run's combined delivery, summary.json and index.html; mark the run done.
     Returns the summary."""
+    from intake.contract import write_datapackage
     from intake.export import FORMATS, rows_csv
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -773,12 +804,17 @@ def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
         shutil.rmtree(leftover, ignore_errors=True)
     employers, dga = ledger.delivery(run_id)
     recorded = ledger.run(run_id)
-    dialect = json.loads(recorded["options"]).get("csv_dialect") if recorded else None
-    fmt = FORMATS.get(dialect or "standard", FORMATS["standard"])
+    options = json.loads(recorded["options"]) if recorded else {}
+    dialect = options.get("csv_dialect") or "standard"
+    if dialect not in FORMATS:
+        dialect = "standard"
+    fmt = FORMATS[dialect]
     for spec, rows in ((WERKGEVERS, employers), (DGA, dga)):
         columns = (*spec.csv_columns[:-1], "bron_bestand", "bron_rij")
         atomic_write_text(run_dir / f"{spec.csv_name}.csv", rows_csv(columns, rows, fmt),
                           encoding=fmt.encoding)
+    write_datapackage(run_dir, dialect, tuple(options.get("contract_prefixes") or ("A020",)),
+                      combined=True)
     shutil.rmtree(run_dir / WORK_NAME, ignore_errors=True)
     ledger.finish_run(run_id, status)
     run = ledger.run(run_id)

@@ -180,12 +180,16 @@ def template(path: Path, submit_to: str | None, force: bool) -> None:
              epilog=examples("intake schema", "intake schema --out contract/"))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default="schemas", show_default=True, help="Folder to write the contract into.")
-def schema(out_dir: Path) -> None:
-    """Write the data contract: Table Schemas of the CSVs, datapackage.json, a JSON Schema of
-    report.json and a page describing every field and finding code."""
+@click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+              callback=contract_prefixes,
+              help="Accepted Raamwerkcontractnummer prefix the schemas check; repeat for "
+                   "several (default: A020).")
+def schema(out_dir: Path, prefixes: tuple[str, ...]) -> None:
+    """Write the data contract: Table Schemas of the CSVs, datapackage.json, JSON Schemas of
+    report.json and summary.json and a page describing every field and finding code."""
     from intake.contract import write_contract
 
-    for path in write_contract(out_dir):
+    for path in write_contract(out_dir, prefixes):
         click.echo(str(path))
 
 

@@ -64,12 +64,19 @@ def csv_text(data: SheetData, delimiter: str = ",") -> str:
                      zip(*columns, [data.rows[i] for i in positions], strict=True), delimiter)
 
 
-def write_csvs(result: Result, out_dir: Path, dialect: CsvDialect = "standard") -> list[Path]:
-    """Write werkgevers.csv and dga.csv (accepted rows only) into `out_dir`; return the paths."""
+def write_csvs(result: Result, out_dir: Path, dialect: CsvDialect = "standard",
+               prefixes: Sequence[str] | None = None) -> list[Path]:
+    """Write werkgevers.csv and dga.csv (accepted rows only) into `out_dir`, and the
+    datapackage.json that describes them (dialect and contract `prefixes` in force, by default
+    the default ones); return the paths."""
+    from intake.contract import write_datapackage
+    from intake.kinds import DEFAULT_CONTRACT_PREFIXES
+
     fmt = FORMATS[dialect]
     paths = []
     for data in (result.werkgevers, result.dga):
         path = out_dir / f"{data.spec.csv_name}.csv"
         atomic_write_text(path, csv_text(data, fmt.delimiter), encoding=fmt.encoding)
         paths.append(path)
+    paths.append(write_datapackage(out_dir, dialect, prefixes or DEFAULT_CONTRACT_PREFIXES))
     return paths

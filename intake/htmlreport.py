@@ -104,8 +104,27 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") ->
         max_rows=MAX_ROWS_WITH_FINDINGS,
         checked_at=_when(str(report["generated_at"])),
         feedback=feedback_name(result.path),
+        delivered_note=_delivered_note(report, lang),
     )
     return page
+
+
+def _delivered_note(report: dict[str, object], lang: Lang) -> str:
+    """Where fewer employers were delivered than accepted (a batch leaves out what was delivered
+    before): how many were delivered; else nothing."""
+    summary = report.get("summary")
+    counts = summary.get("werkgevers") if isinstance(summary, dict) else None
+    if not isinstance(counts, dict) or counts.get("delivered", counts.get("accepted")) == \
+            counts.get("accepted"):
+        return ""
+    n, accepted = counts["delivered"], counts["accepted"]
+    if lang == "nl":
+        return (f"Aangeleverd in deze verwerking: {n} van de {accepted} goedgekeurde "
+                f"werkgever{'s' if accepted != 1 else ''}; de andere waren al eerder "
+                "aangeleverd (zie de waarschuwingen).")
+    return (f"Delivered in this run: {n} of the {accepted} accepted employer"
+            f"{'s' if accepted != 1 else ''}; the others were delivered before (see the "
+            "warnings).")
 
 
 def _when(iso: str) -> str:

@@ -20,7 +20,7 @@ from intake.timelimit import time_limit
 from intake.validate import Options, Result, validate_workbook
 
 #: The names `run` writes into the output folder (besides feedback_name(workbook)).
-OUTPUT_NAMES = ("report.json", "report.html", "werkgevers.csv", "dga.csv")
+OUTPUT_NAMES = ("report.json", "report.html", "werkgevers.csv", "dga.csv", "datapackage.json")
 STAGING_PREFIX = ".staging-"
 #: Where a process id cannot be checked, a staging folder this old is left over.
 _STALE_SECONDS = 24 * 3600
@@ -138,7 +138,7 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
             report = build_report(result, options, lang)
             write_report_json(report, staging / "report.json")
             write_html(result, report, staging / "report.html", lang)
-            csvs = write_csvs(result, staging, dialect)
+            csvs = write_csvs(result, staging, dialect, options.contract_prefixes)
             feedback = write_feedback(result, staging, lang)
         files = []
         for path in [staging / "report.json", staging / "report.html", *csvs, feedback]:

@@ -16,11 +16,20 @@ REPORT_FORMAT_VERSION = "1.0"
 
 
 def build_report(result: Result, options: Options, lang: Lang = "nl",
-                 generated_at: str | None = None) -> dict[str, object]:
-    """report.json as a dict: summary, findings, and where it came from."""
+                 generated_at: str | None = None,
+                 delivered: tuple[int, int] | None = None) -> dict[str, object]:
+    """report.json as a dict: summary, findings, and where it came from.
+
+    `delivered` is how many employers and DGAs were delivered (a batch leaves out those
+    delivered before); by default the accepted ones, which is what the CSVs hold."""
+    summary = result.summary()
+    for key, sheet, n in (("werkgevers", result.werkgevers, 0), ("dga", result.dga, 1)):
+        counts = summary[key]
+        assert isinstance(counts, dict)
+        counts["delivered"] = sheet.accepted if delivered is None else delivered[n]
     return {
         "format_version": REPORT_FORMAT_VERSION,
-        "summary": result.summary(),
+        "summary": summary,
         "findings": [f.to_dict(lang) for f in result.findings],
         "workbook": {
             "name": result.path.name,

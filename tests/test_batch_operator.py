@@ -211,3 +211,117 @@ def test_messages_per_bureau_are_written_and_readable(tmp_path: Path) -> None:
     zuid = email.message_from_bytes((folder / "info@zuid.nl.eml").read_bytes(),
                                     policy=policy.default)
     assert "is 1 bestand van u verwerkt" in zuid.get_body(("plain",)).get_content()
+
+
+def _fills(path: Path) -> dict[tuple[str, str], str]:
+    from conftest import our_fills
+
+    return our_fills(path)
+
+
+def _werkgever_id_cell(book_path: Path, row: int) -> str:
+    """The address of the Werkgever ID cell of Excel row `row` on sheet Werkgevers, found by
+    its header."""
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(book_path, read_only=True)["Werkgevers"]
+    header = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True))
+    column = openpyxl.utils.get_column_letter(list(header).index("Werkgever ID") + 1)
+    return f"{column}{row}"
+
+
+def test_a_conflict_is_an_error_in_the_files_own_report_and_feedback(tmp_path: Path) -> None:
+    """Two bureaus, DGA Ja then Nee: the second file's report.json, report.html and
+    feedback.xlsx carry the conflict as an error on its Werkgever ID cell (red), it does not say
+    goedgekeurd or 'geen fouten', and the employer is delivered once only."""
+    from conftest import RED
+
+    inbox = tmp_path / "in"
+    fill(inbox / "eerste.xlsx", [_with(1, dga_in_verloning="Ja")],
+         [("9000001", "J. de Vries", "1001")])
+    out = tmp_path / "out"
+    assert run_intake("batch", str(inbox), "--out", str(out), "--settle", "0").returncode == 0
+    fill(inbox / "tweede.xlsx", [_with(1, dga_in_verloning="Nee",
+                                       salarisverwerker_naam="Loonbureau Zuid",
+                                       salarisverwerker_email="info@zuid.nl")], [])
+    assert run_intake("batch", str(inbox), "--out", str(out), "--settle", "0").returncode == 1
+    folder = _runs(out)[-1] / "tweede.xlsx"
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    (conflict,) = [f for f in report["findings"] if f["code"] == "batch-conflict"]
+    cell = _werkgever_id_cell(inbox / "tweede.xlsx", 2)
+    assert (conflict["severity"], conflict["cell"]) == ("error", cell)
+    assert "eerste.xlsx" in conflict["message"] and "DGA in verloning" in conflict["message"]
+    assert report["summary"]["valid"] is False
+    assert report["summary"]["werkgevers"] == {"rows": 1, "accepted": 0, "rejected": 1,
+                                               "delivered": 0}
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "eerste.xlsx" in page and "met andere gegevens" in page
+    assert "Geen fouten gevonden" not in page
+    assert _fills(folder / "feedback.xlsx")[("Werkgevers", cell)] == RED
+    assert (folder / "werkgevers.csv").read_text(encoding="utf-8").count("\n") == 1
+    import openpyxl
+
+    controle = openpyxl.load_workbook(folder / "feedback.xlsx")["Controle"]
+    texts = " ".join(str(c.value) for row in controle.iter_rows() for c in row if c.value)
+    assert "Er zijn fouten gevonden" in texts and "Geen fouten gevonden" not in texts
+    import sqlite3
+
+    db = sqlite3.connect(out / "intake.sqlite")
+    assert db.execute("SELECT count(*) FROM employers").fetchone() == (1,)
+    db.close()
+
+
+def test_an_employer_delivered_before_is_amber_in_the_later_file(tmp_path: Path) -> None:
+    """An employer delivered by an earlier file (this run or an earlier one) is amber in the
+    later file's feedback, naming the earlier file and date; report.json counts it accepted but
+    not delivered."""
+    from conftest import AMBER
+
+    inbox = tmp_path / "in"
+    fill(inbox / "eerste.xlsx", [employer(1)], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    fill(inbox / "tweede.xlsx", [employer(2), employer(1)], [])
+    fill(inbox / "tweede-b.xlsx", [employer(2)], [])
+    import os
+    import time
+
+    now = time.time() - 60  # arrival order: tweede.xlsx first
+    os.utime(inbox / "tweede.xlsx", (now, now))
+    os.utime(inbox / "tweede-b.xlsx", (now + 1, now + 1))
+    assert run_intake("batch", str(inbox), "--out", str(out), "--settle", "0",
+                      "--jobs", "1").returncode == 0
+    first_run = _runs(out)[0].name
+    run = _runs(out)[-1]
+    report = json.loads((run / "tweede.xlsx" / "report.json").read_text(encoding="utf-8"))
+    (again,) = [f for f in report["findings"] if f["code"] == "batch-already-registered"]
+    cell = _werkgever_id_cell(inbox / "tweede.xlsx", 3)
+    assert (again["severity"], again["cell"]) == ("warning", cell)
+    import datetime as dt
+    import sqlite3
+    from zoneinfo import ZoneInfo
+
+    db = sqlite3.connect(out / "intake.sqlite")
+    ((at,),) = db.execute("SELECT processed_at FROM files WHERE name = 'eerste.xlsx' AND "
+                          "run_id = ?", (first_run,)).fetchall()
+    db.close()
+    date = dt.datetime.fromisoformat(at).astimezone(ZoneInfo("Europe/Amsterdam")).strftime(
+        "%d-%m-%Y")
+    assert "eerste.xlsx" in again["message"] and date in again["message"]
+    assert report["summary"]["werkgevers"] == {"rows": 2, "accepted": 2, "rejected": 0,
+                                               "delivered": 1}
+    assert _fills(run / "tweede.xlsx" / "feedback.xlsx")[("Werkgevers", cell)] == AMBER
+    page = (run / "tweede.xlsx" / "report.html").read_text(encoding="utf-8")
+    assert "eerste.xlsx" in page
+    assert "Aangeleverd in deze verwerking: 1 van de 2 goedgekeurde werkgevers" in page
+    later = json.loads((run / "tweede-b.xlsx" / "report.json").read_text(encoding="utf-8"))
+    (twice,) = [f for f in later["findings"] if f["code"] == "batch-duplicate-in-run"]
+    assert "tweede.xlsx" in twice["message"]
+    assert later["summary"]["werkgevers"]["delivered"] == 0
+    assert _fills(run / "tweede-b.xlsx" / "feedback.xlsx")[
+        ("Werkgevers", _werkgever_id_cell(inbox / "tweede-b.xlsx", 2))] == AMBER
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert sorted((f["name"], f["counts"]["werkgevers"]["accepted"],
+                   f["delivered"]["werkgevers"]) for f in summary["files"]
+                  if f["status"] != "skipped") == [
+        ("tweede-b.xlsx", 1, 0), ("tweede.xlsx", 2, 1)]

@@ -30,7 +30,8 @@ def test_valid_workbook_exits_0_and_writes_every_output(
     out = tmp_path / "out"
     done = run_intake("validate", str(workbook()), "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["dga.csv", "feedback.xlsx", "report.html",
+    assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "dga.csv",
+                                                     "feedback.xlsx", "report.html",
                                                      "report.json", "werkgevers.csv"]
     assert "Werkgevers: 6 rijen, 6 goedgekeurd, 0 afgekeurd" in done.stdout
     assert "Resultaat: geldig" in done.stdout

@@ -106,3 +106,104 @@ def test_every_kind_in_use_is_in_the_contract_and_the_readme() -> None:
         for f in spec.fields:
             for check in rules_for(f):
                 assert f"`{check.code}`" in page and f"`{check.code}`" in table, check.code
+
+
+def _check(package: Path) -> None:
+    """`frictionless validate` on `package` passes."""
+    report = frictionless.validate(package)
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+@pytest.mark.parametrize("dialect", ["standard", "excel-nl"])
+def test_each_delivery_folder_describes_its_own_csvs(tmp_path: Path, dialect: str) -> None:
+    """`intake validate --csv-dialect D` writes a datapackage.json beside its CSVs that
+    frictionless accepts as is: the dialect's delimiter and encoding, the schemas inline."""
+    out = tmp_path / "delivery"
+    run_intake("validate", str(SAMPLES / "voorbeeld-geldig.xlsx"), "--out", str(out),
+               "--csv-dialect", dialect)
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    (resource, _) = package["resources"]
+    delimiter = ";" if dialect == "excel-nl" else ","
+    assert resource["dialect"]["delimiter"] == delimiter
+    assert (out / "werkgevers.csv").read_bytes().startswith(b"\xef\xbb\xbf") == (
+        dialect == "excel-nl")
+    assert package["asr:delivery"] == {"csv_dialect": dialect, "contract_prefixes": ["A020"],
+                                       "combined": False}
+    _check(out / "datapackage.json")
+
+
+def test_the_published_package_rejects_an_excel_nl_delivery(tmp_path: Path) -> None:
+    """The reason a delivery carries its own package: schemas/datapackage.json (standard CSV)
+    does not fit the excel-nl CSVs."""
+    out = tmp_path / "delivery"
+    run_intake("validate", str(SAMPLES / "voorbeeld-geldig.xlsx"), "--out", str(out),
+               "--csv-dialect", "excel-nl")
+    assert run_intake("schema", "--out", str(out)).returncode == 0
+    assert not frictionless.validate(out / "datapackage.json").valid
+
+
+def test_a_batch_runs_combined_delivery_checks(tmp_path: Path) -> None:
+    """`intake batch --csv-dialect excel-nl`: the run's combined CSVs (with bron_bestand) and
+    each file's CSVs pass `frictionless validate` against the datapackage.json beside them;
+    summary.json is valid against summary.schema.json, and not when a status is made up."""
+    from intake.contract import SUMMARY_SCHEMA_ID, summary_schema
+    from intake.samples import employer, fill
+
+    inbox = tmp_path / "in"
+    fill(inbox / "a.xlsx", [employer(1), employer(2, verloning="week")], [])
+    fill(inbox / "=b.xlsx", [employer(3)], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0",
+               "--csv-dialect", "excel-nl")
+    (run,) = [p for p in out.iterdir() if p.is_dir()]
+    package = json.loads((run / "datapackage.json").read_text(encoding="utf-8"))
+    names = [f["name"] for f in package["resources"][0]["schema"]["fields"]]
+    assert names[-2:] == ["bron_bestand", "bron_rij"]
+    assert package["asr:delivery"]["combined"] is True
+    assert len((run / "werkgevers.csv").read_text(encoding="utf-8-sig").splitlines()) == 3
+    _check(run / "datapackage.json")
+    _check(run / "a.xlsx" / "datapackage.json")
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    schema = summary_schema()
+    assert schema["$id"] == SUMMARY_SCHEMA_ID
+    jsonschema.validate(summary, schema)
+    summary["files"][0]["status"] = "made-up"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(summary, schema)
+
+
+def test_a_delivery_under_another_contract_prefix_checks(tmp_path: Path) -> None:
+    """With --contract-prefix B020 the delivery's datapackage.json and `intake schema
+    --contract-prefix B020` both accept B020 numbers; the default contract rejects them."""
+    from intake.samples import employer, fill
+
+    from conftest import replace
+
+    book = fill(tmp_path / "b020.xlsx",
+                [replace(employer(1), raamwerkcontractnummer="B020000001")], [])
+    out = tmp_path / "delivery"
+    done = run_intake("validate", str(book), "--out", str(out), "--contract-prefix", "B020")
+    assert done.returncode == 0, done.stdout + done.stderr
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["asr:delivery"]["contract_prefixes"] == ["B020"]
+    _check(out / "datapackage.json")
+    published = tmp_path / "contract"
+    assert run_intake("schema", "--out", str(published), "--contract-prefix", "b-020"
+                      ).returncode == 0
+    for name in ("werkgevers.csv", "dga.csv"):
+        shutil.copy(out / name, published / name)
+    _check(published / "datapackage.json")
+    assert run_intake("schema", "--out", str(published)).returncode == 0
+    errors = frictionless.validate(published / "datapackage.json").flatten(["type",
+                                                                            "fieldName"])
+    assert ["constraint-error", "raamwerkcontractnummer"] in errors
+
+
+def test_report_schema_has_an_id() -> None:
+    """report.schema.json names itself ($id) and counts delivered beside accepted."""
+    from intake.contract import REPORT_SCHEMA_ID, report_schema
+
+    schema = report_schema()
+    assert schema["$id"] == REPORT_SCHEMA_ID
+    assert "delivered" in schema["properties"]["summary"]["properties"]["werkgevers"][
+        "properties"]

@@ -54,6 +54,19 @@ def run_intake(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
     return subprocess.run([INTAKE, *args], capture_output=True, text=True, cwd=cwd, check=False)
 
 
+def committed_files(db_path: Path) -> int:
+    """How many files the ledger at `db_path` holds, read while a batch writes it: 0 while it
+    is not there yet. Opened read-only, so polling never creates an empty file in its place
+    (which the batch rightly refuses as a damaged ledger)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=1) as db:
+            return int(db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
 def load_json(path: Path) -> Any:
     """Parse a JSON file."""
     return json.loads(path.read_text(encoding="utf-8"))

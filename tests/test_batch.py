@@ -19,7 +19,7 @@ from intake.batch import BatchOptions, run_batch
 from intake.ledger import Ledger
 from intake.samples import employer, fill, lhn, write_inbox
 
-from conftest import INTAKE, run_intake
+from conftest import INTAKE, committed_files, run_intake
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
@@ -259,11 +259,7 @@ def test_killed_run_loses_nothing(tmp_path: Path) -> None:
     committed = 0
     while time.time() < deadline and committed < 3:
         time.sleep(0.05)
-        try:
-            with sqlite3.connect(out / "intake.sqlite", timeout=1) as db:
-                committed = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-        except sqlite3.Error:
-            continue
+        committed = committed_files(out / "intake.sqlite")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert 3 <= committed < FILES, "the run was not killed midway"

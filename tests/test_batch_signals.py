@@ -16,17 +16,9 @@ import pytest
 
 from intake.samples import employer, fill
 
-from conftest import INTAKE, run_intake
+from conftest import INTAKE, committed_files, run_intake
 
 FILES = 16
-
-
-def _committed(db_path: Path) -> int:
-    try:
-        with sqlite3.connect(db_path, timeout=1) as db:
-            return int(db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
-    except sqlite3.Error:
-        return 0
 
 
 def _children(pid: int) -> list[int]:
@@ -71,7 +63,7 @@ def test_a_signal_stops_the_run_and_commits_what_is_done(
                              "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and _committed(out / "intake.sqlite") < 2:
+    while time.time() < deadline and committed_files(out / "intake.sqlite") < 2:
         time.sleep(0.02)
     workers = _children(proc.pid)
     assert workers, "no worker processes to watch"

@@ -15,7 +15,7 @@ from intake.batch import BatchOptions, run_batch
 from intake.fields import DGA, LISTS_SHEET, WERKGEVERS
 from intake.messages import CATALOGUE
 from intake.safety import Limits
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, employer, fill
+from intake.samples import VALID_DGA, VALID_WERKGEVERS, employer, fill, lhn
 from intake.validate import Options, validate_workbook
 
 from conftest import replace
@@ -83,7 +83,7 @@ def test_every_catalogue_code_is_produced(tmp_path: Path) -> None:
     seen |= _codes(validate_workbook(fill(tmp_path / "cellen.xlsx", CELL_ROWS, VALID_DGA)))
     for builder in (hostile.merged_header, hostile.hidden_rows_and_columns,
                     hostile.formula_without_value, hostile.macros, hostile.external_link,
-                    hostile.hidden_sheet):
+                    hostile.hidden_sheet, hostile.macro_and_dialog_sheets):
         seen |= _codes(validate_workbook(builder(tmp_path)))
     for name, edit in [("kolom-weg.xlsx", _drop_column), ("dubbel.xlsx", _twice_a_column),
                        ("kop.xlsx", _no_header), ("leeg.xlsx", _no_rows),
@@ -100,7 +100,12 @@ def test_every_catalogue_code_is_produced(tmp_path: Path) -> None:
     fill(inbox / "b.xlsx", [employer(1), employer(3)], [])
     run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
     fill(inbox / "c.xlsx", [employer(2), employer(1)], [])
+    # the same employer with other data; an earlier employer's loonheffingennummer
+    fill(inbox / "d.xlsx", [replace(employer(1), dertiende_maand="Ja")], [])
+    fill(inbox / "e.xlsx", [replace(employer(5), loonheffingennummer=lhn(3))], [])
     second = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    run_batch(BatchOptions(inbox=inbox / "d.xlsx", out_dir=out, settle_seconds=0, force=True,
+                           redeliver=("9000001",)))
     for run_dir in out.iterdir():
         if (run_dir / "summary.json").is_file():
             summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))

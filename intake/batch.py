@@ -48,7 +48,7 @@ from types import FrameType
 from typing import Any
 
 from intake.batchpages import run_page, runs_page
-from intake.batchworker import Validation, process_file, worker_init
+from intake.batchworker import Validation, process_file, signals_blocked, worker_init
 from intake.errors import IntakeError
 from intake.fields import DGA, WERKGEVERS
 from intake.files import atomic_write_text
@@ -477,10 +477,15 @@ class _Run:
                         pool = ProcessPoolExecutor(
                             max_workers=jobs, initializer=worker_init,
                             mp_context=multiprocessing.get_context("spawn"))
-                    queue.append((job, pool.submit(
-                        process_file, str(job.staged.copy), str(job.pending),
-                        self.options.contract_prefixes, self.lang, self.options.csv_dialect,
-                        self.options.limits), self._deadline()))
+                    # submit may start a worker: it starts with SIGINT and SIGTERM blocked, so a
+                    # Ctrl-C to the process group cannot kill it before worker_init has set
+                    # its handlers (a spawned interpreter starts with the default ones).
+                    with signals_blocked():
+                        future = pool.submit(
+                            process_file, str(job.staged.copy), str(job.pending),
+                            self.options.contract_prefixes, self.lang,
+                            self.options.csv_dialect, self.options.limits)
+                    queue.append((job, future, self._deadline()))
                 if not queue or self.stop.killed:
                     return
                 job, future, deadline = queue[0]

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -25,6 +25,24 @@ if TYPE_CHECKING:
 _WORKER_PID = 0
 
 
+#: The signals the main process handles for the whole run.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def signals_blocked() -> Iterator[None]:
+    """Block SIGINT and SIGTERM in this thread while the block runs (a process started in it
+    inherits the mask; one that arrives meanwhile is delivered after)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 def worker_init() -> None:
     """Workers leave SIGTERM and SIGINT to the main process (which finishes the files in hand),
     and die with it (Linux)."""
@@ -35,6 +53,12 @@ def worker_init() -> None:
     _WORKER_PID = os.getpid()
     signal.signal(signal.SIGINT, _worker_signal)
     signal.signal(signal.SIGTERM, _worker_signal)
+    # And kept blocked for the worker's life (it was started with them blocked: see
+    # signals_blocked), in every thread it starts: polars turns a SIGINT that reaches its
+    # threads into a KeyboardInterrupt inside the validation, whatever the handler says.
+    # The main process ends its workers itself (SIGKILL, or the pool's shutdown).
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     if sys.platform == "linux":
         import ctypes
 

@@ -79,14 +79,16 @@ def _mutate_xml(data: bytes, rng: random.Random) -> bytes:
                 else:
                     data = data[:m.end()] + m.group() * rng.randrange(1, 4) + data[m.end():]
         elif choice < 0.96:
-            data = _bytes(data, rng, 1)
+            data = mutate_bytes(data, rng, 1)
         else:
             cut = rng.randrange(len(data))
             data = data[:cut]
     return data
 
 
-def _bytes(data: bytes, rng: random.Random, count: int) -> bytes:
+def mutate_bytes(data: bytes, rng: random.Random, count: int, longest_cut: int = 16,
+                 longest_insert: int = 8) -> bytes:
+    """`data` with `count` random changes: a byte replaced, a run cut out, or bytes put in."""
     out = bytearray(data)
     for _ in range(count):
         if not out:
@@ -96,9 +98,9 @@ def _bytes(data: bytes, rng: random.Random, count: int) -> bytes:
         if choice < 0.5:
             out[at] = rng.randrange(256)
         elif choice < 0.75:
-            del out[at:at + rng.randrange(1, 16)]
+            del out[at:at + rng.randrange(1, longest_cut)]
         else:
-            out[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 8)))
+            out[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, longest_insert)))
     return bytes(out)
 
 
@@ -128,7 +130,7 @@ def _mutate_package(seed: bytes, rng: random.Random, parts: tuple[str, ...]) -> 
 
     data = _rezip(seed, change)
     if rng.random() < 0.05:
-        data = _bytes(data, rng, rng.randrange(1, 4))
+        data = mutate_bytes(data, rng, rng.randrange(1, 4))
     return data
 
 
@@ -198,7 +200,7 @@ def _parse12(record: bytes) -> tuple[int, bytes]:
 def _mutate_records(data: bytes, rng: random.Random) -> bytes:
     records = _mutate_record_list(_split12(data), rng, bf.b12, _parse12)
     out = b"".join(records)
-    return _bytes(out, rng, 1) if rng.random() < 0.1 else out
+    return mutate_bytes(out, rng, 1) if rng.random() < 0.1 else out
 
 
 def _parse8(record: bytes) -> tuple[int, bytes]:
@@ -259,9 +261,9 @@ def case(fmt: str, n: int) -> bytes:
     if rng.random() < 0.3:
         stream = b"".join(_mutate_record_list(_split8(stream), rng, _b8, _parse8))
     if rng.random() < 0.1:
-        stream = _bytes(stream, rng, rng.randrange(1, 4))
+        stream = mutate_bytes(stream, rng, rng.randrange(1, 4))
     data = bf.cfb({"Workbook": stream})
-    return _bytes(data, rng, 1) if rng.random() < 0.03 else data
+    return mutate_bytes(data, rng, 1) if rng.random() < 0.03 else data
 
 
 def _split8(stream: bytes) -> list[bytes]:

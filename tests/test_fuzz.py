@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fuzzformats import FORMATS, campaign
+from fuzzformats import FORMATS, campaign, mutate_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,18 +81,7 @@ def test_any_sheet_gives_a_report(tmp_path_factory: pytest.TempPathFactory,
 
 
 def _mutations(source: bytes, seed: int, count: int) -> bytes:
-    rng = random.Random(seed)
-    data = bytearray(source)
-    for _ in range(count):
-        at = rng.randrange(len(data))
-        choice = rng.random()
-        if choice < 0.5:
-            data[at] = rng.randrange(256)
-        elif choice < 0.75:
-            del data[at:at + rng.randrange(1, 64)]
-        else:
-            data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 16)))
-    return bytes(data)
+    return mutate_bytes(source, random.Random(seed), count, longest_cut=64, longest_insert=16)
 
 
 def _mutate_xml(source: Path, seed: int) -> bytes:

@@ -64,6 +64,7 @@ from intake.inbox import (
     stage,
     unchanged,
 )
+from intake.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.ledger import Ledger, LedgerError
 from intake.messages import Lang
 from intake.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, Status, from_row
@@ -130,7 +131,7 @@ class BatchOptions:
     recursive: bool = False
     move_to: Path | None = None
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
-    contract_prefixes: tuple[str, ...] = ("A020",)
+    contract_prefixes: tuple[str, ...] = DEFAULT_CONTRACT_PREFIXES
     csv_dialect: str = "standard"
     #: Werkgever IDs to deliver even where they differ from their earlier registration.
     redeliver: tuple[str, ...] = ()

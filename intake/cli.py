@@ -143,6 +143,15 @@ def contract_prefixes(ctx: click.Context, param: click.Parameter,
     return tuple(dict.fromkeys(prefixes)) or DEFAULT_CONTRACT_PREFIXES
 
 
+def contract_prefix_option(what: str = "") -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--contract-prefix, the same for every command that checks contract numbers."""
+    return click.option(
+        "--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
+        callback=contract_prefixes,
+        help=f"Accepted Raamwerkcontractnummer prefix{what}; repeat for several "
+             "(default: A020).")
+
+
 def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> Limits:
     return Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
                   max_seconds=max_seconds)
@@ -180,10 +189,7 @@ def template(path: Path, submit_to: str | None, force: bool) -> None:
              epilog=examples("intake schema", "intake schema --out contract/"))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default="schemas", show_default=True, help="Folder to write the contract into.")
-@click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
-              callback=contract_prefixes,
-              help="Accepted Raamwerkcontractnummer prefix the schemas check; repeat for "
-                   "several (default: A020).")
+@contract_prefix_option(" the schemas check")
 def schema(out_dir: Path, prefixes: tuple[str, ...]) -> None:
     """Write the data contract: Table Schemas of the CSVs, datapackage.json, JSON Schemas of
     report.json and summary.json and a page describing every field and finding code."""
@@ -204,10 +210,7 @@ def schema(out_dir: Path, prefixes: tuple[str, ...]) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: reports/<workbook name>/).")
 @lang_option("Language of the findings, the report and feedback.xlsx.")
-@click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
-              callback=contract_prefixes,
-              help="Accepted Raamwerkcontractnummer prefix; repeat for several "
-                   "(default: A020).")
+@contract_prefix_option()
 @click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
               show_default=True,
               help="standard: UTF-8 with commas; excel-nl: semicolons and a BOM for Dutch Excel.")
@@ -288,9 +291,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
 @click.option("--settle", type=Seconds(), default=10.0, show_default=True,
               metavar="SECONDS",
               help="Leave files modified less than this long ago for the next run.")
-@click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
-              callback=contract_prefixes,
-              help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
+@contract_prefix_option()
 @click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
               show_default=True,
               help="Of every CSV, per file and combined: standard (UTF-8, commas) or excel-nl "
@@ -333,15 +334,12 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     from intake.batch import BatchOptions, run_batch
     from intake.batchlog import log_line
     from intake.outcome import FileOutcome
-    from intake.rules import DEFAULT_CONTRACT_PREFIXES
-
     options = BatchOptions(
         inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
         csv_dialect=csv_dialect, redeliver=tuple(r.strip() for r in redeliver),
         messages=messages,
-        contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
-        or DEFAULT_CONTRACT_PREFIXES, limits=_limits(max_rows, max_cells, max_mb, max_seconds))
+        contract_prefixes=prefixes, limits=_limits(max_rows, max_cells, max_mb, max_seconds))
     tty = sys.stderr.isatty() and log_format == "text"
     bar: Any = None
 
@@ -505,8 +503,7 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
 @click.option("--lang", type=LANG, default="nl", show_default=True,
               help="Language of the reports and feedback workbooks (the pages are Dutch; "
                    "errors that stop the server are English).")
-@click.option("--contract-prefix", "prefixes", multiple=True, metavar="PREFIX",
-              help="Accepted Raamwerkcontractnummer prefix; repeat for several (default: A020).")
+@contract_prefix_option()
 @click.option("--max-upload-mb", type=click.IntRange(1), default=50, show_default=True,
               help="Largest upload accepted (larger: 413).")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
@@ -530,7 +527,6 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
     workbooks go to INBOX/<bureau>/ for the nightly `intake batch --recursive`; the operator
     sees the runs, files, deliveries and conflicts of the ledger. Keys: `intake bureau`.
     """
-    from intake.rules import DEFAULT_CONTRACT_PREFIXES
     from intake.web.app import ServeConfig
     from intake.web.app import serve as run_server
 
@@ -538,8 +534,7 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
     config = ServeConfig(
         inbox=inbox, out_dir=out_dir, db=db,
         limits=_limits(max_rows, max_cells, max_mb, max_seconds),
-        contract_prefixes=tuple(p.strip().upper() for p in prefixes if p.strip())
-        or DEFAULT_CONTRACT_PREFIXES, lang=lang,  # type: ignore[arg-type]
+        contract_prefixes=prefixes, lang=lang,  # type: ignore[arg-type]
         max_upload_mb=max_upload_mb, workers=workers,
         large_workers=large_workers, large_mb=large_mb,
         max_memory_mb=max_memory_mb, hsts=hsts)

@@ -193,7 +193,7 @@ class _XmlScan(Scanner):
         raise NotImplementedError
 
 
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="\$?([A-Za-z]+)\$?(\d+)"[^>]*?(/?)>')
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="\$?([A-Za-z]+)\$?(\d+)"[^>]*+(?:(?<=(/)))?>')
 _C_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
 _ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)[\s/>]([^>]*)>")
 _R_ATTR = re.compile(rb'\sr\s*=\s*(["\'])(.*?)\1', re.S)
@@ -202,8 +202,60 @@ _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
 #: The cell tag as Excel, LibreOffice and openpyxl write it: no prefix, the reference first. A
 #: pattern that starts with a literal is searched at C speed; it is used only when it finds
 #: every cell tag of the piece, counted with bytes.count.
-_PLAIN_CELL_REF = re.compile(rb'<c r="\$?([A-Za-z]+)\$?(\d+)"([^>]*)>')
+_PLAIN_CELL_REF = re.compile(rb'<c r="\$?([A-Za-z]+)\$?(\d+)"[^>]*+(?:(?<=(/)))?>')
 _ODD_C_TAG = re.compile(rb"<c[>/\t\n\r]")
+
+
+#: How much of the start and end of a piece gives the candidate box (see `_bounded`).
+_SAMPLE = 16 << 10
+
+
+class _Alphabet:
+    """The characters of one part of a cell reference, ordered as their values are."""
+
+    def __init__(self, first: bytes, rest: bytes) -> None:
+        self.first, self.rest = first, rest  # allowed first characters, and the others
+
+    def ranged(self, low: int, high: int) -> bytes:
+        return b"[" + bytes([low]) + b"-" + bytes([high]) + b"]"
+
+
+_LETTERS = _Alphabet(b"AZ", b"AZ")
+_DIGITS = _Alphabet(b"19", b"09")  # row numbers have no leading zero
+
+
+def _letters_order(letters: bytes) -> tuple[int, bytes]:
+    return len(letters), letters
+
+
+def _outside(low: bytes, high: bytes, alphabet: _Alphabet) -> bytes:
+    """A pattern for the strings of `alphabet` before `low` or after `high` in the order of
+    their values (shorter first, then character by character)."""
+    return b"(?:" + b"|".join(_before(low, alphabet) + _after(high, alphabet)) + b")"
+
+
+def _before(value: bytes, alphabet: _Alphabet) -> list[bytes]:
+    rest = alphabet.ranged(*alphabet.rest)
+    first = alphabet.ranged(*alphabet.first)
+    out = [first + rest + b"{0,%d}" % (len(value) - 2)] if len(value) >= 2 else []
+    for i, ch in enumerate(value):
+        lowest = (alphabet.first if i == 0 else alphabet.rest)[0]
+        if ch > lowest:
+            out.append(re.escape(value[:i]) + alphabet.ranged(lowest, ch - 1)
+                       + rest + b"{%d}" % (len(value) - i - 1))
+    return out or [b"(?!)"]
+
+
+def _after(value: bytes, alphabet: _Alphabet) -> list[bytes]:
+    rest = alphabet.ranged(*alphabet.rest)
+    first = alphabet.ranged(*alphabet.first)
+    out = [first + rest + b"{%d,}" % len(value)]
+    for i, ch in enumerate(value):
+        highest = (alphabet.first if i == 0 else alphabet.rest)[1]
+        if ch < highest:
+            out.append(re.escape(value[:i]) + alphabet.ranged(ch + 1, highest)
+                       + rest + b"{%d}" % (len(value) - i - 1))
+    return out
 
 
 def _attr(pattern: re.Pattern[bytes], tag: bytes) -> str | None:
@@ -242,6 +294,10 @@ class _XmlSheetScan(_XmlScan):
         return cut + 6 if cut >= 0 else text.rfind(b">") + 1
 
     def scan(self, xml: bytes) -> None:
+        if self._bounded(xml):
+            self._last_row(xml)
+            self._scan_marks(xml)
+            return
         refs = self._plain_refs(xml)
         if refs is None:
             refs = _CELL_REF.findall(xml)
@@ -253,9 +309,43 @@ class _XmlSheetScan(_XmlScan):
         self._last_row(xml)
         self._scan_marks(xml)
 
+    def _bounded(self, xml: bytes) -> bool:
+        """The piece's range without visiting every cell, where one search proves it: the box
+        of the cells with a value in the piece's first and last 16 KB (the regular case: the
+        first row holds the leftmost and rightmost columns, rows come in order), and no cell
+        tag that is not plain (`<c r="B7" …>`) or lies outside that box (an empty cell inside
+        it changes nothing). When the search finds one, or the piece is of another kind,
+        False: the cells are then visited one by one. Three times faster on a sheet of
+        100,000 rows.
+        """
+        if b":c" in xml:
+            return False
+        sample = [(c, int(r)) for c, r, end in _PLAIN_CELL_REF.findall(xml[:_SAMPLE])
+                  + _PLAIN_CELL_REF.findall(xml[-_SAMPLE:]) if end != b"/"]
+        if not sample:
+            return False
+        first_col = min((c for c, _ in sample), key=_letters_order)
+        last_col = max((c for c, _ in sample), key=_letters_order)
+        first_row, last_row = min(r for _, r in sample), max(r for _, r in sample)
+        if not (first_col + last_col).isupper():
+            return False
+        columns_outside = _outside(first_col, last_col, _LETTERS)
+        rows_outside = _outside(str(first_row).encode(), str(last_row).encode(), _DIGITS)
+        odd = re.compile(b'<c(?:[>/\t\n\r]| (?!r="(?!' + columns_outside
+                         + b'[0-9]|[A-Z]{1,3}' + rows_outside
+                         + b'")[A-Z]{1,3}[1-9][0-9]{0,6}"))')
+        if odd.search(xml):
+            return False
+        self.extent.add(first_row - 1, _column(first_col), last_row - 1, _column(last_col))
+        last_cell = _PLAIN_CELL_REF.match(xml, xml.rfind(b'<c r="'))
+        if last_cell is not None:
+            self.col = _column(last_cell.group(1))
+        return True
+
     @staticmethod
     def _plain_refs(xml: bytes) -> list[tuple[bytes, bytes, bytes]] | None:
-        """Every cell's reference when all cell tags are plain (`<c r="B7" …>`), else None."""
+        """Every cell's reference when all cell tags are plain (`<c r="B7" …>`), else None.
+        Each is (letters, digits, "/" for an empty cell or "")."""
         if b":c" in xml:  # a namespace prefix somewhere: the general patterns decide
             return None
         refs = _PLAIN_CELL_REF.findall(xml)
@@ -278,13 +368,13 @@ class _XmlSheetScan(_XmlScan):
         self.row = int(number) - 1
 
     def _explicit(self, refs: list[tuple[bytes, bytes, bytes]]) -> None:
-        """The range of cells with a value. Each ref is (letters, digits, the rest of the tag
-        or "/"): a tag ending in "/" is an empty cell, left out of the range."""
+        """The range of cells with a value. Each ref is (letters, digits, "/" or ""): a tag
+        ending in "/" is an empty cell, left out of the range."""
         if not refs:
             return
-        letters, numbers, rests = zip(*refs, strict=True)
-        if any(rest.endswith(b"/") for rest in rests):  # rare
-            kept = [(c, r) for c, r, rest in refs if not rest.endswith(b"/")]
+        letters, numbers, ends = zip(*refs, strict=True)
+        if b"/" in ends:  # rare
+            kept = [(c, r) for c, r, end in refs if end != b"/"]
             letters, numbers = (tuple(c for c, _ in kept), tuple(r for _, r in kept))
         if numbers:
             rows = list(map(int, numbers))
@@ -328,6 +418,10 @@ class _XmlSheetScan(_XmlScan):
                     inspection.formulas_without_value[sheet].append(ref)
 
     def finish(self) -> None:
+        # What follows the last row: calamine reads a cell there too (`</row><c r="AB3000">`)
+        if self.carry:
+            self.scan(self.carry)
+            self.carry = b""
         if box := self.extent.result():
             self.inspection.ranges[self.sheet] = union(self.inspection.ranges.get(self.sheet),
                                                         box)

@@ -10,6 +10,7 @@ holds about that many characters of ordinary text, a little more, so the estimat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 #: The users' time zone: payroll clerks and a.s.r. work in the Netherlands.
@@ -19,6 +20,7 @@ TIME_ZONE = "Europe/Amsterdam"
 LINE_POINTS = 15.0
 
 
+@functools.lru_cache(maxsize=4096)  # the same message and hint come back on many rows
 def line_count(text: str, width: float) -> int:
     """How many lines `text` takes in a wrapped cell `width` characters wide (word wrap)."""
     capacity = max(int(width * 1.1) - 1, 1)

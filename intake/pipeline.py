@@ -14,6 +14,7 @@ from intake.export import CsvDialect, write_csvs
 from intake.feedback import feedback_name, write_feedback
 from intake.htmlreport import write_html
 from intake.messages import Lang
+from intake.process import gc_paused
 from intake.reader import restore_stderr
 from intake.report import build_report, write_report_json
 from intake.timelimit import time_limit
@@ -133,7 +134,7 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
     except OSError as exc:
         raise CannotWrite(out_dir, exc.strerror or str(exc)) from exc
     try:
-        with time_limit(options.limits.max_seconds):
+        with time_limit(options.limits.max_seconds), gc_paused():
             result = validate_workbook(workbook, options)
             report = build_report(result, options, lang)
             write_report_json(report, staging / "report.json")

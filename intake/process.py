@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
+from collections.abc import Iterator
 
 #: glibc's mallopt parameter for the number of malloc arenas.
 _M_ARENA_MAX = -8
@@ -24,3 +26,24 @@ def few_malloc_arenas(arenas: int = 2) -> None:
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector held off for one validation, then back as it was.
+
+    Reading a workbook makes millions of small containers (a tuple per cell reference in the
+    package inspection, a list per row from the reader) that live until the validation ends
+    and form no cycles. Each pass of the collector walks every tracked object, including the
+    hundreds of thousands that importing polars and pandera leaves behind: on a
+    100,000-employer workbook the collector took 1.3 of the inspection's 2.7 s (measured with
+    `gc.disable()`). The work is bounded by the limits, and the garbage it leaves is freed by
+    reference counting or by the next collection.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

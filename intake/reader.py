@@ -11,9 +11,10 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -156,10 +157,13 @@ def _is_blank(value: object) -> bool:
     return value == "" or value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_workbook(path: Path, limits: Limits | None = None) -> Workbook:
+def read_workbook(path: Path, limits: Limits | None = None,
+                  while_parsing: Callable[[], object] | None = None) -> Workbook:
     """Read `path`; raise UnreadableWorkbook when it is not a spreadsheet that can be opened
     safely. The package is inspected (`intake.safety`) before python-calamine parses it, and no
-    sheet over --max-cells is handed to calamine."""
+    sheet over --max-cells is handed to calamine. `while_parsing` is called once the package
+    passed the inspection, just before the parser starts (which leaves the interpreter free:
+    the time for work in another thread)."""
     limits = limits or Limits()
     if not path.is_file():
         raise UnreadableWorkbook(path, "not-found")
@@ -180,7 +184,7 @@ def read_workbook(path: Path, limits: Limits | None = None) -> Workbook:
         source = path
         if inspection.unsupported:
             source = without_sheets(path, set(inspection.unsupported), Path(work) / path.name)
-        return _read(path, source, inspection, limits)
+        return _read(path, source, inspection, limits, while_parsing)
 
 
 def open_calamine(path: Path, source: Path | None = None) -> object:
@@ -218,8 +222,11 @@ def without_sheets(path: Path, names: set[str], target: Path) -> Path:
     return target
 
 
-def _read(path: Path, source: Path, inspection: Inspection, limits: Limits) -> Workbook:
+def _read(path: Path, source: Path, inspection: Inspection, limits: Limits,
+          while_parsing: Callable[[], object] | None) -> Workbook:
     book: Any = open_calamine(path, source)
+    if while_parsing is not None:
+        while_parsing()
     findings: list[Finding] = [Finding("sheet-not-read", sheet=name, value=kind)
                                for name, kind in inspection.unsupported.items()]
     tables: dict[str, Table] = {}
@@ -373,16 +380,35 @@ def _read_table(
                   values={name: [] for name in positions}, usable=usable)
     body = data[best_index + 1:]
     # calamine gives every row the sheet's full width, so columns can be taken by index.
-    columns_raw = {name: [row[j] if j < len(row) else "" for row in body]
-                   for name, j in positions.items()}
-    keep = [i for i, cells in enumerate(zip(*columns_raw.values(), strict=True))
-            if not all(_is_blank(v) for v in cells)]
+    if body and positions and min(map(len, body)) > max(positions.values()):
+        columns_raw = {name: list(map(itemgetter(j), body)) for name, j in positions.items()}
+    else:
+        columns_raw = {name: [row[j] if j < len(row) else "" for row in body]
+                       for name, j in positions.items()}
+    keep = _not_blank_rows(list(columns_raw.values()), len(body))
     table.rows = [first_row + best_index + 2 + i for i in keep]
     if len(keep) == len(body):
         table.values = columns_raw
     else:
         table.values = {name: [column[i] for i in keep] for name, column in columns_raw.items()}
     return table
+
+
+def _not_blank_rows(columns: list[list[object]], count: int) -> list[int]:
+    """The positions of the rows with a value in at least one of `columns`. A row is blank
+    when every column is: the rows blank in the first column are the only candidates, and
+    each further column can only narrow them."""
+    blank = range(count) if not columns else [
+        i for i, v in enumerate(columns[0])
+        if v == "" or v is None or (type(v) is str and v.isspace())]  # _is_blank, inlined
+    for column in columns[1:]:
+        if not blank:
+            break
+        blank = [i for i in blank if _is_blank(column[i])]
+    if not blank:
+        return list(range(count))
+    dropped = set(blank)
+    return [i for i in range(count) if i not in dropped]
 
 
 def _key(value: object) -> str:

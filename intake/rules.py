@@ -63,6 +63,27 @@ def _pandera_check(check: Check) -> Any:
     return pa.Check(run, name=check.code)
 
 
+def load_engine_in_background() -> None:
+    """Start importing polars and pandera (about a second) in a thread of its own.
+
+    Called while python-calamine parses a sheet: the parser lets go of the interpreter, so the
+    import costs no time of its own. Nothing else is imported meanwhile by the caller, and the
+    first use waits for the import to finish (the import system's module locks).
+    """
+    import sys
+    import threading
+
+    def load() -> None:
+        try:
+            import pandera.polars  # noqa: F401
+            import polars  # noqa: F401
+        except BaseException:
+            return
+
+    if "pandera.polars" not in sys.modules:
+        threading.Thread(target=load, name="load-engine", daemon=True).start()
+
+
 def pandera_schema(spec: SheetSpec, present: Sequence[str] | None = None,
                    contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> Any:
     """The cell rules of `spec` as a pandera (polars) DataFrameSchema over normalised values.

@@ -210,7 +210,9 @@ def _inflate(package: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int,
                 if total > budget or total > info.file_size:
                     raise Refused("too-big", f"{info.filename} inflates beyond its limit")
                 if is_xml:
-                    if DECLARATION.search(carry + block[:16]) or DECLARATION.search(block):
+                    seam = carry + block[:16]
+                    if (b"<!" in seam or b"<!" in block) and (
+                            DECLARATION.search(seam) or DECLARATION.search(block)):
                         raise Refused("unsafe", f"{info.filename} declares a DOCTYPE or ENTITY")
                     carry = block[-16:]
                 if scanner is not None:

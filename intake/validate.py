@@ -25,8 +25,9 @@ from intake.columns import work_out_sheet
 from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, Kind, SheetSpec
 from intake.findings import Finding
 from intake.normalize import display
+from intake.process import gc_paused
 from intake.reader import Table, UnreadableWorkbook, Workbook, read_workbook
-from intake.rules import DEFAULT_CONTRACT_PREFIXES, to_findings
+from intake.rules import DEFAULT_CONTRACT_PREFIXES, load_engine_in_background, to_findings
 from intake.safety import Limits
 from intake.sheetdata import SheetData
 from intake.timelimit import time_limit
@@ -85,7 +86,8 @@ def validate_workbook(source: Source, options: Options | None = None, *,
     `options.limits` apply, the time limit included.
     """
     options = options or Options()
-    with _time_limit(options.limits.max_seconds), _as_path(source, name, options.limits) as path:
+    with _time_limit(options.limits.max_seconds), gc_paused(), \
+            _as_path(source, name, options.limits) as path:
         result = _validate(path, options)
     if not isinstance(source, (str, os.PathLike)):
         weakref.finalize(result, shutil.rmtree, path.parent, ignore_errors=True)
@@ -126,7 +128,7 @@ def _as_path(source: Source, name: str | None, limits: Limits) -> Iterator[Path]
 
 
 def _validate(path: Path, options: Options) -> Result:
-    book = read_workbook(path, options.limits)
+    book = read_workbook(path, options.limits, while_parsing=load_engine_in_background)
     findings = list(book.findings) + _package_findings(book)
     werkgevers = _sheet_data(book.tables.get(WERKGEVERS.name), WERKGEVERS)
     dga = _sheet_data(book.tables.get(DGA.name), DGA)

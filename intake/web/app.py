@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from intake.bureaus import Role
 from intake.errors import IntakeError
+from intake.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.messages import Lang
 from intake.reader import SPREADSHEET_SUFFIXES
 from intake.safety import Limits
@@ -88,7 +89,7 @@ class ServeConfig:
     out_dir: Path
     db: Path | None = None
     limits: Limits = field(default_factory=Limits)
-    contract_prefixes: tuple[str, ...] = ("A020",)
+    contract_prefixes: tuple[str, ...] = DEFAULT_CONTRACT_PREFIXES
     lang: Lang = "nl"
     max_upload_mb: int = 50
     #: Checks of small files at once, and of large files (over large_mb) at once.

@@ -1,0 +1,95 @@
+"""The worksheet scan's shortcut (one search proving every cell lies in the box its first and
+last cells span) must give exactly the range that visiting every cell gives, on sheets of every
+shape: cells in and out of order, empty cells, cells without a reference, odd references."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intake import extent
+from intake.cells import column_letter
+from intake.safety import Inspection
+
+#: (column index, row number, empty, written with its reference, reference spelled oddly)
+Cell = tuple[int, int, bool, bool, bool]
+
+cells = st.tuples(
+    st.one_of(st.integers(0, 12), st.integers(0, 18000)),
+    st.one_of(st.integers(1, 40), st.integers(1, 2_000_000)),
+    st.booleans(), st.booleans(), st.booleans())
+
+
+def sheet_xml(rows: list[list[Cell]]) -> bytes:
+    out = []
+    for row in rows:
+        number = row[0][1] if row else 1
+        tags = []
+        for col, r, empty, with_ref, odd in row:
+            letters = column_letter(col)
+            ref = f"${letters.lower()}${r}" if odd else f"{letters}{r}"
+            attrs = f' r="{ref}"' if with_ref else ""
+            tags.append(f"<c{attrs} s=\"1\"/>" if empty else f"<c{attrs}><v>1</v></c>")
+        out.append(f'<row r="{number}">{"".join(tags)}</row>')
+    return ('<worksheet><sheetData>' + "".join(out) + "</sheetData></worksheet>").encode()
+
+
+def ranges(xml: bytes, block: int, shortcut: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    inspection = Inspection()
+    scan = extent._XmlSheetScan("Blad1", inspection)
+    if not shortcut:
+        monkeypatch.setattr(scan, "_bounded", lambda xml: False)
+    for at in range(0, len(xml), block):
+        scan.feed(xml[at:at + block])
+    scan.finish()
+    monkeypatch.undo()
+    return inspection.ranges.get("Blad1"), scan.row, scan.col
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.lists(cells, min_size=0, max_size=6), min_size=1, max_size=12),
+       regular=st.booleans(), block=st.sampled_from([40, 97, 1 << 20]))
+def test_shortcut_gives_the_range_of_visiting_every_cell(
+        rows: list[list[Cell]], regular: bool, block: int) -> None:
+    if regular:  # the common shape: plain references, rows in order, the shortcut applies
+        rows = [[(c, n + 1, e, True, False) for c, _, e, _, _ in row] for n, row in
+                enumerate(rows)]
+    xml = sheet_xml(rows)
+    with pytest.MonkeyPatch.context() as mp:
+        assert ranges(xml, block, True, mp) == ranges(xml, block, False, mp)
+
+
+def test_a_cell_beyond_the_sampled_box_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows in order, but one cell in the middle lies far right and far down: the box of the
+    first and last cells would miss it; the search finds it and the cells are visited."""
+    rows: list[list[Cell]] = [[(c, n, False, True, False) for c in range(3)]
+                              for n in range(1, 3000)]
+    rows[1500].append((16000, 1_000_000, False, True, False))
+    box, _, _ = ranges(sheet_xml(rows), 1 << 20, True, monkeypatch)
+    assert box == extent.Box(0, 0, 999_999, 16000)
+
+
+@pytest.mark.parametrize(("low", "high", "inside", "outside"), [
+    (b"A", b"I", [b"A", b"E", b"I"], [b"J", b"Z", b"AA", b"XFD"]),
+    (b"C", b"AB", [b"C", b"Z", b"AA", b"AB"], [b"A", b"B", b"AC", b"BA", b"AAA"]),
+    (b"1", b"100001", [b"1", b"9", b"99999", b"100000", b"100001"],
+     [b"100002", b"200000", b"1000000"]),
+    (b"17", b"230", [b"17", b"99", b"100", b"229", b"230"], [b"1", b"9", b"16", b"231", b"1000"]),
+])
+def test_outside_pattern(low: bytes, high: bytes, inside: list[bytes],
+                         outside: list[bytes]) -> None:
+    import re
+
+    alphabet = extent._LETTERS if low.isalpha() else extent._DIGITS
+    pattern = re.compile(extent._outside(low, high, alphabet))
+    assert [v for v in inside if pattern.fullmatch(v)] == []
+    assert [v for v in outside if not pattern.fullmatch(v)] == []
+
+
+def test_a_cell_after_the_last_row_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """calamine reads a cell that follows the last </row> and builds the range up to it."""
+    xml = (b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+           b'<c r="AB3000"><v>1</v></c></sheetData></worksheet>')
+    box, _, _ = ranges(xml, 1 << 20, True, monkeypatch)
+    assert box == extent.Box(0, 0, 2999, 27)

@@ -1,7 +1,7 @@
 """Load on `intake serve`: 20 simultaneous uploads of the samples, then the same while one
 100,000-employer workbook is being checked.
 
-    python benchmarks/bench_serve.py [--uploads 20] [--big 100000]
+    python benchmarks/bench_serve.py [--uploads 20] [--big 100000] [--rounds 3]
 
 The server is `intake serve` itself, started on a free port of 127.0.0.1 with its defaults
 (2 workers for small files, 1 for large ones at low priority). Each upload is one POST of a
@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
@@ -106,10 +107,44 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
+@dataclass
+class Round:
+    """One round: a burst alone, then a burst while the large upload is checked."""
+
+    alone: list[float]
+    alone_ok: int
+    during: list[float]
+    during_ok: int
+    big_seconds: float
+    big_ok: bool
+    big_running: bool
+
+
+def one_round(base: str, keys: list[str], big_key: str, samples: list[Path], big: Path,
+              uploads: int) -> Round:
+    alone, alone_ok = burst(base, keys, samples, uploads)
+    big_result: dict[str, float | bool] = {}
+
+    def big_upload() -> None:
+        elapsed, ok = upload(base, big_key, big, None)
+        big_result.update(seconds=elapsed, ok=ok)
+
+    thread = threading.Thread(target=big_upload)
+    thread.start()
+    time.sleep(3)  # the big file is uploaded and its check is running
+    during, during_ok = burst(base, keys, samples, uploads)
+    big_running = thread.is_alive()
+    thread.join()
+    return Round(alone, alone_ok, during, during_ok, float(big_result.get("seconds", 0)),
+                 bool(big_result.get("ok")), big_running)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of both bursts; each round is reported")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     load = os.getloadavg()[0]
@@ -134,50 +169,45 @@ def main() -> None:
             except httpx2.HTTPError:
                 time.sleep(0.2)
         upload(base, keys[0], samples[0], None)  # first check starts the worker's forkserver
-
-        alone, alone_ok = burst(base, keys, samples, args.uploads)
-
-        big_result: dict[str, float | bool] = {}
-
-        def big_upload() -> None:
-            elapsed, ok = upload(base, big_key, big, None)
-            big_result.update(seconds=elapsed, ok=ok)
-
-        thread = threading.Thread(target=big_upload)
-        thread.start()
-        time.sleep(3)  # the big file is uploaded and its check is running
-        during, during_ok = burst(base, keys, samples, args.uploads)
-        big_running = thread.is_alive()
-        thread.join()
+        rounds = [one_round(base, keys, big_key, samples, big, args.uploads)
+                  for _ in range(args.rounds)]
     finally:
         server.terminate()
         server.wait(timeout=60)
     size_mb = big.stat().st_size / 2**20
+    worst = max(p95(r.during) for r in rounds)
     lines = [
         "# intake serve: simultaneous uploads",
         "",
         f"`intake serve` on 127.0.0.1 with its defaults, 2 cores. Command: `python "
-        f"benchmarks/bench_serve.py --uploads {args.uploads} --big {args.big}`. The clerks "
-        "log in first; then all upload at the same moment. Each time is one upload (POST and "
-        "the redirect to its result page) as the client saw it. Load average of the machine "
-        f"(shared) at the start: {load:.1f}.",
+        f"benchmarks/bench_serve.py --uploads {args.uploads} --big {args.big} --rounds "
+        f"{args.rounds}`. The clerks log in first; then all upload at the same moment. Each "
+        "time is one upload (POST and the redirect to its result page) as the client saw it. "
+        "Each round: a burst of small uploads alone, then the same burst while a large "
+        f"workbook ({size_mb:.1f} MB, {args.big:,} employers) is being checked. Load average "
+        f"of the machine (shared) at the start: {load:.1f}.",
         "",
-        "| scenario | uploads | answered correctly | median s | p95 s | max s |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| {args.uploads} simultaneous small uploads | {len(alone)} | {alone_ok} | "
-        f"{statistics.median(alone):.2f} | {p95(alone):.2f} | {max(alone):.2f} |",
-        f"| the same while a {args.big:,}-employer upload is checked | {len(during)} | "
-        f"{during_ok} | {statistics.median(during):.2f} | {p95(during):.2f} | "
-        f"{max(during):.2f} |",
-        "",
-        f"The large workbook ({size_mb:.1f} MB) took {big_result.get('seconds', 0):.1f} s and "
-        f"was {'answered' if big_result.get('ok') else 'NOT answered'}; it was "
-        f"{'still' if big_running else 'no longer'} being checked when the last small upload "
-        f"was answered. The small uploads' 95th percentile with it running is "
-        f"{p95(during) / p95(alone):.2f}x the one without it, measured in the same run. "
-        "Target: under 2 s while it runs: "
-        f"{'met' if p95(during) < 2 else 'MISSED'} on this machine at this load.",
+        "| round | scenario | uploads | answered correctly | median s | p95 s | max s |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
+    for n, r in enumerate(rounds, start=1):
+        lines += [
+            f"| {n} | {args.uploads} small uploads at once | {len(r.alone)} | {r.alone_ok} | "
+            f"{statistics.median(r.alone):.2f} | {p95(r.alone):.2f} | {max(r.alone):.2f} |",
+            f"| {n} | the same while the large upload is checked | {len(r.during)} | "
+            f"{r.during_ok} | {statistics.median(r.during):.2f} | {p95(r.during):.2f} | "
+            f"{max(r.during):.2f} |"]
+    lines += [""]
+    for n, r in enumerate(rounds, start=1):
+        lines.append(
+            f"Round {n}: the large workbook took {r.big_seconds:.1f} s and was "
+            f"{'answered' if r.big_ok else 'NOT answered'}; it was "
+            f"{'still' if r.big_running else 'no longer'} being checked when the last small "
+            f"upload was answered. The small uploads' 95th percentile with it running is "
+            f"{p95(r.during) / p95(r.alone):.2f}x the one without it.")
+    lines += ["", f"Target: the small uploads' 95th percentile under 2 s while the large upload "
+              f"runs: the worst round {worst:.2f} s, "
+              f"{'met' if worst < 2 else 'MISSED'} on this machine at this load."]
     (HERE / "results" / "serve.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

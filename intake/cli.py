@@ -28,9 +28,14 @@ class CannotRun(click.ClickException):
 
     exit_code = 2
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
+    def __init__(self, message: str, exit_code: int = 2, lang: str = "en") -> None:
         super().__init__(message)
         self.exit_code = exit_code  # type: ignore[misc]
+        #: "Fout:" before a Dutch message, not click's English "Error:"
+        self.label = "Fout" if lang == "nl" else "Error"
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"{self.label}: {self.format_message()}", file=file, err=file is None)
 
 
 class IntakeGroup(click.Group):
@@ -51,8 +56,8 @@ class IntakeGroup(click.Group):
         except (IntakeError, TimeLimitExceeded) as exc:
             if ctx.meta.get(DEBUG_KEY):
                 raise
-            raise CannotRun(exc.message(ctx.meta.get(LANG_KEY, "nl")),
-                            exc.exit_code) from exc
+            lang = ctx.meta.get(LANG_KEY, "nl")
+            raise CannotRun(exc.message(lang), exc.exit_code, lang) from exc
 
 
 def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
@@ -251,7 +256,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
         if debug:
             raise
         raise CannotRun(f"{workbook}: {exc.message(lang)}",  # type: ignore[arg-type]
-                        exc.exit_code) from exc
+                        exc.exit_code, lang) from exc
     result = outcome.result
     if as_json:
         report = next(p for p in outcome.files if p.name == "report.json")

@@ -302,7 +302,7 @@ def worker(fmt: str, start: int, stop: int) -> None:
     """Run cases [start, stop) of `fmt`, printing one JSON line per case (before: 'begin')."""
     from intake.process import few_malloc_arenas
 
-    few_malloc_arenas()  # as the command line does: polars' threads would reserve 1.2 GB
+    few_malloc_arenas(limited=True)  # polars' threads would reserve 1.2 GB
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     with tempfile.TemporaryDirectory() as work:
         for n in range(start, stop):

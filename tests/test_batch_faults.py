@@ -313,7 +313,7 @@ def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_completes(
     out = small_disk / "out"
     full = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
     assert full.returncode == 2, full.stderr
-    message = [line for line in full.stderr.splitlines() if line.startswith("Error:")]
+    message = [line for line in full.stderr.splitlines() if line.startswith("Fout:")]
     assert len(message) == 1 and "ruimte" in message[0], full.stderr
     assert "Traceback" not in full.stderr
     assert not (out / ".intake-batch.lock").exists()

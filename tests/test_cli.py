@@ -378,7 +378,7 @@ def test_an_existing_template_path_is_one_line_and_exit_2(tmp_path: Path) -> Non
     done = run_intake("template", str(path))
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"Error: {path} bestaat al en wordt niet overschreven. Kies een andere naam, of geef "
+        f"Fout: {path} bestaat al en wordt niet overschreven. Kies een andere naam, of geef "
         "--force om het te vervangen."]
     assert path.read_bytes() == b"mijn eigen werk"
 
@@ -418,7 +418,7 @@ def test_every_intake_error_of_a_command_becomes_its_exit_code() -> None:
 
     nl = CliRunner().invoke(group, ["fail"])
     en = CliRunner().invoke(group, ["fail", "--lang", "en"])
-    assert (nl.exit_code, nl.output) == (3, "Error: kapot\n")
+    assert (nl.exit_code, nl.output) == (3, "Fout: kapot\n")
     assert (en.exit_code, en.output) == (3, "Error: broken\n")
 
 

@@ -69,7 +69,7 @@ def _serve(conn: Connection, max_memory_mb: int, large: bool) -> None:
     from intake.process import few_malloc_arenas
     from intake.web.warm import warm
 
-    few_malloc_arenas()
+    few_malloc_arenas(limited=max_memory_mb > 0)
     if not large:  # a large lane's worker does one check: warming would only delay it
         warm()
     if max_memory_mb > 0:

@@ -9,6 +9,7 @@ not be read, has a row of its own, so no count is attributed to a bureau by gues
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -87,6 +88,7 @@ def bureau_totals(files: Sequence[Mapping[str, Any]], lang: Lang) -> list[dict[s
                                                  e["name"].lower(), e["email"]))
 
 
+@functools.cache
 def _env() -> Any:
     import jinja2
 

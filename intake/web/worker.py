@@ -18,6 +18,7 @@ or has done its share of checks is replaced by a fresh one.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -64,6 +65,16 @@ class CheckOutcome:
     valid: bool = False
 
 
+def _lowest_priority() -> None:
+    """This process (and the threads it starts later, such as polars' pool) runs only when the
+    small lane leaves a core idle: SCHED_IDLE where Linux offers it (a nice-19 process still
+    takes a share when both compete), nice 19 as well and elsewhere."""
+    os.nice(LARGE_NICE)
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
 def _serve(conn: Connection, max_memory_mb: int, large: bool) -> None:
     """A worker process: check one job after another until told to stop (None)."""
     from intake.process import few_malloc_arenas
@@ -76,7 +87,7 @@ def _serve(conn: Connection, max_memory_mb: int, large: bool) -> None:
         cap = max_memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     if large:
-        os.nice(LARGE_NICE)
+        _lowest_priority()
     try:
         while True:
             job = conn.recv()

@@ -214,4 +214,4 @@ def rewrite_outputs(result: Result, target: Path, prefixes: tuple[str, ...], lan
     write_report_json(report, target / "report.json")
     write_html(result, report, target / "report.html", lang)
     write_csvs(result, target, dialect, prefixes)  # type: ignore[arg-type]
-    write_feedback(result, target, lang)
+    write_feedback(result, target, lang, delivered=delivered)

@@ -73,8 +73,11 @@ def feedback_name(workbook: Path) -> str:
 
 
 def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
-                   checked_at: str | None = None) -> Path:
-    """Write the marked copy of `result.path` into `out_dir`; return its path."""
+                   checked_at: str | None = None,
+                   delivered: tuple[int, int] | None = None) -> Path:
+    """Write the marked copy of `result.path` into `out_dir`; return its path. `delivered`:
+    how many employers and DGAs were delivered, where a batch delivered fewer than were
+    accepted (the Controle sheet then says both)."""
     target = out_dir / feedback_name(result.path)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".feedback-") as work:
@@ -83,17 +86,18 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
         skip = {f.sheet for f in result.findings if f.code == "sheet-too-large" and f.sheet}
         if source.suffix.lower() not in (".xlsx", ".xlsm"):
             source = _as_xlsx(source, Path(work) / "converted.xlsx", skip)
-            patch_package(source, partial, result, lang, checked_at)
+            patch_package(source, partial, result, lang, checked_at, delivered=delivered)
         else:
             try:
-                patch_package(source, partial, result, lang, checked_at)
+                patch_package(source, partial, result, lang, checked_at, delivered=delivered)
             except TimeLimitExceeded:
                 raise  # a time-out is not a package this patcher cannot follow
             except Exception:
                 # A package the values could be read from but this patcher cannot follow
                 # (odd or damaged XML): give the same values back in a new workbook instead.
                 source = _as_xlsx(source, Path(work) / "converted.xlsx", skip)
-                patch_package(source, partial, result, lang, checked_at, values_only=True)
+                patch_package(source, partial, result, lang, checked_at, values_only=True,
+                              delivered=delivered)
         partial.replace(target)
     return target
 
@@ -161,7 +165,8 @@ def _marks(findings: list[Finding], lang: Lang) -> tuple[
 
 
 def patch_package(source: Path, target: Path, result: Result, lang: Lang,
-                  checked_at: str | None = None, values_only: bool = False) -> None:
+                  checked_at: str | None = None, values_only: bool = False,
+                  delivered: tuple[int, int] | None = None) -> None:
     """Write `target`: the package at `source` with marks, comments and a Controle sheet."""
     marks, notes = _marks(result.findings, lang)
     budget = MAX_COMMENTS
@@ -291,7 +296,7 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             for name, text in {**rels_out, **replaced}.items():
                 zout.writestr(name, text)
             zout.writestr(controle_part, _controle_xml(result, pool, lang, checked_at,
-                                                       values_only, ns))
+                                                       values_only, ns, delivered))
             zout.writestr(styles_rel.target, pool.render())
 
 
@@ -431,7 +436,8 @@ def _content_types(text: str, new_parts: dict[str, str]) -> str:
 
 
 def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str | None,
-                  values_only: bool = False, ns: Namespaces = TRANSITIONAL) -> str:
+                  values_only: bool = False, ns: Namespaces = TRANSITIONAL,
+                  delivered: tuple[int, int] | None = None) -> str:
     ui = UI[lang]
     style = pool.extra
     rows: list[list[tuple[str | int, int]]] = []
@@ -441,12 +447,18 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
     rows.append([(f"{ui['checked_at']} {when}", style["line"])])
     rows.append([(ui["errors"], style["bold"]), (result.errors, style["error"]),
                  (ui["warnings"], style["bold"]), (result.warnings, style["warning"])])
+    sheets = (result.werkgevers, result.dga)
+    if delivered is not None and all(n == data.accepted for n, data in zip(delivered, sheets,
+                                                                           strict=True)):
+        delivered = None  # as accepted: nothing to add
     rows.append([("", style["bold"]), (ui["rows"], style["bold"]),
-                 (ui["accepted"], style["bold"]), (ui["rejected"], style["bold"])])
-    for data in (result.werkgevers, result.dga):
+                 (ui["accepted"], style["bold"]), (ui["rejected"], style["bold"])]
+                + ([(ui["delivered"], style["bold"])] if delivered else []))
+    for n, data in enumerate(sheets):
         counts = data.counts()
         rows.append([(data.spec.name, style["bold"]), (counts["rows"], style["line"]),
-                     (counts["accepted"], style["line"]), (counts["rejected"], style["line"])])
+                     (counts["accepted"], style["line"]), (counts["rejected"], style["line"])]
+                    + ([(delivered[n], style["line"])] if delivered else []))
     rows.append([(ui["ok"] if result.valid else ui["not_ok"], style["bold"])])
     rows.append([(ui["values_copy"], style["bold"])] if values_only else [])
     header_row = len(rows) + 1

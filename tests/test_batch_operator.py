@@ -311,6 +311,13 @@ def test_an_employer_delivered_before_is_amber_in_the_later_file(tmp_path: Path)
     assert report["summary"]["werkgevers"] == {"rows": 2, "accepted": 2, "rejected": 0,
                                                "delivered": 1}
     assert _fills(run / "tweede.xlsx" / "feedback.xlsx")[("Werkgevers", cell)] == AMBER
+    import openpyxl
+
+    controle = openpyxl.load_workbook(run / "tweede.xlsx" / "feedback.xlsx")["Controle"]
+    totals = {row[0]: row[1:5] for row in controle.iter_rows(min_row=4, max_row=6,
+                                                             values_only=True)}
+    assert totals[None][3] == "Aangeleverd"  # the header of the totals
+    assert totals["Werkgevers"] == (2, 2, 0, 1)  # rows, accepted, rejected, delivered
     page = (run / "tweede.xlsx" / "report.html").read_text(encoding="utf-8")
     assert "eerste.xlsx" in page
     assert "Aangeleverd in deze verwerking: 1 van de 2 goedgekeurde werkgevers" in page

@@ -22,7 +22,7 @@ from pathlib import Path
 from intake.cells import column_index
 from intake.findings import Finding
 from intake.layout import row_height, shown_time
-from intake.messages import LANGS, UI, Lang
+from intake.messages import LANGS, UI, Lang, delivered_note
 from intake.timelimit import TimeLimitExceeded
 from intake.validate import Result
 from intake.xlsxpatch import (
@@ -459,7 +459,12 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
         rows.append([(data.spec.name, style["bold"]), (counts["rows"], style["line"]),
                      (counts["accepted"], style["line"]), (counts["rejected"], style["line"])]
                     + ([(delivered[n], style["line"])] if delivered else []))
-    rows.append([(ui["ok"] if result.valid else ui["not_ok"], style["bold"])])
+    fewer = delivered is not None and delivered[0] < result.werkgevers.accepted
+    rows.append([(ui["ok_short" if fewer else "ok"] if result.valid else ui["not_ok"],
+                  style["bold"])])
+    if delivered is not None and fewer:
+        rows.append([(delivered_note(delivered[0], result.werkgevers.accepted, lang),
+                      style["line"])])
     rows.append([(ui["values_copy"], style["bold"])] if values_only else [])
     header_row = len(rows) + 1
     if not result.findings:

@@ -15,7 +15,7 @@ from intake.feedback import feedback_name
 from intake.files import atomic_write_text
 from intake.findings import Finding
 from intake.layout import shown_time
-from intake.messages import CATALOGUE, UI, Lang
+from intake.messages import CATALOGUE, UI, Lang, delivered_note
 from intake.sheetdata import SheetData
 from intake.validate import Result
 
@@ -123,14 +123,7 @@ def _delivered_note(report: dict[str, object], lang: Lang) -> str:
     if not isinstance(counts, dict) or counts.get("delivered", counts.get("accepted")) == \
             counts.get("accepted"):
         return ""
-    n, accepted = counts["delivered"], counts["accepted"]
-    if lang == "nl":
-        return (f"Aangeleverd in deze verwerking: {n} van de {accepted} goedgekeurde "
-                f"werkgever{'s' if accepted != 1 else ''}; de andere waren al eerder "
-                "aangeleverd (zie de waarschuwingen).")
-    return (f"Delivered in this run: {n} of the {accepted} accepted employer"
-            f"{'s' if accepted != 1 else ''}; the others were delivered before (see the "
-            "warnings).")
+    return delivered_note(counts["delivered"], counts["accepted"], lang)
 
 
 def _when(iso: str) -> str:

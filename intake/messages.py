@@ -481,6 +481,17 @@ class _Blank(dict[str, str]):
         return "{" + key + "}"
 
 
+def delivered_note(delivered: int, accepted: int, lang: Lang) -> str:
+    """Where a batch delivered fewer employers than were accepted (the others were delivered
+    before): how many, for report.html and the Controle sheet."""
+    s = "s" if accepted != 1 else ""
+    if lang == "nl":
+        return (f"Aangeleverd in deze verwerking: {delivered} van de {accepted} goedgekeurde "
+                f"werkgever{s}; de andere waren al eerder aangeleverd (zie de waarschuwingen).")
+    return (f"Delivered in this run: {delivered} of the {accepted} accepted employer{s}; the "
+            "others were delivered before (see the warnings).")
+
+
 def render(code: str, lang: Lang, context: dict[str, str]) -> tuple[str, str]:
     """The message and the fix for `code` in `lang`, with the context filled in."""
     entry = CATALOGUE[code]
@@ -496,6 +507,7 @@ UI: dict[Lang, dict[str, str]] = {
         "file": "Bestand",
         "checked_at": "Gecontroleerd op",
         "ok": "Geen fouten gevonden: alle werkgevers kunnen worden aangeleverd.",
+        "ok_short": "Geen fouten gevonden.",
         "not_ok": "Er zijn fouten gevonden. Rijen met een fout worden niet aangeleverd; "
         "verbeter ze en lever de werkmap opnieuw aan.",
         "totals": "Totalen",
@@ -576,6 +588,7 @@ UI: dict[Lang, dict[str, str]] = {
         "file": "File",
         "checked_at": "Checked at",
         "ok": "No errors found: every employer can be delivered.",
+        "ok_short": "No errors found.",
         "not_ok": "Errors were found. Rows with an error are not delivered; correct them and "
         "submit the workbook again.",
         "totals": "Totals",

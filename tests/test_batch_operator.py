@@ -318,6 +318,10 @@ def test_an_employer_delivered_before_is_amber_in_the_later_file(tmp_path: Path)
                                                              values_only=True)}
     assert totals[None][3] == "Aangeleverd"  # the header of the totals
     assert totals["Werkgevers"] == (2, 2, 0, 1)  # rows, accepted, rejected, delivered
+    lines = [row[0] for row in controle.iter_rows(min_row=7, max_row=9, values_only=True)]
+    assert lines[:2] == ["Geen fouten gevonden.", "Aangeleverd in deze verwerking: 1 van de 2 "
+                         "goedgekeurde werkgevers; de andere waren al eerder aangeleverd (zie "
+                         "de waarschuwingen)."]
     page = (run / "tweede.xlsx" / "report.html").read_text(encoding="utf-8")
     assert "eerste.xlsx" in page
     assert "Aangeleverd in deze verwerking: 1 van de 2 goedgekeurde werkgevers" in page

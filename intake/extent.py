@@ -18,6 +18,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from intake.cells import column_letter
@@ -210,11 +211,13 @@ _ODD_C_TAG = re.compile(rb"<c[>/\t\n\r]")
 _SAMPLE = 16 << 10
 
 
+@dataclass(frozen=True)
 class _Alphabet:
-    """The characters of one part of a cell reference, ordered as their values are."""
+    """The characters of one part of a cell reference, ordered as their values are: the
+    lowest and highest allowed as the first character, and as the others."""
 
-    def __init__(self, first: bytes, rest: bytes) -> None:
-        self.first, self.rest = first, rest  # allowed first characters, and the others
+    first: bytes
+    rest: bytes
 
     def ranged(self, low: int, high: int) -> bytes:
         return b"[" + bytes([low]) + b"-" + bytes([high]) + b"]"

@@ -451,14 +451,20 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
     if delivered is not None and all(n == data.accepted for n, data in zip(delivered, sheets,
                                                                            strict=True)):
         delivered = None  # as accepted: nothing to add
-    rows.append([("", style["bold"]), (ui["rows"], style["bold"]),
-                 (ui["accepted"], style["bold"]), (ui["rejected"], style["bold"])]
-                + ([(ui["delivered"], style["bold"])] if delivered else []))
+    heads: list[tuple[str | int, int]] = [("", style["bold"]), (ui["rows"], style["bold"]),
+                                          (ui["accepted"], style["bold"]),
+                                          (ui["rejected"], style["bold"])]
+    if delivered:
+        heads.append((ui["delivered"], style["bold"]))
+    rows.append(heads)
     for n, data in enumerate(sheets):
         counts = data.counts()
-        rows.append([(data.spec.name, style["bold"]), (counts["rows"], style["line"]),
-                     (counts["accepted"], style["line"]), (counts["rejected"], style["line"])]
-                    + ([(delivered[n], style["line"])] if delivered else []))
+        totals: list[tuple[str | int, int]] = [
+            (data.spec.name, style["bold"]), (counts["rows"], style["line"]),
+            (counts["accepted"], style["line"]), (counts["rejected"], style["line"])]
+        if delivered:
+            totals.append((delivered[n], style["line"]))
+        rows.append(totals)
     fewer = delivered is not None and delivered[0] < result.werkgevers.accepted
     rows.append([(ui["ok_short" if fewer else "ok"] if result.valid else ui["not_ok"],
                   style["bold"])])

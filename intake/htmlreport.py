@@ -112,7 +112,7 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") ->
         feedback=feedback_name(result.path),
         delivered_note=_delivered_note(report, lang),
     )
-    return page
+    return str(page)
 
 
 def _delivered_note(report: dict[str, object], lang: Lang) -> str:

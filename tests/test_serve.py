@@ -288,6 +288,8 @@ def test_mistakes_upload_shows_the_reports_findings_and_is_not_sent(
     upload_id = str(response.url).rsplit("/", 1)[1]  # type: ignore[attr-defined]
     report = client.get(f"/uploads/{upload_id}/report.json").json()
     assert 'id="totals"' in page and 'id="verdict"' in page
+    assert "intake validate" not in page  # the command line's advice; here: upload again
+    assert "upload de werkmap opnieuw" in page
     errors = [f for f in report["findings"] if f["severity"] == "error"]
     assert errors
     for finding in errors:

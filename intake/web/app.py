@@ -128,10 +128,13 @@ def _report_css() -> str:
 
 
 def _report_body(path: Path) -> Markup:
-    """The body of a report.html the pipeline wrote (escaped by its own template)."""
+    """The body of a report.html the pipeline wrote (escaped by its own template), without
+    its paragraph on the feedback workbook: that one tells a command-line user to run
+    `intake validate` again, where the result page tells the clerk to upload again."""
     text = path.read_text(encoding="utf-8")
     start, end = text.find("<body>"), text.rfind("</body>")
-    return Markup(text[start + len("<body>"):end] if start >= 0 and end > start else "")
+    body = text[start + len("<body>"):end] if start >= 0 and end > start else ""
+    return Markup(re.sub(r'<p id="feedback">.*?</p>', "", body, count=1, flags=re.S))
 
 
 def _local() -> dt.tzinfo:

@@ -297,18 +297,15 @@ class _XmlSheetScan(_XmlScan):
         return cut + 6 if cut >= 0 else text.rfind(b">") + 1
 
     def scan(self, xml: bytes) -> None:
-        if self._bounded(xml):
-            self._last_row(xml)
-            self._scan_marks(xml)
-            return
-        refs = self._plain_refs(xml)
-        if refs is None:
-            refs = _CELL_REF.findall(xml)
-            if len(refs) != len(_C_TAG.findall(xml)):
-                self._in_order(xml)
-                self._scan_marks(xml)
-                return
-        self._explicit(refs)
+        if not self._bounded(xml):
+            refs = self._plain_refs(xml)
+            if refs is None:
+                refs = _CELL_REF.findall(xml)
+                if len(refs) != len(_C_TAG.findall(xml)):
+                    self._in_order(xml)
+                    self._scan_marks(xml)
+                    return
+            self._explicit(refs)
         self._last_row(xml)
         self._scan_marks(xml)
 

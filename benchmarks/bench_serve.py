@@ -29,14 +29,7 @@ from pathlib import Path
 import httpx2
 
 from intake import bureaus
-from intake.samples import (
-    MISTAKE_DGA,
-    MISTAKE_EXTRA_HEADER,
-    MISTAKE_WERKGEVERS,
-    VALID_DGA,
-    VALID_WERKGEVERS,
-    fill,
-)
+from intake.samples import write_samples
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workbooks import write_workbook
@@ -148,9 +141,8 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     load = os.getloadavg()[0]
-    samples = [fill(work / "voorbeeld-fouten.xlsx", MISTAKE_WERKGEVERS, MISTAKE_DGA,
-                    MISTAKE_EXTRA_HEADER),
-               fill(work / "voorbeeld-geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)]
+    shipped = {p.name: p for p in write_samples(work / "samples")}
+    samples = [shipped["voorbeeld-fouten.xlsx"], shipped["voorbeeld-geldig.xlsx"]]
     big = write_workbook(work / "groot.xlsx", args.big)
     db = bureaus.connect(work / "out" / "intake.sqlite")
     keys = [bureaus.add(db, f"bureau-{i}") for i in range(4)]

@@ -16,14 +16,7 @@ from starlette.testclient import TestClient
 from intake import bureaus
 from intake.batch import BatchOptions, run_batch
 from intake.safety import Limits
-from intake.samples import (
-    MISTAKE_DGA,
-    MISTAKE_EXTRA_HEADER,
-    MISTAKE_WERKGEVERS,
-    VALID_DGA,
-    VALID_WERKGEVERS,
-    fill,
-)
+from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill, write_samples
 from intake.web.app import ServeConfig, create_app
 
 from conftest import our_fills
@@ -54,8 +47,7 @@ def site(tmp_path: Path) -> Site:
     db.close()
     config = ServeConfig(inbox=inbox, out_dir=out)
     samples = tmp_path / "samples"
-    fill(samples / "voorbeeld-geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)
-    fill(samples / "voorbeeld-fouten.xlsx", MISTAKE_WERKGEVERS, MISTAKE_DGA, MISTAKE_EXTRA_HEADER)
+    write_samples(samples)  # the shipped examples, as `intake template`'s folder has them
     return Site(config, keys, samples)
 
 

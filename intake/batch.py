@@ -38,17 +38,13 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from intake.batchpages import run_page, runs_page
-from intake.batchworker import Validation, process_file, signals_blocked, worker_init
 from intake.errors import IntakeError
 from intake.fields import DGA, WERKGEVERS
 from intake.files import atomic_write_text
@@ -68,6 +64,9 @@ from intake.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.ledger import Ledger, LedgerError
 from intake.messages import Lang
 from intake.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, Status, from_row
+
+if TYPE_CHECKING:
+    from intake.check import Additions, Checked, Validated
 from intake.rules import FORMULA_STARTS
 from intake.safety import Limits
 
@@ -80,8 +79,6 @@ DEFAULT_SETTLE_SECONDS = 10.0
 
 #: The batch's own sentences, per language.
 TEXT: dict[str, dict[Lang, str]] = {
-    "died": {"nl": "het controleproces stopte onverwacht bij dit bestand (fout of geheugen op)",
-             "en": "the validator process died (crash or out of memory) on this file"},
     "same_as": {"nl": "dezelfde inhoud als {name} (verwerking {run})",
                 "en": "same content as {name} (run {run})"},
     "findings": {"nl": "{errors} fout(en), {warnings} waarschuwing(en); zie {output}/report.html",
@@ -317,6 +314,23 @@ class _Job:
     pending: Path
 
 
+@dataclass
+class _Decision:
+    """The cross-file decisions on one file: the rows delivered, the findings, the earlier
+    deliveries they replace, the Excel rows held back (conflicts), and the file's DGAs."""
+
+    employers: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    replaces: dict[int, int] = field(default_factory=dict)
+    held: set[int] = field(default_factory=set)
+    dga: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ids(self) -> set[str]:
+        """The Werkgever IDs delivered."""
+        return {e["werkgever_id"] for e in self.employers}
+
+
 class _Run:
     """One run: list the inbox, copy, validate and commit each file, write the outputs."""
 
@@ -355,8 +369,8 @@ class _Run:
                 ready.append(entry)
         self.total = len(ready)
         with contextlib.closing(self._validated(iter(ready))) as validated:
-            for job, validation in validated:
-                self._guarded(job.staged.entry, partial(self._commit, job, validation))
+            for job, checked, decision in validated:
+                self._guarded(job.staged.entry, partial(self._commit, job, checked, decision))
         summary = finish_outputs(self.ledger, self.result.run_id, self.result.run_dir,
                                  self.lang, status="stopped" if self.stop.signum else "finished",
                                  waiting=self.waiting)
@@ -455,112 +469,80 @@ class _Run:
     # --- validating ---
 
     def _validated(self, entries: Iterator[Entry],
-                   ) -> Generator[tuple[_Job, Validation], None, None]:
-        """Each job's validation, in arrival order, computed by `jobs` worker processes; at
-        most `jobs` files are in hand at a time, so a stop takes effect at once."""
+                   ) -> Generator[tuple[_Job, Checked, _Decision | None], None, None]:
+        """Each job's outcome, in arrival order, checked by `jobs` child processes; at most
+        `jobs` files are in hand at a time, so a stop takes effect at once. The cross-file
+        decisions are made here, in arrival order, while the file's child waits for them, so
+        that it writes its outputs once."""
+        from intake.check import Settings, bounds, outcome, submit
+        from intake.sandbox import Sandbox
+        from intake.validate import Options
+
         jobs = max(1, self.options.jobs)
-        queue: deque[tuple[_Job, Future[Validation], float | None]] = deque()
-        solo: deque[_Job] = deque()  # in hand when a worker died: retried one at a time
-        pool: ProcessPoolExecutor | None = None
-        overdue = False
+        settings = Settings(Options(contract_prefixes=self.options.contract_prefixes,
+                                    limits=self.options.limits), lang=self.lang,
+                            dialect=self.options.csv_dialect)  # type: ignore[arg-type]
+        queue: deque[tuple[_Job, Sandbox]] = deque()
+        boxes: list[Sandbox] = []
+        idle: list[Sandbox] = []
         try:
             while True:
-                limit = 1 if solo else jobs
-                while len(queue) < limit and not self.stop.killed:
-                    job = solo.popleft() if solo else self._next_job(entries)
+                while len(queue) < jobs and not self.stop.killed:
+                    job = self._next_job(entries)
                     if job is None:
                         break
-                    if pool is None:
-                        # spawn, not fork: the validator's polars keeps a thread pool, and a
-                        # child forked from a process with threads can hang on a lock one of
-                        # them held (the parent may have validated before, as in a server or
-                        # a test run). It is also how Windows starts processes.
-                        pool = ProcessPoolExecutor(
-                            max_workers=jobs, initializer=worker_init,
-                            mp_context=multiprocessing.get_context("spawn"))
-                    # submit may start a worker: it starts with SIGINT and SIGTERM blocked, so a
-                    # Ctrl-C to the process group cannot kill it before worker_init has set
-                    # its handlers (a spawned interpreter starts with the default ones).
-                    with signals_blocked():
-                        future = pool.submit(
-                            process_file, str(job.staged.copy), str(job.pending),
-                            self.options.contract_prefixes, self.lang,
-                            self.options.csv_dialect, self.options.limits)
-                    queue.append((job, future, self._deadline()))
+                    if not idle:
+                        boxes.append(Sandbox(bounds(self.options.limits)))
+                        idle.append(boxes[-1])
+                    box = idle.pop()
+                    submit(box, job.staged.copy, job.pending, settings, decides=True)
+                    queue.append((job, box))
                 if not queue or self.stop.killed:
                     return
-                job, future, deadline = queue[0]
-                try:
-                    validation = _result(future, deadline)
-                except _Overdue:  # stuck where the time limit cannot reach: end the workers
-                    overdue = True
-                    _kill_workers()
-                    continue
-                except BrokenProcessPool:
-                    if self.stop.killed:
-                        return
-                    in_hand = [j for j, _, _ in queue]
-                    queue.clear()
-                    if pool is not None:
-                        pool.shutdown(wait=True)
-                    pool = None
-                    if len(in_hand) > 1:  # which one killed its worker: retry each alone
-                        solo.extendleft(reversed(in_hand))
-                        overdue = False
-                        continue
-                    yield job, (Validation(Status.TIMED_OUT, _time_limit_text(self.lang))
-                                if overdue else Validation(Status.FAILED, TEXT["died"][self.lang]))
-                    overdue = False
-                    continue
-                except Exception as exc:  # a bug outside process_file's own guard
-                    detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                    validation = Validation(Status.FAILED, detail)
-                queue.popleft()
-                yield job, validation
+                job, box = queue.popleft()
+                seen, lhn_seen = dict(self.seen), dict(self.lhn_seen)
+                decisions: list[_Decision] = []
+                checked = outcome(box, job.pending, partial(self._decide, job, decisions))
+                idle.append(box)
+                if self.stop.killed:
+                    return
+                if not checked.checked:  # nothing of it is delivered: as if never decided
+                    self.seen, self.lhn_seen = seen, lhn_seen
+                    decisions.clear()
+                yield job, checked, decisions[0] if decisions else None
         finally:
-            if pool is not None:
-                pool.shutdown(wait=not self.stop.killed, cancel_futures=True)
+            for box in boxes:
+                box.close(kill=True)
 
-    def _deadline(self) -> float | None:
-        """When a file still in hand is judged stuck: twice its time limit plus 5 s (the limit
-        itself works between the validator's steps; this catches a hang inside native code)."""
-        seconds = self.options.limits.max_seconds
-        return time.monotonic() + 2 * seconds + 5 if seconds > 0 else None
+    def _decide(self, job: _Job, decisions: list[_Decision], validated: Validated,
+                ) -> Additions:
+        """The cross-file decisions on a validated file, kept for its commit; the findings and
+        held rows go back to its child, for its outputs."""
+        from intake.check import Additions
+
+        decision = self._cross_file(job.staged.entry.name, job.staged.sha256, validated)
+        decisions.append(decision)
+        dga = [d for d in validated.dga_rows() if d["werkgever_id"] in decision.ids]
+        return Additions(tuple(decision.findings), frozenset(decision.held),
+                         (len(decision.employers), len(dga)))
 
     # --- committing ---
 
-    def _commit(self, job: _Job, validation: Validation) -> None:
-        """Cross-file checks, then one transaction: the file, its delivered rows, its notes.
-        Then its outputs are moved into place and the file into its --move-to folder."""
-        if validation.cannot_write is not None:
-            raise OSError(*validation.cannot_write)
+    def _commit(self, job: _Job, checked: Checked, decision: _Decision | None) -> None:
+        """One transaction: the file, its delivered rows, its notes. Then its outputs are
+        moved into place and the file into its --move-to folder."""
+        if checked.cannot_write is not None:
+            raise OSError(checked.errno or errno.EIO, checked.cannot_write[2])
         staged, name = job.staged, job.staged.entry.name
-        employers, findings, replaces, held = self._cross_file(name, staged.sha256, validation)
-        notes = [{"file": name, **f.to_dict(self.lang)} for f in findings]
-        delivered_ids = {e["werkgever_id"] for e in employers}
-        dga = [{**d, "bron_bestand": inert(name)} for d in validation.dga
-               if d["werkgever_id"] in delivered_ids]
-        status = validation.status
-        reason = validation.reason
-        counts = dict(validation.counts or {})
-        full = validation.full_result() if findings and job.pending.is_dir() else None
-        if full is not None:
-            # The cross-file findings belong to the file: its report and feedback say them,
-            # and a conflict rejects its row there too.
-            from intake.batchworker import rewrite_outputs, status_of, with_cross_file
-
-            result = with_cross_file(full, findings, held)
-            rewrite_outputs(result, job.pending, self.options.contract_prefixes, self.lang,
-                            self.options.csv_dialect, (len(employers), len(dga)))
-            status = status_of(result)
-            counts |= {"werkgevers": result.werkgevers.counts(), "dga": result.dga.counts(),
-                       "errors": result.errors, "warnings": result.warnings}
-        elif held:  # no outputs to add them to: the counts still say so
-            counts["errors"] = int(counts.get("errors", 0)) + len(held)
-            accepted = int((counts.get("werkgevers") or {}).get("accepted", 0))
-            status = Status.PARTIAL if accepted > len(held) else Status.REJECTED
-        if held:
-            counts["conflicts"] = len(held)
+        decision = decision or _Decision()
+        notes = [{"file": name, **f.to_dict(self.lang)} for f in decision.findings]
+        dga = [{**d, "bron_bestand": inert(name)} for d in decision.dga
+               if d["werkgever_id"] in decision.ids]
+        status = checked.status
+        counts = dict(checked.counts)
+        if decision.held:
+            counts["conflicts"] = len(decision.held)
+        reason = checked.message(self.lang)
         if status in (Status.PARTIAL, Status.REJECTED):
             reason = TEXT["findings"][self.lang].format(
                 errors=counts.get("errors", 0), warnings=counts.get("warnings", 0),
@@ -568,21 +550,21 @@ class _Run:
         output = job.folder if job.pending.is_dir() else None
         outcome = FileOutcome(name, status, staged.sha256, staged.size, reason=reason,
                               counts=counts or None, output=output,
-                              delivered=(len(employers), len(dga)))
-        self._record(outcome, staged.entry.path, staged, employers, dga, notes, replaces)
+                              delivered=(len(decision.employers), len(dga)))
+        self._record(outcome, staged.entry.path, staged, decision.employers, dga, notes,
+                     decision.replaces)
         shutil.rmtree(staged.copy.parent, ignore_errors=True)
 
-    def _cross_file(self, name: str, sha: str, validation: Validation,
-                    ) -> tuple[list[dict[str, Any]], list[Finding], dict[int, int], set[int]]:
+    def _cross_file(self, name: str, sha: str, validation: Validated) -> _Decision:
         """Which accepted rows are delivered: an employer delivered before with the same data is
         not delivered again (a warning); with other data it is a conflict (an error), unless
-        --redeliver names it. Returns (delivered rows, findings, replaced rows, the Excel rows
-        of the conflicts)."""
+        --redeliver names it."""
         employers: list[dict[str, Any]] = []
         notes: list[Finding] = []
         replaces: dict[int, int] = {}
         conflicts: set[int] = set()
-        for row in validation.employers:
+        rows = validation.employer_rows()
+        for row in rows:
             key = (row["werkgever_id"], row["loonheffingennummer"])
             earlier = self.ledger.earlier(*key, other_than_sha256=sha)
             if earlier is None and key not in self.seen:
@@ -617,7 +599,7 @@ class _Run:
                               value=row["werkgever_id"],
                               params=(*params.items(), ("lhn", row["loonheffingennummer"])))
             notes.append(finding)
-        for row in validation.employers:
+        for row in rows:
             other = self._other_employer(name, row)
             if other is not None:
                 finding = Finding("batch-lhn-other-employer", sheet=validation.sheet,
@@ -625,7 +607,7 @@ class _Run:
                                   field="werkgever_id", value=row["werkgever_id"],
                                   params=(*other.items(), ("lhn", row["loonheffingennummer"])))
                 notes.append(finding)
-        return employers, notes, replaces, conflicts
+        return _Decision(employers, notes, replaces, conflicts, validation.dga_rows())
 
     def _other_employer(self, name: str, row: Mapping[str, Any]) -> dict[str, str] | None:
         """Where this row's loonheffingennummer was given under another Werkgever ID: earlier
@@ -683,10 +665,6 @@ class _Run:
         return shown
 
 
-class _Overdue(Exception):
-    """A file in hand passed its deadline."""
-
-
 def _shown_date(at: str, lang: Lang) -> str:
     """The date of a ledger timestamp (UTC) as it was in the Netherlands: 30-11-2026 in Dutch,
     2026-11-30 in English."""
@@ -709,27 +687,10 @@ def _differences(earlier: Mapping[str, Any], row: Mapping[str, Any]) -> list[str
             if str(earlier.get(f.name, "") or "") != str(row.get(f.name, "") or "")]
 
 
-def _result(future: Future[Validation], deadline: float | None) -> Validation:
-    """The future's result, waiting in short steps so that signals are handled meanwhile;
-    _Overdue once `deadline` (monotonic) has passed."""
-    while True:
-        try:
-            return future.result(timeout=0.5)
-        except FutureTimeout:
-            if deadline is not None and time.monotonic() > deadline:
-                raise _Overdue from None
-
-
 def _kill_workers() -> None:
     for child in multiprocessing.active_children():
         with contextlib.suppress(OSError):
             os.kill(child.pid or 0, signal.SIGKILL)
-
-
-def _time_limit_text(lang: Lang) -> str:
-    from intake.messages import FILE_ERRORS
-
-    return FILE_ERRORS["time-limit"][lang]
 
 
 def _move_file(path: Path, folder: Path) -> Path:

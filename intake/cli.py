@@ -120,7 +120,13 @@ def limit_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--max-mb", type=click.IntRange(1), default=Limits.max_uncompressed_mb,
                      show_default=True, help="Uncompressed size of the workbook's parts, in MB."),
         click.option("--max-seconds", type=Seconds(), default=Limits.max_seconds,
-                     show_default=True, help="Time one workbook may take (0: no limit)."),
+                     show_default=True,
+                     help="Time one workbook may take, outputs included; its process is "
+                          "killed when it is up (0: no limit)."),
+        click.option("--max-memory-mb", type=click.IntRange(0), default=Limits.max_memory_mb,
+                     show_default=True,
+                     help="Address space of the process that reads one workbook (0: no "
+                          "limit)."),
     )):
         command = option(command)
     return command
@@ -157,9 +163,10 @@ def contract_prefix_option(what: str = "") -> Callable[[Callable[..., None]], Ca
              "(default: A020).")
 
 
-def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> Limits:
+def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
+            max_memory_mb: int) -> Limits:
     return Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
-                  max_seconds=max_seconds)
+                  max_seconds=max_seconds, max_memory_mb=max_memory_mb)
 
 
 def examples(*lines: str) -> str:
@@ -225,10 +232,10 @@ def schema(out_dir: Path, prefixes: tuple[str, ...]) -> None:
                    "(for a portal or jq); the files are still written, errors go to stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the verdict only.")
 @click.option("--debug", is_flag=True, callback=_remember(DEBUG_KEY),
-              help="Show a traceback when a file cannot be read.")
+              help="Show what was found when a file cannot be read.")
 def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[str, ...],
              csv_dialect: str, max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
-             as_json: bool, quiet: bool, debug: bool) -> None:
+             max_memory_mb: int, as_json: bool, quiet: bool, debug: bool) -> None:
     """Check WORKBOOK, print what to correct, and write the outputs.
 
     Prints each finding (the cell as Excel shows it, e.g. Werkgevers!E7, its code, what is
@@ -241,37 +248,34 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
     out of the CSVs). Exit 2: bad invocation or a file that cannot be read as a spreadsheet.
     """
-    from intake.pipeline import default_out_dir, run
-    from intake.terminal import report_lines, verdict
-    from intake.timelimit import TimeLimitExceeded
+    from intake.check import Settings, check
+    from intake.pipeline import default_out_dir
     from intake.validate import Options
 
-    limits = _limits(max_rows, max_cells, max_mb, max_seconds)
-    options = Options(contract_prefixes=prefixes, limits=limits)
+    limits = _limits(max_rows, max_cells, max_mb, max_seconds, max_memory_mb)
     target = out_dir or default_out_dir(workbook)
-    try:
-        outcome = run(workbook, target, options, lang=lang,  # type: ignore[arg-type]
-                      dialect=csv_dialect)  # type: ignore[arg-type]
-    except TimeLimitExceeded as exc:
-        if debug:
-            raise
-        raise CannotRun(f"{workbook}: {exc.message(lang)}",  # type: ignore[arg-type]
-                        exc.exit_code, lang) from exc
-    result = outcome.result
-    if as_json:
-        report = next(p for p in outcome.files if p.name == "report.json")
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    settings = Settings(Options(contract_prefixes=prefixes, limits=limits),
+                        lang=lang, dialect=csv_dialect,  # type: ignore[arg-type]
+                        lines=not (as_json or quiet), columns=columns)
+    checked = check(workbook, target, settings)
+    checked.raise_cannot_write()
+    if as_json and (target / "report.json").is_file():
         # The bytes of the file (UTF-8, as JSON is), whatever the console's code page.
         sys.stdout.flush()
-        sys.stdout.buffer.write(report.read_bytes())
+        sys.stdout.buffer.write((target / "report.json").read_bytes())
         sys.stdout.buffer.flush()
-    elif quiet:
-        click.echo(verdict(result, lang))  # type: ignore[arg-type]
-    else:
-        columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        for line in report_lines(result, target, outcome.files, lang,  # type: ignore[arg-type]
-                                 columns=columns):
+    if not checked.checked:
+        message = checked.message(lang) or ""  # type: ignore[arg-type]
+        if debug and checked.detail:
+            message += f" ({checked.detail})"
+        raise CannotRun(f"{workbook}: {message}", 2, lang)
+    if quiet and not as_json:
+        click.echo(checked.verdict)
+    elif not as_json:
+        for line in checked.lines:
             click.echo(line)
-    sys.exit(0 if result.valid else 1)
+    sys.exit(0 if checked.valid else 1)
 
 
 @cli.command(short_help="Check every workbook in an inbox, once (nightly run).", epilog=examples(
@@ -315,8 +319,8 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
           recursive: bool, move_to: Path | None, settle: float, prefixes: tuple[str, ...],
           csv_dialect: str, redeliver: tuple[str, ...], messages: bool, log_format: str,
-          max_rows: int,
-          max_cells: int, max_mb: int, max_seconds: float) -> None:
+          max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
+          max_memory_mb: int) -> None:
     """Validate every workbook in INBOX (a folder, or one file), once, into OUTDIR/<run-id>/.
 
     \b
@@ -344,7 +348,8 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
         csv_dialect=csv_dialect, redeliver=tuple(r.strip() for r in redeliver),
         messages=messages,
-        contract_prefixes=prefixes, limits=_limits(max_rows, max_cells, max_mb, max_seconds))
+        contract_prefixes=prefixes, limits=_limits(max_rows, max_cells, max_mb, max_seconds,
+                                                          max_memory_mb))
     tty = sys.stderr.isatty() and log_format == "text"
     bar: Any = None
 
@@ -517,8 +522,6 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
               help="Large files checked at once, in a lane of their own at low priority.")
 @click.option("--large-mb", type=click.FloatRange(0), default=2.0, show_default=True,
               help="An upload over this size is a large file.")
-@click.option("--max-memory-mb", type=click.IntRange(0), default=3072, show_default=True,
-              help="Address space of one check's process (0: no limit).")
 @click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
               help="Reverse proxies whose X-Forwarded-For/-Proto headers are trusted.")
 @click.option("--hsts", is_flag=True, help="Send Strict-Transport-Security (behind HTTPS).")
@@ -526,8 +529,9 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host: str, port: int,
           lang: str, prefixes: tuple[str, ...], max_upload_mb: int, workers: int,
-          large_workers: int, large_mb: float, max_memory_mb: int, forwarded_allow_ips: str,
-          hsts: bool, max_rows: int, max_cells: int, max_mb: int, max_seconds: float) -> None:
+          large_workers: int, large_mb: float, forwarded_allow_ips: str, hsts: bool,
+          max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
+          max_memory_mb: int) -> None:
     """Run the web intake: bureaus upload workbooks and see the findings at once; good
     workbooks go to INBOX/<bureau>/ for the nightly `intake batch --recursive`; the operator
     sees the runs, files, deliveries and conflicts of the ledger. Keys: `intake bureau`.
@@ -538,11 +542,10 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
     ctx.meta[LANG_KEY] = "en"  # run by a.s.r. operations, like `intake bureau`
     config = ServeConfig(
         inbox=inbox, out_dir=out_dir, db=db,
-        limits=_limits(max_rows, max_cells, max_mb, max_seconds),
+        limits=_limits(max_rows, max_cells, max_mb, max_seconds, max_memory_mb),
         contract_prefixes=prefixes, lang=lang,  # type: ignore[arg-type]
         max_upload_mb=max_upload_mb, workers=workers,
-        large_workers=large_workers, large_mb=large_mb,
-        max_memory_mb=max_memory_mb, hsts=hsts)
+        large_workers=large_workers, large_mb=large_mb, hsts=hsts)
     run_server(config, host, port, forwarded_allow_ips)
 
 

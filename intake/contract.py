@@ -115,6 +115,8 @@ def write_datapackage(out_dir: Path, dialect: str = "standard",
 
 def report_schema() -> dict[str, Any]:
     """A JSON Schema (2020-12) of report.json."""
+    from intake.outcome import CHECKED, NOT_CHECKED
+
     counts: dict[str, Any] = {
         "type": "object", "required": ["rows", "accepted", "rejected"],
         "properties": {k: {"type": "integer", "minimum": 0}
@@ -125,9 +127,19 @@ def report_schema() -> dict[str, Any]:
         "$id": REPORT_SCHEMA_ID,
         "title": "report.json of intake validate",
         "type": "object",
-        "required": ["summary", "findings"],
+        "required": ["format_version", "status"],
+        "description": "A checked file (status accepted, partially accepted or rejected) has "
+                       "its summary and findings; a file that could not be checked has an error "
+                       "saying why.",
+        "if": {"properties": {"status": {"enum": [str(s) for s in CHECKED]}}},
+        "then": {"required": ["summary", "findings"]},
+        "else": {"required": ["error"]},
         "properties": {
             "format_version": {"const": REPORT_FORMAT_VERSION},
+            "status": {"enum": [str(s) for s in (*CHECKED, *NOT_CHECKED)]},
+            "error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"},
+                "detail": {"type": "string"}}},
             "summary": {
                 "type": "object",
                 "required": ["werkgevers", "dga", "errors", "warnings", "valid"],

@@ -575,6 +575,7 @@ UI: dict[Lang, dict[str, str]] = {
         "st_partially accepted": "deels goedgekeurd",
         "st_rejected": "afgekeurd",
         "st_unreadable": "onleesbaar",
+        "st_too-large": "te groot om veilig te lezen",
         "st_failed": "mislukt",
         "st_skipped": "overgeslagen (al verwerkt)",
         "st_waiting": "wacht (wordt nog geschreven)",
@@ -656,6 +657,7 @@ UI: dict[Lang, dict[str, str]] = {
         "st_partially accepted": "partially accepted",
         "st_rejected": "rejected",
         "st_unreadable": "unreadable",
+        "st_too-large": "too large to read safely",
         "st_failed": "failed",
         "st_skipped": "skipped (processed before)",
         "st_waiting": "waiting (still being written)",
@@ -712,6 +714,19 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
     "time-limit": {
         "nl": "het controleren duurde langer dan de grens (--max-seconds)",
         "en": "checking took longer than the limit (--max-seconds)"},
+    "memory": {
+        "nl": "het controleren had meer geheugen nodig dan veilig is; splits de werkmap of sla "
+              "hem opnieuw op in Excel of LibreOffice",
+        "en": "checking needed more memory than is safe; split the workbook or save it again "
+              "in Excel or LibreOffice"},
+    "output-too-big": {
+        "nl": "de uitvoer van deze werkmap zou groter worden dan de grens; splits de werkmap",
+        "en": "the output of this workbook would be larger than the limit; split the workbook"},
+    "failed": {
+        "nl": "het controleren stopte door een fout in het programma (geen fout in je "
+              "gegevens); neem contact op met a.s.r.",
+        "en": "checking stopped on a fault in the program (not a mistake in your data); "
+              "contact a.s.r."},
     "corrupt": {
         "nl": "het bestand kan niet als werkmap worden gelezen (beschadigd of geen "
               "Excel-bestand); open en sla het opnieuw op in Excel of LibreOffice",

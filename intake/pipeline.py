@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -113,17 +114,20 @@ def _is_stale(folder: Path) -> bool:
         return False
 
 
-def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lang = "nl",
-        dialect: CsvDialect = "standard") -> Outcome:
-    """Validate `workbook`; write report.json, report.html, the CSVs and the feedback workbook.
+def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = "nl",
+                  dialect: CsvDialect = "standard",
+                  delivered: tuple[int, int] | None = None) -> list[Path]:
+    """Write report.json, report.html, the CSVs with their datapackage.json and the feedback
+    workbook of `result` into `out_dir`, once; return their paths.
 
-    The outputs are written in a staging folder and moved into `out_dir` only when all of them
-    are complete, so a failure or the time limit never leaves a partial set behind; staging
-    folders of killed runs are removed. The input is never modified: an `out_dir` whose
-    outputs would replace it raises WouldOverwriteInput; one that cannot be written,
-    CannotWrite.
+    The one writer of a validation's outputs, for every door. They are written in a staging
+    folder and moved into `out_dir` only when all of them are complete, so a failure never
+    leaves a partial set behind; staging folders of killed runs are removed. `delivered`: how
+    many employers and DGAs were delivered, where a batch delivered fewer than were accepted.
+    The input is never modified: an `out_dir` whose outputs would replace it raises
+    WouldOverwriteInput; one that cannot be written, CannotWrite.
     """
-    options = options or Options()
+    workbook = result.path
     if _replaces_input(workbook, out_dir):
         raise WouldOverwriteInput(workbook, out_dir)
     created = not out_dir.exists()
@@ -134,13 +138,11 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
     except OSError as exc:
         raise CannotWrite(out_dir, exc.strerror or str(exc)) from exc
     try:
-        with time_limit(options.limits.max_seconds), gc_paused():
-            result = validate_workbook(workbook, options)
-            report = build_report(result, options, lang)
-            write_report_json(report, staging / "report.json")
-            write_html(result, report, staging / "report.html", lang)
-            csvs = write_csvs(result, staging, dialect, options.contract_prefixes)
-            feedback = write_feedback(result, staging, lang)
+        report = build_report(result, options, lang, delivered=delivered)
+        write_report_json(report, staging / "report.json")
+        write_html(result, report, staging / "report.html", lang)
+        csvs = write_csvs(result, staging, dialect, options.contract_prefixes)
+        feedback = write_feedback(result, staging, lang, delivered=delivered)
         files = []
         for path in [staging / "report.json", staging / "report.html", *csvs, feedback]:
             try:
@@ -149,10 +151,32 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
                 raise CannotWrite(out_dir, exc.strerror or str(exc)) from exc
             files.append(out_dir / path.name)
     except BaseException:
-        restore_stderr()  # the time limit is over: nothing can interrupt this now
+        restore_stderr()  # a time-out may have struck inside the reader's guard
         shutil.rmtree(staging, ignore_errors=True)
         if created and out_dir.is_dir() and not any(out_dir.iterdir()):
             out_dir.rmdir()  # nothing was written: leave nothing behind
         raise
     shutil.rmtree(staging, ignore_errors=True)
-    return Outcome(result=result, report=report, files=files)
+    return files
+
+
+def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lang = "nl",
+        dialect: CsvDialect = "standard") -> Outcome:
+    """Validate `workbook` in this process and write every output (`write_outputs`).
+
+    The library's own call, for a trusted file or a caller that runs it in a process of its
+    own: the command line, the batch and the web intake check an untrusted file in an
+    OS-limited child process instead (`intake.check`).
+    """
+    options = options or Options()
+    if _replaces_input(workbook, out_dir):
+        raise WouldOverwriteInput(workbook, out_dir)
+    try:
+        with time_limit(options.limits.max_seconds), gc_paused():
+            result = validate_workbook(workbook, options)
+            files = write_outputs(result, out_dir, options, lang, dialect)
+    except BaseException:
+        restore_stderr()  # the time limit is over: nothing can interrupt this now
+        raise
+    return Outcome(result=result, report=json.loads((out_dir / "report.json").read_text(
+        encoding="utf-8")), files=files)

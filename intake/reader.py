@@ -172,7 +172,7 @@ def read_workbook(path: Path, limits: Limits | None = None,
     if path.stat().st_size == 0:
         raise UnreadableWorkbook(path, "empty-file")
     try:
-        inspection = inspect(path, limits)
+        inspection = inspect(path, limits) if limits.inspect else Inspection()
     except Refused as exc:
         raise UnreadableWorkbook(path, exc.reason, exc.detail) from exc
     except OSError as exc:  # permissions, a lock held by another program

@@ -49,8 +49,18 @@ class Limits:
     #: and validating stay under 1 GB (benchmarks/results/memory.md); 100,000 employers are
     #: 900,000 cells.
     max_cells: int = 1_000_000
-    #: Seconds one workbook may take (checked between steps).
-    max_seconds: float = 600.0
+    #: Seconds one workbook may take, from the start of its reading to its last output. The
+    #: command line, the batch and the web intake kill the child process that checks it when
+    #: the time is up; the library alone checks between steps.
+    max_seconds: float = 10.0
+    #: Address space of the child process that checks a workbook, in MB (0: none).
+    max_memory_mb: int = 1024
+    #: Size of any one output file of the child process, in MB (0: none).
+    max_output_mb: int = 256
+    #: Inspect the package before the parser sees it (`inspect`): it names the sheet and the
+    #: range that are too large, and refuses a bomb before any parsing. The child process's
+    #: limits hold without it; False only to prove that.
+    inspect: bool = True
 
 
 class Refused(IntakeError):

@@ -40,16 +40,19 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from intake.bureaus import Role
+from intake.check import Settings
 from intake.errors import IntakeError
 from intake.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.messages import Lang
+from intake.outcome import Status
 from intake.reader import SPREADSHEET_SUFFIXES
 from intake.safety import Limits
+from intake.validate import Options
 from intake.web import inbox as inbox_files
 from intake.web.ledgerview import LedgerView
 from intake.web.security import BodyLimit, SecurityHeaders, same_token
-from intake.web.store import Session, Store, Upload, UploadStatus
-from intake.web.worker import CheckOptions, Lane
+from intake.web.store import Session, Store, Upload
+from intake.web.worker import Lane
 
 SESSION_COOKIE = "intake_sessie"
 LOGIN_COOKIE = "intake_login"
@@ -60,12 +63,14 @@ MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 LOGIN_ATTEMPTS, LOGIN_WINDOW = 10, 900.0
 
 STATUS_NL = {
-    UploadStatus.CHECKING: "Wordt gecontroleerd",
-    UploadStatus.ACCEPTED: "Goedgekeurd",
-    UploadStatus.PARTIAL: "Deels goedgekeurd",
-    UploadStatus.REJECTED: "Afgekeurd",
-    UploadStatus.UNREADABLE: "Onleesbaar",
-    UploadStatus.FAILED: "Niet gecontroleerd",
+    Status.CHECKING: "Wordt gecontroleerd",
+    Status.ACCEPTED: "Goedgekeurd",
+    Status.PARTIAL: "Deels goedgekeurd",
+    Status.REJECTED: "Afgekeurd",
+    Status.UNREADABLE: "Onleesbaar",
+    Status.TOO_LARGE: "Te groot om veilig te lezen",
+    Status.TIMED_OUT: "Duurde te lang",
+    Status.FAILED: "Niet gecontroleerd",
 }
 LEDGER_STATUS_NL = {"accepted": "goedgekeurd", "partially accepted": "deels goedgekeurd",
                     "rejected": "afgekeurd", "unreadable": "onleesbaar",
@@ -98,7 +103,6 @@ class ServeConfig:
     large_mb: float = 2.0
     #: Uploads waiting for a check beyond the running ones; more get 503.
     max_queue: int = 64
-    max_memory_mb: int = 3072
     hsts: bool = False
 
     @property
@@ -172,8 +176,10 @@ class Intake:
         self.ledger = LedgerView(config.ledger_path)
         self.small = anyio.CapacityLimiter(config.workers)
         self.large = anyio.CapacityLimiter(config.large_workers)
-        self.lanes = {False: Lane(config.workers, config.max_memory_mb),
-                      True: Lane(config.large_workers, config.max_memory_mb, large=True)}
+        settings = Settings(Options(contract_prefixes=config.contract_prefixes,
+                                    limits=config.limits), lang=config.lang)
+        self.lanes = {False: Lane(config.workers, settings),
+                      True: Lane(config.large_workers, settings, large=True)}
         self.waiting = 0
         self.failures: dict[str, deque[float]] = defaultdict(deque)
         self.report_css = _report_css()
@@ -363,25 +369,21 @@ class Intake:
         large = upload.size > self.config.large_mb * 2**20
         limiter = self.large if large else self.small
         if self.waiting >= self.config.max_queue:
-            self.store.finish_upload(upload.id, UploadStatus.FAILED, {},
+            self.store.finish_upload(upload.id, Status.FAILED, {},
                                      "de server was te druk; upload het bestand later opnieuw")
             raise Refusal(503, "Even geduld",
                           "Er worden nu te veel bestanden tegelijk gecontroleerd. Probeer het "
                           "over een paar minuten opnieuw.")
-        options = CheckOptions(limits=self.config.limits,
-                               contract_prefixes=self.config.contract_prefixes,
-                               lang=self.config.lang, max_memory_mb=self.config.max_memory_mb)
         self.waiting += 1
         try:
-            outcome = await anyio.to_thread.run_sync(
-                self.lanes[large].check, self._copy(upload), work / "rapport", options,
-                limiter=limiter)
+            checked = await anyio.to_thread.run_sync(
+                self.lanes[large].check, self._copy(upload), work / "rapport", limiter=limiter)
         finally:
             self.waiting -= 1
         # Writes go through a thread: the nightly batch may hold the database's write lock.
-        await anyio.to_thread.run_sync(self.store.finish_upload, upload.id, outcome.status,
-                                       outcome.counts, outcome.error)
-        if outcome.status == UploadStatus.ACCEPTED:
+        await anyio.to_thread.run_sync(self.store.finish_upload, upload.id, checked.status,
+                                       dict(checked.counts), checked.message(self.config.lang))
+        if checked.status == Status.ACCEPTED:
             await anyio.to_thread.run_sync(self._place, upload.id)
 
     def _place(self, upload_id: str) -> str | None:
@@ -442,7 +444,7 @@ class Intake:
             raise Refusal(403, "Geen toegang", "Alleen het bureau zelf kan doorsturen.")
         async with request.form(max_files=0, max_fields=5) as form:
             self.check_csrf(session, form)
-        if upload.status != UploadStatus.PARTIAL:
+        if upload.status != Status.PARTIAL:
             raise Refusal(409, "Kan niet doorsturen",
                           "Alleen een deels goedgekeurde werkmap kan zo worden doorgestuurd.")
         await anyio.to_thread.run_sync(self._place, upload.id)

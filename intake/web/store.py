@@ -11,12 +11,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from intake import bureaus
 from intake.bureaus import Principal, Role
+from intake.outcome import Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_sessions (
@@ -47,17 +47,6 @@ CREATE INDEX IF NOT EXISTS web_uploads_bureau ON web_uploads(bureau, uploaded_at
 SESSION_SECONDS = 9 * 3600
 
 
-class UploadStatus(StrEnum):
-    """Where an upload stands. The validator's outcomes mirror `intake batch`'s statuses."""
-
-    CHECKING = "checking"
-    ACCEPTED = "accepted"
-    PARTIAL = "partially accepted"
-    REJECTED = "rejected"
-    UNREADABLE = "unreadable"
-    FAILED = "failed"
-
-
 @dataclass(frozen=True)
 class Session:
     """A logged-in browser: who, and the CSRF token its forms carry."""
@@ -77,7 +66,7 @@ class Upload:
     sha256: str
     size: int
     uploaded_at: str
-    status: UploadStatus
+    status: Status
     counts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     inbox_name: str | None = None
@@ -153,7 +142,7 @@ class Store:
         """Record a new upload (status checking) under a fresh unguessable id."""
         upload = Upload(id=secrets.token_urlsafe(12), bureau=bureau,
                         original_name=original_name, suffix=suffix, sha256=sha256, size=size,
-                        uploaded_at=bureaus.now(), status=UploadStatus.CHECKING)
+                        uploaded_at=bureaus.now(), status=Status.CHECKING)
         with self._locked() as db:
             db.execute("INSERT INTO web_uploads (id, bureau, original_name, suffix, sha256, "
                        "size, uploaded_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -161,7 +150,7 @@ class Store:
                         upload.uploaded_at, upload.status.value))
         return upload
 
-    def finish_upload(self, upload_id: str, status: UploadStatus, counts: dict[str, Any],
+    def finish_upload(self, upload_id: str, status: Status, counts: dict[str, Any],
                       error: str | None) -> None:
         """Record what the check found."""
         with self._locked() as db:
@@ -178,7 +167,7 @@ class Store:
         """Uploads left in `checking` by a server that stopped: failed, with `error`."""
         with self._locked() as db:
             db.execute("UPDATE web_uploads SET status = ?, error = ? WHERE status = ?",
-                       (UploadStatus.FAILED.value, error, UploadStatus.CHECKING.value))
+                       (Status.FAILED.value, error, Status.CHECKING.value))
 
     def upload(self, upload_id: str, bureau: str | None) -> Upload | None:
         """One upload; with `bureau`, only if it is that bureau's (None for the operator)."""
@@ -211,6 +200,6 @@ class Store:
 def _upload(row: sqlite3.Row) -> Upload:
     return Upload(id=row["id"], bureau=row["bureau"], original_name=row["original_name"],
                   suffix=row["suffix"], sha256=row["sha256"], size=row["size"],
-                  uploaded_at=row["uploaded_at"], status=UploadStatus(row["status"]),
+                  uploaded_at=row["uploaded_at"], status=Status(row["status"]),
                   counts=json.loads(row["counts"] or "{}"), error=row["error"],
                   inbox_name=row["inbox_name"], placed_at=row["placed_at"])

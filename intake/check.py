@@ -102,6 +102,8 @@ class Checked:
     #: Why the file was not checked: a FILE_ERRORS code; `detail` what was found.
     reason: str | None = None
     detail: str = ""
+    #: How a child that ended died (its exit, the last line it wrote): for operators.
+    trace: str = ""
     counts: Mapping[str, Any] = field(default_factory=dict)
     valid: bool = False
     files: tuple[str, ...] = ()
@@ -248,7 +250,7 @@ def outcome(sandbox: Sandbox, out_dir: Path,
         return sandbox.result(answer=decide, wait=wait)  # type: ignore[no-any-return]
     except ChildDied as death:
         _clean(out_dir)
-        return not_checked(death.reason, death.detail)
+        return replace(not_checked(death.reason), trace=death.detail)
 
 
 def check(workbook: Path, out_dir: Path, settings: Settings, sandbox: Sandbox | None = None,

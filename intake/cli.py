@@ -232,7 +232,7 @@ def schema(out_dir: Path, prefixes: tuple[str, ...]) -> None:
                    "(for a portal or jq); the files are still written, errors go to stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the verdict only.")
 @click.option("--debug", is_flag=True, callback=_remember(DEBUG_KEY),
-              help="Show what was found when a file cannot be read.")
+              help="Say how the process that read the file ended, when it ended early.")
 def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[str, ...],
              csv_dialect: str, max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
              max_memory_mb: int, as_json: bool, quiet: bool, debug: bool) -> None:
@@ -267,8 +267,10 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
         sys.stdout.buffer.flush()
     if not checked.checked:
         message = checked.message(lang) or ""  # type: ignore[arg-type]
-        if debug and checked.detail:
+        if checked.detail:
             message += f" ({checked.detail})"
+        if debug and checked.trace:
+            message += f" [{checked.trace}]"
         raise CannotRun(f"{workbook}: {message}", 2, lang)
     if quiet and not as_json:
         click.echo(checked.verdict)

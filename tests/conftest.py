@@ -100,3 +100,13 @@ def our_fills(path: Path) -> dict[tuple[str, str], str]:
                 if rgb in (RED, AMBER):
                     out[(sheet.title, cell.coordinate)] = rgb
     return out
+
+
+def failure_report(folder: Path) -> dict[str, Any]:
+    """The report.json of a file that was not checked, asserting it is all `folder` holds (no
+    report.html, CSV or feedback that could be taken for a result)."""
+    assert [p.name for p in folder.iterdir()] == ["report.json"]
+    report: dict[str, Any] = load_json(folder / "report.json")
+    assert report["status"] in ("unreadable", "too-large", "timed-out", "failed")
+    assert report["error"]["message"]
+    return report

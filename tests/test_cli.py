@@ -20,7 +20,7 @@ from intake.report import build_report
 from intake.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validate import Options, validate_workbook
 
-from conftest import INTAKE, load_json, replace, run_intake
+from conftest import INTAKE, failure_report, load_json, replace, run_intake
 
 
 def test_valid_workbook_exits_0_and_writes_every_output(
@@ -104,7 +104,8 @@ def test_english_messages(workbook: Callable[..., Path], tmp_path: Path) -> None
 def test_unreadable_file_exits_2_with_one_line_and_no_traceback(
     tmp_path: Path, name: str, content: bytes, words: str
 ) -> None:
-    """A file that is not a spreadsheet: exit 2, one Dutch line on stderr, nothing written."""
+    """A file that is not a spreadsheet: exit 2, one Dutch line on stderr, and only a
+    report.json that says why (no report.html, CSV or feedback to mistake for a result)."""
     path = tmp_path / name
     path.write_bytes(content)
     done = run_intake("validate", str(path), "--out", str(tmp_path / "o"))
@@ -112,7 +113,8 @@ def test_unreadable_file_exits_2_with_one_line_and_no_traceback(
     assert words in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "o").exists()
+    report = failure_report(tmp_path / "o")
+    assert report["status"] == "unreadable" and words in report["error"]["message"]
 
 
 def test_missing_file_and_bad_option_exit_2(tmp_path: Path) -> None:
@@ -310,13 +312,16 @@ def test_json_prints_report_json_and_nothing_else(
     assert (out / "feedback.xlsx").is_file() and (out / "werkgevers.csv").is_file()
 
 
-def test_json_on_an_unreadable_file_leaves_stdout_empty(tmp_path: Path) -> None:
-    """--json with a file that cannot be read: exit 2, nothing on stdout, one line on stderr."""
+def test_json_on_an_unreadable_file_prints_its_status(tmp_path: Path) -> None:
+    """--json with a file that cannot be read: exit 2, report.json with the status and why on
+    stdout, one line on stderr."""
     path = tmp_path / "kapot.xlsx"
     path.write_bytes(b"geen werkmap")
     done = run_intake("validate", str(path), "--json", "--out", str(tmp_path / "o"))
     assert done.returncode == 2
-    assert done.stdout == ""
+    printed = json.loads(done.stdout)
+    assert printed == failure_report(tmp_path / "o")
+    assert printed["status"] == "unreadable" and printed["error"]["code"] == "corrupt"
     assert len(done.stderr.strip().splitlines()) == 1
 
 
@@ -383,10 +388,11 @@ def test_an_existing_template_path_is_one_line_and_exit_2(tmp_path: Path) -> Non
     assert path.read_bytes() == b"mijn eigen werk"
 
 
-def test_an_unreadable_workbook_is_one_line_and_debug_shows_the_traceback(
+def test_an_unreadable_workbook_is_one_line_and_debug_shows_what_was_found(
         tmp_path: Path) -> None:
     """An unreadable workbook: one line in the chosen language, exit 2; with --debug the
-    traceback of the library's error instead."""
+    line also says what the reader found (the file was read in a child process: its
+    traceback stays there)."""
     path = tmp_path / "kapot.xlsx"
     path.write_bytes(b"PK\x03\x04 geen zip")
     english = run_intake("validate", str(path), "--lang", "en", "--out", str(tmp_path / "o"))
@@ -394,8 +400,9 @@ def test_an_unreadable_workbook_is_one_line_and_debug_shows_the_traceback(
     (line,) = english.stderr.strip().splitlines()
     assert "cannot be read as a workbook" in line
     debug = run_intake("validate", str(path), "--debug", "--out", str(tmp_path / "o"))
-    assert debug.returncode != 0
-    assert "Traceback" in debug.stderr and "UnreadableWorkbook" in debug.stderr
+    assert debug.returncode == 2
+    (line,) = debug.stderr.strip().splitlines()
+    assert "kan niet als werkmap worden gelezen" in line and "File is not a zip file" in line
 
 
 def test_every_intake_error_of_a_command_becomes_its_exit_code() -> None:

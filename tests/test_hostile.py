@@ -11,7 +11,7 @@ from pathlib import Path
 import hostile
 import pytest
 
-from conftest import INTAKE
+from conftest import INTAKE, failure_report
 
 #: Address space for the validator process: a bomb that reached the parser would need far more.
 MEMORY_LIMIT = 1536 << 20
@@ -51,15 +51,15 @@ UNREADABLE = [
 @pytest.mark.parametrize(("build", "words"), UNREADABLE, ids=[b.__name__ for b, _ in UNREADABLE])
 def test_unreadable_files_get_one_line_and_exit_2(tmp_path: Path, build: hostile.Builder,
                                                    words: str) -> None:
-    """Exit 2, one Dutch line naming the problem, no traceback, no output folder, within a
-    memory limit the parser would break if the file reached it."""
+    """Exit 2, one Dutch line naming the problem, no traceback, only a report.json saying why,
+    within a memory limit the parser would break if the file reached it."""
     path = build(tmp_path)
     done = _run(path, tmp_path / "out")
     assert done.returncode == 2, done.stderr
     assert words in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "out").exists()
+    failure_report(tmp_path / "out")
 
 
 def _findings(tmp_path: Path, build: hostile.Builder, *extra: str) -> tuple[int, list[tuple[
@@ -182,7 +182,7 @@ def test_time_limit_stops_with_a_message(tmp_path: Path) -> None:
     done = _run(path, tmp_path / "out", "--max-seconds", "0.001")
     assert done.returncode == 2
     assert "langer dan de grens" in done.stderr
-    assert not (tmp_path / "out").exists()
+    assert failure_report(tmp_path / "out")["status"] == "timed-out"
 
 
 def _finding(report: dict[str, object], code: str, sheet: str) -> dict[str, object]:

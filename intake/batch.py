@@ -543,6 +543,8 @@ class _Run:
         if decision.held:
             counts["conflicts"] = len(decision.held)
         reason = checked.message(self.lang)
+        if reason and (checked.detail or checked.trace):  # the operator reads it
+            reason += f" ({checked.detail or checked.trace})"
         if status in (Status.PARTIAL, Status.REJECTED):
             reason = TEXT["findings"][self.lang].format(
                 errors=counts.get("errors", 0), warnings=counts.get("warnings", 0),

@@ -114,6 +114,7 @@ def _child(conn: Connection, bounds: Bounds, stderr_path: str, parent: int,
         if message is None:
             return
         job, args = message
+        _send_or_exit(conn, ("started", time.monotonic()))
         _cpu_budget(bounds.seconds)
         try:
             value = job(channel, *args)
@@ -303,11 +304,13 @@ class Sandbox:
                 self._reap(kill=True)
                 if attempt == 2:
                     raise ChildDied("reader-failed", "the child could not be started") from None
-        seconds = self.bounds.seconds
         if self._stderr is not None:
             with contextlib.suppress(OSError):
                 os.truncate(self._stderr, 0)  # what the child writes now is this job's
-        self._deadline = time.monotonic() + seconds if seconds > 0 else None
+        # Until the child says it started (a fresh one starts an interpreter first), it has
+        # START_SECONDS more; from then on, the job's own time.
+        seconds = self.bounds.seconds
+        self._deadline = time.monotonic() + START_SECONDS + seconds if seconds > 0 else None
         self.jobs += 1
 
     def result(self, answer: Callable[[Any], Any] | None = None,
@@ -327,6 +330,10 @@ class Sandbox:
                 except (EOFError, OSError):
                     raise self._ended(timed_out=False) from None
                 kind = message[0]
+                if kind == "started":
+                    if self.bounds.seconds > 0:
+                        self._deadline = message[1] + self.bounds.seconds
+                    continue
                 if kind == "ask":
                     asked_at = message[2]
                     reply = answer(message[1]) if answer is not None else None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from intake import batch
+from intake import batch, check
 from intake.batch import BatchOptions, run_batch
 from intake.ledger import Ledger
 from intake.samples import employer, fill, lhn, write_inbox
@@ -170,62 +170,64 @@ def test_files_being_written_and_lock_files_are_left(tmp_path: Path) -> None:
     assert [f.status for f in later.files] == ["accepted"]
 
 
-def _crash(path: str, *args: object) -> dict[str, object]:
+#: The real job, kept before any test replaces it (a forked child inherits the replacement).
+_CHECK_JOB = check._check_job
+
+
+def _crash(channel: object, path: str, *args: object) -> object:
     """A validator that has a bug for one file and dies outright on another."""
     if path.endswith("bug.xlsx"):
         raise AssertionError("a bug")
     if path.endswith("dies.xlsx"):
         os._exit(3)
-    # Workers are spawned: there the module is fresh and process_file is the real one.
-    return batch.process_file(path, *args)  # type: ignore[arg-type]
+    return _CHECK_JOB(channel, path, *args)  # type: ignore[arg-type]
 
 
 def test_a_crashing_file_is_failed_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A validator bug or a dying worker marks that file failed; the other files are done."""
+    """A validator bug marks that file failed (saying what), a child that dies marks it
+    unreadable; the other files are done."""
     inbox = tmp_path / "in"
     inbox.mkdir()
     for n, name in enumerate(("a_bug.xlsx", "b_dies.xlsx", "c_good.xlsx")):
         fill(inbox / name, [employer(n)], [])
-    monkeypatch.setattr(batch, "process_file", _crash)
+    monkeypatch.setattr(check, "_check_job", _crash)
     result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=0))
     assert [(f.name, f.status) for f in result.files] == [
-        ("a_bug.xlsx", "failed"), ("b_dies.xlsx", "failed"), ("c_good.xlsx", "accepted")]
+        ("a_bug.xlsx", "failed"), ("b_dies.xlsx", "unreadable"), ("c_good.xlsx", "accepted")]
     assert "a bug" in (result.files[0].reason or "")
-    assert "stopte onverwacht" in (result.files[1].reason or "")
+    assert "liep vast" in (result.files[1].reason or "")
     assert result.exit_code == 1
 
 
-def _stuck(path: str, *args: object) -> object:
-    """A validator stuck where the time limit cannot reach it (SIGALRM blocked, as in native
-    code) for one file."""
+def _stuck(channel: object, path: str, *args: object) -> object:
+    """A validator stuck where no signal reaches it (as in native code) for one file."""
     if path.endswith("vast.xlsx"):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         time.sleep(120)
-    return batch.process_file(path, *args)  # type: ignore[arg-type]
+    return _CHECK_JOB(channel, path, *args)  # type: ignore[arg-type]
 
 
 def test_a_file_stuck_beyond_its_time_limit_is_timed_out_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker that does not return within twice --max-seconds plus 5 s is ended: that file
-    is timed-out (tried again next run), the file beside it is accepted, and the run ends."""
+    """A child that does not finish within --max-seconds of starting its file is killed: that
+    file is timed-out (tried again next run), the file beside it is accepted, and the run
+    ends."""
     from intake.safety import Limits
 
     inbox = tmp_path / "in"
     inbox.mkdir()
     fill(inbox / "a_goed.xlsx", [employer(2)], [])
     fill(inbox / "b_vast.xlsx", [employer(1)], [])
-    monkeypatch.setattr(batch, "process_file", _stuck)
+    monkeypatch.setattr(check, "_check_job", _stuck)
     start = time.monotonic()
     result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=0,
-                                    # 10 s: the good file's deadline (2 x 10 + 5 s from its
-                                    # submission) holds a spawned worker's start under load.
-                                    jobs=2, limits=Limits(max_seconds=10)))
+                                    jobs=2, limits=Limits(max_seconds=5)))
     assert sorted((f.name, f.status) for f in result.files) == [
         ("a_goed.xlsx", "accepted"), ("b_vast.xlsx", "timed-out")]
-    assert time.monotonic() - start < 100  # the stuck worker sleeps 120 s
+    assert time.monotonic() - start < 100  # the stuck child sleeps 120 s
 
 
 def test_bad_folders_exit_2(tmp_path: Path) -> None:

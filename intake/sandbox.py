@@ -100,6 +100,9 @@ Job = Callable[..., Any]
 def _child(conn: Connection, bounds: Bounds, stderr_path: str, parent: int,
            pdeathsig: bool, warm: Job | None) -> None:
     """The child's life: contain itself, warm up, then run one job after another."""
+    from intake.process import few_malloc_arenas
+
+    few_malloc_arenas(limited=bounds.memory_mb > 0)  # before any thread starts
     _contain(bounds, stderr_path, parent, pdeathsig)
     if warm is not None:
         with contextlib.suppress(Exception):
@@ -187,9 +190,6 @@ def _watch_parent(parent: int) -> None:
 
 
 def _limit_memory(bounds: Bounds) -> None:
-    from intake.process import few_malloc_arenas
-
-    few_malloc_arenas(limited=bounds.memory_mb > 0)
     if bounds.memory_mb <= 0:
         return
     try:
@@ -270,7 +270,8 @@ class Sandbox:
     @property
     def pid(self) -> int | None:
         """The child's process id, while it lives."""
-        return self._process.pid if self._process is not None else None
+        process = self._process
+        return process.pid if process is not None and process.is_alive() else None
 
     def start(self) -> None:
         """Start the child now (otherwise the first job does)."""

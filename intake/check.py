@@ -192,8 +192,10 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
     """The child's part: validate, ask the door (when it decides), write the outputs once."""
     from intake.pipeline import CannotWrite, write_outputs
     from intake.process import gc_paused
-    from intake.reader import UnreadableWorkbook
+    from intake.reader import UnreadableWorkbook, private_stderr
     from intake.validate import validate_workbook
+
+    private_stderr()
 
     # The parent keeps the time (it kills this process when it is up).
     limits = replace(settings.limits, max_seconds=0)

@@ -64,6 +64,14 @@ def is_panic(exc: BaseException) -> bool:
 
 #: File descriptors of stderr saved while calamine runs (see calamine_guard).
 _SAVED_STDERR: list[int] = []
+#: Whether calamine_guard holds back what the parser writes on stderr (see `private_stderr`).
+_HOLD_STDERR = [True]
+
+
+def private_stderr() -> None:
+    """This process's stderr is private (a child's, read by its parent to tell why it died):
+    let the parser write to it, so that an allocation failure's last words are seen."""
+    _HOLD_STDERR[0] = False
 
 
 @contextmanager
@@ -71,6 +79,14 @@ def calamine_guard(path: Path) -> Iterator[None]:
     """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed'). Rust prints
     a panic to file descriptor 2 before Python sees it; that text is held back (the exception
     carries it), anything else written there meanwhile is passed on."""
+    if not _HOLD_STDERR[0]:
+        try:
+            yield
+        except BaseException as exc:
+            if is_panic(exc):
+                raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc
+            raise
+        return
     with tempfile.TemporaryFile() as held:
         _SAVED_STDERR.append(os.dup(2))
         os.dup2(held.fileno(), 2)

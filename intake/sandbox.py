@@ -154,6 +154,9 @@ def _contain(bounds: Bounds, stderr_path: str, parent: int, pdeathsig: bool) -> 
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # inherited by every thread
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
+    import faulthandler
+
+    faulthandler.disable()  # a forked child inherits it, writing to its parent's stderr
     with contextlib.suppress(OSError):
         fd = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)
         os.dup2(fd, 2)
@@ -298,6 +301,9 @@ class Sandbox:
         for attempt in (1, 2):
             self.start()
             assert self._conn is not None
+            if self._stderr is not None:
+                with contextlib.suppress(OSError):
+                    os.truncate(self._stderr, 0)  # what the child writes now is this job's
             try:
                 self._conn.send((job, args))
                 break
@@ -305,9 +311,6 @@ class Sandbox:
                 self._reap(kill=True)
                 if attempt == 2:
                     raise ChildDied("reader-failed", "the child could not be started") from None
-        if self._stderr is not None:
-            with contextlib.suppress(OSError):
-                os.truncate(self._stderr, 0)  # what the child writes now is this job's
         # Until the child says it started (a fresh one starts an interpreter first), it has
         # START_SECONDS more; from then on, the job's own time.
         seconds = self.bounds.seconds
@@ -392,13 +395,16 @@ class Sandbox:
         return ChildDied("reader-failed", f"exit {code}: {_last_line(tail)}")
 
     def _stderr_tail(self) -> bytes:
+        """The start and the end of what the child wrote on stderr in its last job (a
+        runtime's last words come first, a backtrace may follow)."""
         if self._stderr is None:
             return b""
         try:
             with self._stderr.open("rb") as handle:
+                head = handle.read(_STDERR_TAIL)
                 handle.seek(0, os.SEEK_END)
-                handle.seek(max(0, handle.tell() - _STDERR_TAIL))
-                return handle.read()
+                handle.seek(max(len(head), handle.tell() - _STDERR_TAIL))
+                return head + b"\n" + handle.read()
         except OSError:
             return b""
 

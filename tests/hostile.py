@@ -279,6 +279,63 @@ def sparse_corner_xlsb_early_end(folder: Path) -> Path:
     return bf.write_xlsb_parts(folder / "hoek-vroeg.xlsb", records)
 
 
+def _corner_tag(folder: Path, name: str, extra: bytes) -> Path:
+    """The far corner cell on Werkgevers with `extra` written inside its tag."""
+    def change(part: str, data: bytes) -> bytes:
+        return data.replace(b'r="XFD1048576"', b'r="XFD1048576" ' + extra)
+    return _rewrite(sparse_corner(folder), folder / name, change)
+
+
+def corner_slash_in_attribute(folder: Path) -> Path:
+    """The far corner whose cell tag holds "/>" in an attribute (a pattern that takes it for
+    the tag's end does not see the reference)."""
+    return _corner_tag(folder, "hoek-slash.xlsx", b'x:note="/>"')
+
+
+def corner_row_end_in_tag(folder: Path) -> Path:
+    """The far corner whose cell tag holds a literal "</row>"."""
+    return _corner_tag(folder, "hoek-rij.xlsx", b'x:note="</row>"')
+
+
+def twin_sheet_entries(folder: Path) -> Path:
+    """workbook.xml names the Werkgevers part twice, the second time as another sheet; the
+    part holds the far corner."""
+    def change(part: str, data: bytes) -> bytes:
+        if part != "xl/workbook.xml":
+            return data
+        start = data.index(b"<sheet ")
+        end = data.index(b"/>", start) + 2
+        twin = data[start:end].replace(b'name="Werkgevers"', b'name="Tweeling"').replace(
+            b'sheetId="', b'sheetId="9')
+        return data[:end] + twin + data[end:]
+    return _rewrite(sparse_corner(folder), folder / "tweeling.xlsx", change)
+
+
+def ods_repeated_plus(folder: Path) -> Path:
+    """The repeated .ods row with its repeat counts written "+1000000" (a number a pattern for
+    digits does not read)."""
+    def change(part: str, data: bytes) -> bytes:
+        return data.replace(b'number-rows-repeated="100000"',
+                            b'number-rows-repeated="+1000000"').replace(
+            b'number-columns-repeated="', b'number-columns-repeated="+')
+    return _rewrite(ods_repeated(folder), folder / "herhaald-plus.ods", change)
+
+
+def xlsb_many_full_sheets(folder: Path, sheets: int = 200) -> Path:
+    """A few KB of .xlsb: the valid sheets, then `sheets` helper sheets of a million cells each
+    (a value at A1 and at T50000): every one within every limit, all together far beyond."""
+    records = {n: bf.xlsb_sheet_records(c) for n, c in _sheets().items()}
+    for n in range(sheets):
+        records[f"Hulp{n}"] = bf.xlsb_sheet_records({(0, 0): 1, (49999, 19): 1})
+    return bf.write_xlsb_parts(folder / "veel-bladen.xlsb", records)
+
+
+#: Hostile files of the classes the parser was once predicted for, and got past the prediction.
+PAST_THE_PREDICTION: tuple[Builder, ...] = (
+    corner_slash_in_attribute, corner_row_end_in_tag, twin_sheet_entries, ods_repeated_plus,
+    xlsb_many_full_sheets)
+
+
 def _shared_strings(folder: Path, name: str, count: str) -> Path:
     """The valid workbook with a shared-strings part declaring `count` unique strings."""
     office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

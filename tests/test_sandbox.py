@@ -1,0 +1,144 @@
+"""The child process's limits are the operating system's: whatever a job does (allocate without
+end, spin in native code, abort, write without end, die), only the child ends, with a named
+reason, and the next job gets a fresh child."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from intake.sandbox import Bounds, Channel, ChildDied, Sandbox
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and fork: Linux")
+
+
+def _allocate(channel: Channel, mb: int) -> int:
+    block = bytearray(mb << 20)
+    return len(block)
+
+
+def _spin_in_native_code(channel: Channel) -> None:
+    """A regular expression that backtracks for ever, inside C code that holds the interpreter
+    (no signal handler, no thread of this process runs meanwhile)."""
+    import re
+
+    re.match(r"(a*)*b", "a" * 64)
+
+
+def _abort(channel: Channel) -> None:
+    os.abort()
+
+
+def _rust_out_of_memory(channel: Channel) -> None:
+    """What calamine does when an allocation fails: a line on stderr, then abort."""
+    os.write(2, b"memory allocation of 17179869184 bytes failed\n")
+    os.abort()
+
+
+def _write(channel: Channel, path: str, mb: int) -> None:
+    with open(path, "wb") as handle:
+        for _ in range(mb):
+            handle.write(b"x" * (1 << 20))
+
+
+def _echo(channel: Channel, value: Any) -> Any:
+    return value
+
+
+def _ask(channel: Channel, question: str) -> str:
+    return f"{question} -> {channel.ask(question)}"
+
+
+def _pid(channel: Channel) -> int:
+    return os.getpid()
+
+
+@pytest.fixture
+def box() -> Any:
+    with Sandbox(Bounds(memory_mb=512, seconds=5, output_mb=8)) as sandbox:
+        yield sandbox
+
+
+def test_a_job_runs_in_another_process_and_the_child_stays_warm(box: Sandbox) -> None:
+    """Two jobs: the same child, not this process."""
+    first = box.run(_pid)
+    assert first != os.getpid()
+    assert box.run(_pid) == first
+    assert box.run(_echo, {"a": [1, 2]}) == {"a": [1, 2]}
+
+
+@pytest.mark.parametrize(("job", "args", "reason"), [
+    (_allocate, (2048,), "memory"),
+    (_rust_out_of_memory, (), "memory"),
+    (_abort, (), "reader-failed"),
+    (_spin_in_native_code, (), "time-limit"),
+], ids=["python-memory", "native-abort-on-memory", "abort", "native-loop"])
+def test_a_job_past_a_limit_ends_its_child_with_a_named_reason(
+        box: Sandbox, job: Any, args: tuple[Any, ...], reason: str) -> None:
+    """Memory past the address-space limit, an abort, a loop in native code: ChildDied with
+    the reason; the next job gets a fresh child and runs."""
+    before = box.run(_pid)
+    with pytest.raises(ChildDied) as died:
+        box.run(job, *args)
+    assert died.value.reason == reason
+    after = box.run(_pid)
+    assert after != before
+
+
+def test_output_past_its_limit_is_refused_by_the_kernel(box: Sandbox, tmp_path: Path) -> None:
+    """A write past the output limit fails (EFBIG): the job ends with output-too-big, the
+    file stops at the limit."""
+    target = tmp_path / "groot.bin"
+    with pytest.raises(ChildDied) as died:
+        box.run(_write, str(target), 64)
+    assert died.value.reason == "output-too-big"
+    assert target.stat().st_size == 8 << 20
+
+
+def test_the_parents_answer_does_not_count_against_the_jobs_time(tmp_path: Path) -> None:
+    """A job may ask its parent; the time the parent takes to answer (here longer than the
+    job's limit) is not the job's."""
+    with Sandbox(Bounds(seconds=1)) as sandbox:
+        def answer(question: str) -> str:
+            time.sleep(1.5)
+            return question.upper()
+
+        assert sandbox.run(_ask, "vraag", answer=answer) == "vraag -> VRAAG"
+
+
+_PARENT = """
+import sys, time
+from intake.sandbox import Bounds, Sandbox
+from tests.test_sandbox import _spin_in_native_code
+box = Sandbox(Bounds(seconds=600))
+box.submit(_spin_in_native_code)
+print(box.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_child_does_not_outlive_its_parent_killed_with_sigkill(tmp_path: Path) -> None:
+    """SIGKILL to a parent whose child spins in native code: the child is gone too."""
+    root = Path(__file__).resolve().parent.parent
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], cwd=root, text=True,
+                              stdout=subprocess.PIPE)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(child, 0)  # alive while its parent is
+    parent.kill()
+    parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the child outlived its parent")

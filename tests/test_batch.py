@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from intake import batch, check
+from intake import check
 from intake.batch import BatchOptions, run_batch
 from intake.ledger import Ledger
 from intake.samples import employer, fill, lhn, write_inbox

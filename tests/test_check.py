@@ -19,8 +19,8 @@ from intake.contract import report_schema
 from intake.findings import Finding
 from intake.outcome import CHECKED, NOT_CHECKED, Status
 from intake.safety import Limits
-from intake.sandbox import Sandbox
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.sandbox import Sandbox
 from intake.validate import Options
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the limits are Linux's")

@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -300,3 +301,53 @@ def test_limits_apply_to_every_file_of_a_batch(tmp_path: Path) -> None:
     report = json.loads((run_dir / "drie.xlsx" / "report.json").read_text(encoding="utf-8"))
     assert [f["code"] for f in report["findings"]] == ["too-many-rows"]
     assert report["summary"]["werkgevers"]["rows"] == 2
+
+
+#: Where the counting job writes one line per output written (inherited by every child).
+_WRITE_LOG = "INTAKE_TEST_WRITE_LOG"
+_WRITERS = ("write_report_json", "write_html", "write_csvs", "write_feedback")
+
+
+def _counting(channel: object, path: str, out_dir: str, *args: object) -> object:
+    """The real check, with each of the pipeline's writers counting its calls per file."""
+    from intake import pipeline
+
+    log = Path(os.environ[_WRITE_LOG])
+    for name in _WRITERS:
+        real = getattr(pipeline, name)
+        real = getattr(real, "real", real)
+
+        def counted(*a: object, _real: Any = real, _name: str = name, **k: object) -> object:
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(f"{Path(out_dir).name} {_name}\n")
+            return _real(*a, **k)
+
+        counted.real = real  # type: ignore[attr-defined]
+        setattr(pipeline, name, counted)
+    return _CHECK_JOB(channel, path, out_dir, *args)  # type: ignore[arg-type]
+
+
+def test_each_output_of_a_file_is_written_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two files, the second in conflict with the first and with a new employer beside it:
+    each writer runs once per file, and the second file's report, written once, already has
+    the conflict (decided while its child waited) and counts one delivered employer."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill(inbox / "a_eerste.xlsx", [employer(1)], [])
+    fill(inbox / "b_tweede.xlsx", [employer(1, verloning="4 weken"), employer(2)], [])
+    os.utime(inbox / "a_eerste.xlsx", (1, 1))  # arrival order: the first file first
+    log = tmp_path / "writes.log"
+    monkeypatch.setenv(_WRITE_LOG, str(log))
+    monkeypatch.setattr(check, "_check_job", _counting)
+    result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=0))
+    assert [(f.name, f.status) for f in result.files] == [
+        ("a_eerste.xlsx", "accepted"), ("b_tweede.xlsx", "partially accepted")]
+    writes = Counter(log.read_text(encoding="utf-8").splitlines())
+    assert writes == Counter({f"{name} {writer}": 1 for name in ("a_eerste.xlsx",
+                                                                   "b_tweede.xlsx")
+                              for writer in _WRITERS})
+    report = json.loads((result.run_dir / "b_tweede.xlsx" / "report.json").read_text(
+        encoding="utf-8"))
+    assert [f["code"] for f in report["findings"]] == ["batch-conflict"]
+    assert report["summary"]["werkgevers"]["delivered"] == 1

@@ -5,10 +5,13 @@ parser trusts the file: attribute values (cell references, repeat counts, declar
 types) and elements in the XML formats, fields, lengths, types and order of the records in the
 binary ones, and now and then raw bytes. `case(fmt, n)` is deterministic in (fmt, n).
 
-`python tests/fuzzformats.py --cases 10000` runs a campaign: the cases go through
-`validate_workbook` (and, for one case in ten, the feedback writer) in worker processes under a
-1.5 GB address-space limit; a worker that dies is an abort, an exception other than
-UnreadableWorkbook is a traceback. It prints the counts per format.
+`python tests/fuzzformats.py --cases 10000 [--no-inspection]` runs a campaign: each case goes
+through the check every door uses (`intake.check`: read, validated and its outputs written,
+the feedback workbook included, in an OS-limited child) from a worker process. A worker that
+dies is an abort, one that gives no answer a hang, an exception in it or a fault of ours in
+the child a traceback; a child that died on a limit is a refusal with its reason. With
+`--no-inspection` the package inspection is off, so only the child's limits hold. It prints
+the counts per format.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import json
 import os
 import random
 import re
-import resource
 import selectors
 import struct
 import subprocess
@@ -31,6 +33,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import binformats as bf
 
@@ -38,7 +41,6 @@ from intake.fields import DGA, WERKGEVERS
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
 FORMATS = ("xlsx", "xlsb", "xls", "ods")
-MEMORY_LIMIT = 1536 << 20
 INTERESTING = (0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x3FFF, 0x4000, 0x7FFF, 0xFFFF, 0x10000,
                0xFFFFF, 0x100000, 0x100001, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF)
 TEXTS = ("1", "0", "-1", "1048576", "1048577", "16384", "4294967295", "9223372036854775807",
@@ -277,43 +279,52 @@ def _split8(stream: bytes) -> list[bytes]:
 
 # --- running cases ------------------------------------------------------------------------------
 
-def run_one(path: Path, feedback: bool) -> str:
-    """'ok', 'refused:<reason>' or 'traceback:<one line>' for one file."""
-    from intake.feedback import write_feedback
-    from intake.reader import UnreadableWorkbook
-    from intake.validate import validate_workbook
+def run_one(path: Path, out: Path, checker: Callable[[Path, Path], Any]) -> str:
+    """'ok', 'refused:<reason>' or 'traceback:<one line>' for one file, checked as every door
+    checks it (`intake.check`: parsed in an OS-limited child, all outputs written)."""
+    from intake.outcome import Status
 
     try:
-        result = validate_workbook(path)
-        if feedback:
-            write_feedback(result, path.parent / "out")
-    except UnreadableWorkbook as exc:
-        return f"refused:{exc.reason}"
-    except BaseException as exc:  # the point: anything else is a finding of the fuzzer
+        checked = checker(path, out)
+    except BaseException as exc:  # the point: anything in this process is a finding
         line = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return f"traceback:{line[:300]}"
-    for sheet in (result.werkgevers, result.dga):
-        if len(sheet.rows) != sheet.accepted + sum(sheet.rejected):
+    if checked.status is Status.FAILED:  # a fault of ours in the child, or an output folder
+        return f"traceback:{checked.trace or checked.cannot_write}"[:310]
+    if not checked.checked:
+        return f"refused:{checked.reason}"
+    for sheet in ("werkgevers", "dga"):
+        counts = checked.counts[sheet]
+        if counts["rows"] != counts["accepted"] + counts["rejected"]:
             return "traceback:counts do not add up"
     return "ok"
 
 
-def worker(fmt: str, start: int, stop: int) -> None:
-    """Run cases [start, stop) of `fmt`, printing one JSON line per case (before: 'begin')."""
-    from intake.process import few_malloc_arenas
+def worker(fmt: str, start: int, stop: int, inspect: bool = True) -> None:
+    """Run cases [start, stop) of `fmt` through one warm child, printing one JSON line per
+    case (before: 'begin'); `inspect` False checks without the package inspection, so that
+    only the child's limits hold."""
+    import shutil
 
-    few_malloc_arenas(limited=True)  # polars' threads would reserve 1.2 GB
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    with tempfile.TemporaryDirectory() as work:
+    from intake.check import Settings, bounds, check
+    from intake.safety import Limits
+    from intake.sandbox import Sandbox
+    from intake.validate import Options
+
+    settings = Settings(Options(limits=Limits(inspect=inspect)))
+    with tempfile.TemporaryDirectory() as work, Sandbox(bounds(settings.limits)) as box:
         for n in range(start, stop):
             print(json.dumps({"case": n, "begin": True}), flush=True)
             path = Path(work) / f"case.{fmt}"
             path.write_bytes(case(fmt, n))
-            outcome = run_one(path, feedback=n % 10 == 0)
+            out = Path(work) / "out"
+            outcome = run_one(path, out, lambda p, o: check(p, o, settings, box))
+            shutil.rmtree(out, ignore_errors=True)
             print(json.dumps({"case": n, "outcome": outcome}), flush=True)
 
 
-def campaign(fmt: str, cases: int, first: int = 0, per_case: float = 60.0) -> Counter[str]:
+def campaign(fmt: str, cases: int, first: int = 0, per_case: float = 60.0,
+             inspect: bool = True) -> Counter[str]:
     """Run `cases` cases of `fmt` in worker processes; count outcomes. A worker that dies on a
     case is an 'abort', one that gives no answer for `per_case` seconds a 'hang'; either way
     the next worker goes on with the next case. `campaign.examples` maps each kind of problem
@@ -327,7 +338,9 @@ def campaign(fmt: str, cases: int, first: int = 0, per_case: float = 60.0) -> Co
     while n < stop:
         with tempfile.TemporaryFile() as errors:
             proc = subprocess.Popen([sys.executable, str(here / "fuzzformats.py"), "--worker",
-                                     fmt, str(n), str(stop)], stdout=subprocess.PIPE,
+                                     fmt, str(n), str(stop),
+                                     *([] if inspect else ["--no-inspection"])],
+                                    stdout=subprocess.PIPE,
                                     stderr=errors, env=env)
             assert proc.stdout is not None
             current, pending, killed = n, b"", False
@@ -372,18 +385,21 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000, help="cases per format")
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--first", type=int, default=0, help="number of the first case")
+    parser.add_argument("--no-inspection", action="store_true",
+                        help="check without the package inspection: only the limits hold")
     parser.add_argument("--worker", nargs=3, metavar=("FMT", "START", "STOP"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         fmt, start, stop = args.worker
-        worker(fmt, int(start), int(stop))
+        worker(fmt, int(start), int(stop), inspect=not args.no_inspection)
         return
     for fmt in args.formats.split(","):
         began = time.time()
-        counts = campaign(fmt, args.cases, args.first)
+        counts = campaign(fmt, args.cases, args.first, inspect=not args.no_inspection)
         examples = campaign.examples  # type: ignore[attr-defined]
         print(json.dumps({"format": fmt, "cases": args.cases, "first": args.first,
+                          "inspection": not args.no_inspection,
                           "seconds": round(time.time() - began, 1), "counts": counts,
                           "problems": {k: v for k, v in examples.items()
                                        if k.startswith(("traceback", "abort", "hang"))}}),

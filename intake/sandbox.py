@@ -20,7 +20,7 @@ it ended is a reason code of `intake.messages.FILE_ERRORS`: `time-limit`, `memor
 `output-too-big` or `reader-failed` (an abort or a crash).
 
 Where `fork` or the resource limits do not exist (Windows) the child is spawned and the wall
-time still holds: the parent kills it.
+time still holds: the parent kills it; there is no memory, CPU or output limit there.
 """
 
 from __future__ import annotations
@@ -388,7 +388,8 @@ class Sandbox:
         killed_by = -code if code is not None and code < 0 else None
         if killed_by == getattr(signal, "SIGXCPU", None):
             return ChildDied("time-limit")
-        if killed_by == signal.SIGKILL or any(mark in tail for mark in _OUT_OF_MEMORY):
+        if killed_by == getattr(signal, "SIGKILL", None) or any(
+                mark in tail for mark in _OUT_OF_MEMORY):
             return ChildDied("memory", f"exit {code}")  # the kernel's out-of-memory killer
         if killed_by == getattr(signal, "SIGXFSZ", None):
             return ChildDied("output-too-big")

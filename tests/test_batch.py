@@ -351,3 +351,29 @@ def test_each_output_of_a_file_is_written_once(tmp_path: Path,
         encoding="utf-8"))
     assert [f["code"] for f in report["findings"]] == ["batch-conflict"]
     assert report["summary"]["werkgevers"]["delivered"] == 1
+
+
+def test_files_past_the_prediction_end_in_a_status_and_the_run_goes_on(tmp_path: Path) -> None:
+    """An inbox of the hostile classes that once aborted the process past the package
+    inspection, and a good file: each hostile one is too large (quarantined with --move-to)
+    or read with findings, the good one is delivered, the run ends with exit code 1."""
+    import hostile
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    made = tmp_path / "made"
+    made.mkdir()
+    for build in hostile.PAST_THE_PREDICTION:
+        path = build(made)
+        path.rename(inbox / path.name)
+    fill(inbox / "z_goed.xlsx", [employer(5)], [])
+    result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=0,
+                                    move_to=tmp_path / "archief"))
+    statuses = {f.name: f.status for f in result.files}
+    assert statuses.pop("z_goed.xlsx") == "accepted"
+    assert len(statuses) == len(hostile.PAST_THE_PREDICTION)
+    assert set(statuses.values()) <= {"too-large", "rejected", "partially accepted"}
+    too_large = sorted(n for n, s in statuses.items() if s == "too-large")
+    assert too_large and sorted(p.name for p in (tmp_path / "archief" / "quarantine").iterdir()
+                                ) == too_large
+    assert result.exit_code == 1

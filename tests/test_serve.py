@@ -363,6 +363,23 @@ def test_zip_bomb_is_unreadable_and_the_server_answers_the_next_request(
     assert [p.parent.name for p in inbox_files(site)] == ["noord"]
 
 
+@pytest.mark.parametrize("build", hostile.PAST_THE_PREDICTION,
+                         ids=[b.__name__ for b in hostile.PAST_THE_PREDICTION])
+def test_a_file_past_the_prediction_ends_its_worker_not_the_server(
+        site: Site, noord: tuple[TestClient, str], tmp_path: Path,
+        build: hostile.Builder) -> None:
+    """The classes that once aborted the process past the package inspection: the page says
+    the file is too large (or shows its findings), nothing is sent, and the server checks the
+    next upload."""
+    client, csrf = noord
+    page = upload(client, csrf, build(tmp_path), follow=True).text  # type: ignore[attr-defined]
+    assert ("Te groot om veilig te lezen" in page and "meer geheugen" in page) \
+        or "Afgekeurd" in page or "Deels goedgekeurd" in page
+    assert inbox_files(site) == []
+    good = upload(client, csrf, site.folder / "voorbeeld-geldig.xlsx", follow=True)
+    assert "Goedgekeurd" in good.text  # type: ignore[attr-defined]
+
+
 def test_the_command_lines_limits_apply_in_the_worker(tmp_path: Path, site: Site) -> None:
     """--max-rows reaches the worker process: a workbook over it gets the too-many-rows error
     on its result page and is not sent."""

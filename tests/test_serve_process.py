@@ -150,3 +150,55 @@ def test_stopping_the_server_leaves_no_worker_behind(
     alive = {p for p in workers if Path(f"/proc/{p}/stat").exists()
              and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
     assert alive == set()
+
+
+def _living(pids: set[int], seconds: float = 20) -> set[int]:
+    """Which of `pids` still live (zombies do not count) after waiting up to `seconds`."""
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + seconds
+    while (living := {p for p in pids if alive(p)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return living
+
+
+def test_killing_the_server_leaves_no_worker_behind(
+        server: tuple[str, dict[str, str], subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """SIGKILL to the server (no chance to clean up): its checking children, started from
+    its threads, see their parent gone and end themselves."""
+    base, keys, process = server
+    client, csrf = session(base, keys["klein"])
+    assert "Goedgekeurd" in post(client, csrf, fill(tmp_path / "a.xlsx", VALID_WERKGEVERS,
+                                                    VALID_DGA))
+    workers = descendants(process.pid)
+    assert len(workers) >= 2  # the warm workers of the small lane
+    process.kill()
+    process.wait(timeout=30)
+    assert _living(workers) == set()
+
+
+def test_killing_the_batch_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """SIGKILL to `intake batch --jobs 2` while its children check files: none is left."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for n in range(4):
+        write_workbook(inbox / f"groot-{n}.xlsx", 20_000, seed=n)
+    process = subprocess.Popen([INTAKE, "batch", str(inbox), "--out", str(tmp_path / "out"),
+                                "--settle", "0", "--jobs", "2", "--max-seconds", "120"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = descendants(process.pid)
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the batch started no checking children"
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    assert _living(workers) == set()

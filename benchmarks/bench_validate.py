@@ -9,7 +9,11 @@ benchmarks/workbooks.py) it measures, each in a fresh process, median of `repeat
 - validate:  read, normalise, rules, report.json, report.html and the CSVs (no feedback);
   both timed inside their process, imports included, interpreter start-up excluded;
 - feedback:  writing feedback.xlsx from that result, separately;
-- cli:       `intake validate` end to end, as a user runs it (all outputs);
+- cli:       `intake validate` end to end, as a user runs it (all outputs; the file is read in
+  an OS-limited child process, `intake.check`);
+- child:     the same check and outputs timed inside one process, once in that process
+  (`intake.pipeline.run`) and once in a child (`intake.check.check`): the difference is what
+  the child costs (its start, the pipe, the answer);
 - peak MB:   the largest resident set of the validate process (with feedback);
 - frictionless: `frictionless.validate` of the Werkgevers sheet against the equivalent Table
   Schema (the general-purpose peer; it reads with openpyxl). Skipped above --frictionless-max.
@@ -79,6 +83,30 @@ with gc_paused():  # as intake.pipeline.run writes them
     write_feedback(result, out)
 end = time.perf_counter()
 print(json.dumps({"validate": middle - start, "feedback": end - middle}))
+"""
+
+INPROC = """
+import sys, time
+from pathlib import Path
+start = time.perf_counter()
+from intake.pipeline import run
+from intake.safety import Limits
+from intake.validate import Options
+run(Path(sys.argv[1]), Path(sys.argv[2]), Options(limits=Limits(max_seconds=0)))
+print(time.perf_counter() - start)
+"""
+
+INCHILD = """
+import sys, time
+from pathlib import Path
+start = time.perf_counter()
+from intake.check import Settings, check
+from intake.safety import Limits
+from intake.validate import Options
+checked = check(Path(sys.argv[1]), Path(sys.argv[2]),
+                Settings(Options(limits=Limits(max_seconds=0))))
+assert checked.checked, checked
+print(time.perf_counter() - start)
 """
 
 PHASES = """
@@ -162,7 +190,7 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         path = write_workbook(work / f"w{size}.xlsx", size)
-        raw, val, fb, cli = [], [], [], []
+        raw, val, fb, cli, inproc, inchild = [], [], [], [], [], []
         for n in range(args.repeat):
             raw.append(float(timed([PYTHON, "-c", RAW, str(path)])[1]))
             _, out = timed([PYTHON, "-c", STAGES, str(path), str(work / f"o{size}-{n}")])
@@ -170,14 +198,20 @@ def main() -> None:
             val.append(stages["validate"])
             fb.append(stages["feedback"])
             cli.append(timed([INTAKE, "validate", str(path), "--out",
-                              str(work / f"c{size}-{n}")])[0])
-        peak = peak_of([INTAKE, "validate", str(path), "--out", str(work / f"p{size}")])
+                              str(work / f"c{size}-{n}"), "--max-seconds", "0"])[0])
+            inproc.append(float(timed([PYTHON, "-c", INPROC, str(path),
+                                       str(work / f"i{size}-{n}")])[1]))
+            inchild.append(float(timed([PYTHON, "-c", INCHILD, str(path),
+                                        str(work / f"k{size}-{n}")])[1]))
+        peak = peak_of([INTAKE, "validate", str(path), "--out", str(work / f"p{size}"),
+                        "--max-seconds", "0"])
         fl = None
         if size <= args.frictionless_max:
             fl, errors = timed([PYTHON, "-c", FRICTIONLESS, str(path)])
             if not errors.strip():
                 raise SystemExit("frictionless did not run: see the FRICTIONLESS script")
-        rows.append((size, median(raw), median(val), median(fb), median(cli), peak, fl))
+        rows.append((size, median(raw), median(val), median(fb), median(cli), peak, fl,
+                     median(inproc), median(inchild)))
         print(rows[-1], flush=True)
     largest = work / f"w{max(args.sizes)}.xlsx"
     small = work / "w10.xlsx"
@@ -193,6 +227,8 @@ def main() -> None:
         for exe in intakes:
             small_times[exe].append(
                 timed([exe, "validate", str(small), "--out", str(work / f"s{n}")])[0])
+    small_child = [float(timed([PYTHON, "-c", script, str(small), str(work / f"sc{n}")])[1])
+                   for n in range(max(7, args.repeat)) for script in (INPROC, INCHILD)]
 
     lines = [
         "# intake validate: speed and memory",
@@ -206,12 +242,21 @@ def main() -> None:
         "s (x raw) | peak MB | frictionless s (x slower than validate) | validate µs/employer |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for size, raw_s, val_s, fb_s, cli_s, peak, fl in rows:
+    for size, raw_s, val_s, fb_s, cli_s, peak, fl, _, _ in rows:
         fl_text = f"{fl:.2f} ({fl / val_s:.1f}x)" if fl else "not run"
         lines.append(f"| {size:,} | {raw_s:.2f} | {val_s:.2f} ({val_s / raw_s:.1f}x) | "
                      f"{fb_s:.2f} ({fb_s / raw_s:.1f}x) | {cli_s:.2f} ({cli_s / raw_s:.1f}x) | "
                      f"{peak:.0f} | {fl_text} | "
                      f"{val_s / size * 1e6:.0f} |")
+    lines += ["", "What the child process costs: the same check with all outputs timed inside one "
+              "process (imports included), in that process and in an OS-limited child "
+              "(`intake.check`); median of the runs.", "",
+              "| employers | in this process s | in a child s | the child's cost s |",
+              "|---:|---:|---:|---:|"]
+    in_10, child_10 = median(small_child[0::2]), median(small_child[1::2])
+    lines.append(f"| 10 | {in_10:.2f} | {child_10:.2f} | {child_10 - in_10:+.2f} |")
+    for size, *_, in_s, child_s in rows:
+        lines.append(f"| {size:,} | {in_s:.2f} | {child_s:.2f} | {child_s - in_s:+.2f} |")
     raw_s = phases["raw"]
     lines += ["", f"Where the validate stage goes at {max(args.sizes):,} employers (imports "
               f"excluded; median of {args.repeat}): raw read {raw_s:.2f} s; package inspection "

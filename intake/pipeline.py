@@ -107,7 +107,7 @@ def _is_stale(folder: Path) -> bool:
             return True
         except OSError:
             return False  # it exists (another user's process)
-        return False
+        return _zombie(pid)
     try:
         return time.time() - folder.stat().st_mtime > _STALE_SECONDS
     except OSError:
@@ -158,6 +158,16 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
         raise
     shutil.rmtree(staging, ignore_errors=True)
     return files
+
+
+def _zombie(pid: int) -> bool:
+    """True for a process that has ended and waits only to be reaped (Linux; elsewhere
+    False)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lang = "nl",

@@ -132,6 +132,10 @@ def test_staging_folders_of_killed_runs_are_removed(tmp_path: Path) -> None:
         time.sleep(0.005)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
+    # The staging folder is its child's (the one that reads the file), which dies with it.
+    child = int(list(out.glob(".staging-*"))[0].name.split("-")[1])
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     left = list(out.glob(".staging-*"))
     assert left, "the run was killed before it made its staging folder"
     alive = out / f".staging-{os.getpid()}-inuse"

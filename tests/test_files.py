@@ -133,7 +133,7 @@ def test_staging_folders_of_killed_runs_are_removed(tmp_path: Path) -> None:
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     # The staging folder is its child's (the one that reads the file), which dies with it.
-    child = int(list(out.glob(".staging-*"))[0].name.split("-")[1])
+    child = int(next(iter(out.glob(".staging-*"))).name.split("-")[1])
     while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     left = list(out.glob(".staging-*"))

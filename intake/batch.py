@@ -62,7 +62,7 @@ from intake.inbox import (
 )
 from intake.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.ledger import Ledger, LedgerError
-from intake.messages import Lang
+from intake.messages import UI, Lang
 from intake.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, Status, from_row
 
 if TYPE_CHECKING:
@@ -75,32 +75,6 @@ DEFAULT_DB_NAME = "intake.sqlite"
 WORK_NAME = ".work"
 #: A file modified less than this many seconds ago may still be being written: left for later.
 DEFAULT_SETTLE_SECONDS = 10.0
-
-
-#: The batch's own sentences, per language.
-TEXT: dict[str, dict[Lang, str]] = {
-    "same_as": {"nl": "dezelfde inhoud als {name} (verwerking {run})",
-                "en": "same content as {name} (run {run})"},
-    "findings": {"nl": "{errors} fout(en), {warnings} waarschuwing(en); zie {output}/report.html",
-                 "en": "{errors} error(s), {warnings} warning(s); see {output}/report.html"},
-    "refused": {"nl": "niet gelezen: een {what}, geen gewoon bestand (links worden niet gevolgd)",
-                "en": "not read: a {what}, not a regular file (links are not followed)"},
-    "inaccessible": {"nl": "kan niet worden geopend of gelezen ({what}); pas de rechten aan, "
-                           "het wordt de volgende keer opnieuw geprobeerd",
-                     "en": "cannot be opened or read ({what}); fix its permissions, it is tried "
-                           "again next run"},
-    "vanished": {"nl": "verdwenen voordat het gelezen was", "en": "gone before it was read"},
-    "changing": {"nl": "veranderde terwijl het gelezen werd; volgende keer opnieuw",
-                 "en": "changed while it was read; tried again next run"},
-    "settling": {"nl": "pas gewijzigd (wordt mogelijk nog geschreven); volgende keer",
-                 "en": "modified moments ago (may still be written); next run"},
-    "not_moved": {"nl": "{name} niet verplaatst: {why}", "en": "{name} not moved: {why}"},
-    "no_files": {"nl": "geen bestanden in {inbox}: geen verwerking",
-                 "en": "no files in {inbox}: no run"},
-}
-#: What a refused inbox entry was (intake.inbox's words), in Dutch.
-KINDS_NL = {"symbolic link": "symbolische link", "FIFO": "FIFO (named pipe)",
-            "folder": "map", "device": "apparaat", "special file": "speciaal bestand"}
 
 
 class BatchError(IntakeError):
@@ -364,7 +338,7 @@ class _Run:
         ready: list[Entry] = []
         for entry in entries:
             if entry.refused is None and now - entry.mtime_ns < settle_ns:
-                self._wait(entry, TEXT["settling"][self.lang])
+                self._wait(entry, UI[self.lang]["batch_settling"])
             else:
                 ready.append(entry)
         self.total = len(ready)
@@ -448,12 +422,12 @@ class _Run:
     def _problem(self, problem: Problem) -> None:
         entry, lang = problem.entry, self.lang
         if problem.kind == "changing":
-            self._wait(entry, TEXT["changing"][lang])
+            self._wait(entry, UI[lang]["batch_changing"])
             return
         status = {"vanished": Status.VANISHED, "refused": Status.REFUSED,
                   "inaccessible": Status.INACCESSIBLE}[problem.kind]
-        detail = KINDS_NL.get(problem.detail, problem.detail) if lang == "nl" else problem.detail
-        reason = TEXT[problem.kind][lang].format(what=detail)
+        detail = UI[lang].get(f"entry_{problem.detail}", problem.detail)
+        reason = UI[lang][f"batch_{problem.kind}"].format(what=detail)
         self._record(FileOutcome(entry.name, status, reason=reason), entry.path)
 
     def _folder(self, name: str) -> str:
@@ -546,7 +520,7 @@ class _Run:
         if reason and (checked.detail or checked.trace):  # the operator reads it
             reason += f" ({checked.detail or checked.trace})"
         if status in (Status.PARTIAL, Status.REJECTED):
-            reason = TEXT["findings"][self.lang].format(
+            reason = UI[self.lang]["batch_findings"].format(
                 errors=counts.get("errors", 0), warnings=counts.get("warnings", 0),
                 output=job.folder)
         output = job.folder if job.pending.is_dir() else None
@@ -659,7 +633,7 @@ class _Run:
                 raise OSError(errno.ESTALE, "changed or replaced since it was read")
             target = _move_file(path, self.options.move_to / MOVE_FOLDERS[status])
         except OSError as exc:
-            self.result.notes.append(TEXT["not_moved"][self.lang].format(
+            self.result.notes.append(UI[self.lang]["batch_not_moved"].format(
                 name=staged.entry.name, why=exc.strerror or exc))
             return None
         shown = _shown_path(target)

@@ -373,9 +373,9 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if not result.run_id:
-        from intake.batch import TEXT
+        from intake.messages import UI
 
-        click.echo(TEXT["no_files"][lang].format(inbox=inbox))  # type: ignore[index]
+        click.echo(UI[lang]["batch_no_files"].format(inbox=inbox))  # type: ignore[index]
         sys.exit(0)
     totals: dict[str, int] = {}
     for f in result.files:

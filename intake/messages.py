@@ -583,6 +583,24 @@ UI: dict[Lang, dict[str, str]] = {
         "st_refused": "geweigerd (geen gewoon bestand)",
         "st_inaccessible": "niet te openen (volgende keer opnieuw)",
         "st_vanished": "verdwenen tijdens de verwerking",
+        # the nightly batch's notes on a file (summary.json, the log, the pages)
+        "batch_findings": "{errors} fout(en), {warnings} waarschuwing(en); zie "
+        "{output}/report.html",
+        "batch_refused": "niet gelezen: een {what}, geen gewoon bestand (links worden niet "
+        "gevolgd)",
+        "batch_inaccessible": "kan niet worden geopend of gelezen ({what}); pas de rechten aan, "
+        "het wordt de volgende keer opnieuw geprobeerd",
+        "batch_vanished": "verdwenen voordat het gelezen was",
+        "batch_changing": "veranderde terwijl het gelezen werd; volgende keer opnieuw",
+        "batch_settling": "pas gewijzigd (wordt mogelijk nog geschreven); volgende keer",
+        "batch_not_moved": "{name} niet verplaatst: {why}",
+        "batch_no_files": "geen bestanden in {inbox}: geen verwerking",
+        # what a refused inbox entry was (intake.inbox's words)
+        "entry_symbolic link": "symbolische link",
+        "entry_FIFO": "FIFO (named pipe)",
+        "entry_folder": "map",
+        "entry_device": "apparaat",
+        "entry_special file": "speciaal bestand",
     },
     "en": {
         "title": "Employer registration check, a.s.r. payroll link",
@@ -665,6 +683,16 @@ UI: dict[Lang, dict[str, str]] = {
         "st_refused": "refused (not a regular file)",
         "st_inaccessible": "cannot be opened (tried again next run)",
         "st_vanished": "vanished during the run",
+        # the nightly batch's notes on a file (summary.json, the log, the pages)
+        "batch_findings": "{errors} error(s), {warnings} warning(s); see {output}/report.html",
+        "batch_refused": "not read: a {what}, not a regular file (links are not followed)",
+        "batch_inaccessible": "cannot be opened or read ({what}); fix its permissions, it is "
+        "tried again next run",
+        "batch_vanished": "gone before it was read",
+        "batch_changing": "changed while it was read; tried again next run",
+        "batch_settling": "modified moments ago (may still be written); next run",
+        "batch_not_moved": "{name} not moved: {why}",
+        "batch_no_files": "no files in {inbox}: no run",
     },
 }
 

@@ -90,7 +90,7 @@ import sys, time
 from pathlib import Path
 start = time.perf_counter()
 from intake.pipeline import run
-from intake.safety import Limits
+from intake.limits import Limits
 from intake.validate import Options
 run(Path(sys.argv[1]), Path(sys.argv[2]), Options(limits=Limits(max_seconds=0)))
 print(time.perf_counter() - start)
@@ -101,7 +101,7 @@ import sys, time
 from pathlib import Path
 start = time.perf_counter()
 from intake.check import Settings, check
-from intake.safety import Limits
+from intake.limits import Limits
 from intake.validate import Options
 checked = check(Path(sys.argv[1]), Path(sys.argv[2]),
                 Settings(Options(limits=Limits(max_seconds=0))))
@@ -115,7 +115,8 @@ from pathlib import Path
 import python_calamine, polars, pandera.polars
 from intake.reader import read_workbook
 from intake.process import gc_paused
-from intake.safety import Limits, inspect
+from intake.limits import Limits
+from intake.safety import inspect
 from intake.validate import Options, validate_workbook
 path = Path(sys.argv[1])
 validate_workbook(Path(sys.argv[2]), Options())  # warm: the lazy imports, compiled patterns

@@ -23,15 +23,15 @@ if TYPE_CHECKING:
     from intake.errors import IntakeError
     from intake.export import write_csvs
     from intake.findings import Finding
+    from intake.limits import Limits
     from intake.pipeline import Outcome, run
     from intake.reader import UnreadableWorkbook
-    from intake.safety import Limits
     from intake.timelimit import TimeLimitExceeded
     from intake.validate import Options, Result, validate_workbook
 
 _WHERE = {
     "validate_workbook": "intake.validate", "Options": "intake.validate",
-    "Result": "intake.validate", "Finding": "intake.findings", "Limits": "intake.safety",
+    "Result": "intake.validate", "Finding": "intake.findings", "Limits": "intake.limits",
     "UnreadableWorkbook": "intake.reader", "TimeLimitExceeded": "intake.timelimit",
     "IntakeError": "intake.errors", "write_csvs": "intake.export", "run": "intake.pipeline",
     "Outcome": "intake.pipeline",

@@ -63,12 +63,13 @@ from intake.inbox import (
 from intake.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.ledger import Ledger, LedgerError
 from intake.messages import UI, Lang
-from intake.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, Status, from_row
+from intake.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, from_row
+from intake.status import Status
 
 if TYPE_CHECKING:
     from intake.check import Additions, Checked, Validated
+from intake.limits import Limits
 from intake.rules import FORMULA_STARTS
-from intake.safety import Limits
 
 LOCK_NAME = ".intake-batch.lock"
 DEFAULT_DB_NAME = "intake.sqlite"

@@ -10,7 +10,8 @@ from typing import Any, Literal
 from intake.errors import IntakeError
 from intake.ledger import Ledger
 from intake.messages import Lang
-from intake.outcome import FileOutcome, Status
+from intake.outcome import FileOutcome
+from intake.status import Status
 
 LogFormat = Literal["text", "json"]
 

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from intake.errors import IntakeError
+from intake.limits import Limits
 from intake.messages import FILE_ERRORS, Lang
-from intake.outcome import CHECKED, Status, status_of
-from intake.safety import Limits
 from intake.sandbox import Bounds, Channel, ChildDied, Sandbox
+from intake.status import CHECKED, Status
 
 if TYPE_CHECKING:
     from intake.export import CsvDialect
@@ -228,7 +228,7 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
     if settings.lines:
         lines = tuple(report_lines(result, target, files, settings.lang,
                                    columns=settings.columns))
-    return Checked(status_of(result), counts=counts_of(result), valid=result.valid,
+    return Checked(result.status, counts=counts_of(result), valid=result.valid,
                    files=tuple(str(f) for f in files), lines=lines,
                    verdict=verdict(result, settings.lang))
 

@@ -13,7 +13,7 @@ import click
 
 from intake import __version__
 from intake.errors import IntakeError
-from intake.safety import Limits
+from intake.limits import Limits
 
 LANG = click.Choice(["nl", "en"])
 #: ctx.meta keys (shared by every context of one invocation): the language of the message
@@ -139,7 +139,7 @@ def contract_prefixes(ctx: click.Context, param: click.Parameter,
     import re
 
     from intake.fields import Kind
-    from intake.normalize import normalise
+    from intake.kinds import normalise
     from intake.rules import DEFAULT_CONTRACT_PREFIXES
 
     prefixes = []

@@ -115,7 +115,7 @@ def write_datapackage(out_dir: Path, dialect: str = "standard",
 
 def report_schema() -> dict[str, Any]:
     """A JSON Schema (2020-12) of report.json."""
-    from intake.outcome import CHECKED, NOT_CHECKED
+    from intake.status import CHECKED, NOT_CHECKED
 
     counts: dict[str, Any] = {
         "type": "object", "required": ["rows", "accepted", "rejected"],
@@ -178,7 +178,7 @@ def report_schema() -> dict[str, Any]:
 
 def summary_schema() -> dict[str, Any]:
     """A JSON Schema (2020-12) of a batch run's summary.json."""
-    from intake.outcome import Status
+    from intake.status import Status
 
     count = {"type": "integer", "minimum": 0}
     pair = {"type": "object", "required": ["werkgevers", "dga"],

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.cells import column_letter
-from intake.safety import DECLARATION, Box, Inspection, Limits, Refused, all_sheets_fit
-from intake.xlsxpatch import attrs, read_rels
+from intake.inspection import DECLARATION, Box, Inspection, Refused, all_sheets_fit
+from intake.limits import Limits
+from intake.ooxml import attrs, read_rels
 
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b([^>]*?\bhidden="(?:1|true)"[^>]*)>')
 _HIDDEN_COL = re.compile(rb'<(?:\w+:)?col\b([^>]*?\bhidden="(?:1|true)"[^>]*)/?>')

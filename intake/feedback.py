@@ -23,6 +23,16 @@ from intake.cells import column_index
 from intake.findings import Finding
 from intake.layout import row_height, shown_time
 from intake.messages import LANGS, UI, Lang, delivered_note
+from intake.ooxml import (
+    TRANSITIONAL,
+    Namespaces,
+    Relationship,
+    attrs,
+    is_rel,
+    namespaces_of,
+    read_rels,
+    rels_path_of,
+)
 from intake.timelimit import TimeLimitExceeded
 from intake.validate import Result
 from intake.xlsxpatch import (
@@ -33,25 +43,17 @@ from intake.xlsxpatch import (
     FILL_RGB,
     REL_PERSON,
     REL_THREADED,
-    TRANSITIONAL,
     CommentsPart,
-    Namespaces,
     PackageError,
-    Relationship,
     Severity,
     SheetPatch,
     StylePool,
     add_relationships,
-    attrs,
     free_id,
-    is_rel,
     merge_comments,
     merge_threads,
     merge_vml,
-    namespaces_of,
     patch_sheet,
-    read_rels,
-    rels_path_of,
     vml_xml,
     with_our_person,
     write_values_package,

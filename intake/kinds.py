@@ -469,3 +469,8 @@ JA_NEE = KindSpec(
 #: Every kind, in the order the README and the template's lists show them.
 KINDS: tuple[KindSpec, ...] = (TEXT, EMAIL, CONTRACT, LOONHEFFINGENNUMMER, DIGITS, VERLONING,
                                JA_NEE)
+
+
+def normalise(kind: KindSpec, raw: object) -> str | None:
+    """The normalised value of `raw` for a field of `kind`; None for an empty cell."""
+    return kind.normalise(raw)

@@ -11,10 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from intake.kinds import KindSpec
 
 #: Spaces people paste around values: ordinary, non-breaking, figure and narrow no-break.
 SPACES = " \u00a0\u2007\u202f"
@@ -112,8 +108,3 @@ def loonheffingennummer(raw: object) -> tuple[str | None, tuple[str, str] | None
         nl.append(f"{missing} voorloopnul{'len' if missing > 1 else ''} aangevuld")
         en.append(f"{missing} leading zero{'s' if missing > 1 else ''} added")
     return text, ((", ".join(nl), ", ".join(en)) if nl else None)
-
-
-def normalise(kind: KindSpec, raw: object) -> str | None:
-    """The normalised value of `raw` for a field of `kind`; None for an empty cell."""
-    return kind.normalise(raw)

@@ -1,47 +1,20 @@
-"""What became of one inbox file in a batch run: a status and a frozen outcome, the types that
-cross from the batch to its pages, log and history."""
+"""What became of one inbox file in a batch run: a frozen outcome, the types that cross from
+the batch to its pages, log and history."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from intake.validate import Result
-
-
-class Status(StrEnum):
-    """What became of one file, behind every door: a run of the batch, an upload, `intake
-    validate` (the value is what the ledger, report.json and the web store hold)."""
-
-    ACCEPTED = "accepted"
-    PARTIAL = "partially accepted"
-    REJECTED = "rejected"
-    UNREADABLE = "unreadable"
-    TOO_LARGE = "too-large"
-    FAILED = "failed"
-    TIMED_OUT = "timed-out"
-    SKIPPED = "skipped"
-    WAITING = "waiting"
-    REFUSED = "refused"
-    INACCESSIBLE = "inaccessible"
-    VANISHED = "vanished"
-    #: An upload still being checked (the web intake).
-    CHECKING = "checking"
-
+from intake.status import Status
 
 #: Where --move-to puts a file of each status; the others stay in the inbox for the next run.
 MOVE_FOLDERS = {Status.ACCEPTED: "accepted", Status.PARTIAL: "rejected",
                 Status.REJECTED: "rejected", Status.UNREADABLE: "quarantine",
                 Status.TOO_LARGE: "quarantine", Status.FAILED: "quarantine",
                 Status.SKIPPED: "skipped"}
-#: The statuses of a file that was read and validated (its report has findings), in order.
-CHECKED = (Status.ACCEPTED, Status.PARTIAL, Status.REJECTED)
-#: The statuses of a file that could not be checked (its report says why).
-NOT_CHECKED = (Status.UNREADABLE, Status.TOO_LARGE, Status.TIMED_OUT, Status.FAILED)
 #: Statuses that make the exit code 1.
 NOT_OK = frozenset({Status.PARTIAL, Status.REJECTED, Status.UNREADABLE, Status.TOO_LARGE,
                     Status.FAILED,
@@ -77,15 +50,6 @@ class FileOutcome:
         if self.status in (Status.ACCEPTED, Status.PARTIAL, Status.REJECTED):
             entry["delivered"] = {"werkgevers": self.delivered[0], "dga": self.delivered[1]}
         return entry
-
-
-def status_of(result: Result) -> Status:
-    """A checked file's status: accepted when every employer is accepted and nothing is an
-    error; partially accepted when some are; rejected when none is."""
-    accepted = result.werkgevers.accepted
-    if result.valid and accepted == len(result.werkgevers) and accepted:
-        return Status.ACCEPTED
-    return Status.PARTIAL if accepted else Status.REJECTED
 
 
 def from_row(row: Any, delivered: tuple[int, int] = (0, 0)) -> FileOutcome:

@@ -31,8 +31,10 @@ from intake.fields import (
     header_key,
 )
 from intake.findings import Finding
+from intake.inspection import Inspection, Refused
+from intake.limits import Limits
 from intake.messages import FILE_ERRORS
-from intake.safety import Inspection, Limits, Refused, inspect
+from intake.safety import inspect
 
 #: How many rows from the top of a sheet are searched for the header row.
 HEADER_SEARCH_ROWS = 30
@@ -221,7 +223,7 @@ def without_sheets(path: Path, names: set[str], target: Path) -> Path:
     (calamine refuses a whole workbook over one Excel 4 macro sheet or dialog sheet)."""
     import re
 
-    from intake.xlsxpatch import attrs
+    from intake.ooxml import attrs
 
     def keep(tag: re.Match[bytes]) -> bytes:
         name = attrs(tag.group().decode("utf-8", "replace")).get("name")

@@ -9,7 +9,6 @@ from pathlib import Path
 from intake import __version__
 from intake.files import atomic_write_text, sha256_of
 from intake.messages import Lang
-from intake.outcome import status_of
 from intake.validate import Options, Result
 
 #: Bumped when report.json changes in a way a consumer would notice.
@@ -30,7 +29,7 @@ def build_report(result: Result, options: Options, lang: Lang = "nl",
         counts["delivered"] = sheet.accepted if delivered is None else delivered[n]
     return {
         "format_version": REPORT_FORMAT_VERSION,
-        "status": str(status_of(result)),
+        "status": str(result.status),
         "summary": summary,
         "findings": [f.to_dict(lang) for f in result.findings],
         "workbook": {

@@ -24,12 +24,13 @@ from intake import crosschecks
 from intake.columns import work_out_sheet
 from intake.fields import CHECKLIST, DGA, SHEETS, TEMPLATE_VERSION, WERKGEVERS, Kind, SheetSpec
 from intake.findings import Finding
+from intake.limits import Limits
 from intake.normalize import display
 from intake.process import gc_paused
 from intake.reader import Table, UnreadableWorkbook, Workbook, read_workbook
 from intake.rules import DEFAULT_CONTRACT_PREFIXES, load_engine_in_background, to_findings
-from intake.safety import Limits
 from intake.sheetdata import SheetData
+from intake.status import Status
 from intake.timelimit import time_limit
 
 #: What `validate_workbook` reads: a path (str or Path) or an open binary file (an upload).
@@ -69,6 +70,15 @@ class Result:
     def valid(self) -> bool:
         """True when nothing is an error (warnings allowed)."""
         return self.errors == 0
+
+    @property
+    def status(self) -> Status:
+        """accepted when every employer is accepted and nothing is an error; partially
+        accepted when some are; rejected when none is."""
+        accepted = self.werkgevers.accepted
+        if self.valid and accepted == len(self.werkgevers) and accepted:
+            return Status.ACCEPTED
+        return Status.PARTIAL if accepted else Status.REJECTED
 
     def summary(self) -> dict[str, object]:
         """The summary block of report.json."""

@@ -282,7 +282,7 @@ def _split8(stream: bytes) -> list[bytes]:
 def run_one(path: Path, out: Path, checker: Callable[[Path, Path], Any]) -> str:
     """'ok', 'refused:<reason>' or 'traceback:<one line>' for one file, checked as every door
     checks it (`intake.check`: parsed in an OS-limited child, all outputs written)."""
-    from intake.outcome import Status
+    from intake.status import Status
 
     try:
         checked = checker(path, out)
@@ -307,7 +307,7 @@ def worker(fmt: str, start: int, stop: int, inspect: bool = True) -> None:
     import shutil
 
     from intake.check import Settings, bounds, check
-    from intake.safety import Limits
+    from intake.limits import Limits
     from intake.sandbox import Sandbox
     from intake.validate import Options
 

@@ -216,7 +216,7 @@ def test_a_file_stuck_beyond_its_time_limit_is_timed_out_and_the_run_goes_on(
     """A child that does not finish within --max-seconds of starting its file is killed: that
     file is timed-out (tried again next run), the file beside it is accepted, and the run
     ends."""
-    from intake.safety import Limits
+    from intake.limits import Limits
 
     inbox = tmp_path / "in"
     inbox.mkdir()

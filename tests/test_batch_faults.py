@@ -417,7 +417,7 @@ def test_a_time_out_is_its_own_status_and_is_tried_again(inbox: Path, tmp_path: 
 
 
 def _limits(seconds: float) -> object:
-    from intake.safety import Limits
+    from intake.limits import Limits
 
     return Limits(max_seconds=seconds)
 

@@ -13,8 +13,8 @@ import pytest
 
 from intake.batch import BatchOptions, run_batch
 from intake.fields import DGA, LISTS_SHEET, WERKGEVERS
+from intake.limits import Limits
 from intake.messages import CATALOGUE
-from intake.safety import Limits
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, employer, fill, lhn
 from intake.validate import Options, validate_workbook
 

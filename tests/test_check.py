@@ -17,10 +17,10 @@ import pytest
 from intake.check import Additions, Settings, Validated, bounds, check
 from intake.contract import report_schema
 from intake.findings import Finding
-from intake.outcome import CHECKED, NOT_CHECKED, Status
-from intake.safety import Limits
+from intake.limits import Limits
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.sandbox import Sandbox
+from intake.status import CHECKED, NOT_CHECKED, Status
 from intake.validate import Options
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the limits are Linux's")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from intake import extent
 from intake.cells import column_letter
-from intake.safety import Inspection
+from intake.inspection import Inspection
 
 #: (column index, row number, empty, written with its reference, reference spelled oddly)
 Cell = tuple[int, int, bool, bool, bool]

@@ -41,8 +41,9 @@ pytestmark = pytest.mark.skipif(
 def sheet_values(path: Path) -> dict[str, list[list[object]]]:
     """Every sheet's values as python-calamine reads them (unreadable sheets left out; a
     package with Excel 4 macro or dialog sheets is read without them, as the reader does)."""
+    from intake.limits import Limits
     from intake.reader import without_sheets
-    from intake.safety import Limits, inspect
+    from intake.safety import inspect
 
     unsupported = set(inspect(path, Limits()).unsupported) if zipfile.is_zipfile(path) else set()
     if unsupported:

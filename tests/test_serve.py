@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from intake import bureaus
 from intake.batch import BatchOptions, run_batch
-from intake.safety import Limits
+from intake.limits import Limits
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill, write_samples
 from intake.web.app import ServeConfig, create_app
 

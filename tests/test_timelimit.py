@@ -14,8 +14,8 @@ from pathlib import Path
 import hostile
 import pytest
 
+from intake.limits import Limits
 from intake.pipeline import run
-from intake.safety import Limits
 from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.timelimit import TimeLimitExceeded, time_limit
 from intake.validate import Options

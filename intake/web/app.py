@@ -43,10 +43,10 @@ from intake.bureaus import Role
 from intake.check import Settings
 from intake.errors import IntakeError
 from intake.kinds import DEFAULT_CONTRACT_PREFIXES
+from intake.limits import Limits
 from intake.messages import Lang
-from intake.outcome import Status
 from intake.reader import SPREADSHEET_SUFFIXES
-from intake.safety import Limits
+from intake.status import Status
 from intake.validate import Options
 from intake.web import inbox as inbox_files
 from intake.web.ledgerview import LedgerView

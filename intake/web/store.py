@@ -16,7 +16,7 @@ from typing import Any
 
 from intake import bureaus
 from intake.bureaus import Principal, Role
-from intake.outcome import Status
+from intake.status import Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_sessions (

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from intake.samples import write_inbox
+from intake.outputs.samples import write_inbox
 
 HERE = Path(__file__).resolve().parent
 INTAKE = str(Path(sys.executable).with_name("intake"))

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import binformats as bf
 
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
 HERE = Path(__file__).resolve().parent
 #: --max-seconds of the validate step (exit 2 when it is reached).
@@ -77,7 +77,7 @@ def _xlsx(path: Path, rows: int, columns: int) -> Path:
 
 
 def bf_col(index: int) -> str:
-    from intake.cells import column_letter
+    from intake.definition.cells import column_letter
 
     return column_letter(index)
 
@@ -133,7 +133,7 @@ CASES: list[tuple[str, str, Callable[[Path, int, int], Path], int, int]] = [
 _READ = """
 import sys
 from pathlib import Path
-from intake.reader import UnreadableWorkbook, read_workbook
+from intake.validation.reader import UnreadableWorkbook, read_workbook
 try:
     book = read_workbook(Path(sys.argv[1]))
 except UnreadableWorkbook:

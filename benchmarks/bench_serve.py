@@ -28,8 +28,8 @@ from pathlib import Path
 
 import httpx2
 
-from intake import bureaus
-from intake.samples import write_samples
+from intake.outputs.samples import write_samples
+from intake.web import keys as bureaus
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workbooks import write_workbook

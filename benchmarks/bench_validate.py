@@ -10,10 +10,10 @@ benchmarks/workbooks.py) it measures, each in a fresh process, median of `repeat
   both timed inside their process, imports included, interpreter start-up excluded;
 - feedback:  writing feedback.xlsx from that result, separately;
 - cli:       `intake validate` end to end, as a user runs it (all outputs; the file is read in
-  an OS-limited child process, `intake.check`);
+  an OS-limited child process, `intake.checking.check`);
 - child:     the same check and outputs timed inside one process, once in that process
-  (`intake.pipeline.run`) and once in a child (`intake.check.check`): the difference is what
-  the child costs (its start, the pipe, the answer);
+  (`intake.outputs.pipeline.run`) and once in a child (`intake.checking.check.check`): the
+  difference is what the child costs (its start, the pipe, the answer);
 - peak MB:   the largest resident set of the validate process (with feedback);
 - frictionless: `frictionless.validate` of the Werkgevers sheet against the equivalent Table
   Schema (the general-purpose peer; it reads with openpyxl). Skipped above --frictionless-max.
@@ -66,20 +66,20 @@ STAGES = """
 import json, sys, time
 from pathlib import Path
 start = time.perf_counter()
-from intake.export import write_csvs
-from intake.htmlreport import write_html
-from intake.report import build_report, write_report_json
-from intake.process import gc_paused
-from intake.validate import Options, validate_workbook
+from intake.outputs.export import write_csvs
+from intake.outputs.htmlreport import write_html
+from intake.outputs.report import build_report, write_report_json
+from intake.validation.process import gc_paused
+from intake.validation.validate import Options, validate_workbook
 out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
-with gc_paused():  # as intake.pipeline.run writes them
+with gc_paused():  # as intake.outputs.pipeline.run writes them
     result = validate_workbook(Path(sys.argv[1]), Options())
     report = build_report(result, Options())
     write_report_json(report, out / "report.json")
     write_html(result, report, out / "report.html")
     write_csvs(result, out)
     middle = time.perf_counter()
-    from intake.feedback import write_feedback
+    from intake.outputs.feedback import write_feedback
     write_feedback(result, out)
 end = time.perf_counter()
 print(json.dumps({"validate": middle - start, "feedback": end - middle}))
@@ -89,9 +89,9 @@ INPROC = """
 import sys, time
 from pathlib import Path
 start = time.perf_counter()
-from intake.pipeline import run
-from intake.limits import Limits
-from intake.validate import Options
+from intake.outputs.pipeline import run
+from intake.validation.limits import Limits
+from intake.validation.validate import Options
 run(Path(sys.argv[1]), Path(sys.argv[2]), Options(limits=Limits(max_seconds=0)))
 print(time.perf_counter() - start)
 """
@@ -100,9 +100,9 @@ INCHILD = """
 import sys, time
 from pathlib import Path
 start = time.perf_counter()
-from intake.check import Settings, check
-from intake.limits import Limits
-from intake.validate import Options
+from intake.checking.check import Settings, check
+from intake.validation.limits import Limits
+from intake.validation.validate import Options
 checked = check(Path(sys.argv[1]), Path(sys.argv[2]),
                 Settings(Options(limits=Limits(max_seconds=0))))
 assert checked.checked, checked
@@ -113,11 +113,11 @@ PHASES = """
 import json, sys, time
 from pathlib import Path
 import python_calamine, polars, pandera.polars
-from intake.reader import read_workbook
-from intake.process import gc_paused
-from intake.limits import Limits
-from intake.safety import inspect
-from intake.validate import Options, validate_workbook
+from intake.validation.reader import read_workbook
+from intake.validation.process import gc_paused
+from intake.validation.limits import Limits
+from intake.validation.safety import inspect
+from intake.validation.validate import Options, validate_workbook
 path = Path(sys.argv[1])
 validate_workbook(Path(sys.argv[2]), Options())  # warm: the lazy imports, compiled patterns
 start = time.perf_counter()
@@ -141,8 +141,8 @@ FRICTIONLESS = """
 import sys, json
 import frictionless
 from frictionless import Resource, Schema, formats
-from intake.contract import table_schema
-from intake.fields import WERKGEVERS
+from intake.outputs.contract import table_schema
+from intake.definition.fields import WERKGEVERS
 schema = table_schema(WERKGEVERS)
 labels = {f.name: f.label for f in WERKGEVERS.fields}
 schema["fields"] = [dict(f, name=labels[f["name"]]) for f in schema["fields"]
@@ -251,7 +251,7 @@ def main() -> None:
                      f"{val_s / size * 1e6:.0f} |")
     lines += ["", "What the child process costs: the same check with all outputs timed inside one "
               "process (imports included), in that process and in an OS-limited child "
-              "(`intake.check`); median of the runs.", "",
+              "(`intake.checking.check`); median of the runs.", "",
               "| employers | in this process s | in a child s | the child's cost s |",
               "|---:|---:|---:|---:|"]
     in_10, child_10 = median(small_child[0::2]), median(small_child[1::2])
@@ -261,8 +261,9 @@ def main() -> None:
     raw_s = phases["raw"]
     lines += ["", f"Where the validate stage goes at {max(args.sizes):,} employers (imports "
               f"excluded; median of {args.repeat}): raw read {raw_s:.2f} s; package inspection "
-              f"(`intake.safety`, `intake.extent`) {phases['inspect']:.2f} s "
-              f"({phases['inspect'] / raw_s:.1f}x raw); reading the tables (`intake.reader`) "
+              f"(`intake.validation.safety`, `intake.validation.extent`) "
+              f"{phases['inspect']:.2f} s ({phases['inspect'] / raw_s:.1f}x raw); reading the "
+              f"tables (`intake.validation.reader`) "
               f"{phases['tables']:.2f} s ({phases['tables'] / raw_s:.1f}x); normalising, the "
               f"pandera schema, the cross checks {phases['rules']:.2f} s "
               f"({phases['rules'] / raw_s:.1f}x).", ""]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from intake.fields import DGA, WERKGEVERS
-from intake.samples import dga, lhn, werkgever
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.outputs.samples import dga, lhn, werkgever
 
 MISTAKES = (
     ("loonheffingennummer", "123456789L01"),  # elfproef

@@ -20,21 +20,22 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from intake.errors import IntakeError
-    from intake.export import write_csvs
-    from intake.findings import Finding
-    from intake.limits import Limits
-    from intake.pipeline import Outcome, run
-    from intake.reader import UnreadableWorkbook
-    from intake.timelimit import TimeLimitExceeded
-    from intake.validate import Options, Result, validate_workbook
+    from intake.definition.errors import IntakeError
+    from intake.definition.findings import Finding
+    from intake.outputs.export import write_csvs
+    from intake.outputs.pipeline import Outcome, run
+    from intake.validation.limits import Limits
+    from intake.validation.reader import UnreadableWorkbook
+    from intake.validation.timelimit import TimeLimitExceeded
+    from intake.validation.validate import Options, Result, validate_workbook
 
 _WHERE = {
-    "validate_workbook": "intake.validate", "Options": "intake.validate",
-    "Result": "intake.validate", "Finding": "intake.findings", "Limits": "intake.limits",
-    "UnreadableWorkbook": "intake.reader", "TimeLimitExceeded": "intake.timelimit",
-    "IntakeError": "intake.errors", "write_csvs": "intake.export", "run": "intake.pipeline",
-    "Outcome": "intake.pipeline",
+    "validate_workbook": "intake.validation.validate", "Options": "intake.validation.validate",
+    "Result": "intake.validation.validate", "Finding": "intake.definition.findings",
+    "Limits": "intake.validation.limits", "UnreadableWorkbook": "intake.validation.reader",
+    "TimeLimitExceeded": "intake.validation.timelimit", "IntakeError": "intake.definition.errors",
+    "write_csvs": "intake.outputs.export", "run": "intake.outputs.pipeline",
+    "Outcome": "intake.outputs.pipeline",
 }
 
 __all__ = ["Finding", "IntakeError", "Limits", "Options", "Outcome", "Result",

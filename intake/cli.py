@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from intake import __version__
-from intake.errors import IntakeError
-from intake.limits import Limits
+from intake.definition.errors import IntakeError
+from intake.validation.limits import Limits
 
 LANG = click.Choice(["nl", "en"])
 #: ctx.meta keys (shared by every context of one invocation): the language of the message
@@ -49,7 +49,7 @@ class IntakeGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; turn an IntakeError (or the time limit) into CannotRun."""
-        from intake.timelimit import TimeLimitExceeded
+        from intake.validation.timelimit import TimeLimitExceeded
 
         try:
             return super().invoke(ctx)
@@ -138,9 +138,9 @@ def contract_prefixes(ctx: click.Context, param: click.Parameter,
     possible start of a Raamwerkcontractnummer (letters, then digits); the default when none."""
     import re
 
-    from intake.fields import Kind
-    from intake.kinds import normalise
-    from intake.rules import DEFAULT_CONTRACT_PREFIXES
+    from intake.definition.fields import Kind
+    from intake.definition.kinds import normalise
+    from intake.validation.rules import DEFAULT_CONTRACT_PREFIXES
 
     prefixes = []
     for value in values:
@@ -191,7 +191,7 @@ def template(path: Path, submit_to: str | None, force: bool) -> None:
     The template has the sheets Toelichting (how to fill it in, step by step), Werkgevers (a row
     per employer) and DGA (a row per DGA on the payroll), with drop-downs and help per column.
     """
-    from intake.template import write_template
+    from intake.outputs.template import write_template
 
     write_template(path, submit_to, force)
     click.echo(str(path))
@@ -205,7 +205,7 @@ def template(path: Path, submit_to: str | None, force: bool) -> None:
 def schema(out_dir: Path, prefixes: tuple[str, ...]) -> None:
     """Write the data contract: Table Schemas of the CSVs, datapackage.json, JSON Schemas of
     report.json and summary.json and a page describing every field and finding code."""
-    from intake.contract import write_contract
+    from intake.outputs.contract import write_contract
 
     for path in write_contract(out_dir, prefixes):
         click.echo(str(path))
@@ -248,9 +248,9 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
     out of the CSVs). Exit 2: bad invocation or a file that cannot be read as a spreadsheet.
     """
-    from intake.check import Settings, check
-    from intake.pipeline import default_out_dir
-    from intake.validate import Options
+    from intake.checking.check import Settings, check
+    from intake.outputs.pipeline import default_out_dir
+    from intake.validation.validate import Options
 
     limits = _limits(max_rows, max_cells, max_mb, max_seconds, max_memory_mb)
     target = out_dir or default_out_dir(workbook)
@@ -342,9 +342,9 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     accepted; 1: some rows or files need attention; 2: could not run (bad folder, lock held,
     damaged ledger, full disk).
     """
-    from intake.batch import BatchOptions, run_batch
-    from intake.batchlog import log_line
-    from intake.outcome import FileOutcome
+    from intake.batch.log import log_line
+    from intake.batch.outcome import FileOutcome
+    from intake.batch.run import BatchOptions, run_batch
     options = BatchOptions(
         inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
@@ -373,7 +373,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if not result.run_id:
-        from intake.messages import UI
+        from intake.definition.messages import UI
 
         click.echo(UI[lang]["batch_no_files"].format(inbox=inbox))  # type: ignore[index]
         sys.exit(0)
@@ -400,8 +400,8 @@ def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lan
 
     Exit 1 when WERKGEVER_ID was never delivered; 2 when the ledger is missing or damaged.
     """
-    from intake.batchlog import UnknownEmployer, history_lines
-    from intake.ledger import Ledger
+    from intake.batch.ledger import Ledger
+    from intake.batch.log import UnknownEmployer, history_lines
 
     ledger = Ledger(_ledger_path(db, out_dir), create=False)
     try:
@@ -453,7 +453,7 @@ def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None)
 
     NAME is also the bureau's folder in the inbox: lowercase letters, digits, hyphens.
     """
-    from intake import bureaus
+    from intake.web import keys as bureaus
 
     connection = bureaus.connect(_ledger_path(db, out_dir))
     try:
@@ -471,7 +471,7 @@ def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None)
 @db_options
 def bureau_list(db: Path | None, out_dir: Path | None) -> None:
     """List the keys: name, role, key id, made, revoked (never the keys themselves)."""
-    from intake import bureaus
+    from intake.web import keys as bureaus
 
     connection = bureaus.connect(_ledger_path(db, out_dir))
     try:
@@ -489,7 +489,7 @@ def bureau_list(db: Path | None, out_dir: Path | None) -> None:
 @db_options
 def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
     """Revoke the key of NAME: it no longer logs in and its open sessions end at once."""
-    from intake import bureaus
+    from intake.web import keys as bureaus
 
     connection = bureaus.connect(_ledger_path(db, out_dir))
     try:
@@ -553,7 +553,7 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
 
 def main(**kwargs: Any) -> None:
     """Entry point of the `intake` command."""
-    from intake.process import few_malloc_arenas
+    from intake.validation.process import few_malloc_arenas
 
     few_malloc_arenas()
     cli(**kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intake.samples import write_samples
+from intake.outputs.samples import write_samples
 
 if __name__ == "__main__":
     for path in write_samples(Path(__file__).resolve().parent):

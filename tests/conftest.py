@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from intake.fields import SHEETS
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, Row, fill
-from intake.validate import Options, Result, validate_workbook
-from intake.xlsxpatch import FILL_RGB
+from intake.definition.fields import SHEETS
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, Row, fill
+from intake.outputs.xlsxpatch import FILL_RGB
+from intake.validation.validate import Options, Result, validate_workbook
 
 RED, AMBER = FILL_RGB["error"], FILL_RGB["warning"]
 INTAKE = shutil.which("intake") or str(Path(sys.executable).with_name("intake"))

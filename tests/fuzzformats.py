@@ -6,7 +6,7 @@ types) and elements in the XML formats, fields, lengths, types and order of the 
 binary ones, and now and then raw bytes. `case(fmt, n)` is deterministic in (fmt, n).
 
 `python tests/fuzzformats.py --cases 10000 [--no-inspection]` runs a campaign: each case goes
-through the check every door uses (`intake.check`: read, validated and its outputs written,
+through the check every door uses (`intake.checking.check`: read, validated and its outputs written,
 the feedback workbook included, in an OS-limited child) from a worker process. A worker that
 dies is an abort, one that gives no answer a hang, an exception in it or a fault of ours in
 the child a traceback; a child that died on a limit is a refusal with its reason. With
@@ -37,8 +37,8 @@ from typing import Any
 
 import binformats as bf
 
-from intake.fields import DGA, WERKGEVERS
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
 FORMATS = ("xlsx", "xlsb", "xls", "ods")
 INTERESTING = (0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x3FFF, 0x4000, 0x7FFF, 0xFFFF, 0x10000,
@@ -139,7 +139,7 @@ def _mutate_package(seed: bytes, rng: random.Random, parts: tuple[str, ...]) -> 
 # --- record formats -----------------------------------------------------------------------------
 
 def _split12(data: bytes) -> list[bytes]:
-    from intake.extent import spans12
+    from intake.validation.extent import spans12
 
     out, previous = [], 0
     for _, _, end in spans12(data, 0):
@@ -192,7 +192,7 @@ def _mutate_record_list(records: list[bytes], rng: random.Random,
 
 
 def _parse12(record: bytes) -> tuple[int, bytes]:
-    from intake.extent import spans12
+    from intake.validation.extent import spans12
 
     for kind, start, end in spans12(record, 0):
         return kind, record[start:end]
@@ -281,8 +281,8 @@ def _split8(stream: bytes) -> list[bytes]:
 
 def run_one(path: Path, out: Path, checker: Callable[[Path, Path], Any]) -> str:
     """'ok', 'refused:<reason>' or 'traceback:<one line>' for one file, checked as every door
-    checks it (`intake.check`: parsed in an OS-limited child, all outputs written)."""
-    from intake.status import Status
+    checks it (`intake.checking.check`: parsed in an OS-limited child, all outputs written)."""
+    from intake.definition.status import Status
 
     try:
         checked = checker(path, out)
@@ -306,10 +306,10 @@ def worker(fmt: str, start: int, stop: int, inspect: bool = True) -> None:
     only the child's limits hold."""
     import shutil
 
-    from intake.check import Settings, bounds, check
-    from intake.limits import Limits
-    from intake.sandbox import Sandbox
-    from intake.validate import Options
+    from intake.checking.check import Settings, bounds, check
+    from intake.checking.sandbox import Sandbox
+    from intake.validation.limits import Limits
+    from intake.validation.validate import Options
 
     settings = Settings(Options(limits=Limits(inspect=inspect)))
     with tempfile.TemporaryDirectory() as work, Sandbox(bounds(settings.limits)) as box:

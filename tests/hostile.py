@@ -16,8 +16,8 @@ from pathlib import Path
 import binformats as bf
 import openpyxl
 
-from intake.fields import DGA, WERKGEVERS
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
 Builder = Callable[[Path], Path]
 

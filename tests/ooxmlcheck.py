@@ -67,7 +67,7 @@ def order_problems(xml: bytes) -> list[str]:
 
 def _row_order(root: ET.Element, ns: str) -> list[str]:
     """Rows in ascending order, each row's cells in ascending columns of that row."""
-    from intake.cells import column_index
+    from intake.definition.cells import column_index
 
     problems = []
     data = root.find(f"{{{ns}}}sheetData")

@@ -13,7 +13,7 @@ import pytest
 
 import intake
 from intake import Limits, Options, TimeLimitExceeded, UnreadableWorkbook, validate_workbook
-from intake.report import build_report
+from intake.outputs.report import build_report
 
 from conftest import flat
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from intake import check
-from intake.batch import BatchOptions, run_batch
-from intake.ledger import Ledger
-from intake.samples import employer, fill, lhn, write_inbox
+from intake.batch.ledger import Ledger
+from intake.batch.run import BatchOptions, run_batch
+from intake.checking import check
+from intake.outputs.samples import employer, fill, lhn, write_inbox
 
 from conftest import INTAKE, committed_files, run_intake
 
@@ -216,7 +216,7 @@ def test_a_file_stuck_beyond_its_time_limit_is_timed_out_and_the_run_goes_on(
     """A child that does not finish within --max-seconds of starting its file is killed: that
     file is timed-out (tried again next run), the file beside it is accepted, and the run
     ends."""
-    from intake.limits import Limits
+    from intake.validation.limits import Limits
 
     inbox = tmp_path / "in"
     inbox.mkdir()
@@ -310,7 +310,7 @@ _WRITERS = ("write_report_json", "write_html", "write_csvs", "write_feedback")
 
 def _counting(channel: object, path: str, out_dir: str, *args: object) -> object:
     """The real check, with each of the pipeline's writers counting its calls per file."""
-    from intake import pipeline
+    from intake.outputs import pipeline
 
     log = Path(os.environ[_WRITE_LOG])
     for name in _WRITERS:

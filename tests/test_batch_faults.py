@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.batch import BatchOptions, BatchResult, FileOutcome, run_batch
-from intake.samples import employer, fill
+from intake.batch.run import BatchOptions, BatchResult, FileOutcome, run_batch
+from intake.outputs.samples import employer, fill
 
 from conftest import INTAKE, run_intake
 
@@ -417,7 +417,7 @@ def test_a_time_out_is_its_own_status_and_is_tried_again(inbox: Path, tmp_path: 
 
 
 def _limits(seconds: float) -> object:
-    from intake.limits import Limits
+    from intake.validation.limits import Limits
 
     return Limits(max_seconds=seconds)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.batch import LockHeld, acquire_lock
+from intake.batch.run import LockHeld, acquire_lock
 
 from conftest import run_intake
 
@@ -76,7 +76,7 @@ def test_the_lock_dies_with_its_holder(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from intake.batch import acquire_lock; acquire_lock(Path(sys.argv[1])); "
+         "from intake.batch.run import acquire_lock; acquire_lock(Path(sys.argv[1])); "
          "print('held', flush=True); time.sleep(120)", str(out)],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from intake.samples import employer, fill, lhn
+from intake.outputs.samples import employer, fill, lhn
 
 from conftest import run_intake
 
@@ -52,7 +52,7 @@ def test_index_pages_speak_to_the_operator(tmp_path: Path) -> None:
     run with a link to the latest."""
     import re
 
-    from intake.samples import BUREAU
+    from intake.outputs.samples import BUREAU
 
     inbox = tmp_path / "in"
     fill(inbox / "eerste.xlsx", [employer(1)], [])
@@ -87,7 +87,7 @@ def test_a_run_that_finds_no_files_makes_no_folder(tmp_path: Path) -> None:
 
 def _with_lhn(n: int, number: str) -> tuple[object, ...]:
     """employer(n) with its loonheffingennummer set to `number`."""
-    from intake.fields import WERKGEVERS
+    from intake.definition.fields import WERKGEVERS
 
     row = list(employer(n))
     row[[f.name for f in WERKGEVERS.fields].index("loonheffingennummer")] = number
@@ -118,7 +118,7 @@ def test_one_wage_tax_number_under_two_employer_ids_is_named(tmp_path: Path) -> 
 
 def _with(n: int, **values: str) -> tuple[object, ...]:
     """employer(n) with the named fields set."""
-    from intake.fields import WERKGEVERS
+    from intake.definition.fields import WERKGEVERS
 
     names = [f.name for f in WERKGEVERS.fields]
     row = list(employer(n))

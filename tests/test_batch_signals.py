@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.samples import employer, fill
+from intake.outputs.samples import employer, fill
 
 from conftest import INTAKE, committed_files, run_intake
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.inbox import fit_name
-from intake.samples import employer, fill
+from intake.batch.inbox import fit_name
+from intake.outputs.samples import employer, fill
 
 from conftest import INTAKE
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.samples import VALID_WERKGEVERS
+from intake.outputs.samples import VALID_WERKGEVERS
 
 from conftest import replace, run_intake
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from intake import bureaus
+from intake.web import keys as bureaus
 
 from conftest import run_intake
 
@@ -93,7 +93,7 @@ def test_refusals_say_what_to_do(tmp_path: Path) -> None:
 
 def test_the_ledger_opens_after_the_web_tables_were_made(tmp_path: Path) -> None:
     """Keys made before any batch run leave the ledger's own migrations intact."""
-    from intake.ledger import SCHEMA_VERSION, Ledger
+    from intake.batch.ledger import SCHEMA_VERSION, Ledger
 
     path = tmp_path / "intake.sqlite"
     bureaus.add(bureaus.connect(path), "noord")

@@ -11,12 +11,12 @@ import hostile
 import openpyxl
 import pytest
 
-from intake.batch import BatchOptions, run_batch
-from intake.fields import DGA, LISTS_SHEET, WERKGEVERS
-from intake.limits import Limits
-from intake.messages import CATALOGUE
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, employer, fill, lhn
-from intake.validate import Options, validate_workbook
+from intake.batch.run import BatchOptions, run_batch
+from intake.definition.fields import DGA, LISTS_SHEET, WERKGEVERS
+from intake.definition.messages import CATALOGUE
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, employer, fill, lhn
+from intake.validation.limits import Limits
+from intake.validation.validate import Options, validate_workbook
 
 from conftest import replace
 

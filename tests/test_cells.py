@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.cells import column_index, column_letter
+from intake.definition.cells import column_index, column_letter
 
 
 @pytest.mark.parametrize(("index", "letter"), [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"),

@@ -14,14 +14,14 @@ import hostile
 import jsonschema
 import pytest
 
-from intake.check import Additions, Settings, Validated, bounds, check
-from intake.contract import report_schema
-from intake.findings import Finding
-from intake.limits import Limits
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
-from intake.sandbox import Sandbox
-from intake.status import CHECKED, NOT_CHECKED, Status
-from intake.validate import Options
+from intake.checking.check import Additions, Settings, Validated, bounds, check
+from intake.checking.sandbox import Sandbox
+from intake.definition.findings import Finding
+from intake.definition.status import CHECKED, NOT_CHECKED, Status
+from intake.outputs.contract import report_schema
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.validation.limits import Limits
+from intake.validation.validate import Options
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the limits are Linux's")
 

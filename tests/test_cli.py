@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from intake.cli import IntakeGroup, cli, lang_option
-from intake.fields import WERKGEVERS
-from intake.report import build_report
-from intake.samples import VALID_DGA, VALID_WERKGEVERS
-from intake.validate import Options, validate_workbook
+from intake.definition.fields import WERKGEVERS
+from intake.outputs.report import build_report
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validation.validate import Options, validate_workbook
 
 from conftest import INTAKE, failure_report, load_json, replace, run_intake
 
@@ -350,8 +350,8 @@ def test_a_value_cannot_drive_the_terminal(workbook: Callable[..., Path],
 
 def test_a_sheet_name_with_a_space_is_quoted_like_excel() -> None:
     """A finding on sheet 'Mijn blad' is at 'Mijn blad'!B3, as Excel writes the reference."""
-    from intake.findings import Finding
-    from intake.terminal import where
+    from intake.definition.findings import Finding
+    from intake.outputs.terminal import where
 
     assert where(Finding("required", sheet="Mijn blad", row=3, column="B", field="naam"),
                  "x.xlsx", "nl") == "'Mijn blad'!B3"
@@ -408,7 +408,7 @@ def test_an_unreadable_workbook_is_one_line_and_debug_shows_what_was_found(
 def test_every_intake_error_of_a_command_becomes_its_exit_code() -> None:
     """The group turns any IntakeError into one line and the error's own exit code (here 3),
     in the language given with --lang."""
-    from intake.errors import IntakeError
+    from intake.definition.errors import IntakeError
 
     class Odd(IntakeError):
         exit_code = 3
@@ -432,8 +432,8 @@ def test_every_intake_error_of_a_command_becomes_its_exit_code() -> None:
 def test_on_a_terminal_findings_wrap_at_words_within_its_width() -> None:
     """Given a terminal's width, each line fits it and the words are those of the unwrapped
     lines, in order; the continuation lines start under the text, not at the left edge."""
-    from intake.terminal import finding_lines
-    from intake.validate import validate_workbook
+    from intake.outputs.terminal import finding_lines
+    from intake.validation.validate import validate_workbook
 
     sample = Path(__file__).resolve().parents[1] / "samples" / "voorbeeld-fouten.xlsx"
     findings = validate_workbook(sample).findings

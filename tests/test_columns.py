@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from intake import columns
-from intake.fields import DGA, WERKGEVERS
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.validation import columns
 
 
 def test_text_columns_show_as_themselves() -> None:

@@ -11,7 +11,7 @@ import frictionless
 import jsonschema
 import pytest
 
-from intake.contract import contract_files
+from intake.outputs.contract import contract_files
 
 from conftest import run_intake
 
@@ -69,8 +69,8 @@ def test_report_json_matches_its_schema(tmp_path: Path) -> None:
 
 def test_docs_name_every_code_and_field() -> None:
     """schemas/README.md lists every finding code and every field label."""
-    from intake.fields import SHEETS
-    from intake.messages import CATALOGUE
+    from intake.definition.fields import SHEETS
+    from intake.definition.messages import CATALOGUE
 
     page = contract_files()["README.md"]
     for code in CATALOGUE:
@@ -89,7 +89,7 @@ def test_schema_command_default_folder(tmp_path: Path) -> None:
 
 def test_readme_rules_table_is_generated_from_the_kinds() -> None:
     """The README's table of cell rules holds, verbatim, the lines generated from the kinds."""
-    from intake.contract import rules_table
+    from intake.outputs.contract import rules_table
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert rules_table() in readme
@@ -97,9 +97,9 @@ def test_readme_rules_table_is_generated_from_the_kinds() -> None:
 
 def test_every_kind_in_use_is_in_the_contract_and_the_readme() -> None:
     """Each field's kind shows its rules (by code) in the contract page and the README table."""
-    from intake.contract import rules_table
-    from intake.fields import SHEETS
-    from intake.rules import rules_for
+    from intake.definition.fields import SHEETS
+    from intake.outputs.contract import rules_table
+    from intake.validation.rules import rules_for
 
     page, table = contract_files()["README.md"], rules_table()
     for spec in SHEETS:
@@ -146,8 +146,8 @@ def test_a_batch_runs_combined_delivery_checks(tmp_path: Path) -> None:
     """`intake batch --csv-dialect excel-nl`: the run's combined CSVs (with bron_bestand) and
     each file's CSVs pass `frictionless validate` against the datapackage.json beside them;
     summary.json is valid against summary.schema.json, and not when a status is made up."""
-    from intake.contract import SUMMARY_SCHEMA_ID, summary_schema
-    from intake.samples import employer, fill
+    from intake.outputs.contract import SUMMARY_SCHEMA_ID, summary_schema
+    from intake.outputs.samples import employer, fill
 
     inbox = tmp_path / "in"
     fill(inbox / "a.xlsx", [employer(1), employer(2, verloning="week")], [])
@@ -175,7 +175,7 @@ def test_a_batch_runs_combined_delivery_checks(tmp_path: Path) -> None:
 def test_a_delivery_under_another_contract_prefix_checks(tmp_path: Path) -> None:
     """With --contract-prefix B020 the delivery's datapackage.json and `intake schema
     --contract-prefix B020` both accept B020 numbers; the default contract rejects them."""
-    from intake.samples import employer, fill
+    from intake.outputs.samples import employer, fill
 
     from conftest import replace
 
@@ -201,7 +201,7 @@ def test_a_delivery_under_another_contract_prefix_checks(tmp_path: Path) -> None
 
 def test_report_schema_has_an_id() -> None:
     """report.schema.json names itself ($id) and counts delivered beside accepted."""
-    from intake.contract import REPORT_SCHEMA_ID, report_schema
+    from intake.outputs.contract import REPORT_SCHEMA_ID, report_schema
 
     schema = report_schema()
     assert schema["$id"] == REPORT_SCHEMA_ID

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from intake.samples import VALID_DGA, VALID_WERKGEVERS
-from intake.validate import Result
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validation.validate import Result
 
 from conftest import flat, replace
 

@@ -7,10 +7,10 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-from intake.export import write_csvs
-from intake.fields import DGA, WERKGEVERS
-from intake.samples import VALID_DGA, VALID_WERKGEVERS
-from intake.validate import validate_workbook
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.outputs.export import write_csvs
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validation.validate import validate_workbook
 
 from conftest import replace
 

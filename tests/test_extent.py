@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake import extent
-from intake.cells import column_letter
-from intake.inspection import Inspection
+from intake.definition.cells import column_letter
+from intake.validation import extent
+from intake.validation.inspection import Inspection
 
 #: (column index, row number, empty, written with its reference, reference spelled oddly)
 Cell = tuple[int, int, bool, bool, bool]

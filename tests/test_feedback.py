@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from intake.feedback import write_feedback
-from intake.samples import VALID_DGA, VALID_WERKGEVERS
-from intake.validate import validate_workbook
+from intake.outputs.feedback import write_feedback
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validation.validate import validate_workbook
 
 from conftest import AMBER, RED, load_json, our_fills, replace, run_intake
 
@@ -239,7 +239,7 @@ def test_only_cells_that_must_change_are_red_when_a_dga_row_is_wrong(
 def test_controle_prints_one_page_wide_with_heights_for_wrapped_text(tmp_path: Path) -> None:
     """Controle prints A4 landscape fitted to one page wide; each finding row whose wrapped
     texts need several lines has a height holding them; the totals' labels fit their columns."""
-    from intake.layout import LINE_POINTS, line_count
+    from intake.outputs.layout import LINE_POINTS, line_count
 
     out = tmp_path / "o"
     run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(out))

@@ -14,8 +14,8 @@ from pathlib import Path
 import hostile
 import pytest
 
-from intake.files import atomic_write_text, sha256_of
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.outputs.files import atomic_write_text, sha256_of
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
 from conftest import INTAKE
 

@@ -14,13 +14,13 @@ from fuzzformats import FORMATS, campaign, mutate_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake.contract import table_schema
-from intake.export import accepted_rows
-from intake.feedback import write_feedback
-from intake.fields import DGA, WERKGEVERS
-from intake.reader import UnreadableWorkbook
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
-from intake.validate import validate_workbook
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.outputs.contract import table_schema
+from intake.outputs.export import accepted_rows
+from intake.outputs.feedback import write_feedback
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.validation.reader import UnreadableWorkbook
+from intake.validation.validate import validate_workbook
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 # openpyxl refuses the control characters XML cannot hold (those are tested in test_hostile).

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from intake import htmlreport
-from intake.htmlreport import render_html
-from intake.report import build_report
-from intake.samples import VALID_WERKGEVERS
-from intake.validate import Options, Result, validate_workbook
+from intake.outputs import htmlreport
+from intake.outputs.htmlreport import render_html
+from intake.outputs.report import build_report
+from intake.outputs.samples import VALID_WERKGEVERS
+from intake.validation.validate import Options, Result, validate_workbook
 
 from conftest import replace
 
@@ -98,7 +98,7 @@ def test_findings_are_grouped_per_rule_with_counts_and_cells(
 
 def test_findings_outside_the_data_sheets_are_shown(workbook: Callable[..., Path]) -> None:
     """A checklist warning on the Toelichting sheet appears under 'Over de werkmap'."""
-    from intake.samples import VALID_DGA, fill
+    from intake.outputs.samples import VALID_DGA, fill
 
     path = fill(workbook().with_name("c.xlsx"), VALID_WERKGEVERS, VALID_DGA,
                 checklist=["Ja", "Nee", *["Ja"] * 7])

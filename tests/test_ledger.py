@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.ledger import APPLICATION_ID, Ledger, LedgerError
-from intake.samples import employer, fill
+from intake.batch.ledger import APPLICATION_ID, Ledger, LedgerError
+from intake.outputs.samples import employer, fill
 
 from conftest import run_intake
 

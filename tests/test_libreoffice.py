@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.samples import VALID_WERKGEVERS
-from intake.validate import validate_workbook
+from intake.outputs.samples import VALID_WERKGEVERS
+from intake.validation.validate import validate_workbook
 
 from conftest import flat, our_fills, replace
 
@@ -64,7 +64,7 @@ def test_resaved_template_keeps_its_shape(tmp_path: Path) -> None:
 def test_resaved_feedback_gives_the_same_findings(tmp_path: Path, target_format: str) -> None:
     """feedback.xlsx opened and saved by LibreOffice still validates with the same findings,
     and a new feedback workbook made from it marks the same cells."""
-    from intake.feedback import write_feedback
+    from intake.outputs.feedback import write_feedback
 
     original = validate_workbook(SAMPLES / "voorbeeld-fouten.xlsx")
     feedback = write_feedback(original, tmp_path / "first")
@@ -80,7 +80,7 @@ def test_feedback_for_ods_input_is_a_new_xlsx_with_the_same_data(tmp_path: Path)
     """An .ods workbook gets feedback.xlsx holding its values at the same cells, marked."""
     import openpyxl
 
-    from intake.feedback import write_feedback
+    from intake.outputs.feedback import write_feedback
 
     ods = resave(SAMPLES / "voorbeeld-fouten.xlsx", "ods", tmp_path / "lo")
     result = validate_workbook(ods)
@@ -101,7 +101,7 @@ def test_fix_and_save_in_calc_three_rounds_leaves_no_stale_marks(
     row left from an earlier round."""
     import openpyxl
 
-    from intake.pipeline import run
+    from intake.outputs.pipeline import run
 
     rows = list(VALID_WERKGEVERS)
     rows[1] = replace(rows[1], 6, "week")                 # G3

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import pytest
 
-from intake.fields import DGA, WERKGEVERS
-from intake.messages import CATALOGUE
-from intake.samples import VALID_DGA, VALID_WERKGEVERS
-from intake.template import build_template
-from intake.validate import Result
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.definition.messages import CATALOGUE
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.outputs.template import build_template
+from intake.validation.validate import Result
 
 from conftest import replace
 

@@ -15,7 +15,7 @@ def test_validating_fits_a_one_gigabyte_address_space(tmp_path: Path) -> None:
     threads) runs under a 1 GB address-space limit; the peak reservation is reported."""
     script = (
         "import re, sys\n"
-        "from intake.process import few_malloc_arenas\n"
+        "from intake.validation.process import few_malloc_arenas\n"
         "few_malloc_arenas()\n"
         "from intake import validate_workbook\n"
         "result = validate_workbook(sys.argv[1])\n"

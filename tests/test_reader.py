@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from intake.fields import DGA, WERKGEVERS
-from intake.reader import UnreadableWorkbook, read_workbook
-from intake.samples import VALID_DGA, VALID_WERKGEVERS
-from intake.validate import validate_workbook
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validation.reader import UnreadableWorkbook, read_workbook
+from intake.validation.validate import validate_workbook
 
 from conftest import flat
 

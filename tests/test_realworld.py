@@ -19,11 +19,11 @@ import pytest
 import python_calamine
 from ooxmlcheck import cell_marks, order_problems, package_problems
 
-from intake.feedback import MAX_COMMENTS, write_feedback
-from intake.fields import WERKGEVERS
-from intake.pipeline import run
-from intake.reader import UnreadableWorkbook
-from intake.validate import validate_workbook
+from intake.definition.fields import WERKGEVERS
+from intake.outputs.feedback import MAX_COMMENTS, write_feedback
+from intake.outputs.pipeline import run
+from intake.validation.reader import UnreadableWorkbook
+from intake.validation.validate import validate_workbook
 
 from conftest import replace, run_intake
 
@@ -41,9 +41,9 @@ pytestmark = pytest.mark.skipif(
 def sheet_values(path: Path) -> dict[str, list[list[object]]]:
     """Every sheet's values as python-calamine reads them (unreadable sheets left out; a
     package with Excel 4 macro or dialog sheets is read without them, as the reader does)."""
-    from intake.limits import Limits
-    from intake.reader import without_sheets
-    from intake.safety import inspect
+    from intake.validation.limits import Limits
+    from intake.validation.reader import without_sheets
+    from intake.validation.safety import inspect
 
     unsupported = set(inspect(path, Limits()).unsupported) if zipfile.is_zipfile(path) else set()
     if unsupported:
@@ -344,7 +344,7 @@ def test_a_users_own_comment_keeps_its_text_and_shows_ours_below(
     user's text is left."""
     from openpyxl.comments import Comment
 
-    from intake.samples import VALID_WERKGEVERS
+    from intake.outputs.samples import VALID_WERKGEVERS
 
     rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
     path = workbook(rows)
@@ -465,7 +465,7 @@ def test_a_threaded_comment_gets_our_reply(workbook: Callable[..., Path],
     message (by a person "intake"), the legacy comment too; checked again, one reply only."""
     from openpyxl.comments import Comment
 
-    from intake.samples import VALID_WERKGEVERS
+    from intake.outputs.samples import VALID_WERKGEVERS
 
     rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
     path = workbook(rows)

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake import columns
-from intake.fields import SHEETS, WERKGEVERS, SheetSpec
-from intake.rules import first_failure, rules_for
-from intake.samples import VALID_DGA, VALID_WERKGEVERS
-from intake.validate import Options, Result
+from intake.definition.fields import SHEETS, WERKGEVERS, SheetSpec
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.validation import columns
+from intake.validation.rules import first_failure, rules_for
+from intake.validation.validate import Options, Result
 
 from conftest import flat, replace
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from intake.cells import column_letter
-from intake.fields import WERKGEVERS
-from intake.samples import write_samples
-from intake.validate import validate_workbook
+from intake.definition.cells import column_letter
+from intake.definition.fields import WERKGEVERS
+from intake.outputs.samples import write_samples
+from intake.validation.validate import validate_workbook
 
 from conftest import flat
 

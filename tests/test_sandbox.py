@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from intake.sandbox import Bounds, Channel, ChildDied, Sandbox
+from intake.checking.sandbox import Bounds, Channel, ChildDied, Sandbox
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and fork: Linux")
 
@@ -115,7 +115,7 @@ def test_the_parents_answer_does_not_count_against_the_jobs_time(tmp_path: Path)
 
 _PARENT = """
 import sys, time
-from intake.sandbox import Bounds, Sandbox
+from intake.checking.sandbox import Bounds, Sandbox
 from tests.test_sandbox import _spin_in_native_code
 box = Sandbox(Bounds(seconds=600))
 box.submit(_spin_in_native_code)

@@ -13,10 +13,10 @@ import hostile
 import pytest
 from starlette.testclient import TestClient
 
-from intake import bureaus
-from intake.batch import BatchOptions, run_batch
-from intake.limits import Limits
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill, write_samples
+from intake.batch.run import BatchOptions, run_batch
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill, write_samples
+from intake.validation.limits import Limits
+from intake.web import keys as bureaus
 from intake.web.app import ServeConfig, create_app
 
 from conftest import our_fills

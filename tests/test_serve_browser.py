@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from intake import bureaus
-from intake.samples import (
+from intake.outputs.samples import (
     MISTAKE_DGA,
     MISTAKE_EXTRA_HEADER,
     MISTAKE_WERKGEVERS,
@@ -23,6 +22,7 @@ from intake.samples import (
     VALID_WERKGEVERS,
     fill,
 )
+from intake.web import keys as bureaus
 
 from conftest import INTAKE, load_json, our_fills
 

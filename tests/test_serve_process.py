@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from intake import bureaus
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.web import keys as bureaus
 
 from conftest import INTAKE
 

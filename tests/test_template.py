@@ -7,10 +7,10 @@ from pathlib import Path
 
 import openpyxl
 
-from intake.fields import CHECKLIST, DGA, TEMPLATE_VERSION, WERKGEVERS
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
-from intake.template import write_template
-from intake.validate import validate_workbook
+from intake.definition.fields import CHECKLIST, DGA, TEMPLATE_VERSION, WERKGEVERS
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.outputs.template import write_template
+from intake.validation.validate import validate_workbook
 
 from conftest import run_intake
 
@@ -156,7 +156,7 @@ def test_fill_helper_writes_text_not_formulas(tmp_path: Path) -> None:
 def test_wrapped_cells_have_row_heights(tmp_path: Path) -> None:
     """Every wrapped cell whose text needs more than one line sits in a row whose height holds
     that many lines (LibreOffice prints wrapped cells without a height one line high)."""
-    from intake.layout import LINE_POINTS, line_count
+    from intake.outputs.layout import LINE_POINTS, line_count
 
     book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
     checked = 0

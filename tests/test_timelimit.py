@@ -14,11 +14,11 @@ from pathlib import Path
 import hostile
 import pytest
 
-from intake.limits import Limits
-from intake.pipeline import run
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
-from intake.timelimit import TimeLimitExceeded, time_limit
-from intake.validate import Options
+from intake.outputs.pipeline import run
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.validation.limits import Limits
+from intake.validation.timelimit import TimeLimitExceeded, time_limit
+from intake.validation.validate import Options
 
 from conftest import INTAKE, failure_report
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
 from conftest import INTAKE
 

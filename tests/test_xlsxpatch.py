@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from intake import xlsxpatch
-from intake.xlsxpatch import SheetPatch, StylePool
+from intake.outputs import xlsxpatch
+from intake.outputs.xlsxpatch import SheetPatch, StylePool
 
 STYLES = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
           '<fonts count="1"><font/></fonts>'

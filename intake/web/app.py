@@ -39,16 +39,16 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from intake.bureaus import Role
-from intake.check import Settings
-from intake.errors import IntakeError
-from intake.kinds import DEFAULT_CONTRACT_PREFIXES
-from intake.limits import Limits
-from intake.messages import Lang
-from intake.reader import SPREADSHEET_SUFFIXES
-from intake.status import Status
-from intake.validate import Options
+from intake.checking.check import Settings
+from intake.definition.errors import IntakeError
+from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
+from intake.definition.messages import Lang
+from intake.definition.status import Status
+from intake.validation.limits import Limits
+from intake.validation.reader import SPREADSHEET_SUFFIXES
+from intake.validation.validate import Options
 from intake.web import inbox as inbox_files
+from intake.web.keys import Role
 from intake.web.ledgerview import LedgerView
 from intake.web.security import BodyLimit, SecurityHeaders, same_token
 from intake.web.store import Session, Store, Upload
@@ -409,7 +409,7 @@ class Intake:
         self.need(request, Role.BUREAU)
         path = self.config.out_dir / "web" / "werkgevers-aanmelding.xlsx"
         if not path.is_file():
-            from intake.template import write_template
+            from intake.outputs.template import write_template
 
             await anyio.to_thread.run_sync(write_template, path)
         return FileResponse(path, filename=path.name, media_type="application/vnd."

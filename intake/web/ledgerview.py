@@ -1,7 +1,7 @@
 """Read-only views of the batch ledger for the web pages.
 
-The ledger belongs to `intake batch` (intake/ledger.py) and its schema moves on; this layer only
-reads, over its own query-only connection, and asks SQLite which tables and columns exist
+The ledger belongs to `intake batch` (intake/batch/ledger.py) and its schema moves on; this layer
+only reads, over its own query-only connection, and asks SQLite which tables and columns exist
 before each query, so a column added or not yet there never breaks a page. What it reads:
 
     runs:      id, started_at, finished_at, status, inbox

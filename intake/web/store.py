@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intake import bureaus
-from intake.bureaus import Principal, Role
-from intake.status import Status
+from intake.definition.status import Status
+from intake.web import keys as bureaus
+from intake.web.keys import Principal, Role
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_sessions (

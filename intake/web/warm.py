@@ -11,8 +11,8 @@ from pathlib import Path
 def warm() -> None:
     """Run the validator once; a failure here is only a lost optimisation (the checks
     themselves report what is wrong)."""
-    from intake.pipeline import run
-    from intake.samples import MISTAKE_DGA, MISTAKE_EXTRA_HEADER, MISTAKE_WERKGEVERS, fill
+    from intake.outputs.pipeline import run
+    from intake.outputs.samples import MISTAKE_DGA, MISTAKE_EXTRA_HEADER, MISTAKE_WERKGEVERS, fill
 
     with contextlib.suppress(Exception), tempfile.TemporaryDirectory(
             prefix="intake-warm-") as folder:

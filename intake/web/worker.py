@@ -1,14 +1,14 @@
-"""Check uploads in warm, OS-limited child processes (`intake.sandbox`), in two lanes.
+"""Check uploads in warm, OS-limited child processes (`intake.checking.sandbox`), in two lanes.
 
-The check is the one every door uses (`intake.check`): the upload's bytes are parsed only in a
-child under the limits of `intake validate` (address space, CPU and wall time, output size),
-never in the server's process. Children are kept warm between checks (a check then costs what
-the validator costs, not a new interpreter) in two lanes: small files, and large files at the
-lowest priority so that the small uploads of other bureaus keep getting answers first. Children
-are spawned (the server runs threads; a child forked from a process with threads can hang on a
-lock one of them held) and a small lane's child warms itself on a sample before its first
-check. A child that was killed, died, or has done its share of checks is replaced by a fresh
-one; a large lane's child does one check.
+The check is the one every door uses (`intake.checking.check`): the upload's bytes are parsed only
+in a child under the limits of `intake validate` (address space, CPU and wall time, output size),
+never in the server's process. Children are kept warm between checks (a check then costs what the
+validator costs, not a new interpreter) in two lanes: small files, and large files at the lowest
+priority so that the small uploads of other bureaus keep getting answers first. Children are spawned
+(the server runs threads; a child forked from a process with threads can hang on a lock one of them
+held) and a small lane's child warms itself on a sample before its first check. A child that was
+killed, died, or has done its share of checks is replaced by a fresh one; a large lane's child does
+one check.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import queue
 import threading
 from pathlib import Path
 
-from intake.check import Checked, Settings, bounds, outcome, submit
-from intake.sandbox import Sandbox
+from intake.checking.check import Checked, Settings, bounds, outcome, submit
+from intake.checking.sandbox import Sandbox
 
 
 class Lane:

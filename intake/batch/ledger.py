@@ -1,0 +1,399 @@
+"""The batch ledger: an SQLite database of runs, files and delivered rows.
+
+Standard library sqlite3, WAL mode, the schema version in `PRAGMA user_version` and the
+migrations below, one transaction per file. Every output of a run (its combined delivery,
+summary.json, index.html) is derived from the ledger, so a run that was killed can be finished
+by the next one from what was committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from intake.definition.errors import IntakeError
+
+#: Migration n (1-based) takes the schema from version n-1 to n.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,            -- running, finished, interrupted
+        inbox TEXT NOT NULL,
+        out_dir TEXT NOT NULL,
+        options TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        name TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        status TEXT NOT NULL,   -- accepted, partially accepted, rejected, unreadable,
+                                -- failed, skipped
+        counts TEXT NOT NULL DEFAULT '{}',
+        error TEXT,
+        output TEXT,
+        moved_to TEXT,
+        processed_at TEXT NOT NULL
+    );
+    CREATE INDEX files_sha256 ON files(sha256);
+    CREATE INDEX files_run ON files(run_id);
+    CREATE TABLE employers (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        werkgever_id TEXT NOT NULL,
+        loonheffingennummer TEXT NOT NULL,
+        source_row INTEGER NOT NULL,
+        data TEXT NOT NULL               -- the CSV row as a JSON object
+    );
+    CREATE INDEX employers_key ON employers(werkgever_id, loonheffingennummer);
+    CREATE INDEX employers_run ON employers(run_id);
+    CREATE TABLE dga (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        werkgever_id TEXT NOT NULL,
+        source_row INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX dga_run ON dga(run_id);
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        file_id INTEGER REFERENCES files(id),
+        data TEXT NOT NULL               -- a cross-file finding as a JSON object
+    );
+    """,
+    """
+    CREATE INDEX employers_lhn ON employers(loonheffingennummer);
+    """,
+    """
+    ALTER TABLE employers ADD COLUMN replaces INTEGER REFERENCES employers(id);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+#: `PRAGMA application_id` of a ledger ("INTK"): tells our database from any other SQLite file.
+APPLICATION_ID = 0x494E544B
+#: File statuses that mean "done": the same content is not processed again without --force.
+FINAL = ("accepted", "partially accepted", "rejected", "unreadable")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class LedgerError(IntakeError):
+    """The ledger cannot be used (damaged, empty, not ours, newer): exit 2, never a fresh one."""
+
+    code = "ledger-damaged"
+
+
+def _damaged(path: Path, nl_what: str, en_what: str) -> LedgerError:
+    return LedgerError(
+        f"{path}: {nl_what}; zet de laatste goede kopie terug (back-up), of verplaats dit bestand "
+        "bewust om met een leeg grootboek te beginnen (dan wordt alles opnieuw aangeleverd)",
+        f"{path}: {en_what}; restore the last good copy (backup), or move this file away on "
+        "purpose to start an empty ledger (everything is then delivered again)")
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier registration of an employer: where and when."""
+
+    file: str
+    run_id: str
+    at: str
+    source_row: int
+    sha256: str
+    data: str = "{}"
+    employer_id: int = 0
+
+
+@dataclass(frozen=True)
+class OtherEmployer:
+    """A loonheffingennummer delivered before under another Werkgever ID: where and when."""
+
+    file: str
+    run_id: str
+    at: str
+    source_row: int
+    werkgever_id: str
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def migrate(db: sqlite3.Connection, version: int) -> None:
+    """Take the schema from `version` to SCHEMA_VERSION, one transaction per migration."""
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        with _transaction(db):
+            for statement in MIGRATIONS[number - 1].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+    if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _create(path: Path) -> None:
+    """A new ledger with the whole schema, renamed into place only when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.new-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            migrate(db, 0)
+        finally:
+            db.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that cannot be a ledger before SQLite is given it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise LedgerError(f"{path}: het grootboek kan niet worden gelezen ({exc.strerror})",
+                          f"{path}: the ledger cannot be read ({exc.strerror})",
+                          code="ledger-unreadable") from exc
+    if not head:
+        raise _damaged(path, "het grootboek is leeg (0 bytes)", "the ledger is empty (0 bytes)")
+    if head != _SQLITE_MAGIC:
+        raise _damaged(path, "dit is geen SQLite-grootboek (beschadigd of een ander bestand)",
+                       "this is not an SQLite ledger (damaged or another file)")
+
+
+class Ledger:
+    """The ledger at `path`, opened (and migrated) on construction.
+
+    A missing ledger is created (unless `create` is false) under a temporary name and renamed
+    into place once its schema is complete, so a file at `path` is always a whole ledger: an
+    empty, damaged or foreign file there is a LedgerError, never replaced by a fresh ledger.
+    """
+
+    def __init__(self, path: Path, create: bool = True) -> None:
+        self.path = path
+        if not path.exists():
+            if not create:
+                raise LedgerError(f"geen grootboek op {path}", f"no ledger at {path}",
+                                  code="ledger-missing")
+            _create(path)
+        _check_header(path)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            self._check()
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, f"het grootboek is beschadigd ({exc})",
+                           f"the ledger is damaged ({exc})") from exc
+
+    def _check(self) -> None:
+        result = [r[0] for r in self.db.execute("PRAGMA quick_check")]
+        if result != ["ok"]:
+            raise _damaged(self.path, f"het grootboek is beschadigd ({result[0]})",
+                           f"the ledger is damaged ({result[0]})")
+        app = self.db.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master "
+                                                "WHERE type = 'table'")}
+        if app != APPLICATION_ID and not (app == 0 and {"runs", "files"} <= tables):
+            raise _damaged(self.path, "dit is geen grootboek van intake",
+                           "this is not an intake ledger")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"{self.path}: het grootboek heeft schema {version}, nieuwer dan dit programma "
+                f"kent ({SCHEMA_VERSION}); installeer een nieuwere intake",
+                f"{self.path}: ledger schema {version} is newer than this program knows "
+                f"({SCHEMA_VERSION}); upgrade intake", code="ledger-newer")
+        migrate(self.db, version)
+
+    def integrity(self) -> str:
+        """`PRAGMA integrity_check`: 'ok' for an intact ledger."""
+        return "; ".join(str(r[0]) for r in self.db.execute("PRAGMA integrity_check"))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work: committed as a whole or not at all."""
+        with _transaction(self.db) as db:
+            yield db
+
+    # --- runs ----------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, inbox: Path, out_dir: Path, options: dict[str, Any]) -> None:
+        """Record a new run as running."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO runs (id, started_at, status, inbox, out_dir, options) "
+                       "VALUES (?, ?, 'running', ?, ?, ?)",
+                       (run_id, now(), str(inbox), str(out_dir), json.dumps(options)))
+
+    def finish_run(self, run_id: str, status: str = "finished") -> None:
+        """Mark a run finished (or interrupted, when finished by a later run)."""
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                       (status, now(), run_id))
+
+    def unfinished_runs(self) -> list[sqlite3.Row]:
+        """Runs still marked running (their process died)."""
+        return list(self.db.execute("SELECT * FROM runs WHERE status = 'running' ORDER BY id"))
+
+    def run(self, run_id: str) -> sqlite3.Row | None:
+        """One run."""
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM runs WHERE id = ?",
+                                                  (run_id,)).fetchone()
+        return row
+
+    def runs(self) -> list[sqlite3.Row]:
+        """All runs, newest first."""
+        return list(self.db.execute("SELECT * FROM runs ORDER BY id DESC"))
+
+    def run_exists(self, run_id: str) -> bool:
+        """True when a run with this id was recorded."""
+        return self.run(run_id) is not None
+
+    # --- files ---------------------------------------------------------------------------------
+
+    def done_before(self, sha256: str) -> sqlite3.Row | None:
+        """The earlier final processing of a file with this content, if any."""
+        marks = ",".join("?" * len(FINAL))
+        row: sqlite3.Row | None = self.db.execute(
+            f"SELECT * FROM files WHERE sha256 = ? AND status IN ({marks}) ORDER BY id LIMIT 1",
+            (sha256, *FINAL)).fetchone()
+        return row
+
+    def files(self, run_id: str | None = None) -> list[sqlite3.Row]:
+        """The files of one run, or of all runs, in processing order."""
+        if run_id is None:
+            return list(self.db.execute("SELECT * FROM files ORDER BY id"))
+        return list(self.db.execute("SELECT * FROM files WHERE run_id = ? ORDER BY id",
+                                    (run_id,)))
+
+    def record_file(self, db: sqlite3.Connection, run_id: str, name: str, path: str,
+                    sha256: str, size: int, status: str, counts: dict[str, Any],
+                    error: str | None = None, output: str | None = None) -> int:
+        """Insert one file (inside the caller's transaction); return its id."""
+        cursor = db.execute(
+            "INSERT INTO files (run_id, name, path, sha256, size, status, counts, error, output,"
+            " processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, name, path, sha256, size, status, json.dumps(counts), error, output, now()))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def set_moved(self, file_id: int, moved_to: str) -> None:
+        """Record where a file was moved after processing."""
+        with self.transaction() as db:
+            db.execute("UPDATE files SET moved_to = ? WHERE id = ?", (moved_to, file_id))
+
+    # --- delivered rows ------------------------------------------------------------------------
+
+    def earlier(self, werkgever_id: str, loonheffingennummer: str,
+                other_than_sha256: str | None = None) -> Earlier | None:
+        """The registration of this employer in force (the latest) in the ledger, if any."""
+        row = self.db.execute(
+            "SELECT f.name, e.run_id, f.processed_at, e.source_row, f.sha256, e.data, e.id "
+            "FROM employers e JOIN files f ON f.id = e.file_id WHERE e.werkgever_id = ? AND "
+            "e.loonheffingennummer = ? AND f.sha256 != ? ORDER BY e.id DESC LIMIT 1",
+            (werkgever_id, loonheffingennummer, other_than_sha256 or "")).fetchone()
+        return None if row is None else Earlier(*row)
+
+    def other_employer(self, loonheffingennummer: str, werkgever_id: str) -> OtherEmployer | None:
+        """The first delivery of this loonheffingennummer under another Werkgever ID, if any."""
+        row = self.db.execute(
+            "SELECT f.name, e.run_id, f.processed_at, e.source_row, e.werkgever_id "
+            "FROM employers e JOIN files f ON f.id = e.file_id WHERE e.loonheffingennummer = ? "
+            "AND e.werkgever_id != ? ORDER BY e.id LIMIT 1",
+            (loonheffingennummer, werkgever_id)).fetchone()
+        return None if row is None else OtherEmployer(*row)
+
+    def add_delivery(self, db: sqlite3.Connection, run_id: str, file_id: int,
+                     employers: Sequence[dict[str, Any]], dga: Sequence[dict[str, Any]],
+                     replaces: Mapping[int, int] | None = None) -> None:
+        """Record the delivered rows of one file (inside the caller's transaction);
+        `replaces` maps a position in `employers` to the employer row it replaces."""
+        db.executemany(
+            "INSERT INTO employers (run_id, file_id, werkgever_id, loonheffingennummer,"
+            " source_row, data, replaces) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, file_id, e["werkgever_id"], e["loonheffingennummer"], e["bron_rij"],
+              json.dumps(e, ensure_ascii=False), (replaces or {}).get(i))
+             for i, e in enumerate(employers)])
+        db.executemany(
+            "INSERT INTO dga (run_id, file_id, werkgever_id, source_row, data) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(run_id, file_id, d["werkgever_id"], d["bron_rij"],
+              json.dumps(d, ensure_ascii=False)) for d in dga])
+
+    def add_notes(self, db: sqlite3.Connection, run_id: str, file_id: int,
+                  notes: Sequence[dict[str, Any]]) -> None:
+        """Record cross-file findings of one file (inside the caller's transaction)."""
+        db.executemany("INSERT INTO notes (run_id, file_id, data) VALUES (?, ?, ?)",
+                       [(run_id, file_id, json.dumps(n, ensure_ascii=False)) for n in notes])
+
+    def delivery(self, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The delivered employer and DGA rows of a run, in processing order."""
+        employers = [json.loads(r[0]) for r in self.db.execute(
+            "SELECT data FROM employers WHERE run_id = ? ORDER BY id", (run_id,))]
+        dga = [json.loads(r[0]) for r in self.db.execute(
+            "SELECT data FROM dga WHERE run_id = ? ORDER BY id", (run_id,))]
+        return employers, dga
+
+    def delivered_counts(self, run_id: str) -> dict[int, tuple[int, int]]:
+        """Per file id of a run: how many employer and DGA rows it delivered."""
+        counts: dict[int, tuple[int, int]] = {}
+        for file_id, n in self.db.execute(
+                "SELECT file_id, COUNT(*) FROM employers WHERE run_id = ? GROUP BY file_id",
+                (run_id,)):
+            counts[file_id] = (n, 0)
+        for file_id, n in self.db.execute(
+                "SELECT file_id, COUNT(*) FROM dga WHERE run_id = ? GROUP BY file_id", (run_id,)):
+            counts[file_id] = (counts.get(file_id, (0, 0))[0], n)
+        return counts
+
+    def notes(self, run_id: str) -> list[dict[str, Any]]:
+        """The cross-file findings of a run."""
+        return [json.loads(r[0]) for r in self.db.execute(
+            "SELECT data FROM notes WHERE run_id = ? ORDER BY id", (run_id,))]
+
+    def registrations(self, werkgever_id: str) -> list[sqlite3.Row]:
+        """Every delivery of an employer: file, run, when, loonheffingennummer, row."""
+        return list(self.db.execute(
+            "SELECT e.werkgever_id, e.loonheffingennummer, e.source_row, f.name, f.sha256, "
+            "e.run_id, f.processed_at FROM employers e JOIN files f ON f.id = e.file_id "
+            "WHERE e.werkgever_id = ? ORDER BY e.id", (werkgever_id,)))

@@ -1,0 +1,103 @@
+"""The batch's words for people outside the pages: the cron log line and `intake history`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+from intake.batch.ledger import Ledger
+from intake.batch.outcome import FileOutcome
+from intake.definition.errors import IntakeError
+from intake.definition.messages import Lang
+from intake.definition.status import Status
+
+LogFormat = Literal["text", "json"]
+
+
+def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
+    """One line for the cron log: time, run, file, status, counts, and why when not accepted.
+    Text values are JSON-quoted, so no file name can start a line of its own."""
+    record: dict[str, Any] = {
+        "time": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
+        "run": run_id, "file": outcome.name, "status": str(outcome.status)}
+    rows = (outcome.counts or {}).get("werkgevers")
+    if isinstance(rows, Mapping):
+        record |= {"rows": rows.get("rows", 0), "accepted": rows.get("accepted", 0),
+                   "rejected": rows.get("rejected", 0), "delivered": outcome.delivered[0],
+                   "errors": (outcome.counts or {}).get("errors", 0),
+                   "warnings": (outcome.counts or {}).get("warnings", 0)}
+    if outcome.same_as:
+        record["same_as"] = outcome.same_as
+    if outcome.reason and outcome.status is not Status.ACCEPTED:
+        record["reason"] = outcome.reason
+    if outcome.moved_to:
+        record["moved_to"] = outcome.moved_to
+    if fmt == "json":
+        return json.dumps(record, ensure_ascii=False)
+    head = f"{record.pop('time')} run={record.pop('run')} "
+    return head + " ".join(
+        f"{key}={value if isinstance(value, int) else json.dumps(value, ensure_ascii=False)}"
+        for key, value in record.items())
+
+
+#: `intake history`'s words, per language.
+HISTORY: dict[str, dict[Lang, str]] = {
+    "run": {"nl": "verwerking {id}  {status}  gestart {started}  {inbox}",
+            "en": "run {id}  {status}  started {started}  {inbox}"},
+    "rows": {"nl": "{accepted}/{rows} werkgevers goedgekeurd, {delivered} aangeleverd",
+             "en": "{accepted}/{rows} employers accepted, {delivered} delivered"},
+    "registered": {"nl": "{werkgever_id}  {lhn}  {at}  verwerking {run}  {name} rij {row}",
+                   "en": "{werkgever_id}  {lhn}  {at}  run {run}  {name} row {row}"},
+    "unknown": {"nl": "Werkgever ID {id} staat niet in het grootboek {path}: voor deze werkgever "
+                      "is nog niets aangeleverd. Controleer het nummer (Loket.nl, tab "
+                      "Bedrijfsgegevens).",
+                "en": "Employer ID {id} is not in the ledger {path}: nothing has been delivered "
+                      "for this employer. Check the number (Loket.nl, tab Bedrijfsgegevens)."},
+    "running": {"nl": "bezig", "en": "running"},
+    "finished": {"nl": "klaar", "en": "finished"},
+    "interrupted": {"nl": "onderbroken (afgemaakt door de volgende verwerking)",
+                    "en": "interrupted (completed by the next run)"},
+    "stopped": {"nl": "gestopt (signaal)", "en": "stopped (signal)"},
+}
+
+
+class UnknownEmployer(IntakeError):
+    """`intake history WERKGEVER_ID` for an employer the ledger never delivered: exit 1."""
+
+    exit_code = 1
+    code = "history-unknown-employer"
+
+
+def history_lines(ledger: Ledger, werkgever_id: str | None, lang: Lang = "nl") -> Iterator[str]:
+    """`intake history`: runs and files, or where an employer was registered (UnknownEmployer
+    when it never was)."""
+    from intake.definition.messages import UI
+
+    if werkgever_id:
+        rows = ledger.registrations(werkgever_id)
+        if not rows:
+            raise UnknownEmployer(*(HISTORY["unknown"][lg].format(id=werkgever_id,
+                                                                  path=ledger.path)
+                                    for lg in ("nl", "en")))
+        for r in rows:
+            yield HISTORY["registered"][lang].format(
+                werkgever_id=r["werkgever_id"], lhn=r["loonheffingennummer"],
+                at=r["processed_at"], run=r["run_id"], name=r["name"], row=r["source_row"])
+        return
+    labels = UI[lang]
+    for run in ledger.runs():
+        status = HISTORY.get(run["status"], {}).get(lang, run["status"])
+        yield HISTORY["run"][lang].format(id=run["id"], status=status,
+                                          started=run["started_at"], inbox=run["inbox"])
+        delivered = ledger.delivered_counts(run["id"])
+        for f in ledger.files(run["id"]):
+            counts = json.loads(f["counts"])
+            rows = counts.get("werkgevers", {})
+            detail = (HISTORY["rows"][lang].format(
+                accepted=rows.get("accepted", 0), rows=rows.get("rows", 0),
+                delivered=delivered.get(f["id"], (0, 0))[0])
+                if rows else (f["error"] or ""))
+            label = labels.get(f"st_{f['status']}", f["status"])
+            yield f"  {label:<28} {f['name']}  {detail}  {f['sha256'][:12]}"

@@ -1,0 +1,447 @@
+"""A disposable child process, held by the operating system's limits, for work on untrusted bytes.
+
+Every byte of a workbook a stranger sent is parsed here, never in the process that holds the
+ledger, the web server or the terminal. A parser's behaviour cannot be predicted by a second
+parser (an allocation calamine asks for, a loop in native code), so the boundary is the kernel's:
+
+- address space (`RLIMIT_AS`, default 1 GB): an allocation past it fails; Python raises
+  MemoryError, Rust aborts; either way only the child ends;
+- CPU time (`RLIMIT_CPU`, twice the wall time plus a second, per job): the kernel ends a child
+  that spins, also when its parent is gone;
+- wall time: the parent kills the child when a job is not done in time, whatever it is doing
+  (native code included);
+- output file size (`RLIMIT_FSIZE`): a write past it fails with EFBIG;
+- no core dumps; SIGINT and SIGTERM blocked (the parent ends its children itself), and the
+  child dies with its parent (`PR_SET_PDEATHSIG` where the parent's main thread started it, and
+  a thread that watches the parent's pid in every child).
+
+A child is kept warm between jobs; one that died or was killed is replaced by a fresh one. How
+it ended is a reason code of `intake.definition.messages.FILE_ERRORS`: `time-limit`, `memory`,
+`output-too-big` or `reader-failed` (an abort or a crash).
+
+Where `fork` or the resource limits do not exist (Windows) the child is spawned and the wall
+time still holds: the parent kills it; there is no memory, CPU or output limit there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from intake.definition.errors import IntakeError
+from intake.definition.messages import FILE_ERRORS
+
+#: The signals a parent handles for its children (a Ctrl-C to the process group reaches both).
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+#: How often a waiting parent wakes up to run its signal handlers.
+_POLL_SECONDS = 0.25
+#: Seconds a fresh child may take to start (spawned: a new interpreter, its imports).
+START_SECONDS = 60.0
+#: The end of stderr read to tell why a child died.
+_STDERR_TAIL = 64 << 10
+#: What a runtime writes on stderr when an allocation fails (Rust, C++, Python, glibc).
+_OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError", b"bad_alloc", b"out of memory",
+                  b"Cannot allocate memory", b"capacity overflow")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What one job of the child may cost (0: no limit)."""
+
+    memory_mb: int = 1024
+    seconds: float = 10.0
+    output_mb: int = 256
+    #: Run at the lowest priority (the web intake's lane for large files).
+    low_priority: bool = False
+
+
+class ChildDied(IntakeError):
+    """The child ended before its job was done: `code` is the reason (a FILE_ERRORS code)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        texts = FILE_ERRORS[reason]
+        super().__init__(texts["nl"], texts["en"], code=reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class Channel:
+    """The child's end of a job: `ask` sends a question to the parent and waits for its answer
+    (the time the parent takes does not count against the job)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def ask(self, question: Any) -> Any:
+        """The parent's answer to `question`."""
+        self._conn.send(("ask", question, time.monotonic()))
+        return self._conn.recv()
+
+
+#: A job: a module-level function (so that it pickles by name) taking the channel first.
+Job = Callable[..., Any]
+
+
+# --- the child ---------------------------------------------------------------------------------
+
+
+def _child(conn: Connection, bounds: Bounds, stderr_path: str, parent: int,
+           pdeathsig: bool, warm: Job | None) -> None:
+    """The child's life: contain itself, warm up, then run one job after another."""
+    from intake.validation.process import few_malloc_arenas
+
+    few_malloc_arenas(limited=bounds.memory_mb > 0)  # before any thread starts
+    _contain(bounds, stderr_path, parent, pdeathsig)
+    if warm is not None:
+        with contextlib.suppress(Exception):
+            warm()
+    _limit_memory(bounds)
+    channel = Channel(conn)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        job, args = message
+        _send_or_exit(conn, ("started", time.monotonic()))
+        _cpu_budget(bounds.seconds)
+        try:
+            value = job(channel, *args)
+        except MemoryError:
+            _send_or_exit(conn, ("raised", "memory", ""))
+            os._exit(3)  # what a failed allocation leaves behind is not worth keeping
+        except OSError as exc:
+            import errno
+
+            reason = "output-too-big" if exc.errno == errno.EFBIG else "failed"
+            _send_or_exit(conn, ("raised", reason, f"{type(exc).__name__}: {exc}"))
+            continue
+        except BaseException as exc:  # a bug in the job: the parent records it, we go on
+            import traceback
+
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            _send_or_exit(conn, ("raised", "failed", detail))
+            continue
+        finally:
+            _cpu_budget(0)
+        _send_or_exit(conn, ("done", value))
+
+
+def _send_or_exit(conn: Connection, message: tuple[Any, ...]) -> None:
+    try:
+        conn.send(message)
+    except (OSError, ValueError):
+        os._exit(4)  # the parent is gone
+
+
+def _contain(bounds: Bounds, stderr_path: str, parent: int, pdeathsig: bool) -> None:
+    """Limits that hold from the start: signals, stderr, core dumps, output size, the parent."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # inherited by every thread
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    import faulthandler
+
+    faulthandler.disable()  # a forked child inherits it, writing to its parent's stderr
+    with contextlib.suppress(OSError):
+        fd = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)
+        os.dup2(fd, 2)
+        os.close(fd)
+    try:
+        import resource
+    except ImportError:  # Windows: the parent's wall-time kill is the limit
+        return
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if bounds.output_mb > 0:
+        cap = bounds.output_mb << 20
+        _lower(resource.RLIMIT_FSIZE, cap)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails with EFBIG
+    if pdeathsig and sys.platform == "linux":
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(5)  # the parent died while this child started
+    threading.Thread(target=_watch_parent, args=(parent,), name="intake-parent-watch",
+                     daemon=True).start()
+    if bounds.low_priority and hasattr(os, "nice"):
+        os.nice(19)
+        if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(6)
+
+
+def _limit_memory(bounds: Bounds) -> None:
+    if bounds.memory_mb <= 0:
+        return
+    try:
+        import resource
+    except ImportError:
+        return
+    _lower(resource.RLIMIT_AS, bounds.memory_mb << 20)
+
+
+def _lower(which: int, cap: int) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    if soft == resource.RLIM_INFINITY or soft > cap:
+        resource.setrlimit(which, (cap, hard))
+
+
+def _cpu_budget(seconds: float) -> None:
+    """Let the kernel end this process once it has used `2 * seconds + 1` more CPU seconds
+    (its threads included); 0: no limit."""
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if seconds <= 0:
+        if soft != hard:
+            resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cap = math.ceil(usage.ru_utime + usage.ru_stime + 2 * seconds + 1)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (cap, hard))
+
+
+# --- the parent --------------------------------------------------------------------------------
+
+
+def _start_method() -> str:
+    """fork where it is safe and cheap (Linux, no other thread in this process and polars, whose
+    thread pool is invisible to `threading`, not loaded); spawn elsewhere."""
+    if (sys.platform == "linux" and threading.active_count() == 1
+            and "polars" not in sys.modules):
+        return "fork"
+    return "spawn"
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """SIGINT and SIGTERM blocked in this thread while a child starts (it inherits the mask, so a
+    Ctrl-C to the group cannot end it before it has set its own rules)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class Sandbox:
+    """One child process and the parent's end of its pipe. `run` a job in it; a child that
+    died or was killed is replaced at the next job. Use from one thread at a time."""
+
+    def __init__(self, bounds: Bounds, warm: Job | None = None) -> None:
+        self.bounds = bounds
+        self.warm = warm
+        self._process: Any = None
+        self._conn: Connection | None = None
+        self._stderr: Path | None = None
+        self._deadline: float | None = None
+        self.jobs = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, while it lives."""
+        process = self._process
+        return process.pid if process is not None and process.is_alive() else None
+
+    def start(self) -> None:
+        """Start the child now (otherwise the first job does)."""
+        if self._process is not None and self._process.is_alive():
+            return
+        self._reap(kill=True)
+        ctx = multiprocessing.get_context(_start_method())
+        parent_end, child_end = ctx.Pipe()
+        handle, name = tempfile.mkstemp(prefix="intake-child-", suffix=".stderr")
+        os.close(handle)
+        self._stderr = Path(name)
+        pdeathsig = threading.current_thread() is threading.main_thread()
+        process = ctx.Process(  # type: ignore[attr-defined]
+            target=_child, name="intake-check", daemon=True,
+            args=(child_end, self.bounds, name, os.getpid(), pdeathsig, self.warm))
+        with _signals_blocked():
+            process.start()
+        child_end.close()
+        self._process, self._conn, self.jobs = process, parent_end, 0
+
+    def submit(self, job: Job, *args: Any) -> None:
+        """Hand the child a job (starting a child first where none is alive); `result` waits
+        for it."""
+        for attempt in (1, 2):
+            self.start()
+            assert self._conn is not None
+            if self._stderr is not None:
+                with contextlib.suppress(OSError):
+                    os.truncate(self._stderr, 0)  # what the child writes now is this job's
+            try:
+                self._conn.send((job, args))
+                break
+            except (OSError, ValueError):  # it died while idle: a fresh one
+                self._reap(kill=True)
+                if attempt == 2:
+                    raise ChildDied("reader-failed", "the child could not be started") from None
+        # Until the child says it started (a fresh one starts an interpreter first), it has
+        # START_SECONDS more; from then on, the job's own time.
+        seconds = self.bounds.seconds
+        self._deadline = time.monotonic() + START_SECONDS + seconds if seconds > 0 else None
+        self.jobs += 1
+
+    def result(self, answer: Callable[[Any], Any] | None = None,
+               wait: Callable[[], None] | None = None) -> Any:
+        """The job's value. `answer` replies to the job's questions; `wait` is called each
+        time the parent wakes up while it waits. Raises ChildDied when the child ended or
+        was killed at its time limit (it is replaced at the next job)."""
+        conn = self._conn
+        assert conn is not None, "no job submitted"
+        done = False
+        try:
+            while True:
+                if not self._ready(conn, wait):
+                    raise self._ended(timed_out=True)
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    raise self._ended(timed_out=False) from None
+                kind = message[0]
+                if kind == "started":
+                    if self.bounds.seconds > 0:
+                        self._deadline = message[1] + self.bounds.seconds
+                    continue
+                if kind == "ask":
+                    asked_at = message[2]
+                    reply = answer(message[1]) if answer is not None else None
+                    if self._deadline is not None:
+                        self._deadline += max(0.0, time.monotonic() - asked_at)
+                    conn.send(reply)
+                    continue
+                done = True
+                if kind == "done":
+                    return message[1]
+                reason, detail = message[1], message[2]
+                if reason == "memory":
+                    self._reap(kill=True)
+                raise ChildDied(reason if reason in FILE_ERRORS else "failed", detail)
+        finally:
+            if not done and self._process is not None and self._process.is_alive():
+                self._reap(kill=True)  # interrupted while waiting: the job goes with it
+
+    def run(self, job: Job, *args: Any, answer: Callable[[Any], Any] | None = None) -> Any:
+        """`submit`, then `result`."""
+        self.submit(job, *args)
+        return self.result(answer)
+
+    def _ready(self, conn: Connection, wait: Callable[[], None] | None) -> bool:
+        while True:
+            step = _POLL_SECONDS
+            if self._deadline is not None:
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    return conn.poll(0)
+                step = min(step, left)
+            if conn.poll(step):
+                return True
+            if wait is not None:
+                wait()
+
+    def _ended(self, timed_out: bool) -> ChildDied:
+        """Why the child ended (after making sure it has)."""
+        process = self._process
+        if timed_out:
+            self._reap(kill=True)
+            return ChildDied("time-limit")
+        if process is not None:
+            process.join(5)
+        code = process.exitcode if process is not None else None
+        tail = self._stderr_tail()
+        self._reap(kill=True)
+        killed_by = -code if code is not None and code < 0 else None
+        if killed_by == getattr(signal, "SIGXCPU", None):
+            return ChildDied("time-limit")
+        if killed_by == getattr(signal, "SIGKILL", None) or any(
+                mark in tail for mark in _OUT_OF_MEMORY):
+            return ChildDied("memory", f"exit {code}")  # the kernel's out-of-memory killer
+        if killed_by == getattr(signal, "SIGXFSZ", None):
+            return ChildDied("output-too-big")
+        return ChildDied("reader-failed", f"exit {code}: {_last_line(tail)}")
+
+    def _stderr_tail(self) -> bytes:
+        """The start and the end of what the child wrote on stderr in its last job (a
+        runtime's last words come first, a backtrace may follow)."""
+        if self._stderr is None:
+            return b""
+        try:
+            with self._stderr.open("rb") as handle:
+                head = handle.read(_STDERR_TAIL)
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(len(head), handle.tell() - _STDERR_TAIL))
+                return head + b"\n" + handle.read()
+        except OSError:
+            return b""
+
+    def _reap(self, kill: bool) -> None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if process is not None:
+            if kill and process.is_alive():
+                process.kill()
+            process.join(10)
+            if process.is_alive():  # pragma: no cover - a child that ignores SIGKILL
+                process.kill()
+                process.join()
+        if conn is not None:
+            conn.close()
+        if self._stderr is not None:
+            with contextlib.suppress(OSError):
+                self._stderr.unlink()
+            self._stderr = None
+
+    def close(self, kill: bool = False) -> None:
+        """End the child: ask it to stop (or kill it), then reap it."""
+        if not kill and self._conn is not None:
+            try:
+                self._conn.send(None)
+            except (OSError, ValueError):
+                kill = True
+        self._reap(kill=kill or self._process is None)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(kill=True)
+
+
+def _last_line(tail: bytes) -> str:
+    lines = [line for line in tail.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""

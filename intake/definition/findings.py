@@ -1,0 +1,94 @@
+"""A problem found in a workbook is a value, never an exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from intake.definition.fields import SHEETS, Field
+from intake.definition.messages import CATALOGUE, Lang, render
+
+Severity = Literal["error", "warning"]
+#: Characters of a cell value a finding keeps (the rest is cut, saying how long it was).
+MAX_SHOWN_CHARS = 200
+
+# A field name used on two sheets (werkgever_id) takes its texts from the first sheet.
+_FIELDS: dict[str, Field] = {f.name: f for spec in reversed(SHEETS) for f in spec.fields}
+#: The same name can be a field of two sheets (werkgever_id): its own sheet's help comes first.
+_SHEET_FIELDS: dict[tuple[str, str], Field] = {
+    (spec.name.casefold(), f.name): f for spec in SHEETS for f in spec.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding: what (code), how bad (severity), where (sheet, row, column) and the value.
+
+    `row` is the Excel row number and `column` the Excel column letter, exactly as the user sees
+    them; file- and sheet-level findings leave them None.
+    """
+
+    code: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    field: str | None = None
+    value: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:
+            raise ValueError(f"unknown finding code {self.code!r}")
+        if self.value is not None and len(self.value) > MAX_SHOWN_CHARS:
+            # A 32,767-character cell must not be copied into every report and comment.
+            # The length in brackets, without words, so it reads in either language.
+            shortened = f"{self.value[:MAX_SHOWN_CHARS]}… [{len(self.value)}]"
+            object.__setattr__(self, "value", shortened)
+
+    @property
+    def severity(self) -> Severity:
+        """The severity belongs to the code: an error rejects its row, a warning never does."""
+        return CATALOGUE[self.code].severity
+
+    @property
+    def cell(self) -> str | None:
+        """The cell address as Excel shows it (`E7`), or None for a file-level finding."""
+        if self.row is None or self.column is None:
+            return None
+        return f"{self.column}{self.row}"
+
+    def message(self, lang: Lang = "nl") -> str:
+        """What is wrong, in the given language."""
+        return render(self.code, lang, self._context(lang))[0]
+
+    def hint(self, lang: Lang = "nl") -> str:
+        """How to fix it, in the given language."""
+        return render(self.code, lang, self._context(lang))[1]
+
+    def label(self, lang: Lang = "nl") -> str:
+        """The field's column label in the given language ("" for a file-level finding)."""
+        return self._context(lang)["label"] if self.field else ""
+
+    def _context(self, lang: Lang) -> dict[str, str]:
+        context = {"value": self.value or "", "sheet": self.sheet or "", "label": self.field or ""}
+        spec = _SHEET_FIELDS.get(((self.sheet or "").casefold(), self.field or "")) or (
+            _FIELDS.get(self.field or ""))
+        if spec is not None:
+            context["label"] = spec.label if lang == "nl" else spec.label_en
+            context["help"] = spec.help_nl if lang == "nl" else spec.help_en
+        context.update(self.params)
+        return context
+
+    def to_dict(self, lang: Lang = "nl") -> dict[str, object]:
+        """The finding as it appears in report.json."""
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "cell": self.cell,
+            "field": self.field,
+            "value": self.value,
+            "message": self.message(lang),
+            "hint": self.hint(lang),
+        }

@@ -1,0 +1,763 @@
+"""Every finding code with its severity and its message and fix, in Dutch and English.
+
+Templates use `str.format` fields: `{label}` (the field's label in the language), `{value}`
+(the value as typed), `{sheet}`, `{help}` (the field's help text) and code-specific ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["nl", "en"]
+LANGS: tuple[Lang, ...] = ("nl", "en")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One finding code: its severity and, per language, what is wrong and how to fix it."""
+
+    severity: Literal["error", "warning"]
+    nl: tuple[str, str]
+    en: tuple[str, str]
+    title_nl: str
+    title_en: str
+
+
+def _e(severity: Literal["error", "warning"], title_nl: str, title_en: str,
+       nl: tuple[str, str], en: tuple[str, str]) -> Entry:
+    return Entry(severity=severity, nl=nl, en=en, title_nl=title_nl, title_en=title_en)
+
+
+CATALOGUE: dict[str, Entry] = {
+    # --- the workbook and its sheets ---------------------------------------------------------
+    "sheet-missing": _e(
+        "error", "Blad ontbreekt", "Sheet missing",
+        ("Het blad '{sheet}' ontbreekt in de werkmap.",
+         "Gebruik het sjabloon (intake template) of geef het blad met de gegevens de naam "
+         "'{sheet}'."),
+        ("The workbook has no sheet '{sheet}'.",
+         "Use the template (intake template) or name the sheet holding the data '{sheet}'."),
+    ),
+    "dga-sheet-missing": _e(
+        "error", "Blad DGA ontbreekt", "DGA sheet missing",
+        ("Er zijn werkgevers met 'DGA in verloning' = Ja, maar het blad 'DGA' ontbreekt.",
+         "Voeg het blad 'DGA' toe met per DGA het Werkgever ID, de naam en het "
+         "personeelsnummer."),
+        ("Some employers say 'DGA in verloning' = Ja, but the workbook has no 'DGA' sheet.",
+         "Add a 'DGA' sheet with the Employer ID, name and employee number of each DGA."),
+    ),
+    "header-not-found": _e(
+        "error", "Kopregel niet gevonden", "Header row not found",
+        ("Op blad '{sheet}' staat in de eerste {rows} rijen geen kopregel met de kolomnamen.",
+         "Zet de kolomnamen uit het sjabloon (zoals '{example}') in één rij boven de gegevens."),
+        ("Sheet '{sheet}' has no header row with the column names in its first {rows} rows.",
+         "Put the template's column names (such as '{example}') in one row above the data."),
+    ),
+    "column-missing": _e(
+        "error", "Kolom ontbreekt", "Column missing",
+        ("Op blad '{sheet}' ontbreekt de kolom '{label}'. Geen enkele rij van dit blad kan "
+         "daardoor worden aangeleverd.",
+         "Voeg de kolom '{label}' toe aan de kopregel (rij {header_row}) en vul hem in."),
+        ("Sheet '{sheet}' has no column '{label}', so none of its rows can be delivered.",
+         "Add the column '{label}' to the header row (row {header_row}) and fill it in."),
+    ),
+    "column-duplicate": _e(
+        "error", "Kolom dubbel", "Column twice",
+        ("De kolom '{label}' staat twee keer op blad '{sheet}' (kolom {first} en {column}); "
+         "het is niet duidelijk welke geldt.",
+         "Verwijder of hernoem een van de twee kolommen."),
+        ("Column '{label}' appears twice on sheet '{sheet}' (columns {first} and {column}); "
+         "it is unclear which one counts.",
+         "Remove or rename one of the two columns."),
+    ),
+    "column-unknown": _e(
+        "warning", "Onbekende kolom", "Unknown column",
+        ("De kolom '{value}' wordt niet herkend en is genegeerd.",
+         "Niets te doen als deze kolom alleen voor jullie eigen gebruik is. Was het een van de "
+         "verplichte kolommen, gebruik dan de naam uit het sjabloon."),
+        ("Column '{value}' is not recognised and was ignored.",
+         "Nothing to do if it is for your own use. If it was meant as one of the required "
+         "columns, use the template's name."),
+    ),
+    "no-rows": _e(
+        "error", "Geen werkgevers", "No employers",
+        ("Het blad '{sheet}' bevat geen werkgevers.",
+         "Vul per werkgever één rij in onder de kopregel."),
+        ("Sheet '{sheet}' holds no employers.",
+         "Fill in one row per employer below the header row."),
+    ),
+    "template-outdated": _e(
+        "warning", "Ouder sjabloon", "Older template",
+        ("Deze werkmap is gemaakt met sjabloonversie {value}; de huidige versie is {current}.",
+         "Maak een nieuw sjabloon (intake template) en neem de gegevens daarin over; het "
+         "nieuwe sjabloon heeft de actuele keuzelijsten en uitleg."),
+        ("This workbook was made from template version {value}; the current version is "
+         "{current}.",
+         "Make a new template (intake template) and copy the data into it; it has the current "
+         "drop-downs and explanation."),
+    ),
+    "checklist-incomplete": _e(
+        "warning", "Stap 1 niet afgevinkt", "Step 1 not confirmed",
+        ("Op de checklist van stap 1 staat niet Ja bij '{item}'.",
+         "Controleer dit punt in Loket.nl en zet Ja als het in orde is; zonder dit werkt de "
+         "koppeling niet."),
+        ("The step 1 checklist does not say Ja for '{item}'.",
+         "Check this point in Loket.nl and answer Ja when it is in order; the link does not "
+         "work without it."),
+    ),
+    "sheet-too-large": _e(
+        "error", "Blad te groot", "Sheet too large",
+        ("Blad '{sheet}' beslaat {rows} rijen en {columns} kolommen (tot kolom {last}); dat is "
+         "meer dan er gelezen wordt. Het blad is niet gecontroleerd.",
+         "Verwijder waarden en opmaak ver buiten de tabel (bijvoorbeeld in kolom {last}) of "
+         "splits de werkmap; de grens is in te stellen met --max-cells."),
+        ("Sheet '{sheet}' spans {rows} rows and {columns} columns (up to column {last}); more "
+         "than is read. The sheet was not checked.",
+         "Delete values far outside the table (for instance in column {last}) or split the "
+         "workbook; the limit can be set with --max-cells."),
+    ),
+    "too-many-rows": _e(
+        "error", "Te veel rijen", "Too many rows",
+        ("Blad '{sheet}' heeft meer dan {max} rijen; rijen na rij {last} zijn niet gelezen en "
+         "worden niet aangeleverd.",
+         "Splits de werkmap in delen van hooguit {max} rijen, of verhoog de grens met "
+         "--max-rows."),
+        ("Sheet '{sheet}' has more than {max} rows; rows after row {last} were not read and "
+         "are not delivered.",
+         "Split the workbook into parts of at most {max} rows, or raise the limit with "
+         "--max-rows."),
+    ),
+    "merged-header": _e(
+        "warning", "Samengevoegde cellen in kopregel", "Merged cells in header",
+        ("De kopregel bevat samengevoegde cellen ({value}); alleen de eerste cel heeft een "
+         "naam.",
+         "Maak de samenvoeging ongedaan en geef elke kolom een eigen kopcel."),
+        ("The header row has merged cells ({value}); only the first cell carries a name.",
+         "Unmerge them and give each column its own header cell."),
+    ),
+    "sheet-not-read": _e(
+        "warning", "Blad niet gelezen", "Sheet not read",
+        ("Blad '{sheet}' is een Excel 4-macroblad of een dialoogvenster ({value}); zo'n blad "
+         "kan niet gelezen worden en is overgeslagen. De andere bladen zijn wel gelezen.",
+         "Zet gegevens voor de aanmelding op een gewoon werkblad."),
+        ("Sheet '{sheet}' is an Excel 4 macro sheet or a dialog sheet ({value}); such a sheet "
+         "cannot be read and was skipped. The other sheets were read.",
+         "Put data for the registration on an ordinary worksheet."),
+    ),
+    "hidden-sheet": _e(
+        "warning", "Verborgen blad", "Hidden sheet",
+        ("Blad '{sheet}' is verborgen; het is wel gelezen en gecontroleerd.",
+         "Maak het blad zichtbaar als je niet zeker weet wat erop staat."),
+        ("Sheet '{sheet}' is hidden; it was read and checked all the same.",
+         "Unhide it if you are not sure what it holds."),
+    ),
+    "hidden-rows": _e(
+        "warning", "Verborgen rijen", "Hidden rows",
+        ("Op blad '{sheet}' zijn rijen verborgen ({rows}); ze zijn wel gelezen en "
+         "gecontroleerd.",
+         "Maak ze zichtbaar en controleer of ze aangeleverd moeten worden."),
+        ("Rows are hidden on sheet '{sheet}' ({rows}); they were read and checked all the "
+         "same.",
+         "Unhide them and check that they should be delivered."),
+    ),
+    "hidden-columns": _e(
+        "warning", "Verborgen kolommen", "Hidden columns",
+        ("Op blad '{sheet}' zijn kolommen verborgen ({columns}); ze zijn wel gelezen.",
+         "Maak ze zichtbaar en controleer wat erin staat."),
+        ("Columns are hidden on sheet '{sheet}' ({columns}); they were read all the same.",
+         "Unhide them and check what they hold."),
+    ),
+    "formula-no-value": _e(
+        "warning", "Formule zonder uitkomst", "Formula without value",
+        ("Deze cel bevat een formule zonder berekende uitkomst; de waarde is onbekend en "
+         "telt als leeg.",
+         "Open de werkmap in Excel of LibreOffice, laat hem herberekenen en sla hem op, of "
+         "vul de waarde zelf in."),
+        ("This cell holds a formula without a computed value; the value is unknown and "
+         "counts as empty.",
+         "Open the workbook in Excel or LibreOffice, let it recalculate and save it, or type "
+         "the value."),
+    ),
+    "macros-ignored": _e(
+        "warning", "Macro's genegeerd", "Macros ignored",
+        ("De werkmap bevat macro's; die zijn niet uitgevoerd en genegeerd.",
+         "Niets te doen: alleen de waarden in de cellen tellen."),
+        ("The workbook contains macros; they were not run and were ignored.",
+         "Nothing to do: only the values in the cells count."),
+    ),
+    "external-links": _e(
+        "warning", "Koppelingen naar andere bestanden", "Links to other files",
+        ("De werkmap verwijst naar {count} ander(e) bestand(en); die zijn niet geopend. "
+         "Waarden die daarvan afhangen zijn zoals ze laatst zijn opgeslagen.",
+         "Vervang formules met koppelingen door de waarden zelf (Plakken speciaal > Waarden)."),
+        ("The workbook links to {count} other file(s); they were not opened. Values that "
+         "depend on them are as last saved.",
+         "Replace formulas with links by their values (Paste special > Values)."),
+    ),
+    # --- one cell ------------------------------------------------------------------------------
+    "required": _e(
+        "error", "Niet ingevuld", "Missing value",
+        ("{label} is niet ingevuld.", "Vul in: {help}"),
+        ("{label} is empty.", "Fill in: {help}"),
+    ),
+    "too-long": _e(
+        "error", "Te lang", "Too long",
+        ("{label} is {length} tekens lang; het maximum is {max}.",
+         "Kort de waarde in tot hooguit {max} tekens."),
+        ("{label} is {length} characters long; the maximum is {max}.",
+         "Shorten it to at most {max} characters."),
+    ),
+    "formula-text": _e(
+        "error", "Begint als formule", "Starts like a formula",
+        ("'{value}' begint met '{char}'; een spreadsheet zou dit als formule uitvoeren.",
+         "Verwijder '{char}' aan het begin van de waarde."),
+        ("'{value}' starts with '{char}'; a spreadsheet would run it as a formula.",
+         "Remove the leading '{char}'."),
+    ),
+    "control-characters": _e(
+        "error", "Besturingstekens", "Control characters",
+        ("{label} bevat onzichtbare besturingstekens (zoals een regeleinde, tab of NUL).",
+         "Typ de waarde opnieuw op één regel, zonder te plakken uit een ander programma."),
+        ("{label} contains invisible control characters (such as a line break, tab or NUL).",
+         "Type the value again on one line, without pasting it from another program."),
+    ),
+    "invisible-characters": _e(
+        "error", "Onzichtbare tekens", "Invisible characters",
+        ("{label} bevat een onzichtbaar teken ({char}) dat de weergave of leesrichting "
+         "verandert of dat niet in een naam hoort.",
+         "Typ de waarde opnieuw in plaats van hem te plakken."),
+        ("{label} contains an invisible character ({char}) that changes the display or reading "
+         "direction, or does not belong in a name.",
+         "Type the value again instead of pasting it."),
+    ),
+    "email-invalid": _e(
+        "error", "Ongeldig e-mailadres", "Invalid e-mail address",
+        ("'{value}' is geen geldig e-mailadres.",
+         "Schrijf het als naam@domein.nl, zonder spaties, komma's of extra tekst."),
+        ("'{value}' is not a valid e-mail address.",
+         "Write it as name@domain.nl, without spaces, commas or other text."),
+    ),
+    "contract-format": _e(
+        "error", "Ongeldig raamwerkcontractnummer", "Invalid contract number",
+        ("'{value}' is geen raamwerkcontractnummer: verwacht letters gevolgd door cijfers.",
+         "Neem het contractnummer van a.s.r. over, bijvoorbeeld A020123456."),
+        ("'{value}' is not a framework contract number: expected letters followed by digits.",
+         "Copy the a.s.r. contract number, e.g. A020123456."),
+    ),
+    "contract-prefix": _e(
+        "error", "Onverwacht begin contractnummer", "Unexpected contract prefix",
+        ("Raamwerkcontractnummer '{normalised}' begint niet met {prefixes}.",
+         "Controleer het nummer bij a.s.r. Begint het terecht anders, valideer dan met "
+         "--contract-prefix {prefix_example}."),
+        ("Framework contract number '{normalised}' does not start with {prefixes}.",
+         "Check the number with a.s.r. If it rightly starts otherwise, validate with "
+         "--contract-prefix {prefix_example}."),
+    ),
+    "lhn-format": _e(
+        "error", "Ongeldig loonheffingennummer", "Invalid wage tax number",
+        ("'{value}' is geen loonheffingennummer: verwacht 9 cijfers, de letter L en 2 cijfers.",
+         "Neem het nummer over van de aangifte loonheffingen, bijvoorbeeld 123456782L01."),
+        ("'{value}' is not a wage tax number: expected 9 digits, the letter L and 2 digits.",
+         "Copy it from the wage tax return, e.g. 123456782L01."),
+    ),
+    "lhn-btw": _e(
+        "error", "Btw-nummer in plaats van loonheffingennummer", "VAT number instead of wage tax",
+        ("'{value}' is een btw-nummer (letter B), geen loonheffingennummer.",
+         "Vul het loonheffingennummer in (9 cijfers, de letter L en 2 cijfers). Het staat op de "
+         "aangifte loonheffingen en in de brief van de Belastingdienst over de aanmelding als "
+         "werkgever; leid het niet af uit het btw-nummer, want dat heeft vaak andere cijfers."),
+        ("'{value}' is a VAT number (letter B), not a wage tax number.",
+         "Enter the wage tax number (9 digits, the letter L and 2 digits). It is on the wage "
+         "tax return and in the Belastingdienst's letter registering the employer; do not derive "
+         "it from the VAT number, whose digits often differ."),
+    ),
+    "lhn-subnumber": _e(
+        "error", "Subnummer 00", "Sub-number 00",
+        ("Loonheffingennummer '{normalised}' heeft subnummer 00; dat bestaat niet (01 tot en met "
+         "99).",
+         "Neem het subnummer over van de aangifte loonheffingen (meestal L01)."),
+        ("Wage tax number '{normalised}' has sub-number 00, which does not exist (01 to 99).",
+         "Copy the sub-number from the wage tax return (usually L01)."),
+    ),
+    "lhn-elfproef": _e(
+        "error", "Elfproef klopt niet", "Check digit wrong",
+        ("Loonheffingennummer '{normalised}': de 9 cijfers voldoen niet aan de elfproef; er is "
+         "waarschijnlijk een cijfer verkeerd of verwisseld.",
+         "Neem het nummer opnieuw over van de aangifte loonheffingen."),
+        ("Wage tax number '{normalised}': the 9 digits fail the eleven test (elfproef); a digit "
+         "is probably wrong or swapped.",
+         "Copy the number again from the wage tax return."),
+    ),
+    "lhn-normalised": _e(
+        "warning", "Loonheffingennummer aangepast", "Wage tax number adjusted",
+        ("Loonheffingennummer '{value}' is gelezen als '{normalised}' ({change_nl}).",
+         "Controleer of dat klopt en zet het nummer zo in de werkmap."),
+        ("Wage tax number '{value}' was read as '{normalised}' ({change_en}).",
+         "Check that this is right and write the number that way in the workbook."),
+    ),
+    "digits-only": _e(
+        "error", "Alleen cijfers", "Digits only",
+        ("{label} '{value}' mag alleen cijfers bevatten.", "{help}"),
+        ("{label} '{value}' must contain digits only.", "{help}"),
+    ),
+    "date-instead-of-number": _e(
+        "error", "Datum in plaats van nummer", "Date instead of number",
+        ("{label} '{value}' is een datum: Excel heeft het nummer als datum opgemaakt.",
+         "Maak de kolom op als Tekst en typ het nummer opnieuw. {help}"),
+        ("{label} '{value}' is a date: Excel formatted the number as a date.",
+         "Format the column as Text and type the number again. {help}"),
+    ),
+    "guid-instead-of-id": _e(
+        "error", "GUID in plaats van nummer", "GUID instead of number",
+        ("{label} '{value}' is een GUID (een technische sleutel uit de Loket-API), niet het "
+         "nummer dat Loket.nl toont.",
+         "Vervang de code door het nummer dat Loket.nl op het scherm toont: alleen cijfers, "
+         "zonder letters en streepjes."),
+        ("{label} '{value}' is a GUID (a technical key from the Loket API), not the number "
+         "Loket.nl shows.",
+         "Replace the code with the number Loket.nl shows on screen: digits only, without "
+         "letters and hyphens."),
+    ),
+    "verloning-invalid": _e(
+        "error", "Onbekende verloning", "Unknown payroll period",
+        ("Verloning '{value}' wordt niet herkend.", "Kies Maand of 4 weken."),
+        ("Payroll period '{value}' is not recognised.", "Choose Maand (month) or 4 weken."),
+    ),
+    "verloning-unsupported": _e(
+        "error", "Verloning niet ondersteund", "Payroll period not supported",
+        ("Verloning '{value}' wordt door de a.s.r.-koppeling niet ondersteund; alleen per maand "
+         "of per 4 weken.",
+         "Kies Maand of 4 weken. Wordt deze werkgever echt anders verloond, neem dan contact op "
+         "met a.s.r."),
+        ("Payroll period '{value}' is not supported by the a.s.r. link; only monthly or "
+         "4-weekly.",
+         "Choose Maand or 4 weken. If this employer really uses another period, contact a.s.r."),
+    ),
+    "ja-nee-invalid": _e(
+        "error", "Geen Ja of Nee", "Not Ja or Nee",
+        ("{label} '{value}' is geen Ja of Nee.", "Kies Ja of Nee."),
+        ("{label} '{value}' is neither Ja (yes) nor Nee (no).", "Choose Ja or Nee."),
+    ),
+    # --- across rows and sheets --------------------------------------------------------------
+    "werkgever-duplicate": _e(
+        "error", "Werkgever dubbel", "Employer twice",
+        ("Werkgever ID {werkgever_id} met loonheffingennummer {lhn} staat meer dan eens op het "
+         "blad (rijen {rows}).",
+         "Laat één rij staan en verwijder de andere."),
+        ("Employer ID {werkgever_id} with wage tax number {lhn} appears more than once "
+         "(rows {rows}).",
+         "Keep one row and delete the others."),
+    ),
+    "werkgever-id-multiple-lhn": _e(
+        "warning", "Werkgever met meerdere loonheffingennummers",
+        "Employer with several wage tax numbers",
+        ("Werkgever ID {werkgever_id} komt voor met verschillende loonheffingennummers "
+         "(rijen {rows}).",
+         "Dat kan kloppen (L01, L02 … voor aparte loonadministraties); controleer anders het "
+         "Werkgever ID."),
+        ("Employer ID {werkgever_id} appears with different wage tax numbers (rows {rows}).",
+         "That can be right (L01, L02 … for separate payroll administrations); otherwise check "
+         "the Employer ID."),
+    ),
+    "dga-werkgever-unknown": _e(
+        "error", "DGA bij onbekende werkgever", "DGA of unknown employer",
+        ("Werkgever ID '{value}' staat niet op het blad Werkgevers.",
+         "Gebruik het Werkgever ID van een werkgever op het blad Werkgevers, of voeg die "
+         "werkgever toe."),
+        ("Employer ID '{value}' is not on the Werkgevers sheet.",
+         "Use the Employer ID of an employer on the Werkgevers sheet, or add that employer."),
+    ),
+    "personeelsnummer-duplicate": _e(
+        "error", "Personeelsnummer dubbel", "Employee number twice",
+        ("Personeelsnummer {value} komt bij werkgever {werkgever_id} meer dan eens voor "
+         "(rijen {rows}).",
+         "Elke DGA heeft een eigen personeelsnummer: verwijder de dubbele rij of verbeter het "
+         "nummer."),
+        ("Employee number {value} appears more than once for employer {werkgever_id} "
+         "(rows {rows}).",
+         "Each DGA has their own employee number: delete the duplicate row or correct it."),
+    ),
+    "dga-missing": _e(
+        "error", "DGA ontbreekt", "DGA missing",
+        ("'DGA in verloning' is Ja, maar op het blad DGA staat geen DGA met Werkgever ID "
+         "{werkgever_id}.",
+         "Vul op het blad DGA per DGA een rij in (Werkgever ID, naam, personeelsnummer), of "
+         "zet hier Nee."),
+        ("'DGA in verloning' is Ja, but the DGA sheet has no DGA with Employer ID "
+         "{werkgever_id}.",
+         "Add a row per DGA to the DGA sheet (Employer ID, name, employee number), or answer "
+         "Nee here."),
+    ),
+    "dga-unexpected": _e(
+        "error", "DGA bij Nee", "DGA listed but Nee",
+        ("'DGA in verloning' is Nee, maar blad DGA noemt Werkgever ID {werkgever_id} in "
+         "{rows_nl}.",
+         "Zet hier Ja, of verwijder {rows_nl} op blad DGA."),
+        ("'DGA in verloning' is Nee, but the DGA sheet lists Employer ID {werkgever_id} in "
+         "{rows_en}.",
+         "Answer Ja here, or delete {rows_en} on the DGA sheet."),
+    ),
+    "dga-rows-rejected": _e(
+        "warning", "Tegengehouden door DGA's", "Held back by DGAs",
+        ("Werkgever {werkgever_id} wordt nog niet aangeleverd: {rows_nl} op blad DGA "
+         "{have_nl} fouten, en een werkgever gaat alleen mee met al zijn DGA's.",
+         "Deze cel is goed. Verbeter de rode cellen op blad DGA ({rows_nl}); deze werkgever "
+         "gaat dan mee."),
+        ("Employer {werkgever_id} is held back: {rows_en} on the DGA sheet {have_en} "
+         "errors, and an employer is only delivered together with all its DGAs.",
+         "This cell is right. Correct the red cells on the DGA sheet ({rows_en}); this "
+         "employer is then delivered."),
+    ),
+    "batch-duplicate-in-run": _e(
+        "warning", "Werkgever twee keer in deze verwerking", "Employer twice in this run",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} staat ook in {earlier_file} "
+         "(rij {earlier_row}) van deze verwerking; het wordt maar één keer aangeleverd.",
+         "Niets te doen als het om dezelfde aanmelding gaat; lever een werkgever anders maar in "
+         "één bestand aan."),
+        ("Employer ID {value} with wage tax number {lhn} is also in {earlier_file} "
+         "(row {earlier_row}) of this run; it is delivered once only.",
+         "Nothing to do if it is the same registration; otherwise submit an employer in one "
+         "file only."),
+    ),
+    "batch-already-registered": _e(
+        "warning", "Werkgever al eerder aangemeld", "Employer registered before",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} is al aangemeld op "
+         "{earlier_date} in {earlier_file} (rij {earlier_row}); het wordt niet opnieuw "
+         "aangeleverd.",
+         "Niets te doen als het om dezelfde aanmelding gaat; neem anders contact op met "
+         "a.s.r."),
+        ("Employer ID {value} with wage tax number {lhn} was registered on {earlier_date} in "
+         "{earlier_file} (row {earlier_row}); it is not delivered again.",
+         "Nothing to do if it is the same registration; otherwise contact a.s.r."),
+    ),
+    "batch-conflict": _e(
+        "error", "Andere gegevens dan eerder aangemeld", "Differs from the earlier registration",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} is al aangemeld op {earlier_date} "
+         "in {earlier_file} (rij {earlier_row}), met andere gegevens: {fields}. Deze rij is "
+         "niet aangeleverd.",
+         "Zijn de nieuwe gegevens juist, neem dan contact op met a.s.r.; a.s.r. kan ze bewust "
+         "opnieuw aanleveren (intake batch --redeliver)."),
+        ("Employer ID {value} with wage tax number {lhn} was registered on {earlier_date} in "
+         "{earlier_file} (row {earlier_row}) with other data: {fields}. This row was not "
+         "delivered.",
+         "If the new data are right, contact a.s.r.; a.s.r. can deliver them again on purpose "
+         "(intake batch --redeliver)."),
+    ),
+    "batch-redelivered": _e(
+        "warning", "Opnieuw aangeleverd op verzoek", "Delivered again on request",
+        ("Werkgever ID {value} is op verzoek opnieuw aangeleverd en vervangt de aanmelding uit "
+         "{earlier_file} (rij {earlier_row}, {earlier_date}); anders: {fields}.",
+         "Niets te doen."),
+        ("Employer ID {value} was delivered again on request and replaces the registration "
+         "from {earlier_file} (row {earlier_row}, {earlier_date}); different: {fields}.",
+         "Nothing to do."),
+    ),
+    "batch-lhn-other-employer": _e(
+        "warning", "Loonheffingennummer bij twee werkgevers", "Wage tax number at two employers",
+        ("Loonheffingennummer {lhn} staat ook bij Werkgever ID {other_id} in {earlier_file} "
+         "(rij {earlier_row}); een loonheffingennummer hoort bij één werkgever.",
+         "Controleer in Loket.nl (tab Bedrijfsgegevens) welk Werkgever ID bij dit "
+         "loonheffingennummer hoort en verbeter het andere."),
+        ("Wage tax number {lhn} is also given for Employer ID {other_id} in {earlier_file} "
+         "(row {earlier_row}); a wage tax number belongs to one employer.",
+         "Check in Loket.nl (tab Bedrijfsgegevens) which Employer ID this wage tax number "
+         "belongs to, and correct the other."),
+    ),
+    "dga-employer-rejected": _e(
+        "warning", "DGA niet aangeleverd", "DGA not delivered",
+        ("Deze DGA wordt niet aangeleverd omdat werkgever {werkgever_id} is afgekeurd "
+         "(blad Werkgevers, {rows_nl}).",
+         "Verbeter de fouten bij die werkgever; de DGA gaat dan mee."),
+        ("This DGA is not delivered because employer {werkgever_id} was rejected "
+         "(Werkgevers sheet, {rows_en}).",
+         "Correct that employer's errors; the DGA is then delivered with it."),
+    ),
+}
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def delivered_note(delivered: int, accepted: int, lang: Lang) -> str:
+    """Where a batch delivered fewer employers than were accepted (the others were delivered
+    before): how many, for report.html and the Controle sheet."""
+    s = "s" if accepted != 1 else ""
+    if lang == "nl":
+        return (f"Aangeleverd in deze verwerking: {delivered} van de {accepted} goedgekeurde "
+                f"werkgever{s}; de andere waren al eerder aangeleverd (zie de waarschuwingen).")
+    return (f"Delivered in this run: {delivered} of the {accepted} accepted employer{s}; the "
+            "others were delivered before (see the warnings).")
+
+
+def render(code: str, lang: Lang, context: dict[str, str]) -> tuple[str, str]:
+    """The message and the fix for `code` in `lang`, with the context filled in."""
+    entry = CATALOGUE[code]
+    message, fix = entry.nl if lang == "nl" else entry.en
+    values = _Blank(context)
+    return message.format_map(values), fix.format_map(values)
+
+
+#: The words of the HTML report and the terminal summary, per language.
+UI: dict[Lang, dict[str, str]] = {
+    "nl": {
+        "title": "Controle aanmelding werkgevers a.s.r.-salariskoppeling",
+        "file": "Bestand",
+        "checked_at": "Gecontroleerd op",
+        "ok": "Geen fouten gevonden: alle werkgevers kunnen worden aangeleverd.",
+        "ok_short": "Geen fouten gevonden.",
+        "not_ok": "Er zijn fouten gevonden. Rijen met een fout worden niet aangeleverd; "
+        "verbeter ze en lever de werkmap opnieuw aan.",
+        "totals": "Totalen",
+        "sheet": "Blad",
+        "rows": "Rijen",
+        "accepted": "Goedgekeurd",
+        "rejected": "Afgekeurd",
+        "errors": "Fouten",
+        "warnings": "Waarschuwingen",
+        "workbook_findings": "Over de werkmap",
+        "per_rule": "Per controle",
+        "rule": "Controle",
+        "count": "Aantal",
+        "rejected_rows": "Afgekeurde rijen op blad {sheet}",
+        "warning_rows": "Waarschuwingen op blad {sheet}",
+        "row": "Rij",
+        "cell": "Cel",
+        "field": "Veld",
+        "value": "Waarde",
+        "problem": "Wat is er mis",
+        "fix": "Hoe op te lossen",
+        "accepted_employers": "Goedgekeurde werkgevers",
+        "shown_of": "{shown} van {total} getoond; de volledige lijst staat in {where}.",
+        "none": "Geen.",
+        "error": "fout",
+        "warning": "waarschuwing",
+        "terminal": "{sheet}: {rows}, {accepted} goedgekeurd, {rejected} afgekeurd",
+        "terminal_rows_one": "{n} rij",
+        "terminal_rows_many": "{n} rijen",
+        "terminal_errors_one": "{n} fout",
+        "terminal_errors_many": "{n} fouten",
+        "terminal_warnings_one": "{n} waarschuwing",
+        "terminal_warnings_many": "{n} waarschuwingen",
+        "terminal_fix": "Wat te doen:",
+        "terminal_row": "{sheet}, rij {row}",
+        "terminal_more_one": "En nog 1 bevinding: alle bevindingen staan in report.html en in "
+        "het blad Controle van de feedbackwerkmap.",
+        "terminal_more_many": "En nog {n} bevindingen: alle bevindingen staan in report.html en "
+        "in het blad Controle van de feedbackwerkmap.",
+        "terminal_next": "Verbeter de rode en oranje cellen in {feedback}, sla op en controleer "
+        "opnieuw met:",
+        "terminal_written": "Geschreven in {out}: {files}",
+        "terminal_valid": "Resultaat: geldig",
+        "terminal_invalid": "Resultaat: niet geldig",
+        "severity": "Ernst",
+        "code": "Code",
+        "no_findings": "Geen bevindingen: de werkmap is in orde.",
+        "full_lists": "report.json en feedback.xlsx",
+        "values_copy": "Let op: de werkmap kon niet als kopie worden teruggegeven; dit is een "
+        "nieuwe werkmap met dezelfde waarden (zonder opmaak en formules).",
+        "feedback_fix": "Verbeter de werkmap in {feedback}, naast dit rapport: daarin is elke cel "
+        "met een fout rood en elke cel met alleen een waarschuwing oranje, met een opmerking die "
+        "zegt wat er mis is; het eerste blad, Controle, somt alles op. Sla het bestand op en "
+        "controleer het opnieuw: intake validate {feedback}.",
+        "feedback_ok": "{feedback}, naast dit rapport, is je werkmap met een blad Controle "
+        "ervoor.",
+        "batch_title": "Nachtelijke verwerking",
+        "run": "Verwerking",
+        "status": "Status",
+        "files": "Bestanden",
+        "delivered": "Aangeleverd",
+        "cross_file": "Over bestanden heen",
+        "report": "rapport",
+        "st_accepted": "goedgekeurd",
+        "st_partially accepted": "deels goedgekeurd",
+        "st_rejected": "afgekeurd",
+        "st_unreadable": "onleesbaar",
+        "st_too-large": "te groot om veilig te lezen",
+        "st_failed": "mislukt",
+        "st_skipped": "overgeslagen (al verwerkt)",
+        "st_waiting": "wacht (wordt nog geschreven)",
+        "st_timed-out": "te traag (volgende keer opnieuw)",
+        "st_refused": "geweigerd (geen gewoon bestand)",
+        "st_inaccessible": "niet te openen (volgende keer opnieuw)",
+        "st_vanished": "verdwenen tijdens de verwerking",
+        # the nightly batch's notes on a file (summary.json, the log, the pages)
+        "batch_findings": "{errors} fout(en), {warnings} waarschuwing(en); zie "
+        "{output}/report.html",
+        "batch_refused": "niet gelezen: een {what}, geen gewoon bestand (links worden niet "
+        "gevolgd)",
+        "batch_inaccessible": "kan niet worden geopend of gelezen ({what}); pas de rechten aan, "
+        "het wordt de volgende keer opnieuw geprobeerd",
+        "batch_vanished": "verdwenen voordat het gelezen was",
+        "batch_changing": "veranderde terwijl het gelezen werd; volgende keer opnieuw",
+        "batch_settling": "pas gewijzigd (wordt mogelijk nog geschreven); volgende keer",
+        "batch_not_moved": "{name} niet verplaatst: {why}",
+        "batch_no_files": "geen bestanden in {inbox}: geen verwerking",
+        # what a refused inbox entry was (intake.batch.inbox's words)
+        "entry_symbolic link": "symbolische link",
+        "entry_FIFO": "FIFO (named pipe)",
+        "entry_folder": "map",
+        "entry_device": "apparaat",
+        "entry_special file": "speciaal bestand",
+    },
+    "en": {
+        "title": "Employer registration check, a.s.r. payroll link",
+        "file": "File",
+        "checked_at": "Checked at",
+        "ok": "No errors found: every employer can be delivered.",
+        "ok_short": "No errors found.",
+        "not_ok": "Errors were found. Rows with an error are not delivered; correct them and "
+        "submit the workbook again.",
+        "totals": "Totals",
+        "sheet": "Sheet",
+        "rows": "Rows",
+        "accepted": "Accepted",
+        "rejected": "Rejected",
+        "errors": "Errors",
+        "warnings": "Warnings",
+        "workbook_findings": "About the workbook",
+        "per_rule": "Per check",
+        "rule": "Check",
+        "count": "Count",
+        "rejected_rows": "Rejected rows on sheet {sheet}",
+        "warning_rows": "Warnings on sheet {sheet}",
+        "row": "Row",
+        "cell": "Cell",
+        "field": "Field",
+        "value": "Value",
+        "problem": "What is wrong",
+        "fix": "How to fix it",
+        "accepted_employers": "Accepted employers",
+        "shown_of": "{shown} of {total} shown; the full list is in {where}.",
+        "none": "None.",
+        "error": "error",
+        "warning": "warning",
+        "terminal": "{sheet}: {rows}, {accepted} accepted, {rejected} rejected",
+        "terminal_rows_one": "{n} row",
+        "terminal_rows_many": "{n} rows",
+        "terminal_errors_one": "{n} error",
+        "terminal_errors_many": "{n} errors",
+        "terminal_warnings_one": "{n} warning",
+        "terminal_warnings_many": "{n} warnings",
+        "terminal_fix": "What to do:",
+        "terminal_row": "{sheet}, row {row}",
+        "terminal_more_one": "And 1 more finding: every finding is in report.html and on the "
+        "Controle sheet of the feedback workbook.",
+        "terminal_more_many": "And {n} more findings: every finding is in report.html and on "
+        "the Controle sheet of the feedback workbook.",
+        "terminal_next": "Correct the red and amber cells in {feedback}, save it and check it "
+        "again with:",
+        "terminal_written": "Written to {out}: {files}",
+        "terminal_valid": "Result: valid",
+        "terminal_invalid": "Result: not valid",
+        "severity": "Severity",
+        "code": "Code",
+        "no_findings": "No findings: the workbook is in order.",
+        "full_lists": "report.json and feedback.xlsx",
+        "values_copy": "Note: the workbook could not be given back as a copy; this is a new "
+        "workbook with the same values (without formatting and formulas).",
+        "feedback_fix": "Correct the workbook in {feedback}, next to this report: every cell "
+        "with an error is red and every cell with only a warning amber, with a comment saying "
+        "what is wrong; its first sheet, Controle, lists everything. Save it and check it "
+        "again: intake validate {feedback}.",
+        "feedback_ok": "{feedback}, next to this report, is your workbook with a Controle sheet "
+        "in front.",
+        "batch_title": "Nightly run",
+        "run": "Run",
+        "status": "Status",
+        "files": "Files",
+        "delivered": "Delivered",
+        "cross_file": "Across files",
+        "report": "report",
+        "st_accepted": "accepted",
+        "st_partially accepted": "partially accepted",
+        "st_rejected": "rejected",
+        "st_unreadable": "unreadable",
+        "st_too-large": "too large to read safely",
+        "st_failed": "failed",
+        "st_skipped": "skipped (processed before)",
+        "st_waiting": "waiting (still being written)",
+        "st_timed-out": "timed out (tried again next run)",
+        "st_refused": "refused (not a regular file)",
+        "st_inaccessible": "cannot be opened (tried again next run)",
+        "st_vanished": "vanished during the run",
+        # the nightly batch's notes on a file (summary.json, the log, the pages)
+        "batch_findings": "{errors} error(s), {warnings} warning(s); see {output}/report.html",
+        "batch_refused": "not read: a {what}, not a regular file (links are not followed)",
+        "batch_inaccessible": "cannot be opened or read ({what}); fix its permissions, it is "
+        "tried again next run",
+        "batch_vanished": "gone before it was read",
+        "batch_changing": "changed while it was read; tried again next run",
+        "batch_settling": "modified moments ago (may still be written); next run",
+        "batch_not_moved": "{name} not moved: {why}",
+        "batch_no_files": "no files in {inbox}: no run",
+    },
+}
+
+
+#: Why a file could not be read at all (exit 2, or status unreadable in a batch), per language.
+FILE_ERRORS: dict[str, dict[str, str]] = {
+    "not-found": {"nl": "bestand niet gevonden", "en": "file not found"},
+    "not-a-spreadsheet": {
+        "nl": "geen werkmap: gebruik .xlsx, .xlsm, .xlsb, .xls of .ods",
+        "en": "not a workbook: use .xlsx, .xlsm, .xlsb, .xls or .ods"},
+    "empty-file": {"nl": "het bestand is leeg (0 bytes)", "en": "the file is empty (0 bytes)"},
+    "encrypted": {
+        "nl": "de werkmap is met een wachtwoord beveiligd; sla hem op zonder wachtwoord",
+        "en": "the workbook is password-protected; save it without a password"},
+    "too-big": {
+        "nl": "het bestand is uitgepakt te groot om veilig te lezen (mogelijk een zip-bom); "
+              "splits de werkmap of verhoog de grens met --max-mb",
+        "en": "the file is too large when unpacked to read safely (possibly a zip bomb); "
+              "split the workbook or raise the limit with --max-mb"},
+    "unsafe": {
+        "nl": "het bestand bevat XML-declaraties die een werkmap nooit heeft (mogelijk een "
+              "XML-bom); sla het opnieuw op in Excel of LibreOffice",
+        "en": "the file holds XML declarations a workbook never has (possibly an XML bomb); "
+              "save it again in Excel or LibreOffice"},
+    "file-too-big": {
+        "nl": "het bestand is te groot om veilig te lezen; splits de werkmap of verhoog de grens "
+              "met --max-mb",
+        "en": "the file is too large to read safely; split the workbook or raise the limit "
+              "with --max-mb"},
+    "cannot-open": {
+        "nl": "het bestand kan niet geopend worden; controleer de rechten of sluit het in het "
+              "programma dat het vasthoudt",
+        "en": "the file cannot be opened; check its permissions or close it in the program "
+              "holding it"},
+    "too-many-cells": {
+        "nl": "een blad beslaat meer cellen dan veilig gelezen kan worden; verwijder waarden "
+              "ver buiten de tabel, splits de werkmap of verhoog de grens met --max-cells",
+        "en": "a sheet spans more cells than can be read safely; delete values far outside "
+              "the table, split the workbook or raise the limit with --max-cells"},
+    "reader-failed": {
+        "nl": "de leesbibliotheek (python-calamine) liep vast op iets in dit bestand (een "
+              "interne fout, geen fout in je gegevens); open en sla het opnieuw op in Excel of "
+              "LibreOffice",
+        "en": "the spreadsheet reader (python-calamine) stopped on something in this file (an "
+              "internal error, not a mistake in your data); open and save it again in Excel or "
+              "LibreOffice"},
+    "time-limit": {
+        "nl": "het controleren duurde langer dan de grens (--max-seconds)",
+        "en": "checking took longer than the limit (--max-seconds)"},
+    "memory": {
+        "nl": "het controleren had meer geheugen nodig dan veilig is; splits de werkmap of sla "
+              "hem opnieuw op in Excel of LibreOffice",
+        "en": "checking needed more memory than is safe; split the workbook or save it again "
+              "in Excel or LibreOffice"},
+    "output-too-big": {
+        "nl": "de uitvoer van deze werkmap zou groter worden dan de grens; splits de werkmap",
+        "en": "the output of this workbook would be larger than the limit; split the workbook"},
+    "failed": {
+        "nl": "het controleren stopte door een fout in het programma (geen fout in je "
+              "gegevens); neem contact op met a.s.r.",
+        "en": "checking stopped on a fault in the program (not a mistake in your data); "
+              "contact a.s.r."},
+    "corrupt": {
+        "nl": "het bestand kan niet als werkmap worden gelezen (beschadigd of geen "
+              "Excel-bestand); open en sla het opnieuw op in Excel of LibreOffice",
+        "en": "the file cannot be read as a workbook (damaged or not a spreadsheet); open and "
+              "save it again in Excel or LibreOffice"},
+}

@@ -1,0 +1,317 @@
+"""The published data contract, generated from the field definitions and the message catalogue.
+
+`intake schema` writes it into `schemas/`: a Frictionless Table Schema per CSV and a
+datapackage.json describing the delivery, a JSON Schema of report.json, and a page for people.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from intake import __version__
+from intake.definition.fields import DGA, SHEETS, WERKGEVERS, Field, SheetSpec
+from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES, KINDS, FieldShape
+from intake.definition.messages import CATALOGUE
+from intake.outputs.files import atomic_write_text
+from intake.outputs.report import REPORT_FORMAT_VERSION
+from intake.validation.rules import rules_for
+
+#: The JSON Schemas' identifiers (URNs: nothing is fetched from them).
+REPORT_SCHEMA_ID = f"urn:asr-loket-intake:report:{REPORT_FORMAT_VERSION}"
+SUMMARY_SCHEMA_ID = "urn:asr-loket-intake:batch-summary:1"
+
+PRIMARY_KEYS = {"werkgevers": ["werkgever_id", "loonheffingennummer"],
+                "dga": ["werkgever_id", "personeelsnummer"]}
+
+
+def _constraints(f: Field, prefixes: Sequence[str]) -> dict[str, Any]:
+    return f.kind.constraints(FieldShape(max_length=f.max_length), prefixes)
+
+
+def table_schema(spec: SheetSpec, prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
+                 combined: bool = False) -> dict[str, Any]:
+    """The Frictionless Table Schema of the CSV of `spec`; `combined`: the batch run's CSV,
+    which names the file of each row (`bron_bestand`) before `bron_rij`."""
+    fields: list[dict[str, Any]] = []
+    for f in spec.fields:
+        rules = "; ".join(r.describe_en for r in rules_for(f, prefixes))
+        entry: dict[str, Any] = {
+            "name": f.name, "title": f.label, "type": "string",
+            "description": f"{f.help_en} Rules: {rules}.",
+            "constraints": _constraints(f, prefixes),
+        }
+        if f.kind.email_format:
+            entry["format"] = "email"
+        fields.append(entry)
+    if combined:
+        fields.append({"name": "bron_bestand", "title": "Bronbestand", "type": "string",
+                       "description": "The name of the submitted workbook this row comes from "
+                       "(control characters written as \\uXXXX, a leading ' before =, +, - "
+                       "or @).", "constraints": {"required": True}})
+    fields.append({"name": "bron_rij", "title": "Bronrij", "type": "integer",
+                   "description": "The Excel row number of this row in the submitted workbook.",
+                   "constraints": {"required": True, "minimum": 2}})
+    schema: dict[str, Any] = {"fields": fields, "primaryKey": PRIMARY_KEYS[spec.csv_name],
+                              "missingValues": [""]}
+    if spec is DGA:
+        schema["foreignKeys"] = [{"fields": ["werkgever_id"], "reference": {
+            "resource": WERKGEVERS.csv_name, "fields": ["werkgever_id"]}}]
+    return schema
+
+
+#: Per CSV dialect (intake.outputs.export.FORMATS): the Frictionless dialect and encoding.
+_DIALECTS: dict[str, tuple[dict[str, Any], str]] = {
+    "standard": ({"delimiter": ",", "header": True}, "utf-8"),
+    "excel-nl": ({"delimiter": ";", "header": True}, "utf-8-sig"),
+}
+
+
+def datapackage(dialect: str = "standard",
+                prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
+                inline: bool = False, combined: bool = False) -> dict[str, Any]:
+    """datapackage.json: the two CSVs of one delivery with their schemas.
+
+    The published one (schemas/) points at the schema files beside it; the one written into a
+    delivery folder (`inline`) holds its schemas, so the folder checks on its own:
+    `frictionless validate datapackage.json`. `dialect` is the CSV dialect chosen, `prefixes`
+    the contract prefixes in force, `combined` the batch run's delivery (with bron_bestand)."""
+    frictionless_dialect, encoding = _DIALECTS[dialect]
+    package: dict[str, Any] = {
+        "name": "asr-loket-werkgevers",
+        "title": "Aanmelding werkgevers a.s.r.-salariskoppeling (Loket.nl)",
+        "version": __version__,
+        "resources": [{
+            "name": spec.csv_name,
+            "path": f"{spec.csv_name}.csv",
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": encoding,
+            "dialect": dict(frictionless_dialect),
+            "schema": table_schema(spec, prefixes, combined) if inline
+            else f"{spec.csv_name}.schema.json",
+        } for spec in SHEETS],
+    }
+    if inline or tuple(prefixes) != tuple(DEFAULT_CONTRACT_PREFIXES) or dialect != "standard":
+        package["asr:delivery"] = {"csv_dialect": dialect,
+                                   "contract_prefixes": list(prefixes),
+                                   "combined": combined}
+    return package
+
+
+def write_datapackage(out_dir: Path, dialect: str = "standard",
+                      prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
+                      combined: bool = False) -> Path:
+    """Write the datapackage.json of the delivery in `out_dir`; return its path."""
+    path = out_dir / "datapackage.json"
+    atomic_write_text(path, json.dumps(datapackage(dialect, prefixes, inline=True,
+                                                   combined=combined),
+                                       ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def report_schema() -> dict[str, Any]:
+    """A JSON Schema (2020-12) of report.json."""
+    from intake.definition.status import CHECKED, NOT_CHECKED
+
+    counts: dict[str, Any] = {
+        "type": "object", "required": ["rows", "accepted", "rejected"],
+        "properties": {k: {"type": "integer", "minimum": 0}
+                       for k in ("rows", "accepted", "rejected", "delivered")}}
+    nullable_string = {"type": ["string", "null"]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": REPORT_SCHEMA_ID,
+        "title": "report.json of intake validate",
+        "type": "object",
+        "required": ["format_version", "status"],
+        "description": "A checked file (status accepted, partially accepted or rejected) has "
+                       "its summary and findings; a file that could not be checked has an error "
+                       "saying why.",
+        "if": {"properties": {"status": {"enum": [str(s) for s in CHECKED]}}},
+        "then": {"required": ["summary", "findings"]},
+        "else": {"required": ["error"]},
+        "properties": {
+            "format_version": {"const": REPORT_FORMAT_VERSION},
+            "status": {"enum": [str(s) for s in (*CHECKED, *NOT_CHECKED)]},
+            "error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"},
+                "detail": {"type": "string"}}},
+            "summary": {
+                "type": "object",
+                "required": ["werkgevers", "dga", "errors", "warnings", "valid"],
+                "properties": {"werkgevers": counts, "dga": counts,
+                               "errors": {"type": "integer", "minimum": 0},
+                               "warnings": {"type": "integer", "minimum": 0},
+                               "valid": {"type": "boolean"}},
+            },
+            "findings": {"type": "array", "items": {
+                "type": "object",
+                "required": ["severity", "code", "sheet", "row", "column", "cell", "field",
+                             "value", "message"],
+                "properties": {
+                    "severity": {"enum": ["error", "warning"]},
+                    "code": {"enum": sorted(CATALOGUE)},
+                    "sheet": nullable_string,
+                    "row": {"type": ["integer", "null"], "minimum": 1},
+                    "column": {"type": ["string", "null"], "pattern": "^[A-Z]{1,3}$"},
+                    "cell": {"type": ["string", "null"], "pattern": "^[A-Z]{1,3}[0-9]+$"},
+                    "field": {"enum": [None, *sorted({f.name for s in SHEETS
+                                                      for f in s.fields})]},
+                    "value": nullable_string,
+                    "message": {"type": "string"},
+                    "hint": {"type": "string"},
+                },
+            }},
+            "workbook": {"type": "object", "properties": {
+                "name": {"type": "string"}, "sha256": {"type": "string"},
+                "sheets": {"type": "array", "items": {"type": "string"}}}},
+            "options": {"type": "object"},
+            "generator": {"type": "object"},
+            "generated_at": {"type": "string"},
+        },
+    }
+
+
+def summary_schema() -> dict[str, Any]:
+    """A JSON Schema (2020-12) of a batch run's summary.json."""
+    from intake.definition.status import Status
+
+    count = {"type": "integer", "minimum": 0}
+    pair = {"type": "object", "required": ["werkgevers", "dga"],
+            "properties": {"werkgevers": count, "dga": count}}
+    finding = report_schema()["properties"]["findings"]["items"]
+    note = {**finding, "required": ["file", *finding["required"]],
+            "properties": {"file": {"type": "string"}, **finding["properties"]}}
+    text = {"type": "string"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SUMMARY_SCHEMA_ID,
+        "title": "summary.json of an intake batch run",
+        "type": "object",
+        "required": ["run", "files", "totals", "werkgevers", "delivery", "cross_file"],
+        "properties": {
+            "run": {"type": "object", "required": ["id", "started_at", "status"],
+                    "properties": {"id": text, "started_at": text,
+                                   "finished_at": {"type": ["string", "null"]},
+                                   "status": {"enum": ["running", "finished", "stopped",
+                                                      "interrupted"]},
+                                   "inbox": text}},
+            "files": {"type": "array", "items": {
+                "type": "object", "required": ["name", "status"],
+                "properties": {
+                    "name": text, "status": {"enum": [str(s) for s in Status]},
+                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "size": count, "error": text, "output": text, "same_as": text,
+                    "moved_to": text, "processed_at": text, "delivered": pair,
+                    "counts": {"type": "object", "properties": {
+                        "werkgevers": report_schema()["properties"]["summary"]["properties"][
+                            "werkgevers"],
+                        "dga": report_schema()["properties"]["summary"]["properties"]["dga"],
+                        "errors": count, "warnings": count, "conflicts": count,
+                        "same_as": text, "run": text,
+                        "bureaus": {"type": "array", "items": {
+                            "type": "array", "items": text, "minItems": 2, "maxItems": 2}}}},
+                },
+            }},
+            "totals": {"type": "object", "propertyNames": {"enum": [str(s) for s in Status]},
+                       "additionalProperties": count},
+            "werkgevers": {"type": "object",
+                           "required": ["rows", "accepted", "rejected", "delivered"],
+                           "properties": {k: count for k in ("rows", "accepted", "rejected",
+                                                             "delivered")}},
+            "delivery": pair,
+            "cross_file": {"type": "array", "items": note},
+        },
+    }
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def docs(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> str:
+    """schemas/README.md: every field with its labels, aliases, rules and source; every code."""
+    lines = [
+        "# The data contract",
+        "",
+        "Generated by `intake schema` from `intake/definition/fields.py`, "
+        "`intake/definition/kinds.py` and `intake/definition/messages.py`; do not edit by hand. "
+        "The rules' sources are listed per field (the manual is *Handleiding aanmelden werkgever "
+        "Loket*).",
+        "",
+        "Files: `werkgevers.schema.json` and `dga.schema.json` (Frictionless Table Schemas), "
+        "`datapackage.json` (the two CSVs of one delivery; check one with `frictionless "
+        "validate datapackage.json` next to the CSVs), `report.schema.json` (JSON Schema of "
+        "report.json), `summary.schema.json` (JSON Schema of the summary.json of an `intake batch` "
+        "run). Every delivery folder (`intake validate`, each file and each run of `intake "
+        "batch`) holds its own datapackage.json, with the CSV dialect chosen, the contract "
+        "prefixes in force and, for a run, `bron_bestand`. The check digit (elfproef) of the "
+        "loonheffingennummer and e-mail syntax "
+        "beyond the `email` format cannot be expressed in a Table Schema; the validator checks "
+        "them. The contract pattern assumes the accepted prefixes "
+        f"{', '.join(prefixes)} (`intake schema --contract-prefix` for others).",
+        "",
+    ]
+    for spec in SHEETS:
+        lines += [f"## Sheet `{spec.name}` → `{spec.csv_name}.csv`", "",
+                  "| CSV column | Dutch label | English label | also recognised as | rules | "
+                  "regels | source |", "|---|---|---|---|---|---|---|"]
+        for f in spec.fields:
+            rules = ["required (`required`)"] + [f"{r.describe_en} (`{r.code}`)"
+                                                 for r in rules_for(f, prefixes)]
+            regels = ["verplicht"] + [r.describe_nl for r in rules_for(f, prefixes)]
+            aliases = ", ".join(f"`{a}`" for a in f.aliases)
+            lines.append(f"| `{f.name}` | {_md(f.label)} | {_md(f.label_en)} | {_md(aliases)} "
+                         f"| {_md('; '.join(rules))} | {_md('; '.join(regels))} "
+                         f"| {_md(f.source)} |")
+        lines += ["| `bron_rij` | | Source row | | the Excel row number | het Excel-rijnummer "
+                  "| |", ""]
+    lines += ["## Finding codes", "",
+              "| code | severity | Dutch message | English message |", "|---|---|---|---|"]
+    for code, entry in sorted(CATALOGUE.items()):
+        lines.append(f"| `{code}` | {entry.severity} | {_md(entry.nl[0])} | "
+                     f"{_md(entry.en[0])} |")
+    return "\n".join(lines) + "\n"
+
+
+def rules_table() -> str:
+    """The README's table of the cell rules: one line per kind, naming its fields."""
+    lines = ["| field | rule (codes) |", "|---|---|", "| all fields | required (`required`) |"]
+    for kind in KINDS:
+        fields = {f.label: f for spec in SHEETS for f in spec.fields if f.kind is kind}
+        if not fields:
+            continue
+        rule = kind.readme
+        limits = sorted({f.max_length for f in fields.values() if f.max_length is not None})
+        if limits:
+            rule += f"; at most {' or '.join(map(str, limits))} characters (`too-long`)"
+        lines.append(f"| {', '.join(fields)} | {_md(rule)} |")
+    return "\n".join(lines) + "\n"
+
+
+def contract_files(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> dict[str, str]:
+    """Every file of the contract, by name, as text, for the contract prefixes in force."""
+    def dump(data: Any) -> str:
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    files = {f"{spec.csv_name}.schema.json": dump(table_schema(spec, prefixes))
+             for spec in SHEETS}
+    files["datapackage.json"] = dump(datapackage(prefixes=prefixes))
+    files["report.schema.json"] = dump(report_schema())
+    files["summary.schema.json"] = dump(summary_schema())
+    files["README.md"] = docs(prefixes)
+    return files
+
+
+def write_contract(out_dir: Path,
+                   prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> list[Path]:
+    """Write the contract files into `out_dir`; return their paths."""
+    paths = []
+    for name, text in contract_files(prefixes).items():
+        atomic_write_text(out_dir / name, text)
+        paths.append(out_dir / name)
+    return paths

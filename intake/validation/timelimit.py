@@ -1,0 +1,113 @@
+"""A wall-clock limit for one workbook, checked by the interpreter between steps.
+
+Where the platform has `signal.setitimer` (Linux, macOS) a SIGALRM raises the time-out; where it
+does not (Windows) a timer thread asks the main thread to stop through `_thread.interrupt_main`,
+whose SIGINT handler is ours for the duration of the block. Either way the exception arrives
+between two bytecodes of the main thread; a call into native code (calamine, the XML parser)
+is interrupted when it returns.
+"""
+
+from __future__ import annotations
+
+import _thread
+import math
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from intake.definition.messages import FILE_ERRORS, Lang
+
+#: Longer than this is no limit at all (and more than setitimer accepts everywhere).
+_NO_LIMIT = 365 * 24 * 3600.0
+
+
+class TimeLimitExceeded(BaseException):
+    """The workbook took longer than its time limit.
+
+    A BaseException, like KeyboardInterrupt, and for the same reason: it arrives
+    asynchronously, at any bytecode, also inside library code, and a library's `except
+    Exception` (openpyxl, jinja2, our own fallbacks for damaged files) must never turn it into
+    "the file is damaged". It carries what `IntakeError` carries (code, exit code, one line per
+    language), so the CLI and the batch treat it like one.
+    """
+
+    exit_code = 2
+    code = "time-limit"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"took longer than {seconds:g} s")
+        self.seconds = seconds
+
+    def message(self, lang: Lang = "nl") -> str:
+        """The one line a person reads, in `lang`."""
+        return FILE_ERRORS["time-limit"][lang]
+
+
+def _usable(seconds: float) -> bool:
+    if math.isnan(seconds):
+        raise ValueError("the time limit is not a number")
+    return 0 < seconds < _NO_LIMIT
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise TimeLimitExceeded inside the block once `seconds` have passed (main thread only;
+    0, a negative or an infinite number of seconds: no limit)."""
+    if not _usable(seconds) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM"):
+        with _alarm(seconds):
+            yield
+    else:
+        with _interrupt(seconds):
+            yield
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimeLimitExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:  # even when the alarm went off just now, inside this finally
+            signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _interrupt(seconds: float) -> Iterator[None]:
+    expired = threading.Event()
+    done = threading.Event()
+
+    def fire() -> None:
+        if not done.wait(seconds):
+            expired.set()
+            _thread.interrupt_main(signal.SIGINT)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if expired.is_set():
+            if not done.is_set():
+                raise TimeLimitExceeded(seconds)
+            return  # the block ended as the time ran out: nothing left to stop
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    timer = threading.Thread(target=fire, name="intake-time-limit", daemon=True)
+    timer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        timer.join()
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,174 @@
+"""Access keys of the web intake: one per bureau, and keys for a.s.r.'s operators.
+
+A key is shown once, when it is made (`intake bureau add NAME`), and stored only as a scrypt
+hash with its own random salt, in table `web_keys` of the ledger's SQLite file (created here if
+missing; the ledger's own tables and migrations are not touched). A key reads `<id>.<secret>`:
+the id finds the row, the secret is checked against the hash in constant time. Revoking a key
+ends its sessions at once (a session is valid only while its key is).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from intake.definition.errors import IntakeError
+
+#: A bureau's name is also its folder in the inbox: lowercase letters, digits and hyphens.
+NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+#: scrypt cost: 16 MiB and some tens of milliseconds per check (RFC 7914's interactive setting).
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": 32}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS web_keys (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,                 -- bureau, operator
+    key_id TEXT NOT NULL UNIQUE,
+    salt BLOB NOT NULL,
+    hash BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+"""
+
+
+class Role(StrEnum):
+    """What a key opens: a bureau's own uploads, or the operator's view of everything."""
+
+    BUREAU = "bureau"
+    OPERATOR = "operator"
+
+
+class BureauKeyError(IntakeError):
+    """A key cannot be added or revoked (bad name, already there, unknown)."""
+
+    exit_code = 2
+    code = "bureau-key"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a valid key belongs to."""
+
+    name: str
+    role: Role
+    key_id: str
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One row of `intake bureau list` (never the key itself)."""
+
+    name: str
+    role: Role
+    key_id: str
+    created_at: str
+    revoked_at: str | None
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the ledger at `path` (WAL) with the web tables in place.
+
+    The file is opened as a ledger first: a missing one is created whole (so the nightly batch
+    finds an intake ledger, not a file of web tables only), and an empty, damaged or foreign
+    one is a LedgerError, never taken over.
+    """
+    from intake.batch.ledger import Ledger
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Ledger(path).close()
+    db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(SCHEMA)
+    return db
+
+
+def _hash(secret: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(secret.encode("utf-8"), salt=salt, **SCRYPT)
+
+
+def add(db: sqlite3.Connection, name: str, role: Role = Role.BUREAU) -> str:
+    """Make a key for `name` and return it (the only time it is ever shown).
+
+    A revoked name gets a fresh key; a name with a working key is refused (revoke it first).
+    """
+    if not NAME_PATTERN.match(name):
+        raise BureauKeyError(
+            f"ongeldige naam {name!r}: gebruik 1 tot 40 kleine letters, cijfers en streepjes "
+            "(de naam is ook de map in de inbox), bijvoorbeeld 'salarisbureau-jansen'",
+            f"invalid name {name!r}: use 1 to 40 lowercase letters, digits and hyphens (the "
+            "name is also the inbox folder), for example 'salarisbureau-jansen'",
+            code="bureau-name")
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    salt = secrets.token_bytes(16)
+    digest = _hash(secret, salt)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("SELECT revoked_at FROM web_keys WHERE name = ?", (name,)).fetchone()
+        if row is not None and row["revoked_at"] is None:
+            raise BureauKeyError(
+                f"{name} heeft al een sleutel; trek die eerst in met 'intake bureau revoke "
+                f"{name}'",
+                f"{name} already has a key; revoke it first with 'intake bureau revoke {name}'",
+                code="bureau-exists")
+        db.execute("INSERT OR REPLACE INTO web_keys (name, role, key_id, salt, hash, "
+                   "created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                   (name, role.value, key_id, salt, digest, now()))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return f"{key_id}.{secret}"
+
+
+def revoke(db: sqlite3.Connection, name: str) -> None:
+    """Revoke the key of `name`: it no longer logs in, and its open sessions end."""
+    done = db.execute("UPDATE web_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                      (now(), name)).rowcount
+    if not done:
+        raise BureauKeyError(f"geen werkende sleutel voor {name!r} (zie 'intake bureau list')",
+                        f"no working key for {name!r} (see 'intake bureau list')",
+                        code="bureau-unknown")
+
+
+def listing(db: sqlite3.Connection) -> list[KeyInfo]:
+    """Every key ever made, by name (hashes and salts stay in the database)."""
+    return [KeyInfo(r["name"], Role(r["role"]), r["key_id"], r["created_at"], r["revoked_at"])
+            for r in db.execute("SELECT * FROM web_keys ORDER BY role, name")]
+
+
+_DUMMY_SALT = secrets.token_bytes(16)
+
+
+def verify(db: sqlite3.Connection, key: str) -> Principal | None:
+    """Who `key` belongs to, or None (unknown, revoked or wrong: the caller cannot tell which,
+    and every wrong key costs one scrypt, so the answer's timing does not tell either)."""
+    key_id, _, secret = key.strip().partition(".")
+    row = db.execute("SELECT * FROM web_keys WHERE key_id = ? AND revoked_at IS NULL",
+                     (key_id,)).fetchone() if key_id and secret else None
+    if row is None:
+        _hash(secret or "-", _DUMMY_SALT)
+        return None
+    if not hmac.compare_digest(_hash(secret, row["salt"]), row["hash"]):
+        return None
+    return Principal(row["name"], Role(row["role"]), row["key_id"])
+
+
+def still_valid(db: sqlite3.Connection, name: str, key_id: str) -> Role | None:
+    """The role of `name` while the key `key_id` is its working key, else None."""
+    row = db.execute("SELECT role FROM web_keys WHERE name = ? AND key_id = ? AND "
+                     "revoked_at IS NULL", (name, key_id)).fetchone()
+    return None if row is None else Role(row["role"])

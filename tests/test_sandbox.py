@@ -74,6 +74,16 @@ def test_a_job_runs_in_another_process_and_the_child_stays_warm(box: Sandbox) ->
     assert box.run(_echo, {"a": [1, 2]}) == {"a": [1, 2]}
 
 
+def test_a_child_killed_while_idle_costs_the_next_job_nothing(box: Sandbox) -> None:
+    """SIGKILL to the idle child (an operator, the kernel's out-of-memory killer): the next
+    job, handed over before or after the kernel has ended it, runs in a fresh child."""
+    for _ in range(5):
+        pid = box.run(_pid)
+        os.kill(pid, signal.SIGKILL)
+        assert box.run(_echo, "volgende") == "volgende"
+        assert box.pid != pid
+
+
 @pytest.mark.parametrize(("job", "args", "reason"), [
     (_allocate, (2048,), "memory"),
     (_rust_out_of_memory, (), "memory"),

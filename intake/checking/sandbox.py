@@ -268,6 +268,8 @@ class Sandbox:
         self._conn: Connection | None = None
         self._stderr: Path | None = None
         self._deadline: float | None = None
+        self._job: tuple[Job, tuple[Any, ...]] | None = None
+        self._started = False
         self.jobs = 0
 
     @property
@@ -315,6 +317,7 @@ class Sandbox:
         # START_SECONDS more; from then on, the job's own time.
         seconds = self.bounds.seconds
         self._deadline = time.monotonic() + START_SECONDS + seconds if seconds > 0 else None
+        self._job, self._started = (job, args), False
         self.jobs += 1
 
     def result(self, answer: Callable[[Any], Any] | None = None,
@@ -332,9 +335,20 @@ class Sandbox:
                 try:
                     message = conn.recv()
                 except (EOFError, OSError):
+                    if not self._started and self._job is not None:
+                        # It died before it took the job (killed while idle, by an operator
+                        # or the kernel): the file had no part in it; a fresh child takes it.
+                        job, args = self._job
+                        self._reap(kill=True)
+                        self.submit(job, *args)
+                        self._job = None  # once
+                        conn = self._conn
+                        assert conn is not None
+                        continue
                     raise self._ended(timed_out=False) from None
                 kind = message[0]
                 if kind == "started":
+                    self._started = True
                     if self.bounds.seconds > 0:
                         self._deadline = message[1] + self.bounds.seconds
                     continue

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shutil
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -124,7 +128,7 @@ def limit_options(command: Callable[..., None]) -> Callable[..., None]:
                      help="Time one workbook may take, outputs included; its process is "
                           "killed when it is up (0: no limit)."),
         click.option("--max-memory-mb", type=click.IntRange(0), default=Limits.max_memory_mb,
-                     show_default=True,
+                     show_default=True, callback=_memory_mb,
                      help="Address space of the process that reads one workbook (0: no "
                           "limit)."),
     )):
@@ -167,6 +171,63 @@ def _limits(max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
             max_memory_mb: int) -> Limits:
     return Limits(max_rows=max_rows, max_cells=max_cells, max_uncompressed_mb=max_mb,
                   max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+
+
+class _Ended(BaseException):
+    """SIGTERM while a command works (its child processes and half-written files go)."""
+
+
+@contextlib.contextmanager
+def _ended_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT end the work in hand cleanly (the checking child is killed, nothing
+    half-written stays) and exit 143 or 130, as a shell expects of a stopped command."""
+    def end(signum: int, frame: FrameType | None) -> None:
+        raise _Ended(signum)
+
+    previous = signal.signal(signal.SIGTERM, end) \
+        if threading.current_thread() is threading.main_thread() else None
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.exit(128 + signal.SIGINT)
+    except _Ended:
+        sys.exit(128 + signal.SIGTERM)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _print_report(workbook: Path, target: Path, checked: Any, settings: Any) -> None:
+    """report.json on stdout: the bytes of the file (UTF-8, as JSON is, whatever the console's
+    code page), or, where it could not be written, the report of a file not checked."""
+    import json
+
+    from intake.checking.check import failure_report
+
+    try:
+        data = (target / "report.json").read_bytes()
+    except OSError:
+        if checked.checked:
+            return
+        data = (json.dumps(failure_report(workbook, checked, settings), ensure_ascii=False,
+                           indent=2) + "\n").encode("utf-8")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _memory_mb(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    """--max-memory-mb: 0 (no limit) or enough to start the validator at all."""
+    if 0 < value < MIN_MEMORY_MB:
+        raise click.BadParameter(
+            f"{value} MB is too little to start the validator (it needs about 400 MB before it "
+            f"reads anything); give at least {MIN_MEMORY_MB}, or 0 for no limit",
+            ctx=ctx, param=param)
+    return value
+
+
+#: The least --max-memory-mb: below it the validator's own libraries cannot load.
+MIN_MEMORY_MB = 512
 
 
 def examples(*lines: str) -> str:
@@ -250,6 +311,7 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     """
     from intake.checking.check import Settings, check
     from intake.outputs.pipeline import default_out_dir
+    from intake.outputs.terminal import printable
     from intake.validation.validate import Options
 
     limits = _limits(max_rows, max_cells, max_mb, max_seconds, max_memory_mb)
@@ -258,20 +320,18 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     settings = Settings(Options(contract_prefixes=prefixes, limits=limits),
                         lang=lang, dialect=csv_dialect,  # type: ignore[arg-type]
                         lines=not (as_json or quiet), columns=columns)
-    checked = check(workbook, target, settings)
+    with _ended_by_signals():
+        checked = check(workbook, target, settings)
     checked.raise_cannot_write()
-    if as_json and (target / "report.json").is_file():
-        # The bytes of the file (UTF-8, as JSON is), whatever the console's code page.
-        sys.stdout.flush()
-        sys.stdout.buffer.write((target / "report.json").read_bytes())
-        sys.stdout.buffer.flush()
+    if as_json:
+        _print_report(workbook, target, checked, settings)
     if not checked.checked:
         message = checked.message(lang) or ""  # type: ignore[arg-type]
         if checked.detail:
             message += f" ({checked.detail})"
         if debug and checked.trace:
             message += f" [{checked.trace}]"
-        raise CannotRun(f"{workbook}: {message}", 2, lang)
+        raise CannotRun(f"{printable(str(workbook))}: {printable(message)}", 2, lang)
     if quiet and not as_json:
         click.echo(checked.verdict)
     elif not as_json:

@@ -21,7 +21,7 @@ from intake.definition.status import CHECKED, NOT_CHECKED, Status
 from intake.outputs.contract import report_schema
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.validation.limits import Limits
-from intake.validation.validate import Options
+from intake.validation.validate import Options, validate_workbook
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the limits are Linux's")
 
@@ -121,3 +121,30 @@ def test_a_time_limit_kills_the_child_and_says_so(tmp_path: Path) -> None:
     assert (checked.status, checked.reason) == (Status.TIMED_OUT, "time-limit")
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["status"] == "timed-out" and "langer dan de grens" in report["error"]["message"]
+
+
+def test_a_file_replaced_while_it_is_checked_gives_outputs_of_what_was_read(
+        tmp_path: Path) -> None:
+    """The workbook is replaced by another while the check is under way (here: while the door
+    is asked): the report's hash, its findings and the feedback workbook are all of the file
+    that was read."""
+    import hashlib
+    import shutil
+
+    from intake.outputs.samples import MISTAKE_DGA, MISTAKE_WERKGEVERS
+
+    path = fill(tmp_path / "wissel.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    first = hashlib.sha256(path.read_bytes()).hexdigest()
+    other = fill(tmp_path / "ander.xlsx", MISTAKE_WERKGEVERS, MISTAKE_DGA)
+
+    def replace_it(validated: Validated) -> Additions:
+        shutil.copyfile(other, path)
+        return Additions()
+
+    checked = check(path, tmp_path / "out", Settings(Options()), decide=replace_it)
+    assert checked.status == Status.ACCEPTED
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["workbook"]["sha256"] == first
+    assert report["summary"]["werkgevers"]["rows"] == len(VALID_WERKGEVERS)
+    feedback = validate_workbook(tmp_path / "out" / "feedback.xlsx", Options())
+    assert len(feedback.werkgevers) == len(VALID_WERKGEVERS)

@@ -443,3 +443,89 @@ def test_on_a_terminal_findings_wrap_at_words_within_its_width() -> None:
     assert all(len(click.unstyle(line)) <= 79 for line in wrapped)
     assert " ".join(wrapped).split() == " ".join(flat_lines).split()
     assert all(line.startswith(" " * 17) or "!" in line.split()[0] for line in wrapped)
+
+
+# --- the check's edges, as a hostile user found them --------------------------------------------
+
+
+def test_a_name_that_is_not_utf8_is_checked_and_reported_readably(tmp_path: Path) -> None:
+    """A file name with a byte that is not UTF-8: checked as any other; report.json names it
+    with U+FFFD, the terminal with an escape."""
+    import os
+
+    name = os.fsdecode(b"bad\xff.xlsx")
+    path = tmp_path / name
+    path.write_bytes((Path(__file__).parents[1] / "samples" / "voorbeeld-geldig.xlsx")
+                     .read_bytes())
+    done = run_intake("validate", str(path), "--out", str(tmp_path / "o"))
+    assert done.returncode == 0, done.stderr
+    assert load_json(tmp_path / "o" / "report.json")["workbook"]["name"] == "bad\ufffd.xlsx"
+
+
+def test_a_time_out_into_a_folder_that_cannot_exist_is_one_line(tmp_path: Path) -> None:
+    """A child killed at the time limit, with an output folder whose name is too long for the
+    file system: one line, exit 2, no traceback."""
+    sample = Path(__file__).parents[1] / "samples" / "voorbeeld-fouten.xlsx"
+    done = run_intake("validate", str(sample), "--out", str(tmp_path / ("c" * 300)),
+                      "--max-seconds", "0.001")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_json_prints_the_report_where_it_cannot_be_written(tmp_path: Path) -> None:
+    """--json when the output folder cannot be made: the report of the file is still printed,
+    the one line says why it was not checked."""
+    blocker = tmp_path / "bestand"
+    blocker.write_text("geen map")
+    sample = Path(__file__).parents[1] / "samples" / "voorbeeld-geldig.xlsx"
+    done = run_intake("validate", str(sample), "--out", str(blocker / "o"), "--json",
+                      "--max-seconds", "0.001")
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["status"] == "timed-out"
+
+
+def test_control_characters_in_a_name_stay_on_one_escaped_line(tmp_path: Path) -> None:
+    """A line feed and a right-to-left override in the file name: the error is one line, with
+    both written as escapes."""
+    path = tmp_path / "nieuw\nregel\u202e.xlsx"
+    path.write_bytes(b"geen werkmap")
+    done = run_intake("validate", str(path), "--out", str(tmp_path / "o"))
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert "nieuw\\nregel\\u202e.xlsx" in line
+
+
+def test_too_little_memory_is_a_usage_error() -> None:
+    """--max-memory-mb below what the validator needs to start: a usage error that says so,
+    not every file 'failed'."""
+    done = run_intake("validate", "x.xlsx", "--max-memory-mb", "100")
+    assert done.returncode == 2
+    assert "too little to start the validator" in done.stderr
+
+
+@pytest.mark.parametrize(("signum", "code"), [(15, 143), (2, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_ends_validate_cleanly(tmp_path: Path, signum: int, code: int) -> None:
+    """SIGTERM or SIGINT while a workbook is checked: exit 143 or 130, the checking child gone,
+    no output folder, no temporary files left."""
+    import os
+    import sys
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from benchmarks.workbooks import write_workbook
+
+    big = write_workbook(tmp_path / "groot.xlsx", 60_000)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    process = subprocess.Popen([INTAKE, "validate", str(big), "--out", str(tmp_path / "o"),
+                                "--max-seconds", "120"], env={**os.environ, "TMPDIR": str(temp)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(temp.glob("intake-check-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)
+    process.send_signal(signum)
+    assert process.wait(timeout=60) == code
+    assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+    assert not (tmp_path / "o").exists()
+    assert list(temp.iterdir()) == []

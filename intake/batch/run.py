@@ -298,12 +298,8 @@ class _Decision:
     findings: list[Finding] = field(default_factory=list)
     replaces: dict[int, int] = field(default_factory=dict)
     held: set[int] = field(default_factory=set)
+    #: The DGAs delivered with them (those of the employers delivered).
     dga: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ids(self) -> set[str]:
-        """The Werkgever IDs delivered."""
-        return {e["werkgever_id"] for e in self.employers}
 
 
 class _Run:
@@ -497,9 +493,8 @@ class _Run:
 
         decision = self._cross_file(job.staged.entry.name, job.staged.sha256, validated)
         decisions.append(decision)
-        dga = [d for d in validated.dga_rows() if d["werkgever_id"] in decision.ids]
         return Additions(tuple(decision.findings), frozenset(decision.held),
-                         (len(decision.employers), len(dga)))
+                         (len(decision.employers), len(decision.dga)))
 
     # --- committing ---
 
@@ -511,8 +506,7 @@ class _Run:
         staged, name = job.staged, job.staged.entry.name
         decision = decision or _Decision()
         notes = [{"file": name, **f.to_dict(self.lang)} for f in decision.findings]
-        dga = [{**d, "bron_bestand": inert(name)} for d in decision.dga
-               if d["werkgever_id"] in decision.ids]
+        dga = [{**d, "bron_bestand": inert(name)} for d in decision.dga]
         status = checked.status
         counts = dict(checked.counts)
         if decision.held:
@@ -584,7 +578,9 @@ class _Run:
                                   field="werkgever_id", value=row["werkgever_id"],
                                   params=(*other.items(), ("lhn", row["loonheffingennummer"])))
                 notes.append(finding)
-        return _Decision(employers, notes, replaces, conflicts, validation.dga_rows())
+        delivered = {e["werkgever_id"] for e in employers}
+        dga = [d for d in validation.dga_rows() if d["werkgever_id"] in delivered]
+        return _Decision(employers, notes, replaces, conflicts, dga)
 
     def _other_employer(self, name: str, row: Mapping[str, Any]) -> dict[str, str] | None:
         """Where this row's loonheffingennummer was given under another Werkgever ID: earlier

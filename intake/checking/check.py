@@ -13,10 +13,14 @@ writes the report.json that says so.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import json
+import os
 import shutil
+import stat
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -258,29 +262,80 @@ def outcome(sandbox: Sandbox, out_dir: Path,
 def check(workbook: Path, out_dir: Path, settings: Settings, sandbox: Sandbox | None = None,
           decide: Callable[[Validated], Additions] | None = None) -> Checked:
     """Check `workbook` in a child process (`sandbox`, or a fresh one) and write its outputs
-    into `out_dir`; a file that was not checked gets a report.json that says why."""
-    own = sandbox is None
-    box = sandbox or Sandbox(bounds(settings.limits))
-    try:
-        submit(box, workbook, out_dir, settings, decides=decide is not None)
-        checked = outcome(box, out_dir, decide)
-    finally:
-        if own:
-            box.close(kill=True)
-    if checked.reason is not None:
-        write_failure_report(workbook, out_dir, checked, settings)
+    into `out_dir`; a file that was not checked gets a report.json that says why.
+
+    The child reads a private copy made first (by this process: copying is not parsing), so
+    a file changed, replaced or removed while it is checked cannot make the outputs disagree
+    (the report's hash, the findings and the feedback workbook are all of the copy)."""
+    from intake.outputs.pipeline import WouldOverwriteInput, replaces_input
+
+    if replaces_input(workbook, out_dir):
+        error = WouldOverwriteInput(workbook, out_dir)
+        return Checked(Status.FAILED, cannot_write=(error.code, error.nl, error.en))
+    with tempfile.TemporaryDirectory(prefix="intake-input-") as private:
+        copy = private_copy(workbook, Path(private), settings.limits)
+        if isinstance(copy, Checked):
+            checked = copy
+        else:
+            own = sandbox is None
+            box = sandbox or Sandbox(bounds(settings.limits))
+            try:
+                submit(box, copy, out_dir, settings, decides=decide is not None)
+                checked = outcome(box, out_dir, decide)
+            except BaseException:  # a signal while it ran: nothing half-written stays
+                box.close(kill=True)
+                _clean(out_dir)
+                raise
+            finally:
+                if own:
+                    box.close(kill=True)
+        if checked.reason is not None:
+            hashed = copy if isinstance(copy, Path) else None
+            write_failure_report(workbook, out_dir, checked, settings, hashed)
     return checked
+
+
+def private_copy(workbook: Path, folder: Path, limits: Limits) -> Path | Checked:
+    """A copy of `workbook` in `folder`, under its own name (as text that can be written
+    anywhere), or the outcome of a file that cannot be copied: missing, not a regular file
+    (a folder, a FIFO: never waited on), not readable, larger than the size limit."""
+    from intake.outputs.files import shown_name
+
+    budget = limits.max_uncompressed_mb << 20
+    target = folder / (shown_name(workbook.name) or "werkmap")
+    try:
+        fd = os.open(workbook, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return not_checked("not-found")
+    except OSError as exc:
+        return not_checked("cannot-open", exc.strerror or str(exc))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return not_checked("not-found")
+        copied = 0
+        with open(target, "wb") as out:
+            while block := os.read(fd, 1 << 20):
+                copied += len(block)
+                if copied > budget:
+                    return not_checked("file-too-big", f"> {limits.max_uncompressed_mb} MB")
+                out.write(block)
+    except OSError as exc:
+        return not_checked("cannot-open", exc.strerror or str(exc))
+    finally:
+        os.close(fd)
+    return target
 
 
 def _clean(out_dir: Path) -> None:
     """Remove the staging folders a killed child left in `out_dir` (and the folder itself
-    when that leaves it empty)."""
+    when that leaves it empty); an out_dir that cannot even be looked at is left alone."""
     from intake.outputs.pipeline import remove_stale_staging
 
-    if not out_dir.is_dir():
-        return
-    remove_stale_staging(out_dir)
     try:
+        if not out_dir.is_dir():
+            return
+        remove_stale_staging(out_dir)
         next(out_dir.iterdir())
     except StopIteration:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -288,14 +343,16 @@ def _clean(out_dir: Path) -> None:
         pass
 
 
-def failure_report(workbook: Path, checked: Checked, settings: Settings) -> dict[str, Any]:
-    """report.json of a file that was not checked: its status and why, in `settings.lang`."""
+def failure_report(workbook: Path, checked: Checked, settings: Settings,
+                   hashed: Path | None = None) -> dict[str, Any]:
+    """report.json of a file that was not checked: its status and why, in `settings.lang`
+    (`hashed`: the copy that was read, whose hash it gives)."""
     from intake import __version__
-    from intake.outputs.files import sha256_of
+    from intake.outputs.files import sha256_of, shown_name
     from intake.outputs.report import REPORT_FORMAT_VERSION
 
     try:
-        digest = sha256_of(workbook)
+        digest = sha256_of(hashed) if hashed is not None else ""
     except OSError:
         digest = ""
     message = checked.message(settings.lang) or ""
@@ -304,7 +361,7 @@ def failure_report(workbook: Path, checked: Checked, settings: Settings) -> dict
         "status": str(checked.status),
         "error": {"code": checked.reason, "message": message,
                   **({"detail": checked.detail} if checked.detail else {})},
-        "workbook": {"name": workbook.name, "sha256": digest},
+        "workbook": {"name": shown_name(workbook.name), "sha256": digest},
         "options": {"contract_prefixes": list(settings.options.contract_prefixes),
                     "lang": settings.lang},
         "generator": {"name": "asr-loket-intake", "version": __version__},
@@ -312,22 +369,28 @@ def failure_report(workbook: Path, checked: Checked, settings: Settings) -> dict
     }
 
 
-def write_failure_report(workbook: Path, out_dir: Path, checked: Checked,
-                         settings: Settings) -> Path | None:
-    """Write report.json for a file that was not checked into `out_dir`; None where the folder
-    cannot be written (the one line on stderr still says why)."""
+def write_failure_report(workbook: Path, out_dir: Path, checked: Checked, settings: Settings,
+                         hashed: Path | None = None) -> Path | None:
+    """Write report.json for a file that was not checked into `out_dir`, and remove what an
+    earlier check wrote there (it is not true now); None where the folder cannot be written
+    (the one line on stderr still says why, and a folder made for it is removed)."""
     from intake.outputs.feedback import feedback_name
     from intake.outputs.files import atomic_write_text
     from intake.outputs.pipeline import OUTPUT_NAMES
 
     path = out_dir / "report.json"
+    made = False
     try:
+        made = not out_dir.exists()
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in (*OUTPUT_NAMES, feedback_name(workbook)):  # an earlier check's: not true now
+        for name in (*OUTPUT_NAMES, feedback_name(workbook)):
             if name != "report.json" and (out_dir / name).is_file():
                 (out_dir / name).unlink()
-        atomic_write_text(path, json.dumps(failure_report(workbook, checked, settings),
+        atomic_write_text(path, json.dumps(failure_report(workbook, checked, settings, hashed),
                                            ensure_ascii=False, indent=2) + "\n")
     except OSError:
+        if made:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
         return None
     return path

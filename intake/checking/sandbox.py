@@ -29,6 +29,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -49,6 +50,8 @@ STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 _POLL_SECONDS = 0.25
 #: Seconds a fresh child may take to start (spawned: a new interpreter, its imports).
 START_SECONDS = 60.0
+#: The child's stderr, in its work folder.
+STDERR_NAME = "stderr"
 #: The end of stderr read to tell why a child died.
 _STDERR_TAIL = 64 << 10
 #: What a runtime writes on stderr when an allocation fails (Rust, C++, Python, glibc).
@@ -97,13 +100,17 @@ Job = Callable[..., Any]
 # --- the child ---------------------------------------------------------------------------------
 
 
-def _child(conn: Connection, bounds: Bounds, stderr_path: str, parent: int,
+def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
            pdeathsig: bool, warm: Job | None) -> None:
-    """The child's life: contain itself, warm up, then run one job after another."""
+    """The child's life: contain itself, warm up, then run one job after another. `work` is
+    its parent's folder for it: its stderr and its temporary files, removed by the parent when
+    the child is gone, however it ended."""
     from intake.validation.process import few_malloc_arenas
 
     few_malloc_arenas(limited=bounds.memory_mb > 0)  # before any thread starts
-    _contain(bounds, stderr_path, parent, pdeathsig)
+    tempfile.tempdir = work
+    os.environ["TMPDIR"] = work
+    _contain(bounds, os.path.join(work, STDERR_NAME), parent, pdeathsig)
     if warm is not None:
         with contextlib.suppress(Exception):
             warm()
@@ -267,6 +274,7 @@ class Sandbox:
         self._process: Any = None
         self._conn: Connection | None = None
         self._stderr: Path | None = None
+        self._work: Path | None = None
         self._deadline: float | None = None
         self._job: tuple[Job, tuple[Any, ...]] | None = None
         self._started = False
@@ -285,13 +293,14 @@ class Sandbox:
         self._reap(kill=True)
         ctx = multiprocessing.get_context(_start_method())
         parent_end, child_end = ctx.Pipe()
-        handle, name = tempfile.mkstemp(prefix="intake-child-", suffix=".stderr")
-        os.close(handle)
-        self._stderr = Path(name)
+        work = tempfile.mkdtemp(prefix="intake-check-")
+        self._work = Path(work)
+        self._stderr = self._work / STDERR_NAME
+        self._stderr.touch()
         pdeathsig = threading.current_thread() is threading.main_thread()
         process = ctx.Process(  # type: ignore[attr-defined]
             target=_child, name="intake-check", daemon=True,
-            args=(child_end, self.bounds, name, os.getpid(), pdeathsig, self.warm))
+            args=(child_end, self.bounds, work, os.getpid(), pdeathsig, self.warm))
         with _signals_blocked():
             process.start()
         child_end.close()
@@ -435,10 +444,9 @@ class Sandbox:
                 process.join()
         if conn is not None:
             conn.close()
-        if self._stderr is not None:
-            with contextlib.suppress(OSError):
-                self._stderr.unlink()
-            self._stderr = None
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+        self._work = self._stderr = None
 
     def close(self, kill: bool = False) -> None:
         """End the child: ask it to stop (or kill it), then reap it."""

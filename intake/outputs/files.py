@@ -41,6 +41,12 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     atomic_write_bytes(path, text.encode(encoding))
 
 
+def shown_name(name: str) -> str:
+    """A file name as text that can be written anywhere: bytes that are not UTF-8 (kept by
+    Python as surrogates) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def sha256_of(path: Path) -> str:
     """The SHA-256 of the file at `path`, in hex."""
     digest = hashlib.sha256()

@@ -68,7 +68,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _replaces_input(workbook: Path, out_dir: Path) -> bool:
+def replaces_input(workbook: Path, out_dir: Path) -> bool:
     return any(_same_file(out_dir / name, workbook)
                for name in (*OUTPUT_NAMES, feedback_name(workbook)))
 
@@ -79,7 +79,7 @@ def default_out_dir(workbook: Path, base: Path = Path("reports")) -> Path:
     fix-and-recheck loop)."""
     out = base / workbook.stem
     n = 2
-    while _replaces_input(workbook, out):
+    while replaces_input(workbook, out):
         out = base / f"{workbook.stem}-{n}"
         n += 1
     return out
@@ -128,7 +128,7 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
     WouldOverwriteInput; one that cannot be written, CannotWrite.
     """
     workbook = result.path
-    if _replaces_input(workbook, out_dir):
+    if replaces_input(workbook, out_dir):
         raise WouldOverwriteInput(workbook, out_dir)
     created = not out_dir.exists()
     try:
@@ -179,7 +179,7 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
     OS-limited child process instead (`intake.checking.check`).
     """
     options = options or Options()
-    if _replaces_input(workbook, out_dir):
+    if replaces_input(workbook, out_dir):
         raise WouldOverwriteInput(workbook, out_dir)
     try:
         with time_limit(options.limits.max_seconds), gc_paused():

@@ -27,7 +27,7 @@ def printable(text: str) -> str:
     from an untrusted workbook must not move the cursor, colour or reorder the terminal."""
     return "".join(
         ch.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") else ch
         for ch in text)
 
 
@@ -85,7 +85,7 @@ def summary_lines(result: Result, out_dir: Path, files: Sequence[Path], lang: La
     lines.append(f"{_count(ui, 'terminal_errors', result.errors)}, "
                  f"{_count(ui, 'terminal_warnings', result.warnings)}")
     lines.append(ui["terminal_written"].format(
-        out=out_dir, files=", ".join(p.name for p in files)))
+        out=printable(str(out_dir)), files=", ".join(p.name for p in files)))
     feedback = next((p for p in files if p.name == feedback_name(result.path)), None)
     if result.findings and feedback is not None:
         lines.append(ui["terminal_next"].format(feedback=_quoted(feedback)))

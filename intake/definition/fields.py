@@ -48,6 +48,13 @@ class Field:
     max_length: int | None = None
     width: int = 20
     source: str = ""
+    #: A value rows that do not name this field get (default: its kind's sample).
+    sample: str | None = None
+
+    @property
+    def example(self) -> str:
+        """A value every check of this field accepts."""
+        return self.kind.sample if self.sample is None else self.sample
 
     def header_keys(self) -> set[str]:
         """Every spelling the reader accepts for this column, as header keys."""

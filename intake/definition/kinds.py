@@ -126,6 +126,8 @@ class KindSpec:
     - `text_format`: the template formats the column as text (leading zeros, long numbers);
     - `free_text`: a name or address, checked for formulas and hidden characters;
     - `readme`: the README rules table's line for this kind (English, with the codes);
+    - `sample`: a value of this kind every check accepts, for rows that do not name the field
+      (the sample workbooks, the tests' fixtures, the benchmarks);
     - `explain_change(raw)`: for a kind that repairs values, how a value was changed beyond
       spacing and case (Dutch, English), reported as a warning; None when it was not.
     """
@@ -136,6 +138,7 @@ class KindSpec:
     checks: Callable[[FieldShape, Sequence[str]], tuple[Check, ...]]
     constraints: Callable[[FieldShape, Sequence[str]], dict[str, Any]]
     readme: str
+    sample: str
     choices: tuple[str, ...] = ()
     list_title: str = ""
     text_format: bool = False
@@ -412,6 +415,7 @@ _JA_NEE = lookup(JA_NEE_VALUES)
 TEXT = KindSpec(
     name="text", normalise=text, normalise_column=_text_column, checks=_text_checks,
     constraints=_constraint(pattern=NO_FORMULA), free_text=True,
+    sample="Voorbeeld",
     readme="no text a spreadsheet would run as a formula: starting with `=`, `+`, `-`, `@`, "
     "tab or a line break (`formula-text`); no control characters such as NUL or a line break "
     "(`control-characters`); no invisible characters (Unicode format characters such as U+202E, "
@@ -421,6 +425,7 @@ TEXT = KindSpec(
 EMAIL = KindSpec(
     name="email", normalise=text, normalise_column=_text_column, checks=_email_checks,
     constraints=_constraint(pattern=NO_FORMULA), free_text=True, email_format=True,
+    sample="salaris@voorbeeld.nl",
     readme="as names, then e-mail syntax, no DNS look-up (`email-invalid`)",
 )
 CONTRACT = KindSpec(
@@ -429,6 +434,7 @@ CONTRACT = KindSpec(
     constraints=lambda shape, prefixes: {"required": True, "pattern": contract_pattern(prefixes),
                                          **_max_length(shape)},
     text_format=True,
+    sample="A020000001",
     readme="case, spaces, dots and hyphens normalised; letters then digits (`contract-format`); "
     "starts with an accepted prefix (`contract-prefix`)",
 )
@@ -437,6 +443,7 @@ LOONHEFFINGENNUMMER = KindSpec(
     normalise_column=_lhn_column, checks=_lhn_checks,
     constraints=_constraint(pattern="[0-9]{9}L(0[1-9]|[1-9][0-9])"), text_format=True,
     explain_change=_lhn_change,
+    sample="810662504L01",
     readme="case, spaces, dots, hyphens normalised; an `NL` prefix or lost leading zeros "
     "repaired with a warning (`lhn-normalised`); a `B` number is a btw number (`lhn-btw`); "
     "9 digits + `L` + 2 digits (`lhn-format`); subnumber 01–99 (`lhn-subnumber`); "  # noqa: RUF001
@@ -446,6 +453,7 @@ LOONHEFFINGENNUMMER = KindSpec(
 DIGITS = KindSpec(
     name="digits", normalise=compact, normalise_column=_compact_column, checks=_digits_checks,
     constraints=_constraint(pattern="[0-9]+"), text_format=True,
+    sample="1234567",
     readme="spaces, non-breaking and zero-width spaces are removed; a number Excel turned into "
     "a date gets its own message (`date-instead-of-number`); a pasted Loket API GUID too "
     "(`guid-instead-of-id`); digits 0-9 only (`digits-only`)",
@@ -454,6 +462,7 @@ VERLONING = KindSpec(
     name="verloning", normalise=choice(_VERLONING), normalise_column=None,
     checks=_verloning_checks, constraints=_constraint(enum=list(VERLONING_VALUES)),
     choices=VERLONING_CHOICES, list_title="Verloning",
+    sample="Maand",
     readme="`maand` or `4-weken` after synonyms (maandelijks, 12, vier weken, 13 …); week, "
     "kwartaal, jaar … are not supported by the link (`verloning-unsupported`); anything else "
     "(`verloning-invalid`)",
@@ -462,6 +471,7 @@ JA_NEE = KindSpec(
     name="ja_nee", normalise=choice(_JA_NEE), normalise_column=None, checks=_ja_nee_checks,
     constraints=_constraint(enum=list(JA_NEE_VALUES)), choices=JA_NEE_CHOICES,
     list_title="Ja/Nee",
+    sample="Nee",
     readme="Ja/Nee after synonyms (j/n, yes/no, true/false, waar/onwaar, 1/0, x, Excel "
     "booleans) (`ja-nee-invalid`)",
 )

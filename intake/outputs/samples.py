@@ -17,23 +17,21 @@ Row = tuple[object, ...]
 
 
 def werkgever(**values: object) -> Row:
-    """An employer row with its values named by field (every field of WERKGEVERS, no other)."""
+    """An employer row with its values named by field (a field not named gets its example)."""
     return row_of(WERKGEVERS, values)
 
 
 def dga(**values: object) -> Row:
-    """A DGA row with its values named by field (every field of DGA, no other)."""
+    """A DGA row with its values named by field (a field not named gets its example)."""
     return row_of(DGA, values)
 
 
 def row_of(spec: SheetSpec, values: Mapping[str, object]) -> Row:
-    """The values named by field as a row in the sheet's column order."""
-    names = [f.name for f in spec.fields]
-    if unknown := set(values) - set(names):
+    """The values named by field as a row in the sheet's column order; a field not named gets
+    its example value, so a field added to the sheet needs no change to any row."""
+    if unknown := set(values) - {f.name for f in spec.fields}:
         raise TypeError(f"{spec.name} has no field {sorted(unknown)}")
-    if missing := [n for n in names if n not in values]:
-        raise TypeError(f"{spec.name} row without {missing}")
-    return tuple(values[n] for n in names)
+    return tuple(values.get(f.name, f.example) for f in spec.fields)
 
 
 #: The bureau of the sample workbooks.

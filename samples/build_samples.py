@@ -1,11 +1,24 @@
-"""Rebuild the sample workbooks in this folder: `python samples/build_samples.py`."""
+"""Rebuild every file generated from the field list: the sample workbooks in this folder, the
+contract in schemas/ and the README's table of cell rules.
+
+    python samples/build_samples.py
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from intake.outputs.contract import contract_files, with_rules_table
 from intake.outputs.samples import write_samples
 
+ROOT = Path(__file__).resolve().parents[1]
+
 if __name__ == "__main__":
-    for path in write_samples(Path(__file__).resolve().parent):
+    for path in write_samples(ROOT / "samples"):
         print(path)
+    for name, text in contract_files().items():
+        (ROOT / "schemas" / name).write_text(text, encoding="utf-8")
+        print(ROOT / "schemas" / name)
+    readme = ROOT / "README.md"
+    readme.write_text(with_rules_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    print(readme)

@@ -92,7 +92,7 @@ def test_readme_rules_table_is_generated_from_the_kinds() -> None:
     from intake.outputs.contract import rules_table
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert rules_table() in readme
+    assert rules_table() in readme, "run python samples/build_samples.py"
 
 
 def test_every_kind_in_use_is_in_the_contract_and_the_readme() -> None:

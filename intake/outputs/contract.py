@@ -293,6 +293,17 @@ def rules_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The README's first line after the generated rules table (the rules across rows follow).
+_AFTER_RULES = "| employers |"
+
+
+def with_rules_table(readme: str) -> str:
+    """`readme` with its cell-rules table replaced by the one the kinds give now."""
+    start = readme.index("| field | rule (codes) |")
+    end = readme.index(_AFTER_RULES, start)
+    return readme[:start] + rules_table() + readme[end:]
+
+
 def contract_files(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> dict[str, str]:
     """Every file of the contract, by name, as text, for the contract prefixes in force."""
     def dump(data: Any) -> str:

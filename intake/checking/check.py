@@ -310,15 +310,19 @@ def private_copy(workbook: Path, folder: Path, limits: Limits) -> Path | Checked
         return not_checked("not-found")
     except OSError as exc:
         return not_checked("cannot-open", exc.strerror or str(exc))
+    too_big = f"at most {limits.max_uncompressed_mb} MB"
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return not_checked("not-found")
+        if info.st_size > budget:
+            return not_checked("file-too-big", f"{info.st_size / (1 << 20):.1f} MB, {too_big}")
         copied = 0
         with open(target, "wb") as out:
             while block := os.read(fd, 1 << 20):
                 copied += len(block)
-                if copied > budget:
-                    return not_checked("file-too-big", f"> {limits.max_uncompressed_mb} MB")
+                if copied > budget:  # it grew while it was copied
+                    return not_checked("file-too-big", f"> {too_big}")
                 out.write(block)
     except OSError as exc:
         return not_checked("cannot-open", exc.strerror or str(exc))

@@ -110,3 +110,22 @@ def failure_report(folder: Path) -> dict[str, Any]:
     assert report["status"] in ("unreadable", "too-large", "timed-out", "failed")
     assert report["error"]["message"]
     return report
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def contracted(csv_name: str) -> list[tuple[str, str]]:
+    """(name, title) of each column of a published Table Schema (schemas/<csv_name>.schema.json):
+    what a template header or a CSV column must be."""
+    schema = load_json(ROOT / "schemas" / f"{csv_name}.schema.json")
+    return [(f["name"], f.get("title", "")) for f in schema["fields"]]
+
+
+def column_of(spec: Any, name: str, first: int = 0) -> str:
+    """The column letter of field `name` in a sheet written in the field list's order from
+    0-based column `first`; `name` None: the column just after the last field."""
+    from intake.definition.cells import column_letter
+
+    names = [f.name for f in spec.fields]
+    return column_letter(first + (len(names) if name is None else names.index(name)))

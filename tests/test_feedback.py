@@ -11,11 +11,12 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from intake.definition.fields import WERKGEVERS
 from intake.outputs.feedback import write_feedback
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation.validate import validate_workbook
 
-from conftest import AMBER, RED, load_json, our_fills, replace, run_intake
+from conftest import AMBER, RED, column_of, load_json, our_fills, replace, run_intake
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -107,17 +108,17 @@ def test_everything_else_is_kept(tmp_path: Path) -> None:
     sheet.title = "Werkgevers"
     sheet.append(["Overzicht aanmeldingen"])
     sheet.append([])
-    sheet.append([*(f for f in ("Bedrijfsnaam salarisverwerker", "E-mail salarisverwerker",
-                                "Bedrijfsnaam werkgever", "Raamwerkcontractnummer",
-                                "Loonheffingennummer", "Werkgever ID", "Verloning",
-                                "13e maand", "DGA in verloning")), "Totaal"])
+    sheet.append([*(f.label for f in WERKGEVERS.fields), "Totaal"])
+    naam = column_of(WERKGEVERS, "werkgever_naam")
+    lhn = column_of(WERKGEVERS, "loonheffingennummer")
     for r, row in enumerate(VALID_WERKGEVERS, start=4):
-        sheet.append([*row, f"=LEN(C{r})"])
-    sheet["E5"] = "123456789L01"
+        sheet.append([*row, f"=LEN({naam}{r})"])
+    sheet[f"{lhn}5"] = "123456789L01"
     sheet.freeze_panes = "A4"
-    sheet.column_dimensions["C"].width = 41
+    sheet.column_dimensions[naam].width = 41
     validation = DataValidation(type="list", formula1='"Maand,4 weken"', showErrorMessage=True)
-    validation.add("G4:G100")
+    verloning = column_of(WERKGEVERS, "verloning")
+    validation.add(f"{verloning}4:{verloning}100")
     sheet.add_data_validation(validation)
     dga = book.create_sheet("DGA")
     dga.append(["Werkgever ID", "Naam DGA", "Personeelsnummer"])
@@ -130,8 +131,8 @@ def test_everything_else_is_kept(tmp_path: Path) -> None:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
 
     result = validate_workbook(path)
-    assert [(f.code, f.cell) for f in result.findings] == [("column-unknown", "J3"),
-                                                           ("lhn-elfproef", "E5")]
+    assert [(f.code, f.cell) for f in result.findings] == [
+        ("column-unknown", f"{column_of(WERKGEVERS, None)}3"), ("lhn-elfproef", f"{lhn}5")]
     feedback = write_feedback(result, tmp_path / "out")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
@@ -144,10 +145,11 @@ def test_everything_else_is_kept(tmp_path: Path) -> None:
         assert old.freeze_panes == new.freeze_panes
         assert old.sheet_state == new.sheet_state
         assert len(old.data_validations.dataValidation) == len(new.data_validations.dataValidation)
-    assert after["Werkgevers"]["J5"].value == "=LEN(C5)"
-    assert after["Werkgevers"].column_dimensions["C"].width == 41
-    assert after["Werkgevers"]["E5"].fill.fgColor.rgb == RED
-    assert after["Werkgevers"]["J3"].fill.fgColor.rgb == AMBER
+    total = column_of(WERKGEVERS, None)
+    assert after["Werkgevers"][f"{total}5"].value == f"=LEN({naam}5)"
+    assert after["Werkgevers"].column_dimensions[naam].width == 41
+    assert after["Werkgevers"][f"{lhn}5"].fill.fgColor.rgb == RED
+    assert after["Werkgevers"][f"{total}3"].fill.fgColor.rgb == AMBER
 
 
 def test_macro_workbook_keeps_its_macros_as_xlsm(

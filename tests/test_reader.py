@@ -13,7 +13,7 @@ from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation.reader import UnreadableWorkbook, read_workbook
 from intake.validation.validate import validate_workbook
 
-from conftest import flat
+from conftest import column_of, flat
 
 LABELS = [f.label for f in WERKGEVERS.fields]
 
@@ -63,6 +63,9 @@ def test_headers_matched_by_alias_case_and_spacing_in_any_order(tmp_path: Path) 
              "salarisverwerker_email", "salarisverwerker_naam", "raamwerkcontractnummer",
              "verloning", "dga_in_verloning"]
     index = {f.name: i for i, f in enumerate(WERKGEVERS.fields)}
+    others = [f for f in WERKGEVERS.fields if f.name not in order]  # fields added since
+    headers += [f.label for f in others]
+    order += [f.name for f in others]
     shuffled = tuple(tuple(row[index[name]] for name in order) for row in VALID_WERKGEVERS)
     path = _write(tmp_path / "aliases.xlsx", {
         "werkgevers": _grid(headers, shuffled),
@@ -94,7 +97,8 @@ def test_unknown_column_is_a_warning_and_ignored(tmp_path: Path) -> None:
         "Werkgevers": _grid([*LABELS, "Opmerking intern"], rows),
         "DGA": _grid([f.label for f in DGA.fields], VALID_DGA)})
     result = validate_workbook(path)
-    assert flat(result) == [("warning", "column-unknown", "Werkgevers", "J1")]
+    assert flat(result) == [("warning", "column-unknown", "Werkgevers",
+                             f"{column_of(WERKGEVERS, None)}1")]
     assert result.findings[0].value == "Opmerking intern"
     assert result.valid
 
@@ -182,5 +186,8 @@ def test_ods_xlsb_and_xls_built_in_code_read_like_xlsx(tmp_path: Path, suffix: s
     result = validate_workbook(path)
     assert flat(result) == []
     assert result.werkgevers.header_row == 3
-    assert result.werkgevers.columns["werkgever_naam"] == "D"
-    assert read_workbook(path).inspection.ranges["Werkgevers"].ref == "B3:J9"
+    assert result.werkgevers.columns["werkgever_naam"] == column_of(WERKGEVERS, "werkgever_naam",
+                                                                     first=1)
+    last = column_of(WERKGEVERS, WERKGEVERS.fields[-1].name, first=1)
+    rows = 3 + len(VALID_WERKGEVERS)
+    assert read_workbook(path).inspection.ranges["Werkgevers"].ref == f"B3:{last}{rows}"

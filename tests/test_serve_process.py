@@ -62,9 +62,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Pop
     keys = {"groot": bureaus.add(db, "groot"), "klein": bureaus.add(db, "klein")}
     db.close()
     port = free_port()
+    # --max-seconds 300: these tests are about the server's processes; a large check at the
+    # lowest priority on a loaded machine takes longer than the default 10 s.
     process = subprocess.Popen([INTAKE, "serve", "--inbox", str(tmp_path / "inbox"), "--out",
-                                str(out), "--port", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                                str(out), "--port", str(port), "--max-seconds", "300"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

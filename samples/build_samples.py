@@ -1,5 +1,5 @@
 """Rebuild every file generated from the field list: the sample workbooks in this folder, the
-contract in schemas/ and the README's table of cell rules.
+contract in schemas/ and the table of cell rules in docs/integrator.md.
 
     python samples/build_samples.py
 """
@@ -19,6 +19,6 @@ if __name__ == "__main__":
     for name, text in contract_files().items():
         (ROOT / "schemas" / name).write_text(text, encoding="utf-8")
         print(ROOT / "schemas" / name)
-    readme = ROOT / "README.md"
+    readme = ROOT / "docs" / "integrator.md"
     readme.write_text(with_rules_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
     print(readme)

@@ -88,15 +88,16 @@ def test_schema_command_default_folder(tmp_path: Path) -> None:
 
 
 def test_readme_rules_table_is_generated_from_the_kinds() -> None:
-    """The README's table of cell rules holds, verbatim, the lines generated from the kinds."""
+    """The table of cell rules in docs/integrator.md holds, verbatim, the lines generated from
+    the kinds."""
     from intake.outputs.contract import rules_table
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "integrator.md").read_text(encoding="utf-8")
     assert rules_table() in readme, "run python samples/build_samples.py"
 
 
 def test_every_kind_in_use_is_in_the_contract_and_the_readme() -> None:
-    """Each field's kind shows its rules (by code) in the contract page and the README table."""
+    """Each field's kind shows its rules (by code) in the contract page and the rules table."""
     from intake.definition.fields import SHEETS
     from intake.outputs.contract import rules_table
     from intake.validation.rules import rules_for

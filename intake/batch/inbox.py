@@ -1,6 +1,6 @@
 """The files of a batch inbox: listed in arrival order, each read once into a private copy.
 
-Rules (the README's batch section states them for operators):
+Rules (docs/operator.md states them for operators):
 
 - Only regular files are read. A symbolic link is never followed (not even to a file inside the
   inbox), and a FIFO, device, socket or folder with a spreadsheet name is refused, not opened.

@@ -3,9 +3,9 @@
 A `KindSpec` holds its normalisation (one value, and a whole column vectorised), its ordered checks
 (each named by its finding code, with a test on one value and a vectorised polars expression of the
 same meaning), its Table Schema constraint, its template drop-down and input format, and the line of
-the README's rules table. A field names its kind (`intake.definition.fields`); the pandera schema
-that decides is built from these specs (`intake.validation.rules`), and so are the published
-contract (`intake.outputs.contract`) and the template (`intake.outputs.template`).
+the rules table of docs/integrator.md. A field names its kind (`intake.definition.fields`); the
+pandera schema that decides is built from these specs (`intake.validation.rules`), and so are the
+published contract (`intake.outputs.contract`) and the template (`intake.outputs.template`).
 
 polars is imported only inside the functions that build expressions, so the template and the
 contract never load it.
@@ -125,7 +125,8 @@ class KindSpec:
     - `choices`, `list_title`: the template's drop-down list (empty: none);
     - `text_format`: the template formats the column as text (leading zeros, long numbers);
     - `free_text`: a name or address, checked for formulas and hidden characters;
-    - `readme`: the README rules table's line for this kind (English, with the codes);
+    - `readme`: the line for this kind in the rules table of docs/integrator.md (English,
+      with the codes);
     - `sample`: a value of this kind every check accepts, for rows that do not name the field
       (the sample workbooks, the tests' fixtures, the benchmarks);
     - `explain_change(raw)`: for a kind that repairs values, how a value was changed beyond
@@ -476,7 +477,7 @@ JA_NEE = KindSpec(
     "booleans) (`ja-nee-invalid`)",
 )
 
-#: Every kind, in the order the README and the template's lists show them.
+#: Every kind, in the order the rules table and the template's lists show them.
 KINDS: tuple[KindSpec, ...] = (TEXT, EMAIL, CONTRACT, LOONHEFFINGENNUMMER, DIGITS, VERLONING,
                                JA_NEE)
 

@@ -279,7 +279,8 @@ def docs(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> str:
 
 
 def rules_table() -> str:
-    """The README's table of the cell rules: one line per kind, naming its fields."""
+    """The table of the cell rules in docs/integrator.md: one line per kind, naming its
+    fields."""
     lines = ["| field | rule (codes) |", "|---|---|", "| all fields | required (`required`) |"]
     for kind in KINDS:
         fields = {f.label: f for spec in SHEETS for f in spec.fields if f.kind is kind}
@@ -293,7 +294,7 @@ def rules_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-#: The README's first line after the generated rules table (the rules across rows follow).
+#: The first line after the generated rules table (the rules across rows follow).
 _AFTER_RULES = "| employers |"
 
 

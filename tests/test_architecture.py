@@ -84,3 +84,16 @@ def test_no_import_circles() -> None:
         if module not in done:
             visit(module, [module], done)
     assert circles == []
+
+
+def test_the_web_reads_the_ledger_through_its_read_interface() -> None:
+    """SQL in the web intake touches only its own tables (web_*); the ledger's are read through
+    `intake.batch.views`."""
+    import re
+
+    tables = set()
+    for path in (PACKAGE / "web").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        tables |= set(re.findall(r"(?:FROM|JOIN|INTO|UPDATE)\s+(\w+)", text))
+    assert tables and all(t.startswith("web_") for t in tables), tables
+

@@ -39,6 +39,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from intake.batch.views import LedgerView
 from intake.checking.check import Settings
 from intake.definition.errors import IntakeError
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
@@ -49,7 +50,6 @@ from intake.validation.reader import SPREADSHEET_SUFFIXES
 from intake.validation.validate import Options
 from intake.web import inbox as inbox_files
 from intake.web.keys import Role
-from intake.web.ledgerview import LedgerView
 from intake.web.security import BodyLimit, SecurityHeaders, same_token
 from intake.web.store import Session, Store, Upload
 from intake.web.worker import Lane

@@ -1,8 +1,8 @@
-"""Read-only views of the batch ledger for the web pages.
-
-The ledger belongs to `intake batch` (intake/batch/ledger.py) and its schema moves on; this layer
-only reads, over its own query-only connection, and asks SQLite which tables and columns exist
-before each query, so a column added or not yet there never breaks a page. What it reads:
+"""The ledger's read interface: read-only views of runs, files and conflicts (the web pages read
+the ledger only through it).  The ledger is written by `intake batch` (intake/batch/ledger.py) and
+its schema moves on; this layer only reads, over its own query-only connection, and asks SQLite
+which tables and columns exist before each query, so a column added or not yet there never breaks a
+page. What it reads:
 
     runs:      id, started_at, finished_at, status, inbox
     files:     id, run_id, name, sha256, status, counts (JSON), error, processed_at,

@@ -101,3 +101,17 @@ def test_dga_werkgever_id_finding_shows_the_dga_sheets_help(
                    if f.sheet == "DGA" and f.code == "digits-only")
     assert finding.hint("nl") == DGA.field("werkgever_id").help_nl
     assert finding.hint("nl") != WERKGEVERS.field("werkgever_id").help_nl
+
+
+def test_every_stop_speaks_both_languages_with_the_same_blanks() -> None:
+    """Each reason a command cannot go on has a Dutch and an English line that fill the same
+    placeholders (a placeholder in one language only would raise, or say less)."""
+    import string
+
+    from intake.definition.messages import STOPS
+
+    for code, texts in STOPS.items():
+        assert set(texts) == {"nl", "en"}, code
+        blanks = [{f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f}
+                  for lang in ("nl", "en")]
+        assert blanks[0] == blanks[1], code

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.definition.errors import IntakeError
+from intake.definition.messages import STOPS
 
 #: Migration n (1-based) takes the schema from version n-1 to n.
 MIGRATIONS: tuple[str, ...] = (
@@ -97,12 +98,12 @@ class LedgerError(IntakeError):
     code = "ledger-damaged"
 
 
-def _damaged(path: Path, nl_what: str, en_what: str) -> LedgerError:
+def _damaged(path: Path, what: str, **params: object) -> LedgerError:
+    """The ledger at `path` is damaged: `what` (a STOPS code) says how."""
+    texts = STOPS[what]
     return LedgerError(
-        f"{path}: {nl_what}; zet de laatste goede kopie terug (back-up), of verplaats dit bestand "
-        "bewust om met een leeg grootboek te beginnen (dan wordt alles opnieuw aangeleverd)",
-        f"{path}: {en_what}; restore the last good copy (backup), or move this file away on "
-        "purpose to start an empty ledger (everything is then delivered again)")
+        STOPS["ledger-damaged"]["nl"].format(path=path, what=texts["nl"].format(**params)),
+        STOPS["ledger-damaged"]["en"].format(path=path, what=texts["en"].format(**params)))
 
 
 def now() -> str:
@@ -182,14 +183,11 @@ def _check_header(path: Path) -> None:
         with path.open("rb") as handle:
             head = handle.read(len(_SQLITE_MAGIC))
     except OSError as exc:
-        raise LedgerError(f"{path}: het grootboek kan niet worden gelezen ({exc.strerror})",
-                          f"{path}: the ledger cannot be read ({exc.strerror})",
-                          code="ledger-unreadable") from exc
+        raise LedgerError.stop("ledger-unreadable", path=path, reason=exc.strerror) from exc
     if not head:
-        raise _damaged(path, "het grootboek is leeg (0 bytes)", "the ledger is empty (0 bytes)")
+        raise _damaged(path, "ledger-empty")
     if head != _SQLITE_MAGIC:
-        raise _damaged(path, "dit is geen SQLite-grootboek (beschadigd of een ander bestand)",
-                       "this is not an SQLite ledger (damaged or another file)")
+        raise _damaged(path, "ledger-not-sqlite")
 
 
 class Ledger:
@@ -204,8 +202,7 @@ class Ledger:
         self.path = path
         if not path.exists():
             if not create:
-                raise LedgerError(f"geen grootboek op {path}", f"no ledger at {path}",
-                                  code="ledger-missing")
+                raise LedgerError.stop("ledger-missing", path=path)
             _create(path)
         _check_header(path)
         try:
@@ -217,29 +214,23 @@ class Ledger:
             self.db.execute("PRAGMA synchronous=FULL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise _damaged(path, f"het grootboek is beschadigd ({exc})",
-                           f"the ledger is damaged ({exc})") from exc
+            raise _damaged(path, "ledger-broken", detail=exc) from exc
 
     def _check(self) -> None:
         result = [r[0] for r in self.db.execute("PRAGMA quick_check")]
         if result != ["ok"]:
-            raise _damaged(self.path, f"het grootboek is beschadigd ({result[0]})",
-                           f"the ledger is damaged ({result[0]})")
+            raise _damaged(self.path, "ledger-broken", detail=result[0])
         app = self.db.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master "
                                                 "WHERE type = 'table'")}
         if app != APPLICATION_ID and not (app == 0 and {"runs", "files"} <= tables):
-            raise _damaged(self.path, "dit is geen grootboek van intake",
-                           "this is not an intake ledger")
+            raise _damaged(self.path, "ledger-not-ours")
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise LedgerError(
-                f"{self.path}: het grootboek heeft schema {version}, nieuwer dan dit programma "
-                f"kent ({SCHEMA_VERSION}); installeer een nieuwere intake",
-                f"{self.path}: ledger schema {version} is newer than this program knows "
-                f"({SCHEMA_VERSION}); upgrade intake", code="ledger-newer")
+            raise LedgerError.stop("ledger-newer", path=self.path, version=version,
+                                   known=SCHEMA_VERSION)
         migrate(self.db, version)
 
     def integrity(self) -> str:

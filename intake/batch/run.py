@@ -62,7 +62,7 @@ from intake.definition.errors import IntakeError
 from intake.definition.fields import DGA, WERKGEVERS
 from intake.definition.findings import Finding
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
-from intake.definition.messages import UI, Lang
+from intake.definition.messages import STOPS, UI, Lang
 from intake.definition.status import Status
 from intake.outputs.files import atomic_write_text
 
@@ -164,8 +164,7 @@ def acquire_lock(out_dir: Path) -> BatchLock:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
-            raise BatchError(f"kan {path} niet aanmaken: {exc.strerror}",
-                             f"cannot create {path}: {exc.strerror}") from exc
+            raise BatchError.stop("batch-cannot-create", path=path, reason=exc.strerror) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -229,8 +228,7 @@ Progress = Callable[[str, int, int, FileOutcome], None]
 def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchResult:
     """Process the inbox; return what was done. Raises an IntakeError when it cannot run."""
     if not (options.inbox.is_dir() or options.inbox.is_file()):
-        raise BatchError(f"de inbox {options.inbox} is geen map of bestand",
-                         f"inbox {options.inbox} is not a folder or a file")
+        raise BatchError.stop("batch-no-inbox", inbox=options.inbox)
     try:
         options.out_dir.mkdir(parents=True, exist_ok=True)
         probe = options.out_dir / f".write-test-{os.getpid()}"
@@ -254,8 +252,9 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchR
     except sqlite3.OperationalError as exc:
         raise _cannot_write(options.out_dir, exc) from exc
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{options.ledger_path}: het grootboek is beschadigd ({exc})",
-                          f"{options.ledger_path}: the ledger is damaged ({exc})") from exc
+        broken = STOPS["ledger-broken"]
+        raise LedgerError(f"{options.ledger_path}: {broken['nl'].format(detail=exc)}",
+                          f"{options.ledger_path}: {broken['en'].format(detail=exc)}") from exc
     except OSError as exc:
         raise _cannot_write(options.out_dir, exc) from exc
     finally:
@@ -266,13 +265,11 @@ def _cannot_write(out_dir: Path, exc: Exception) -> BatchError:
     what = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
     full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) \
         or "full" in what
-    nl_fix = "maak ruimte vrij" if full else "los dit op"
-    en_fix = "free some space" if full else "fix this"
-    return BatchError(
-        f"kan niet schrijven in {out_dir}: {what}; {nl_fix} en start opnieuw (wat al is "
-        "vastgelegd gaat niet verloren, de rest wordt dan verwerkt)",
-        f"cannot write in {out_dir}: {what}; {en_fix} and run again (what was committed is "
-        "kept, the rest is processed then)", code="batch-cannot-write")
+    fix = STOPS["batch-disk-full" if full else "batch-fix-this"]
+    texts = STOPS["batch-cannot-write"]
+    return BatchError(texts["nl"].format(folder=out_dir, reason=what, fix=fix["nl"]),
+                      texts["en"].format(folder=out_dir, reason=what, fix=fix["en"]),
+                      code="batch-cannot-write")
 
 
 def _entries(options: BatchOptions) -> list[Entry]:

@@ -7,6 +7,8 @@ written. The CLI turns any `IntakeError` into one line on stderr and its `exit_c
 
 from __future__ import annotations
 
+from typing import Self
+
 from intake.definition.messages import Lang
 
 
@@ -23,6 +25,14 @@ class IntakeError(Exception):
         self.en = en or nl
         if code is not None:
             self.code = code
+
+    @classmethod
+    def stop(cls, code: str, **params: object) -> Self:
+        """The error `code` of the catalogue (`messages.STOPS`), its placeholders filled in."""
+        from intake.definition.messages import STOPS
+
+        texts = STOPS[code]
+        return cls(texts["nl"].format(**params), texts["en"].format(**params), code=code)
 
     def message(self, lang: Lang = "nl") -> str:
         """The one line a person reads, in `lang`."""

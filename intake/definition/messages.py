@@ -761,3 +761,68 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
         "en": "the file cannot be read as a workbook (damaged or not a spreadsheet); open and "
               "save it again in Excel or LibreOffice"},
 }
+
+
+#: Why a command cannot go on (an `IntakeError` made with `IntakeError.stop`): per code, what
+#: is wrong and what to do, in one line per language; {placeholders} are filled in.
+STOPS: dict[str, dict[str, str]] = {
+    "cannot-write": {
+        "nl": "kan niet schrijven in {folder}: {reason}; kies een andere map met --out",
+        "en": "cannot write into {folder}: {reason}; choose another folder with --out"},
+    "input-in-out": {
+        "nl": "{workbook} zou overschreven worden door de uitvoer in {folder}; de invoer wordt "
+              "nooit gewijzigd: kies een andere map met --out",
+        "en": "{workbook} would be overwritten by the output in {folder}; the input is never "
+              "modified: choose another folder with --out"},
+    "batch-cannot-create": {
+        "nl": "kan {path} niet aanmaken: {reason}",
+        "en": "cannot create {path}: {reason}"},
+    "batch-no-inbox": {
+        "nl": "de inbox {inbox} is geen map of bestand",
+        "en": "inbox {inbox} is not a folder or a file"},
+    "batch-cannot-write": {
+        "nl": "kan niet schrijven in {folder}: {reason}; {fix} en start opnieuw (wat al is "
+              "vastgelegd gaat niet verloren, de rest wordt dan verwerkt)",
+        "en": "cannot write in {folder}: {reason}; {fix} and run again (what was committed is "
+              "kept, the rest is processed then)"},
+    "batch-disk-full": {"nl": "maak ruimte vrij", "en": "free some space"},
+    "batch-fix-this": {"nl": "los dit op", "en": "fix this"},
+    "ledger-damaged": {
+        "nl": "{path}: {what}; zet de laatste goede kopie terug (back-up), of verplaats dit "
+              "bestand bewust om met een leeg grootboek te beginnen (dan wordt alles opnieuw "
+              "aangeleverd)",
+        "en": "{path}: {what}; restore the last good copy (backup), or move this file away on "
+              "purpose to start an empty ledger (everything is then delivered again)"},
+    "ledger-empty": {"nl": "het grootboek is leeg (0 bytes)",
+                     "en": "the ledger is empty (0 bytes)"},
+    "ledger-not-sqlite": {
+        "nl": "dit is geen SQLite-grootboek (beschadigd of een ander bestand)",
+        "en": "this is not an SQLite ledger (damaged or another file)"},
+    "ledger-broken": {"nl": "het grootboek is beschadigd ({detail})",
+                      "en": "the ledger is damaged ({detail})"},
+    "ledger-not-ours": {"nl": "dit is geen grootboek van intake",
+                        "en": "this is not an intake ledger"},
+    "ledger-unreadable": {
+        "nl": "{path}: het grootboek kan niet worden gelezen ({reason})",
+        "en": "{path}: the ledger cannot be read ({reason})"},
+    "ledger-missing": {"nl": "geen grootboek op {path}", "en": "no ledger at {path}"},
+    "ledger-newer": {
+        "nl": "{path}: het grootboek heeft schema {version}, nieuwer dan dit programma kent "
+              "({known}); installeer een nieuwere intake",
+        "en": "{path}: ledger schema {version} is newer than this program knows ({known}); "
+              "upgrade intake"},
+    "serve-cannot-write": {
+        "nl": "kan niet schrijven in {folder}: {reason}",
+        "en": "cannot write to {folder}: {reason}"},
+    "bureau-name": {
+        "nl": "ongeldige naam {name!r}: gebruik 1 tot 40 kleine letters, cijfers en streepjes "
+              "(de naam is ook de map in de inbox), bijvoorbeeld 'salarisbureau-jansen'",
+        "en": "invalid name {name!r}: use 1 to 40 lowercase letters, digits and hyphens (the "
+              "name is also the inbox folder), for example 'salarisbureau-jansen'"},
+    "bureau-exists": {
+        "nl": "{name} heeft al een sleutel; trek die eerst in met 'intake bureau revoke {name}'",
+        "en": "{name} already has a key; revoke it first with 'intake bureau revoke {name}'"},
+    "bureau-unknown": {
+        "nl": "geen werkende sleutel voor {name!r} (zie 'intake bureau list')",
+        "en": "no working key for {name!r} (see 'intake bureau list')"},
+}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.definition.errors import IntakeError
-from intake.definition.messages import Lang
+from intake.definition.messages import STOPS, Lang
 from intake.outputs.export import CsvDialect, write_csvs
 from intake.outputs.feedback import feedback_name, write_feedback
 from intake.outputs.htmlreport import write_html
@@ -34,9 +34,9 @@ class CannotWrite(IntakeError):
     code = "cannot-write"
 
     def __init__(self, out_dir: Path, reason: str) -> None:
-        super().__init__(
-            f"kan niet schrijven in {out_dir}: {reason}; kies een andere map met --out",
-            f"cannot write into {out_dir}: {reason}; choose another folder with --out")
+        texts = STOPS[self.code]
+        super().__init__(texts["nl"].format(folder=out_dir, reason=reason),
+                         texts["en"].format(folder=out_dir, reason=reason))
 
 
 class WouldOverwriteInput(IntakeError):
@@ -45,11 +45,9 @@ class WouldOverwriteInput(IntakeError):
     code = "input-in-out"
 
     def __init__(self, workbook: Path, out_dir: Path) -> None:
-        super().__init__(
-            f"{workbook} zou overschreven worden door de uitvoer in {out_dir}; de invoer wordt "
-            "nooit gewijzigd: kies een andere map met --out",
-            f"{workbook} would be overwritten by the output in {out_dir}; the input is never "
-            "modified: choose another folder with --out")
+        texts = STOPS[self.code]
+        super().__init__(texts["nl"].format(workbook=workbook, folder=out_dir),
+                         texts["en"].format(workbook=workbook, folder=out_dir))
 
 
 @dataclass

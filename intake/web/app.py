@@ -513,8 +513,8 @@ def create_app(config: ServeConfig) -> ASGIApp:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
-            raise ServeError(f"kan niet schrijven in {folder}: {exc.strerror}",
-                             f"cannot write to {folder}: {exc.strerror}") from exc
+            raise ServeError.stop("serve-cannot-write", folder=folder,
+                                  reason=exc.strerror) from exc
     config.uploads_dir.mkdir(parents=True, exist_ok=True)
     for leftover in config.uploads_dir.glob(".incoming-*"):
         shutil.rmtree(leftover, ignore_errors=True)

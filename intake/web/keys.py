@@ -106,12 +106,7 @@ def add(db: sqlite3.Connection, name: str, role: Role = Role.BUREAU) -> str:
     A revoked name gets a fresh key; a name with a working key is refused (revoke it first).
     """
     if not NAME_PATTERN.match(name):
-        raise BureauKeyError(
-            f"ongeldige naam {name!r}: gebruik 1 tot 40 kleine letters, cijfers en streepjes "
-            "(de naam is ook de map in de inbox), bijvoorbeeld 'salarisbureau-jansen'",
-            f"invalid name {name!r}: use 1 to 40 lowercase letters, digits and hyphens (the "
-            "name is also the inbox folder), for example 'salarisbureau-jansen'",
-            code="bureau-name")
+        raise BureauKeyError.stop("bureau-name", name=name)
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     salt = secrets.token_bytes(16)
     digest = _hash(secret, salt)
@@ -119,11 +114,7 @@ def add(db: sqlite3.Connection, name: str, role: Role = Role.BUREAU) -> str:
     try:
         row = db.execute("SELECT revoked_at FROM web_keys WHERE name = ?", (name,)).fetchone()
         if row is not None and row["revoked_at"] is None:
-            raise BureauKeyError(
-                f"{name} heeft al een sleutel; trek die eerst in met 'intake bureau revoke "
-                f"{name}'",
-                f"{name} already has a key; revoke it first with 'intake bureau revoke {name}'",
-                code="bureau-exists")
+            raise BureauKeyError.stop("bureau-exists", name=name)
         db.execute("INSERT OR REPLACE INTO web_keys (name, role, key_id, salt, hash, "
                    "created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
                    (name, role.value, key_id, salt, digest, now()))
@@ -139,9 +130,7 @@ def revoke(db: sqlite3.Connection, name: str) -> None:
     done = db.execute("UPDATE web_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                       (now(), name)).rowcount
     if not done:
-        raise BureauKeyError(f"geen werkende sleutel voor {name!r} (zie 'intake bureau list')",
-                        f"no working key for {name!r} (see 'intake bureau list')",
-                        code="bureau-unknown")
+        raise BureauKeyError.stop("bureau-unknown", name=name)
 
 
 def listing(db: sqlite3.Connection) -> list[KeyInfo]:

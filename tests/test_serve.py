@@ -541,6 +541,9 @@ def test_a_check_cut_off_by_the_time_limit_never_calls_the_file_damaged(site: Si
             page = response.text  # type: ignore[attr-defined]
             assert "kan niet als werkmap worden gelezen" not in page
             assert "Goedgekeurd</h1>" not in page or "Deels goedgekeurd</h1>" in page
+            # The bureau is told what to do, in its words, not the server's option.
+            assert "Duurde te lang</h1>" in page and "Splits de werkmap" in page
+            assert "--max-seconds" not in page
         assert client.get("/healthz").text == "ok"
     assert inbox_files(site) == []
 

@@ -195,6 +195,7 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
                decides: bool) -> Checked:
     """The child's part: validate, ask the door (when it decides), write the outputs once."""
     from intake.outputs.pipeline import CannotWrite, write_outputs
+    from intake.outputs.terminal import report_lines, verdict
     from intake.validation.process import gc_paused
     from intake.validation.reader import UnreadableWorkbook, private_stderr
     from intake.validation.validate import validate_workbook
@@ -227,8 +228,6 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
         return Checked(Status.FAILED, cannot_write=(error.code, error.nl, error.en),
                        errno=exc.errno)
     lines: tuple[str, ...] = ()
-    from intake.outputs.terminal import report_lines, verdict
-
     if settings.lines:
         lines = tuple(report_lines(result, target, files, settings.lang,
                                    columns=settings.columns))

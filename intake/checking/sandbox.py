@@ -52,7 +52,7 @@ _POLL_SECONDS = 0.25
 START_SECONDS = 60.0
 #: The child's stderr, in its work folder.
 STDERR_NAME = "stderr"
-#: The end of stderr read to tell why a child died.
+#: How much of the start and of the end of stderr is read to tell why a child died.
 _STDERR_TAIL = 64 << 10
 #: What a runtime writes on stderr when an allocation fails (Rust, C++, Python, glibc).
 _OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError", b"bad_alloc", b"out of memory",

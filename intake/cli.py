@@ -130,7 +130,7 @@ def limit_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--max-memory-mb", type=click.IntRange(0), default=Limits.max_memory_mb,
                      show_default=True, callback=_memory_mb,
                      help="Address space of the process that reads one workbook (0: no "
-                          "limit)."),
+                          "limit; otherwise at least 512)."),
     )):
         command = option(command)
     return command
@@ -307,7 +307,8 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     and dga.csv (only rows without errors).
 
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
-    out of the CSVs). Exit 2: bad invocation or a file that cannot be read as a spreadsheet.
+    out of the CSVs). Exit 2: bad invocation, or a file that cannot be checked (unreadable, too
+    large, timed out); its report.json says why.
     """
     from intake.checking.check import Settings, check
     from intake.outputs.pipeline import default_out_dir

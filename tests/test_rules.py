@@ -273,3 +273,29 @@ def test_pandera_engine_equals_the_reference_chain(data: st.DataObject, rows: in
             assert result.values == values, name
             assert result.failures == failures, name
             assert result.changes == changes, name
+
+
+def test_a_rule_can_attach_to_one_field() -> None:
+    """A check given to one field runs after its kind's, on that field only, in the pandera
+    schema and in the scalar chain alike (here: personeelsnummer at most 4 digits, as a
+    payroll might number them, reported with the catalogue's too-long)."""
+    from dataclasses import replace as with_
+
+    from intake.definition.fields import DGA, SheetSpec
+    from intake.definition.kinds import Check
+    from intake.validation.rules import cell_failures, first_failure, rules_for
+
+    short = Check("too-long", lambda v: len(v) <= 4, lambda col: col.str.len_chars() <= 4,
+                  "at most 4 digits", "hoogstens 4 cijfers")
+    field = with_(DGA.field("personeelsnummer"), checks=(short,))
+    spec: SheetSpec = with_(DGA, fields=tuple(field if f.name == field.name else f
+                                              for f in DGA.fields))
+    assert rules_for(field)[-1] is short
+    assert rules_for(DGA.field("personeelsnummer"))[-1] is not short
+    assert first_failure(rules_for(field), "12345") == "too-long"
+    assert first_failure(rules_for(field), "1234") is None
+    assert first_failure(rules_for(field), "12a") == "digits-only"  # the kind's come first
+    values = {"werkgever_id": ["8106625", "8106625"], "naam": ["A", "B"],
+              "personeelsnummer": ["12345", "12"]}
+    assert cell_failures(spec, values) == [(0, "personeelsnummer", "too-long")]
+    assert cell_failures(DGA, values) == []

@@ -17,6 +17,7 @@ from intake.definition.kinds import (  # noqa: F401  (re-exported: the tables be
     VERLONING_CHOICES,
     VERLONING_UNSUPPORTED,
     VERLONING_VALUES,
+    Check,
     KindSpec,
 )
 
@@ -50,6 +51,9 @@ class Field:
     source: str = ""
     #: A value rows that do not name this field get (default: its kind's sample).
     sample: str | None = None
+    #: Checks of this field alone, after its kind's (each named by a finding code of the
+    #: catalogue, like the kinds' own).
+    checks: tuple[Check, ...] = ()
 
     @property
     def example(self) -> str:

@@ -39,8 +39,9 @@ _NOT_NULLABLE = "not_nullable"
 
 def rules_for(f: Field, contract_prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
               ) -> tuple[Check, ...]:
-    """The ordered checks for field `f`, besides 'required' which applies to every field."""
-    return f.kind.checks(FieldShape(max_length=f.max_length), contract_prefixes)
+    """The ordered checks for field `f`, besides 'required' which applies to every field: its
+    kind's, then its own."""
+    return (*f.kind.checks(FieldShape(max_length=f.max_length), contract_prefixes), *f.checks)
 
 
 def first_failure(rules: Sequence[Check], value: str | None) -> str | None:

@@ -281,14 +281,14 @@ def test_a_rule_can_attach_to_one_field() -> None:
     payroll might number them, reported with the catalogue's too-long)."""
     from dataclasses import replace as with_
 
-    from intake.definition.fields import DGA, SheetSpec
+    from intake.definition.fields import DGA
     from intake.definition.kinds import Check
     from intake.validation.rules import cell_failures, first_failure, rules_for
 
     short = Check("too-long", lambda v: len(v) <= 4, lambda col: col.str.len_chars() <= 4,
                   "at most 4 digits", "hoogstens 4 cijfers")
     field = with_(DGA.field("personeelsnummer"), checks=(short,))
-    spec: SheetSpec = with_(DGA, fields=tuple(field if f.name == field.name else f
+    spec = with_(DGA, fields=tuple(field if f.name == field.name else f
                                               for f in DGA.fields))
     assert rules_for(field)[-1] is short
     assert rules_for(DGA.field("personeelsnummer"))[-1] is not short

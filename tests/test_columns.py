@@ -34,3 +34,15 @@ def test_repairs_beyond_spacing_are_listed_with_their_position() -> None:
     assert sorted(column.changes) == [0, 2]
     assert column.changes[2] == ("001224153L05", ("2 voorloopnullen aangevuld",
                                                    "2 leading zeros added"))
+
+
+def test_false_after_zero_in_a_closed_list_is_worked_out_as_false() -> None:
+    """A column holding 0 and then FALSE (both equal as Python keys) normalises each as itself,
+    as the reference chain does (found by the property test: FALSE became '0')."""
+    from intake.definition.fields import WERKGEVERS
+
+    spec = WERKGEVERS.field("dertiende_maand").kind
+    worked = columns.work_out_sheet(WERKGEVERS, {"dertiende_maand": [0, False, 1, True]},
+                                    ("A020",))["dertiende_maand"]
+    assert worked.values == [spec.normalise(v) for v in (0, False, 1, True)]
+    assert worked.shown == ["0", "FALSE", "1", "TRUE"]

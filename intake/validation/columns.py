@@ -74,8 +74,9 @@ def _per_distinct(kind: KindSpec, raw_values: list[object]) -> tuple[
         list[str], list[str | None], Changes]:
     distinct = dict.fromkeys(raw_values)
     keys: list[Any] = raw_values
-    if any(type(v) is bool for v in distinct):
-        # True == 1 == 1.0 as dict keys, but they show differently: key by type as well.
+    if any(type(v) is bool for v in raw_values):
+        # True == 1 == 1.0 as dict keys, but they show differently: key by type as well. (Look
+        # at every value: where 0 came before False, `distinct` kept only the 0.)
         keys = [(type(v), v) for v in raw_values]
         worked = {key: _work_out(kind, key[1]) for key in dict.fromkeys(keys)}
     else:

@@ -414,7 +414,7 @@ def test_operator_sees_runs_files_per_bureau_deliveries_and_conflicts(
         assert f'<a href="/beheer/runs/{second.run_id}">' in page
         bureaus_table = page[page.index('id="bureaus"'):]
         assert re.search(r'<td>noord</td><td class="num">2</td>\s*<td>1 goedgekeurd, 1 '
-                         r'overgeslagen \(eerder verwerkt\)</td>\s*'
+                         r'overgeslagen \(al verwerkt\)</td>\s*'
                          rf'<td class="num">{len(VALID_WERKGEVERS)}</td>', bureaus_table)
         run_page = operator.get(f"/beheer/runs/{second.run_id}").text
         summary = json.loads((second.run_dir / "summary.json").read_text(encoding="utf-8"))
@@ -580,3 +580,13 @@ def test_placing_never_overwrites_and_the_batch_ignores_a_file_being_written(
     result = run_batch(BatchOptions(inbox=site.config.inbox, out_dir=site.config.out_dir,
                                     recursive=True, settle_seconds=0))
     assert [f.name for f in result.files] == ["noord/a.xlsx"]
+
+
+def test_every_batch_status_has_its_dutch_word_on_the_operators_pages() -> None:
+    """The operator's pages name each status of a batch file in Dutch, from the catalogue
+    (before, timed-out, refused, inaccessible and vanished showed as English codes)."""
+    from intake.definition.status import Status
+    from intake.web.app import LEDGER_STATUS_NL
+
+    assert set(LEDGER_STATUS_NL) == {str(s) for s in Status if s is not Status.CHECKING}
+    assert LEDGER_STATUS_NL["too-large"] == "te groot om veilig te lezen"

@@ -43,7 +43,7 @@ from intake.batch.views import LedgerView
 from intake.checking.check import Settings
 from intake.definition.errors import IntakeError
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
-from intake.definition.messages import Lang
+from intake.definition.messages import UI, Lang
 from intake.definition.status import Status
 from intake.validation.limits import Limits
 from intake.validation.reader import SPREADSHEET_SUFFIXES
@@ -72,10 +72,8 @@ STATUS_NL = {
     Status.TIMED_OUT: "Duurde te lang",
     Status.FAILED: "Niet gecontroleerd",
 }
-LEDGER_STATUS_NL = {"accepted": "goedgekeurd", "partially accepted": "deels goedgekeurd",
-                    "rejected": "afgekeurd", "unreadable": "onleesbaar",
-                    "failed": "mislukt", "skipped": "overgeslagen (eerder verwerkt)",
-                    "waiting": "wacht"}
+#: A batch status as the operator's pages say it: the catalogue's words, for every status.
+LEDGER_STATUS_NL = {str(s): UI["nl"][f"st_{s}"] for s in Status if f"st_{s}" in UI["nl"]}
 RUN_STATUS_NL = {"running": "bezig", "finished": "klaar", "interrupted": "onderbroken, "
                  "afgemaakt door de volgende run"}
 

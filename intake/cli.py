@@ -11,13 +11,16 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from intake import __version__
 from intake.definition.errors import IntakeError
 from intake.validation.limits import Limits
+
+if TYPE_CHECKING:
+    from intake.checking.check import Checked, Settings
 
 LANG = click.Choice(["nl", "en"])
 #: ctx.meta keys (shared by every context of one invocation): the language of the message
@@ -197,20 +200,18 @@ def _ended_by_signals() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _print_report(workbook: Path, target: Path, checked: Any, settings: Any) -> None:
+def _print_report(workbook: Path, target: Path, checked: Checked, settings: Settings) -> None:
     """report.json on stdout: the bytes of the file (UTF-8, as JSON is, whatever the console's
     code page), or, where it could not be written, the report of a file not checked."""
-    import json
-
     from intake.checking.check import failure_report
+    from intake.outputs.report import report_text
 
     try:
         data = (target / "report.json").read_bytes()
     except OSError:
         if checked.checked:
             return
-        data = (json.dumps(failure_report(workbook, checked, settings), ensure_ascii=False,
-                           indent=2) + "\n").encode("utf-8")
+        data = report_text(failure_report(workbook, checked, settings)).encode("utf-8")
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()

@@ -14,9 +14,7 @@ writes the report.json that says so.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import errno
-import json
 import os
 import shutil
 import stat
@@ -350,9 +348,8 @@ def failure_report(workbook: Path, checked: Checked, settings: Settings,
                    hashed: Path | None = None) -> dict[str, Any]:
     """report.json of a file that was not checked: its status and why, in `settings.lang`
     (`hashed`: the copy that was read, whose hash it gives)."""
-    from intake import __version__
     from intake.outputs.files import sha256_of, shown_name
-    from intake.outputs.report import REPORT_FORMAT_VERSION
+    from intake.outputs.report import REPORT_FORMAT_VERSION, provenance
 
     try:
         digest = sha256_of(hashed) if hashed is not None else ""
@@ -365,10 +362,7 @@ def failure_report(workbook: Path, checked: Checked, settings: Settings,
         "error": {"code": checked.reason, "message": message,
                   **({"detail": checked.detail} if checked.detail else {})},
         "workbook": {"name": shown_name(workbook.name), "sha256": digest},
-        "options": {"contract_prefixes": list(settings.options.contract_prefixes),
-                    "lang": settings.lang},
-        "generator": {"name": "asr-loket-intake", "version": __version__},
-        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        **provenance(settings.options.contract_prefixes, settings.lang),
     }
 
 
@@ -378,8 +372,8 @@ def write_failure_report(workbook: Path, out_dir: Path, checked: Checked, settin
     earlier check wrote there (it is not true now); None where the folder cannot be written
     (the one line on stderr still says why, and a folder made for it is removed)."""
     from intake.outputs.feedback import feedback_name
-    from intake.outputs.files import atomic_write_text
     from intake.outputs.pipeline import OUTPUT_NAMES
+    from intake.outputs.report import write_report_json
 
     path = out_dir / "report.json"
     made = False
@@ -389,8 +383,7 @@ def write_failure_report(workbook: Path, out_dir: Path, checked: Checked, settin
         for name in (*OUTPUT_NAMES, feedback_name(workbook)):
             if name != "report.json" and (out_dir / name).is_file():
                 (out_dir / name).unlink()
-        atomic_write_text(path, json.dumps(failure_report(workbook, checked, settings, hashed),
-                                           ensure_ascii=False, indent=2) + "\n")
+        write_report_json(failure_report(workbook, checked, settings, hashed), path)
     except OSError:
         if made:
             with contextlib.suppress(OSError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from intake import __version__
@@ -37,13 +38,26 @@ def build_report(result: Result, options: Options, lang: Lang = "nl",
             "sha256": sha256_of(result.path),
             "sheets": result.sheet_names,
         },
-        "options": {"contract_prefixes": list(options.contract_prefixes), "lang": lang},
+        **provenance(options.contract_prefixes, lang, generated_at),
+    }
+
+
+def provenance(prefixes: Sequence[str], lang: Lang,
+               generated_at: str | None = None) -> dict[str, object]:
+    """The end of every report.json, checked or not: the options, the generator, the time."""
+    return {
+        "options": {"contract_prefixes": list(prefixes), "lang": lang},
         "generator": {"name": "asr-loket-intake", "version": __version__},
         "generated_at": generated_at
         or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
 
 
-def write_report_json(report: dict[str, object], path: Path) -> None:
-    """Write report.json (UTF-8, indented, non-ASCII kept readable)."""
-    atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+def report_text(report: Mapping[str, object]) -> str:
+    """report.json's text (indented, non-ASCII kept readable)."""
+    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_report_json(report: Mapping[str, object], path: Path) -> None:
+    """Write report.json (UTF-8)."""
+    atomic_write_text(path, report_text(report))

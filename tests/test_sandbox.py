@@ -115,7 +115,7 @@ def test_output_past_its_limit_is_refused_by_the_kernel(box: Sandbox, tmp_path: 
 def test_the_parents_answer_does_not_count_against_the_jobs_time(tmp_path: Path) -> None:
     """A job may ask its parent; the time the parent takes to answer (here longer than the
     job's limit) is not the job's."""
-    with Sandbox(Bounds(seconds=1)) as sandbox:
+    with Sandbox(Bounds(memory_mb=0, seconds=1, output_mb=0)) as sandbox:
         def answer(question: str) -> str:
             time.sleep(1.5)
             return question.upper()
@@ -127,7 +127,7 @@ _PARENT = """
 import sys, time
 from intake.checking.sandbox import Bounds, Sandbox
 from tests.test_sandbox import _spin_in_native_code
-box = Sandbox(Bounds(seconds=600))
+box = Sandbox(Bounds(memory_mb=1024, seconds=600, output_mb=0))
 box.submit(_spin_in_native_code)
 print(box.pid, flush=True)
 time.sleep(600)

@@ -61,11 +61,12 @@ _OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError", b"bad_alloc", b"out o
 
 @dataclass(frozen=True)
 class Bounds:
-    """What one job of the child may cost (0: no limit)."""
+    """What one job of the child may cost (0: no limit); `intake.checking.check.bounds` makes
+    them from the `Limits` a door was given."""
 
-    memory_mb: int = 1024
-    seconds: float = 10.0
-    output_mb: int = 256
+    memory_mb: int
+    seconds: float
+    output_mb: int
     #: Run at the lowest priority (the web intake's lane for large files).
     low_priority: bool = False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,9 +50,27 @@ def check(workbook: Callable[..., Path]) -> Callable[..., Result]:
     return run
 
 
-def run_intake(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed `intake` command, as a user would."""
-    return subprocess.run([INTAKE, *args], capture_output=True, text=True, cwd=cwd, check=False)
+def run_intake(*args: str, cwd: Path | None = None, real: bool = False,
+               ) -> subprocess.CompletedProcess[str]:
+    """Run the `intake` command line: in this process through click (its checking child stays
+    warm between tests), or with `real` the installed command in a process of its own, as a
+    shell runs it (its exit code, streams and signals as the user's). An exception that would
+    be a traceback in a real run fails the test here."""
+    if real:
+        return subprocess.run([INTAKE, *args], capture_output=True, text=True, cwd=cwd,
+                              check=False)
+    from click.testing import CliRunner
+
+    from intake.cli import cli
+
+    here = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        done = CliRunner().invoke(cli, list(args), prog_name="intake", catch_exceptions=False)
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess([INTAKE, *args], done.exit_code, done.stdout, done.stderr)
 
 
 def committed_files(db_path: Path) -> int:

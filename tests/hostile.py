@@ -7,11 +7,14 @@ writes them all, for trying them by hand.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
 import struct
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import binformats as bf
 import openpyxl
@@ -69,15 +72,23 @@ def encrypted(folder: Path) -> Path:
     return path
 
 
-def zip_bomb(folder: Path) -> Path:
-    """A small file whose worksheet inflates to 2 GiB of zeros (declared honestly)."""
-    path = folder / "bom.xlsx"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+@functools.cache
+def _zip_bomb_bytes() -> bytes:
+    """Deflating 2 GiB takes seconds: once per process."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
             block = b"\0" * (1 << 24)
             for _ in range(128):
                 part.write(block)
+    return buffer.getvalue()
+
+
+def zip_bomb(folder: Path) -> Path:
+    """A small file whose worksheet inflates to 2 GiB of zeros (declared honestly)."""
+    path = folder / "bom.xlsx"
+    path.write_bytes(_zip_bomb_bytes())
     return path
 
 
@@ -477,6 +488,17 @@ BUILDERS: dict[str, Builder] = {
         "fill", "zip_bomb_small", "Path", "Callable", "Builder")
     and getattr(obj, "__module__", "") == __name__
 }
+
+#: Builders whose file takes seconds to check (a limit has to be reached): slow tests.
+SLOW: frozenset[Builder] = frozenset({zip_bomb, ods_unclosed_table, xlsb_many_full_sheets})
+
+
+def cases(builders: Iterable[Builder]) -> list[Any]:
+    """`builders` as pytest parameters named after them, the SLOW ones marked slow."""
+    import pytest
+
+    return [pytest.param(b, id=b.__name__, marks=[pytest.mark.slow] if b in SLOW else [])
+            for b in builders]
 
 if __name__ == "__main__":
     out = Path(sys.argv[1])

@@ -18,6 +18,7 @@ import pytest
 from intake.batch.ledger import Ledger
 from intake.batch.run import BatchOptions, run_batch
 from intake.checking import check
+from intake.checking.sandbox import close_idle
 from intake.outputs.samples import employer, fill, lhn, write_inbox
 
 from conftest import INTAKE, committed_files, run_intake
@@ -210,6 +211,7 @@ def _stuck(channel: object, path: str, *args: object) -> object:
     return _CHECK_JOB(channel, path, *args)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_a_file_stuck_beyond_its_time_limit_is_timed_out_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -340,7 +342,12 @@ def test_each_output_of_a_file_is_written_once(tmp_path: Path,
     log = tmp_path / "writes.log"
     monkeypatch.setenv(_WRITE_LOG, str(log))
     monkeypatch.setattr(check, "_check_job", _counting)
-    result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out", settle_seconds=0))
+    close_idle()  # the children must start after the variable is set: no warm one of earlier
+    try:
+        result = run_batch(BatchOptions(inbox=inbox, out_dir=tmp_path / "out",
+                                        settle_seconds=0))
+    finally:
+        close_idle()  # nor may they stay, with the variable, for later tests
     assert [(f.name, f.status) for f in result.files] == [
         ("a_eerste.xlsx", "accepted"), ("b_tweede.xlsx", "partially accepted")]
     writes = Counter(log.read_text(encoding="utf-8").splitlines())
@@ -353,6 +360,7 @@ def test_each_output_of_a_file_is_written_once(tmp_path: Path,
     assert report["summary"]["werkgevers"]["delivered"] == 1
 
 
+@pytest.mark.slow
 def test_files_past_the_prediction_end_in_a_status_and_the_run_goes_on(tmp_path: Path) -> None:
     """An inbox of the hostile classes that once aborted the process past the package
     inspection, and a good file: each hostile one is too large (quarantined with --move-to)

@@ -25,14 +25,14 @@ from intake.validation.validate import Options, validate_workbook
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the limits are Linux's")
 
-HOSTILE: tuple[hostile.Builder, ...] = (
+HOSTILE = hostile.cases((
     hostile.zero_bytes, hostile.text_renamed, hostile.truncated, hostile.encrypted,
     hostile.zip_bomb, hostile.lying_bomb, hostile.many_entries, hostile.entity_bomb,
     hostile.shared_strings_4g, hostile.shared_strings_i64, hostile.ods_repeated,
     hostile.sparse_corner, hostile.sparse_corner_disguised, hostile.far_row,
     hostile.sparse_corner_xlsb, hostile.sparse_corner_xlsb_early_end, hostile.sparse_corner_xls,
     hostile.xls_dimensions, hostile.reader_panic, hostile.ods_unclosed_table,
-    *hostile.PAST_THE_PREDICTION)
+    *hostile.PAST_THE_PREDICTION))
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def _settings(inspect: bool) -> Settings:
 
 
 @pytest.mark.parametrize("inspect", [True, False], ids=["inspected", "not-inspected"])
-@pytest.mark.parametrize("build", HOSTILE, ids=[b.__name__ for b in HOSTILE])
+@pytest.mark.parametrize("build", HOSTILE)
 def test_every_hostile_file_ends_in_a_status_or_findings(
         tmp_path: Path, sandbox: Sandbox, build: hostile.Builder, inspect: bool) -> None:
     """Read in the child under 1 GB and 10 s: a status that names why it was not checked
@@ -76,8 +76,7 @@ def test_without_the_inspection_the_limits_refuse_what_it_refused(
     assert (checked.status, checked.reason) == (Status.TOO_LARGE, "memory")
 
 
-@pytest.mark.parametrize("build", hostile.PAST_THE_PREDICTION,
-                         ids=[b.__name__ for b in hostile.PAST_THE_PREDICTION])
+@pytest.mark.parametrize("build", hostile.cases(hostile.PAST_THE_PREDICTION))
 def test_files_that_got_past_the_prediction_are_held_by_the_limits(
         tmp_path: Path, sandbox: Sandbox, build: hostile.Builder) -> None:
     """The classes that once aborted the process past the inspection: too large, or read

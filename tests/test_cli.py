@@ -28,7 +28,7 @@ def test_valid_workbook_exits_0_and_writes_every_output(
 ) -> None:
     """A valid workbook: exit 0, the four outputs, a Dutch summary on the terminal."""
     out = tmp_path / "out"
-    done = run_intake("validate", str(workbook()), "--out", str(out))
+    done = run_intake("validate", str(workbook()), "--out", str(out), real=True)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "dga.csv",
                                                      "feedback.xlsx", "report.html",
@@ -457,7 +457,7 @@ def test_a_name_that_is_not_utf8_is_checked_and_reported_readably(tmp_path: Path
     path = tmp_path / name
     path.write_bytes((Path(__file__).parents[1] / "samples" / "voorbeeld-geldig.xlsx")
                      .read_bytes())
-    done = run_intake("validate", str(path), "--out", str(tmp_path / "o"))
+    done = run_intake("validate", str(path), "--out", str(tmp_path / "o"), real=True)
     assert done.returncode == 0, done.stderr
     assert load_json(tmp_path / "o" / "report.json")["workbook"]["name"] == "bad\ufffd.xlsx"
 
@@ -489,7 +489,7 @@ def test_control_characters_in_a_name_stay_on_one_escaped_line(tmp_path: Path) -
     both written as escapes."""
     path = tmp_path / "nieuw\nregel\u202e.xlsx"
     path.write_bytes(b"geen werkmap")
-    done = run_intake("validate", str(path), "--out", str(tmp_path / "o"))
+    done = run_intake("validate", str(path), "--out", str(tmp_path / "o"), real=True)
     assert done.returncode == 2
     (line,) = done.stderr.splitlines()
     assert "nieuw\\nregel\\u202e.xlsx" in line
@@ -503,6 +503,7 @@ def test_too_little_memory_is_a_usage_error() -> None:
     assert "too little to start the validator" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), [(15, 143), (2, 130)], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_ends_validate_cleanly(tmp_path: Path, signum: int, code: int) -> None:
     """SIGTERM or SIGINT while a workbook is checked: exit 143 or 130, the checking child gone,

@@ -95,6 +95,7 @@ def test_out_on_a_read_only_file_system_is_one_line(tmp_path: Path) -> None:
     _one_line_exit_2(done, "Read-only file system")
 
 
+@pytest.mark.slow
 def test_fix_and_recheck_loop_never_overwrites_its_input(tmp_path: Path) -> None:
     """The README's loop with the default --out: round 3 validates reports/feedback/
     feedback.xlsx, whose default folder is its own; the input keeps its bytes and the new
@@ -120,6 +121,7 @@ def test_out_holding_the_input_is_refused(tmp_path: Path) -> None:
     assert sha256_of(workbook) == before
 
 
+@pytest.mark.slow
 def test_staging_folders_of_killed_runs_are_removed(tmp_path: Path) -> None:
     """A run killed with SIGKILL while it works leaves its .staging-* folder; the next run
     into the same folder removes it (and a live run's folder is left alone)."""

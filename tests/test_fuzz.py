@@ -59,6 +59,7 @@ def _contract_holds(rows: list[dict[str, object]], spec: object) -> None:
                 assert len(value) <= rules["maxLength"]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(werkgevers=st.lists(st.one_of(ROW, st.sampled_from(VALID_WERKGEVERS).map(list)),
                            max_size=12),

@@ -11,16 +11,22 @@ from pathlib import Path
 import hostile
 import pytest
 
-from conftest import INTAKE, failure_report
+from conftest import INTAKE, failure_report, run_intake
 
 #: Address space for the validator process: a bomb that reached the parser would need far more.
 MEMORY_LIMIT = 1536 << 20
 
 
-def _run(path: Path, out: Path, *extra: str,
-         memory: int = MEMORY_LIMIT) -> subprocess.CompletedProcess[str]:
+def _run(path: Path, out: Path, *extra: str, memory: int | None = None,
+         real: bool = False) -> subprocess.CompletedProcess[str]:
+    """`intake validate PATH --out OUT`: in this process, or (`real`, or with a `memory`
+    limit) as a command of its own whose address space is limited to `memory`."""
+    if not real and memory is None:
+        return run_intake("validate", str(path), "--out", str(out), *extra)
+    cap = MEMORY_LIMIT if memory is None else memory
+
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
     return subprocess.run([INTAKE, "validate", str(path), "--out", str(out), *extra],
                           capture_output=True, text=True, timeout=120, preexec_fn=limit,
@@ -54,7 +60,7 @@ def test_unreadable_files_get_one_line_and_exit_2(tmp_path: Path, build: hostile
     """Exit 2, one Dutch line naming the problem, no traceback, only a report.json saying why,
     within a memory limit the parser would break if the file reached it."""
     path = build(tmp_path)
-    done = _run(path, tmp_path / "out")
+    done = _run(path, tmp_path / "out", real=True)
     assert done.returncode == 2, done.stderr
     assert words in done.stderr
     assert "Traceback" not in done.stderr

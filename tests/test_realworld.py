@@ -31,6 +31,8 @@ REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
 FILES = sorted(p for p in REALWORLD.glob("*") if p.suffix.lower() in
                (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")) if REALWORLD.is_dir() else []
 PACKAGES = [p for p in FILES if zipfile.is_zipfile(p) and p.suffix.lower() in (".xlsx", ".xlsm")]
+#: The files that take seconds each: slow tests.
+LARGE = {"SheetJS__large_strings.xlsx", "tafia__tests_issue_174.xlsx"}
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 pytestmark = pytest.mark.skipif(
@@ -91,7 +93,9 @@ def assert_feedback_holds(source: Path, feedback: Path) -> None:
         assert trimmed(after[name]) == trimmed(rows), name
 
 
-@pytest.mark.parametrize("source", FILES, ids=[p.name for p in FILES])
+@pytest.mark.parametrize("source", [
+    pytest.param(p, marks=pytest.mark.slow) if p.name in LARGE else p for p in FILES],
+    ids=[p.name for p in FILES])
 def test_every_real_file_gives_a_valid_feedback_workbook(tmp_path: Path, source: Path) -> None:
     """`intake validate` exits 0, 1 or 2 without a traceback; its feedback workbook is a valid
     package (zip, content types, element order) that keeps every sheet's values."""
@@ -234,9 +238,6 @@ def werkgevers_variant(source: Path, target: Path) -> Path | None:
 
 
 #: Variants whose check takes over a minute (90,000 findings on a 2 MB sheet).
-LARGE = {"SheetJS__large_strings.xlsx"}
-
-
 @pytest.mark.parametrize("source", [
     pytest.param(p, marks=pytest.mark.slow) if p.name in LARGE else p for p in PACKAGES],
     ids=[p.name for p in PACKAGES])

@@ -256,6 +256,7 @@ def _reference(spec: SheetSpec, raw: dict[str, list[object]], prefixes: tuple[st
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), rows=st.integers(0, 12),
        prefixes=st.sampled_from([("A020",), ("A020", "B020"), ("B1",)]))

@@ -4,6 +4,7 @@ reason, and the next job gets a fresh child."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -88,7 +89,7 @@ def test_a_child_killed_while_idle_costs_the_next_job_nothing(box: Sandbox) -> N
     (_allocate, (2048,), "memory"),
     (_rust_out_of_memory, (), "memory"),
     (_abort, (), "reader-failed"),
-    (_spin_in_native_code, (), "time-limit"),
+    pytest.param(_spin_in_native_code, (), "time-limit", marks=pytest.mark.slow),
 ], ids=["python-memory", "native-abort-on-memory", "abort", "native-loop"])
 def test_a_job_past_a_limit_ends_its_child_with_a_named_reason(
         box: Sandbox, job: Any, args: tuple[Any, ...], reason: str) -> None:
@@ -134,6 +135,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow
 def test_a_child_does_not_outlive_its_parent_killed_with_sigkill(tmp_path: Path) -> None:
     """SIGKILL to a parent whose child spins in native code: the child is gone too."""
     root = Path(__file__).resolve().parent.parent
@@ -152,3 +154,67 @@ def test_a_child_does_not_outlive_its_parent_killed_with_sigkill(tmp_path: Path)
         time.sleep(0.1)
     os.kill(child, signal.SIGKILL)
     pytest.fail("the child outlived its parent")
+
+
+def _open_files(channel: Channel) -> list[str]:
+    """What each of the child's open descriptors points to."""
+    names = []
+    for fd in sorted(os.listdir("/proc/self/fd"), key=int):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+            names.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return names
+
+
+_LOCKED_PARENT = """
+import fcntl, json, os, sys
+from intake.checking.sandbox import Bounds, Sandbox, _start_method
+handle = open(sys.argv[1], "w")
+fcntl.flock(handle, fcntl.LOCK_EX)  # as the batch holds its lock
+with Sandbox(Bounds(memory_mb=512, seconds=5, output_mb=8)) as box:
+    from test_sandbox import _open_files
+    print(json.dumps([_start_method(), box.run(_open_files)]))
+"""
+
+
+def test_a_forked_child_holds_none_of_its_parents_files(tmp_path: Path) -> None:
+    """A child forked from a process that holds a file (the batch's lock, its ledger) has
+    only its standard streams and its pipe: the lock dies with the batch, not with its child."""
+    import json
+
+    lock = tmp_path / "lock"
+    root = Path(__file__).resolve().parent
+    done = subprocess.run([sys.executable, "-c", _LOCKED_PARENT, str(lock)], cwd=root,
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    method, files = json.loads(done.stdout)
+    assert method == "fork"
+    assert str(lock) not in files
+    assert len(files) == 4 and any(f.startswith("socket:") for f in files[3:]), files
+
+
+def test_a_check_goes_to_a_warm_child_kept_between_checks(tmp_path: Path) -> None:
+    """Two checks without a sandbox of their own: the second one's child is the first's (no
+    new interpreter), and a relative output folder means the parent's current folder, also
+    after the parent moved."""
+    from intake.checking import sandbox
+    from intake.checking.check import Settings, bounds, check
+    from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+    from intake.validation.validate import Options
+
+    settings = Settings(Options())
+    book = fill(tmp_path / "a.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    sandbox.close_idle()
+    first = check(book, tmp_path / "o1", settings)
+    (kept,) = sandbox._idle
+    child = kept.pid
+    here = Path.cwd()
+    (tmp_path / "elders").mkdir()
+    os.chdir(tmp_path / "elders")
+    try:
+        second = check(book, Path("o2"), settings)
+    finally:
+        os.chdir(here)
+    assert first.valid and second.valid
+    (again,) = sandbox._idle
+    assert again.pid == child and again.bounds == bounds(settings.limits)
+    assert (tmp_path / "elders" / "o2" / "report.json").is_file()

@@ -363,8 +363,7 @@ def test_zip_bomb_is_unreadable_and_the_server_answers_the_next_request(
     assert [p.parent.name for p in inbox_files(site)] == ["noord"]
 
 
-@pytest.mark.parametrize("build", hostile.PAST_THE_PREDICTION,
-                         ids=[b.__name__ for b in hostile.PAST_THE_PREDICTION])
+@pytest.mark.parametrize("build", hostile.cases(hostile.PAST_THE_PREDICTION))
 def test_a_file_past_the_prediction_ends_its_worker_not_the_server(
         site: Site, noord: tuple[TestClient, str], tmp_path: Path,
         build: hostile.Builder) -> None:
@@ -529,6 +528,7 @@ def test_logging_out_ends_the_session_for_its_cookie(site: Site) -> None:
         assert replay.get("/uploads", follow_redirects=False).status_code == 303
 
 
+@pytest.mark.slow
 def test_a_check_cut_off_by_the_time_limit_never_calls_the_file_damaged(site: Site) -> None:
     """With --max-seconds far too small, whatever step the limit strikes in, the clerk is not
     told the workbook is damaged, nothing is sent, and the server answers the next request."""

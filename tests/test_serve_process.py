@@ -172,6 +172,7 @@ def test_stopping_the_server_leaves_no_worker_behind(
     assert _living(workers) == set()
 
 
+@pytest.mark.slow
 def test_killing_the_batch_leaves_no_worker_behind(tmp_path: Path) -> None:
     """SIGKILL to `intake batch --jobs 2` while its children check files: none is left."""
     inbox = tmp_path / "in"

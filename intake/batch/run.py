@@ -443,7 +443,7 @@ class _Run:
         decisions are made here, in arrival order, while the file's child waits for them, so
         that it writes its outputs once."""
         from intake.checking.check import Settings, bounds, outcome, submit
-        from intake.checking.sandbox import Sandbox
+        from intake.checking.sandbox import Sandbox, give_back, take
         from intake.validation.validate import Options
 
         jobs = max(1, self.options.jobs)
@@ -460,7 +460,7 @@ class _Run:
                     if job is None:
                         break
                     if not idle:
-                        boxes.append(Sandbox(bounds(self.options.limits)))
+                        boxes.append(take(bounds(self.options.limits)))
                         idle.append(boxes[-1])
                     box = idle.pop()
                     submit(box, job.staged.copy, job.pending, settings, decides=True)
@@ -479,8 +479,11 @@ class _Run:
                     decisions.clear()
                 yield job, checked, decisions[0] if decisions else None
         finally:
-            for box in boxes:
-                box.close(kill=True)
+            for box in boxes:  # an idle child stays warm; one with a job in hand goes
+                if box in idle:
+                    give_back(box)
+                else:
+                    box.close(kill=True)
 
     def _decide(self, job: _Job, decisions: list[_Decision], validated: Validated,
                 ) -> Additions:

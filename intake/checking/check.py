@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from intake.checking.sandbox import Bounds, Channel, ChildDied, Sandbox
+from intake.checking.sandbox import Bounds, Channel, ChildDied, Sandbox, give_back, take
 from intake.definition.errors import IntakeError
 from intake.definition.messages import FILE_ERRORS, Lang
 from intake.definition.status import CHECKED, Status
@@ -258,7 +258,8 @@ def outcome(sandbox: Sandbox, out_dir: Path,
 
 def check(workbook: Path, out_dir: Path, settings: Settings, sandbox: Sandbox | None = None,
           decide: Callable[[Validated], Additions] | None = None) -> Checked:
-    """Check `workbook` in a child process (`sandbox`, or a fresh one) and write its outputs
+    """Check `workbook` in a child process (`sandbox`, or a warm one this process keeps, see
+    `intake.checking.sandbox.take`) and write its outputs
     into `out_dir`; a file that was not checked gets a report.json that says why.
 
     The child reads a private copy made first (by this process: copying is not parsing), so
@@ -275,7 +276,7 @@ def check(workbook: Path, out_dir: Path, settings: Settings, sandbox: Sandbox | 
             checked = copy
         else:
             own = sandbox is None
-            box = sandbox or Sandbox(bounds(settings.limits))
+            box = sandbox or take(bounds(settings.limits))
             try:
                 submit(box, copy, out_dir, settings, decides=decide is not None)
                 checked = outcome(box, out_dir, decide)
@@ -283,9 +284,8 @@ def check(workbook: Path, out_dir: Path, settings: Settings, sandbox: Sandbox | 
                 box.close(kill=True)
                 _clean(out_dir)
                 raise
-            finally:
-                if own:
-                    box.close(kill=True)
+            if own:
+                give_back(box)
         if checked.reason is not None:
             hashed = copy if isinstance(copy, Path) else None
             write_failure_report(workbook, out_dir, checked, settings, hashed)

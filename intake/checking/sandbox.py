@@ -25,6 +25,7 @@ time still holds: the parent kills it; there is no memory, CPU or output limit t
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import multiprocessing
@@ -102,12 +103,16 @@ Job = Callable[..., Any]
 
 
 def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
-           pdeathsig: bool, warm: Job | None) -> None:
+           pdeathsig: bool, warm: Job | None, forked: bool = False) -> None:
     """The child's life: contain itself, warm up, then run one job after another. `work` is
     its parent's folder for it: its stderr and its temporary files, removed by the parent when
-    the child is gone, however it ended."""
+    the child is gone, however it ended. A `forked` child first closes every file its parent
+    had open (the batch's lock and ledger, a server's sockets): it holds nothing of the
+    parent's, and a lock dies with its holder, not with the holder's last child."""
     from intake.validation.process import few_malloc_arenas
 
+    if forked:
+        _close_inherited(conn)
     few_malloc_arenas(limited=bounds.memory_mb > 0)  # before any thread starts
     tempfile.tempdir = work
     os.environ["TMPDIR"] = work
@@ -124,10 +129,12 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
             return
         if message is None:
             return
-        job, args = message
+        job, args, cwd = message
         _send_or_exit(conn, ("started", time.monotonic()))
         _cpu_budget(bounds.seconds)
         try:
+            if cwd is not None:
+                os.chdir(cwd)  # relative paths mean what they mean to the parent now
             value = job(channel, *args)
         except MemoryError:
             _send_or_exit(conn, ("raised", "memory", ""))
@@ -147,6 +154,26 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
         finally:
             _cpu_budget(0)
         _send_or_exit(conn, ("done", value))
+
+
+def _close_inherited(conn: Connection) -> None:
+    """Close every descriptor but the standard three and the pipe to the parent (and the
+    resource tracker's, should multiprocessing have one)."""
+    keep = {0, 1, 2, conn.fileno()}
+    with contextlib.suppress(Exception):
+        from multiprocessing import resource_tracker
+
+        tracker = resource_tracker._resource_tracker._fd  # type: ignore[attr-defined]
+        if tracker is not None:
+            keep.add(tracker)
+    try:
+        open_fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        open_fds = list(range(3, 1024))
+    for fd in open_fds:
+        if fd not in keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _send_or_exit(conn: Connection, message: tuple[Any, ...]) -> None:
@@ -292,7 +319,8 @@ class Sandbox:
         if self._process is not None and self._process.is_alive():
             return
         self._reap(kill=True)
-        ctx = multiprocessing.get_context(_start_method())
+        method = _start_method()
+        ctx = multiprocessing.get_context(method)
         parent_end, child_end = ctx.Pipe()
         work = tempfile.mkdtemp(prefix="intake-check-")
         self._work = Path(work)
@@ -301,7 +329,8 @@ class Sandbox:
         pdeathsig = threading.current_thread() is threading.main_thread()
         process = ctx.Process(  # type: ignore[attr-defined]
             target=_child, name="intake-check", daemon=True,
-            args=(child_end, self.bounds, work, os.getpid(), pdeathsig, self.warm))
+            args=(child_end, self.bounds, work, os.getpid(), pdeathsig, self.warm,
+                  method == "fork"))
         with _signals_blocked():
             process.start()
         child_end.close()
@@ -317,7 +346,7 @@ class Sandbox:
                 with contextlib.suppress(OSError):
                     os.truncate(self._stderr, 0)  # what the child writes now is this job's
             try:
-                self._conn.send((job, args))
+                self._conn.send((job, args, _cwd()))
                 break
             except (OSError, ValueError):  # it died while idle: a fresh one
                 self._reap(kill=True)
@@ -463,6 +492,78 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close(kill=True)
+
+
+def _cwd() -> str | None:
+    """This process's working folder (None where it was removed)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+# --- warm children kept between checks -----------------------------------------------------------
+
+#: How many idle children a process keeps warm for later checks (a fresh child spends about half
+#: a second on its imports before it reads a byte; a warm one starts at once).
+IDLE_MAX = 2
+_idle: list[Sandbox] = []
+_idle_lock = threading.Lock()
+_idle_owner: list[int] = []  # the pid whose children these are (a forked copy starts empty)
+
+
+def take(bounds: Bounds) -> Sandbox:
+    """A child for `bounds`: a warm one an earlier check of this process gave back, or a new
+    one. Hand it back with `give_back` after a job that ended normally, or close it."""
+    with _idle_lock:
+        if _idle_owner != [os.getpid()]:
+            if not _idle_owner:
+                import multiprocessing.util  # noqa: F401  (its exit handler must run after ours)
+
+                atexit.register(close_idle)
+            _idle.clear()  # inherited through fork: another process's children
+            _idle_owner[:] = [os.getpid()]
+        for box in _idle:
+            if box.bounds == bounds:
+                _idle.remove(box)
+                return box
+    return Sandbox(bounds)
+
+
+def give_back(box: Sandbox) -> None:
+    """Keep `box` warm for a later check (the oldest idle child goes past IDLE_MAX)."""
+    if box.pid is None:
+        box.close(kill=True)
+        return
+    with _idle_lock:
+        _idle.append(box)
+        surplus = _idle[:-IDLE_MAX] if len(_idle) > IDLE_MAX else []
+        del _idle[:len(surplus)]
+    for old in surplus:
+        old.close(kill=True)
+
+
+@contextlib.contextmanager
+def lease(bounds: Bounds) -> Iterator[Sandbox]:
+    """`take` a child for the work in the block; it goes back warm when the block ends
+    normally and is killed when the block raised (a signal, a stop: its job goes with it)."""
+    box = take(bounds)
+    try:
+        yield box
+    except BaseException:
+        box.close(kill=True)
+        raise
+    give_back(box)
+
+
+def close_idle() -> None:
+    """End every warm child this process keeps (at exit: they ignore the SIGTERM
+    multiprocessing's own exit handler would send them)."""
+    with _idle_lock:
+        boxes = list(_idle) if _idle_owner == [os.getpid()] else []
+        _idle.clear()
+    for box in boxes:
+        box.close(kill=True)
 
 
 def _last_line(tail: bytes) -> str:

@@ -54,7 +54,9 @@ UNREADABLE = [
 ]
 
 
-@pytest.mark.parametrize(("build", "words"), UNREADABLE, ids=[b.__name__ for b, _ in UNREADABLE])
+@pytest.mark.parametrize(("build", "words"), [
+    pytest.param(b, w, id=b.__name__, marks=[pytest.mark.slow] if b in hostile.SLOW else [])
+    for b, w in UNREADABLE])
 def test_unreadable_files_get_one_line_and_exit_2(tmp_path: Path, build: hostile.Builder,
                                                    words: str) -> None:
     """Exit 2, one Dutch line naming the problem, no traceback, only a report.json saying why,

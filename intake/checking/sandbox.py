@@ -512,9 +512,10 @@ _idle_lock = threading.Lock()
 _idle_owner: list[int] = []  # the pid whose children these are (a forked copy starts empty)
 
 
-def take(bounds: Bounds) -> Sandbox:
+def take(bounds: Bounds, warm: Job | None = None) -> Sandbox:
     """A child for `bounds`: a warm one an earlier check of this process gave back, or a new
-    one. Hand it back with `give_back` after a job that ended normally, or close it."""
+    one (that runs `warm` first). Hand it back with `give_back` after a job that ended
+    normally, or close it."""
     with _idle_lock:
         if _idle_owner != [os.getpid()]:
             if not _idle_owner:
@@ -527,7 +528,7 @@ def take(bounds: Bounds) -> Sandbox:
             if box.bounds == bounds:
                 _idle.remove(box)
                 return box
-    return Sandbox(bounds)
+    return Sandbox(bounds, warm)
 
 
 def give_back(box: Sandbox) -> None:

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 from intake.checking.check import Checked, Settings, bounds, outcome, submit
-from intake.checking.sandbox import Sandbox
+from intake.checking.sandbox import Sandbox, give_back, take
 
 
 class Lane:
@@ -43,8 +43,8 @@ class Lane:
     def _new(self) -> Sandbox:
         from intake.web.warm import warm
 
-        box = Sandbox(bounds(self.settings.limits, low_priority=self.large),
-                      warm=None if self.large else warm)
+        box = take(bounds(self.settings.limits, low_priority=self.large),
+                   warm=None if self.large else warm)
         with self._lock:
             self._all.add(box)
         return box
@@ -79,9 +79,19 @@ class Lane:
             self._idle.put(box)
 
     def close(self) -> None:
-        """Stop every child."""
+        """Stop every child: an idle one goes back to the process's warm children (which end
+        with the process), one with a check in hand is killed."""
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
         with self._lock:
             boxes = list(self._all)
             self._all.clear()
         for box in boxes:
-            box.close(kill=True)
+            if box in idle and not self.large:
+                give_back(box)
+            else:
+                box.close(kill=True)

@@ -91,17 +91,19 @@ def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def replace(row: Row, *at: object, **by_name: object) -> Row:
+def replace(row: Row, **by_name: object) -> Row:
     """`row` with values replaced by field name: `replace(row, verloning="week")`. The sheet
-    is the one whose field count the row has. (`replace(row, index, value)` is the old form.)"""
-    if at:
-        index, value = at
-        assert isinstance(index, int) and not by_name
-        return (*row[:index], value, *row[index + 1:])
+    is the one whose field count the row has."""
     (spec,) = [s for s in SHEETS if len(s.fields) == len(row)]
     names = [f.name for f in spec.fields]
     assert set(by_name) <= set(names), sorted(set(by_name) - set(names))
     return tuple(by_name.get(name, value) for name, value in zip(names, row, strict=True))
+
+
+def value(row: Row, name: str) -> object:
+    """The value of field `name` in a sample row (of the sheet whose field count it has)."""
+    (spec,) = [s for s in SHEETS if len(s.fields) == len(row)]
+    return row[[f.name for f in spec.fields].index(name)]
 
 
 def our_fills(path: Path) -> dict[tuple[str, str], str]:
@@ -148,3 +150,19 @@ def column_of(spec: Any, name: str, first: int = 0) -> str:
 
     names = [f.name for f in spec.fields]
     return column_letter(first + (len(names) if name is None else names.index(name)))
+
+
+def cell_of(name: str, row: int, spec: Any = None) -> str:
+    """The cell address of field `name` in sheet row `row` of a template-shaped sheet (the
+    Werkgevers sheet unless `spec`): "G5" for the verloning of the fourth employer."""
+    from intake.definition.fields import WERKGEVERS
+
+    return f"{column_of(spec or WERKGEVERS, name)}{row}"
+
+
+def at(name: str, row: int, spec: Any = None) -> tuple[str, str]:
+    """(sheet, cell) of field `name` in row `row`: `flat`'s last two items."""
+    from intake.definition.fields import WERKGEVERS
+
+    spec = spec or WERKGEVERS
+    return spec.name, cell_of(name, row, spec)

@@ -21,14 +21,14 @@ from intake.checking import check
 from intake.checking.sandbox import close_idle
 from intake.outputs.samples import employer, fill, lhn, write_inbox
 
-from conftest import INTAKE, committed_files, run_intake
+from conftest import INTAKE, cell_of, committed_files, run_intake
 
 
-def _csv_rows(path: Path) -> list[list[str]]:
+def _csv_rows(path: Path) -> list[dict[str, str]]:
     import csv
 
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.reader(handle))[1:]
+        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
@@ -57,15 +57,17 @@ def test_fifty_files_then_skip_then_force(inbox: Path, tmp_path: Path) -> None:
     assert summary["delivery"] == {"werkgevers": 55, "dga": 0}
     cross = summary["cross_file"]
     assert sorted((c["file"], c["code"], c["cell"]) for c in cross) == [
-        (f"zsame_{i:02d}.xlsx", "batch-duplicate-in-run", "F2") for i in range(5)]
+        (f"zsame_{i:02d}.xlsx", "batch-duplicate-in-run", cell_of("werkgever_id", 2))
+        for i in range(5)]
     assert "valid_15.xlsx" in cross[0]["message"]
 
     rows = _csv_rows(first.run_dir / "werkgevers.csv")
     assert len(rows) == 55
-    keys = [(r[5], r[4]) for r in rows]
+    keys = [(r["werkgever_id"], r["loonheffingennummer"]) for r in rows]
     assert len(set(keys)) == 55, "an employer appears twice in the delivery"
-    assert {r[9] for r in rows} >= {"valid_00.xlsx", "mixed_00.xlsx", "zsame_00.xlsx"}
-    assert not any(r[9].startswith(("vcopy", "unreadable")) for r in rows)
+    assert {r["bron_bestand"] for r in rows} >= {"valid_00.xlsx", "mixed_00.xlsx",
+                                                 "zsame_00.xlsx"}
+    assert not any(r["bron_bestand"].startswith(("vcopy", "unreadable")) for r in rows)
 
     db = sqlite3.connect(out / "intake.sqlite")
     assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 50
@@ -100,9 +102,9 @@ def test_already_registered_in_an_earlier_run_is_not_delivered_again(tmp_path: P
     summary = json.loads((second.run_dir / "summary.json").read_text(encoding="utf-8"))
     (note,) = summary["cross_file"]
     assert note["code"] == "batch-already-registered"
-    assert "eerste.xlsx" in note["message"] and note["cell"] == "F2"
+    assert "eerste.xlsx" in note["message"] and note["cell"] == cell_of("werkgever_id", 2)
     rows = _csv_rows(second.run_dir / "werkgevers.csv")
-    assert [r[5] for r in rows] == [str(9_000_002)]
+    assert [r["werkgever_id"] for r in rows] == [str(9_000_002)]
 
 
 def test_history_shows_runs_and_an_employer(tmp_path: Path) -> None:
@@ -282,7 +284,7 @@ def test_killed_run_loses_nothing(tmp_path: Path) -> None:
 
     delivered = [row for run in runs for row in _csv_rows(out / run["id"] / "werkgevers.csv")]
     assert len(delivered) == 3 * FILES
-    assert len({(r[5], r[4]) for r in delivered}) == 3 * FILES
+    assert len({(r["werkgever_id"], r["loonheffingennummer"]) for r in delivered}) == 3 * FILES
     leftovers = [p for p in out.rglob("*") if ".partial" in p.name or p.name.endswith(".tmp")]
     assert leftovers == []
     for run in runs:

@@ -40,8 +40,8 @@ def _chromium(tmp_path: Path, *args: str) -> str:
 def page(workbook: Callable[..., Path], tmp_path: Path) -> Path:
     """report.html of a workbook with markup payloads in its cells and one error."""
     rows = list(VALID_WERKGEVERS)
-    rows[1] = replace(replace(rows[1], 2, PAYLOAD), 6, "week")
-    rows[3] = replace(rows[3], 1, PAYLOAD)
+    rows[1] = replace(rows[1], werkgever_naam=PAYLOAD, verloning="week")
+    rows[3] = replace(rows[3], salarisverwerker_email=PAYLOAD)
     run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "out"))
     return tmp_path / "out" / "report.html"
 

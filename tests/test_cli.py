@@ -20,7 +20,7 @@ from intake.outputs.report import build_report
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation.validate import Options, validate_workbook
 
-from conftest import INTAKE, failure_report, load_json, replace, run_intake
+from conftest import INTAKE, cell_of, column_of, failure_report, load_json, replace, run_intake
 
 
 def test_valid_workbook_exits_0_and_writes_every_output(
@@ -39,7 +39,7 @@ def test_valid_workbook_exits_0_and_writes_every_output(
 
 def test_errors_exit_1(workbook: Callable[..., Path], tmp_path: Path) -> None:
     """A workbook with an error: exit 1, and the summary says not valid."""
-    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
     done = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "o"))
     assert done.returncode == 1
     assert "Resultaat: niet geldig" in done.stdout
@@ -47,7 +47,7 @@ def test_errors_exit_1(workbook: Callable[..., Path], tmp_path: Path) -> None:
 
 def test_warnings_alone_exit_0(workbook: Callable[..., Path], tmp_path: Path) -> None:
     """Warnings never fail the run."""
-    rows = [*VALID_WERKGEVERS[:1], replace(VALID_WERKGEVERS[1], 4, "1224153L05"),
+    rows = [*VALID_WERKGEVERS[:1], replace(VALID_WERKGEVERS[1], loonheffingennummer="1224153L05"),
             *VALID_WERKGEVERS[2:]]
     done = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "o"))
     assert done.returncode == 0
@@ -56,7 +56,7 @@ def test_warnings_alone_exit_0(workbook: Callable[..., Path], tmp_path: Path) ->
 
 def test_cli_report_equals_library_result(workbook: Callable[..., Path], tmp_path: Path) -> None:
     """report.json written by the command is exactly what the library builds for the file."""
-    rows = [replace(VALID_WERKGEVERS[0], 4, "123456789L01"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], loonheffingennummer="123456789L01"), *VALID_WERKGEVERS[1:]]
     path = workbook(rows)
     done = run_intake("validate", str(path), "--out", str(tmp_path / "o"), "--lang", "en",
                       "--contract-prefix", "a020", "--contract-prefix", "B020")
@@ -73,7 +73,7 @@ def test_cli_report_equals_library_result(workbook: Callable[..., Path], tmp_pat
 
 def test_report_json_shape(workbook: Callable[..., Path], tmp_path: Path) -> None:
     """report.json has the contracted keys, and each finding the contracted fields."""
-    rows = [replace(VALID_WERKGEVERS[0], 4, "123456789L01"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], loonheffingennummer="123456789L01"), *VALID_WERKGEVERS[1:]]
     run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "o"))
     report = load_json(tmp_path / "o" / "report.json")
     assert set(report["summary"]) >= {"werkgevers", "dga", "errors", "warnings", "valid"}
@@ -81,13 +81,15 @@ def test_report_json_shape(workbook: Callable[..., Path], tmp_path: Path) -> Non
     assert {k: finding[k] for k in ("severity", "code", "sheet", "row", "column", "cell",
                                     "field", "value")} == {
         "severity": "error", "code": "lhn-elfproef", "sheet": "Werkgevers", "row": 2,
-        "column": "E", "cell": "E2", "field": "loonheffingennummer", "value": "123456789L01"}
+        "column": column_of(WERKGEVERS, "loonheffingennummer"),
+        "cell": cell_of("loonheffingennummer", 2), "field": "loonheffingennummer",
+        "value": "123456789L01"}
     assert "elfproef" in finding["message"]
 
 
 def test_english_messages(workbook: Callable[..., Path], tmp_path: Path) -> None:
     """--lang en gives English messages and terminal summary."""
-    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
     done = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "o"), "--lang",
                       "en")
     assert "Result: not valid" in done.stdout
@@ -231,13 +233,16 @@ def test_validate_prints_each_finding_then_the_summary_then_the_verdict(
     assert done.returncode == 1
     findings = load_json(out / "report.json")["findings"]
     assert [(f["cell"], f["code"]) for f in findings] == [
-        ("E3", "lhn-normalised"), ("G5", "verloning-unsupported")]
+        (cell_of("loonheffingennummer", 3), "lhn-normalised"),
+        (cell_of("verloning", 5), "verloning-unsupported")]
     lines = done.stdout.splitlines()
-    assert lines[0].split()[:3] == ["Werkgevers!E3", "waarschuwing", "lhn-normalised:"]
+    assert lines[0].split()[:3] == [f"Werkgevers!{cell_of('loonheffingennummer', 3)}",
+                                    "waarschuwing", "lhn-normalised:"]
     assert lines[0].endswith(findings[0]["message"])
     assert lines[1].split(":", 1)[0].strip() == "Wat te doen"
     assert lines[1].endswith(findings[0]["hint"])
-    assert lines[2].split()[:3] == ["Werkgevers!G5", "fout", "verloning-unsupported:"]
+    assert lines[2].split()[:3] == [f"Werkgevers!{cell_of('verloning', 5)}", "fout",
+                                    "verloning-unsupported:"]
     assert lines[2].endswith(findings[1]["message"])
     assert lines[3].endswith(findings[1]["hint"])
     assert lines[4] == ""
@@ -256,7 +261,8 @@ def test_validate_in_english_prints_english_findings(
     done = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "o"),
                       "--lang", "en")
     lines = done.stdout.splitlines()
-    assert lines[0].split()[:3] == ["Werkgevers!G5", "error", "verloning-unsupported:"]
+    assert lines[0].split()[:3] == [f"Werkgevers!{cell_of('verloning', 5)}", "error",
+                                    "verloning-unsupported:"]
     assert "Payroll period 'week' is not supported" in lines[0]
     assert lines[1].strip().startswith("What to do: ")
     assert "1 error, 0 warnings" in lines
@@ -292,7 +298,7 @@ def test_only_the_first_50_findings_are_printed_then_how_many_more(
     assert total >= 60
     printed = [line for line in done.stdout.splitlines() if line.startswith("Werkgevers!")]
     assert len(printed) == 50
-    assert printed[-1].startswith("Werkgevers!G51 ")
+    assert printed[-1].startswith(f"Werkgevers!{cell_of('verloning', 51)} ")
     assert (f"En nog {total - 50} bevindingen: alle bevindingen staan in report.html en in het "
             "blad Controle van de feedbackwerkmap.") in done.stdout.splitlines()
 

@@ -16,7 +16,18 @@ from intake.outputs.feedback import write_feedback
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation.validate import validate_workbook
 
-from conftest import AMBER, RED, column_of, load_json, our_fills, replace, run_intake
+from conftest import (
+    AMBER,
+    RED,
+    at,
+    cell_of,
+    column_of,
+    load_json,
+    our_fills,
+    replace,
+    run_intake,
+    value,
+)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -37,8 +48,9 @@ def test_marked_cells_are_exactly_the_reported_ones(tmp_path: Path) -> None:
     for (sheet, cell) in expected:
         comment = book[sheet][cell].comment
         assert comment is not None and comment.author == "intake"
-    messages = [f["message"] for f in report["findings"] if f["cell"] == "E10"]
-    assert book["Werkgevers"]["E10"].comment.text.startswith(f"intake:\n{messages[0]}")
+    lhn = cell_of("loonheffingennummer", 10)
+    messages = [f["message"] for f in report["findings"] if f["cell"] == lhn]
+    assert book["Werkgevers"][lhn].comment.text.startswith(f"intake:\n{messages[0]}")
 
 
 def test_controle_sheet_lists_every_finding_with_a_link(tmp_path: Path) -> None:
@@ -64,16 +76,17 @@ def test_fix_the_red_cells_and_check_again_passes(
     """A user corrects the marked cells in feedback.xlsx; checking it again exits 0, and the
     new feedback has no marks left and one Controle sheet saying all is well."""
     rows = list(VALID_WERKGEVERS)
-    rows[1] = replace(rows[1], 6, "week")
-    rows[3] = replace(rows[3], 4, "123456789L01")
+    rows[1] = replace(rows[1], verloning="week")
+    rows[3] = replace(rows[3], loonheffingennummer="123456789L01")
     first = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "1"))
     assert first.returncode == 1
     feedback = tmp_path / "1" / "feedback.xlsx"
-    assert set(our_fills(feedback)) == {("Werkgevers", "G3"), ("Werkgevers", "E5")}
+    verloning, lhn = cell_of("verloning", 3), cell_of("loonheffingennummer", 5)
+    assert set(our_fills(feedback)) == {("Werkgevers", verloning), ("Werkgevers", lhn)}
 
     book = openpyxl.load_workbook(feedback)
-    book["Werkgevers"]["G3"] = "4 weken"
-    book["Werkgevers"]["E5"] = VALID_WERKGEVERS[3][4]
+    book["Werkgevers"][verloning] = "4 weken"
+    book["Werkgevers"][lhn] = value(VALID_WERKGEVERS[3], "loonheffingennummer")
     fixed = tmp_path / "gecorrigeerd.xlsx"
     book.save(fixed)
 
@@ -156,7 +169,7 @@ def test_macro_workbook_keeps_its_macros_as_xlsm(
     workbook: Callable[..., Path], tmp_path: Path
 ) -> None:
     """An .xlsm comes back as feedback.xlsm with its VBA project untouched (never run)."""
-    plain = workbook([VALID_WERKGEVERS[0], replace(VALID_WERKGEVERS[1], 6, "week"),
+    plain = workbook([VALID_WERKGEVERS[0], replace(VALID_WERKGEVERS[1], verloning="week"),
                       *VALID_WERKGEVERS[2:]])
     xlsm = tmp_path / "macro.xlsm"
     vba = b"\xd0\xcf\x11\xe0fake vba project"
@@ -176,7 +189,7 @@ def test_macro_workbook_keeps_its_macros_as_xlsm(
     out = tmp_path / "o" / "feedback.xlsm"
     with zipfile.ZipFile(out) as z:
         assert z.read("xl/vbaProject.bin") == vba
-    assert our_fills(out) == {("Werkgevers", "G3"): RED}
+    assert our_fills(out) == {at("verloning", 3): RED}
 
 
 def test_no_findings_says_so(workbook: Callable[..., Path], tmp_path: Path) -> None:
@@ -191,10 +204,11 @@ def test_no_findings_says_so(workbook: Callable[..., Path], tmp_path: Path) -> N
 
 def test_english_feedback(workbook: Callable[..., Path], tmp_path: Path) -> None:
     """--lang en writes the comments and the Controle sheet in English."""
-    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
     feedback = write_feedback(validate_workbook(workbook(rows)), tmp_path, "en")
     book = openpyxl.load_workbook(feedback)
-    assert book["Werkgevers"]["G2"].comment.text.startswith("intake:\nPayroll period 'week'")
+    comment = book["Werkgevers"][cell_of("verloning", 2)].comment
+    assert comment.text.startswith("intake:\nPayroll period 'week'")
     assert book["Controle"]["A9"].value == "Severity"
 
 
@@ -205,7 +219,7 @@ def test_checking_feedback_again_does_not_grow_styles(
     formats from the second round on (it used to gain 13 per round)."""
     import re
 
-    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
     current = workbook(rows)
     counts = []
     for n in range(4):
@@ -223,13 +237,13 @@ def test_only_cells_that_must_change_are_red_when_a_dga_row_is_wrong(
     """A DGA row with an error: that DGA cell is red; the employer's correct "DGA in verloning =
     Ja" is not painted; its Werkgever ID is amber, naming the one DGA row (singular), and the
     employer is still held back from the delivery."""
-    dga = [replace(VALID_DGA[0], 2, "12a"), *VALID_DGA[1:]]
+    dga = [replace(VALID_DGA[0], personeelsnummer="12a"), *VALID_DGA[1:]]
     result = validate_workbook(workbook(VALID_WERKGEVERS, dga))
     feedback = write_feedback(result, tmp_path)
     fills = our_fills(feedback)
     assert fills[("DGA", "C2")] == RED
-    assert ("Werkgevers", "I2") not in fills
-    assert fills[("Werkgevers", "F2")] == AMBER
+    assert at("dga_in_verloning", 2) not in fills
+    assert fills[at("werkgever_id", 2)] == AMBER
     assert set(fills.values()) == {RED, AMBER}
     assert [c for c, colour in fills.items() if colour == RED] == [("DGA", "C2")]
     held = next(f for f in result.findings if f.code == "dga-rows-rejected")
@@ -269,11 +283,11 @@ def test_comments_of_an_older_feedback_are_recognised_by_their_author(
 
     path = workbook()
     book = openpyxl.load_workbook(path)
-    book["Werkgevers"]["G3"].comment = Comment("Verloning 'week' wordt niet ondersteund.",
-                                               "intake")
+    book["Werkgevers"][cell_of("verloning", 3)].comment = Comment(
+        "Verloning 'week' wordt niet ondersteund.", "intake")
     book["Werkgevers"]["C3"].comment = Comment("Nieuwe klant", "Anne")
     book.save(path)
     feedback = write_feedback(validate_workbook(path), tmp_path)
     sheet = openpyxl.load_workbook(feedback)["Werkgevers"]
-    assert sheet["G3"].comment is None
+    assert sheet[cell_of("verloning", 3)].comment is None
     assert sheet["C3"].comment.text == "Nieuwe klant"

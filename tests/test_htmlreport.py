@@ -14,7 +14,7 @@ from intake.outputs.report import build_report
 from intake.outputs.samples import VALID_WERKGEVERS
 from intake.validation.validate import Options, Result, validate_workbook
 
-from conftest import replace
+from conftest import cell_of, replace
 
 
 def _page(result: Result, lang: str = "nl") -> str:
@@ -24,8 +24,8 @@ def _page(result: Result, lang: str = "nl") -> str:
 def test_values_from_the_workbook_are_escaped(check: Callable[..., Result]) -> None:
     """Markup typed into a cell shows as text: no tag from the data reaches the page."""
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-    rows = [replace(VALID_WERKGEVERS[0], 1, evil), replace(VALID_WERKGEVERS[1], 2, evil),
-            *VALID_WERKGEVERS[2:]]
+    rows = [replace(VALID_WERKGEVERS[0], salarisverwerker_email=evil),
+            replace(VALID_WERKGEVERS[1], werkgever_naam=evil), *VALID_WERKGEVERS[2:]]
     page = _page(check(rows))
     assert "<script" not in page
     assert "<img" not in page
@@ -42,7 +42,7 @@ def test_page_is_self_contained(check: Callable[..., Result]) -> None:
 
 def test_totals_findings_and_fix_are_shown(check: Callable[..., Result]) -> None:
     """Totals, then the rejected row with cell, value, what is wrong and how to fix it."""
-    rows = [replace(VALID_WERKGEVERS[0], 4, "123456789L01"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], loonheffingennummer="123456789L01"), *VALID_WERKGEVERS[1:]]
     page = _page(check(rows))
     assert "Afgekeurde rijen op blad Werkgevers (1)" in page
     assert ">E2<" in page
@@ -66,7 +66,7 @@ def test_long_lists_are_bounded_and_say_so(
     monkeypatch.setattr(htmlreport, "MAX_ACCEPTED_LISTED", 2)
     monkeypatch.setattr(htmlreport, "MAX_ROWS_WITH_FINDINGS", 1)
     # Rows 1, 3 and 5 have no DGAs, so only the Werkgevers sheet has rejected rows.
-    rows = [replace(r, 6, "week") if i % 2 else r for i, r in enumerate(VALID_WERKGEVERS)]
+    rows = [replace(r, verloning="week") if i % 2 else r for i, r in enumerate(VALID_WERKGEVERS)]
     page = _page(check(rows))
     assert "1 van 3 getoond; de volledige lijst staat in report.json en feedback.xlsx." in page
     assert "2 van 3 getoond; de volledige lijst staat in werkgevers.csv." in page
@@ -88,11 +88,12 @@ def test_findings_are_grouped_per_rule_with_counts_and_cells(
 ) -> None:
     """The per-rule overview counts each rule and lists its cells, bounded, saying so."""
     monkeypatch.setattr(htmlreport, "MAX_CELLS_PER_RULE", 2)
-    rows = [replace(r, 6, "week") if i % 2 else r for i, r in enumerate(VALID_WERKGEVERS)]
+    rows = [replace(r, verloning="week") if i % 2 else r for i, r in enumerate(VALID_WERKGEVERS)]
     page = _page(check(rows))
     group = page[page.index("<code>verloning-unsupported</code>") - 400:
                  page.index("<code>verloning-unsupported</code>") + 80]
-    assert "Werkgevers!G3, Werkgevers!G5 … 2 van 3 getoond" in group
+    assert (f"Werkgevers!{cell_of('verloning', 3)}, Werkgevers!{cell_of('verloning', 5)} … 2 van "
+            "3 getoond") in group
     assert '<td class="num">3</td>' in group
 
 
@@ -112,7 +113,7 @@ def test_page_points_to_the_feedback_workbook(check: Callable[..., Result],
                                               workbook: Callable[..., Path]) -> None:
     """The page tells the clerk to fix the marked cells in feedback.xlsx (feedback.xlsm for a
     macro workbook) and check that file again; a clean page names it without asking a fix."""
-    rows = [replace(VALID_WERKGEVERS[0], 4, "123456789L01"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], loonheffingennummer="123456789L01"), *VALID_WERKGEVERS[1:]]
     page = _page(check(rows))
     feedback = re.search(r'<p id="feedback">(.*?)</p>', page, re.S)
     assert feedback is not None

@@ -12,7 +12,7 @@ import pytest
 from intake.outputs.samples import VALID_WERKGEVERS
 from intake.validation.validate import validate_workbook
 
-from conftest import flat, our_fills, replace
+from conftest import cell_of, flat, our_fills, replace, value
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -87,7 +87,7 @@ def test_feedback_for_ods_input_is_a_new_xlsx_with_the_same_data(tmp_path: Path)
     feedback = write_feedback(result, tmp_path / "out")
     assert feedback.name == "feedback.xlsx"
     book = openpyxl.load_workbook(feedback)
-    assert book["Werkgevers"]["C8"].value == "Garage Smit Noord"
+    assert book["Werkgevers"][cell_of("werkgever_naam", 8)].value == "Garage Smit Noord"
     marked = {cell for (_, cell) in our_fills(feedback)}
     assert marked == {f.cell for f in result.findings if f.cell}
 
@@ -104,12 +104,16 @@ def test_fix_and_save_in_calc_three_rounds_leaves_no_stale_marks(
     from intake.outputs.pipeline import run
 
     rows = list(VALID_WERKGEVERS)
-    rows[1] = replace(rows[1], 6, "week")                 # G3
-    rows[2] = replace(rows[2], 3, "458812")               # D4
-    rows[3] = replace(rows[3], 4, "123456789L01")         # E5
-    fixes = [("G3", "4 weken"), ("D4", VALID_WERKGEVERS[2][3]), ("E5", VALID_WERKGEVERS[3][4])]
+    rows[1] = replace(rows[1], verloning="week")
+    rows[2] = replace(rows[2], raamwerkcontractnummer="458812")
+    rows[3] = replace(rows[3], loonheffingennummer="123456789L01")
+    fixes = [(cell_of("verloning", 3), "4 weken"),
+             (cell_of("raamwerkcontractnummer", 4),
+              value(VALID_WERKGEVERS[2], "raamwerkcontractnummer")),
+             (cell_of("loonheffingennummer", 5),
+              value(VALID_WERKGEVERS[3], "loonheffingennummer"))]
     current = workbook(rows)
-    for round_number, (cell, value) in enumerate(fixes, start=1):
+    for round_number, (cell, fixed) in enumerate(fixes, start=1):
         outcome = run(current, tmp_path / f"out{round_number}")
         feedback = outcome.files[-1]
         wrong = {(f.sheet, f.cell) for f in outcome.result.findings if f.cell}
@@ -121,7 +125,7 @@ def test_fix_and_save_in_calc_three_rounds_leaves_no_stale_marks(
                      for c in row if c.comment is not None}
         assert commented == wrong
         assert [n for n in book.sheetnames if n.casefold().startswith("controle")] == ["Controle"]
-        book["Werkgevers"][cell] = value  # the clerk fixes one red cell …
+        book["Werkgevers"][cell] = fixed  # the clerk fixes one red cell …
         edited = tmp_path / f"edited{round_number}" / "feedback.xlsx"
         edited.parent.mkdir()
         book.save(edited)

@@ -14,7 +14,7 @@ from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.outputs.template import build_template
 from intake.validation.validate import Result
 
-from conftest import replace
+from conftest import replace, value
 
 
 def _texts() -> list[str]:
@@ -29,11 +29,11 @@ def _texts() -> list[str]:
     return texts
 
 
-#: What an example of each field looks like in a text, and the column it goes in.
+#: What an example of each field looks like in a text.
 EXAMPLES = {
-    "loonheffingennummer": (re.compile(r"\b\d{9}L\d{2}\b"), 4),
-    "raamwerkcontractnummer": (re.compile(r"\bA020\d{6}\b"), 3),
-    "werkgever_id": (re.compile(r"\b81\d{5}\b"), 5),
+    "loonheffingennummer": re.compile(r"\b\d{9}L\d{2}\b"),
+    "raamwerkcontractnummer": re.compile(r"\bA020\d{6}\b"),
+    "werkgever_id": re.compile(r"\b81\d{5}\b"),
 }
 
 
@@ -42,15 +42,14 @@ def test_every_example_in_a_text_passes_our_own_rules(check: Callable[..., Resul
                                                       field: str) -> None:
     """Each example number shown to users (messages, hints, help, template) is accepted by the
     rules of its field: no hint suggests a number the tool itself rejects."""
-    pattern, column = EXAMPLES[field]
+    pattern = EXAMPLES[field]
     examples = sorted({m for text in _texts() for m in pattern.findall(text)})
     assert examples, f"no example of {field} found"
     for example in examples:
-        rows = [replace(VALID_WERKGEVERS[1], column, example), *VALID_WERKGEVERS[2:]]
+        rows = [replace(VALID_WERKGEVERS[1], **{field: example}), *VALID_WERKGEVERS[2:]]
         if field == "werkgever_id":
-            rows = [replace(replace(VALID_WERKGEVERS[1], column, example), 8, "Nee"),
-                    *VALID_WERKGEVERS[2:]]
-        dga = [d for d in VALID_DGA if d[0] != VALID_WERKGEVERS[0][5]]
+            rows = [replace(rows[0], dga_in_verloning="Nee"), *VALID_WERKGEVERS[2:]]
+        dga = [d for d in VALID_DGA if d[0] != value(VALID_WERKGEVERS[0], "werkgever_id")]
         result = check(rows, dga)
         assert [f.code for f in result.findings if f.row == 2] == [], example
 
@@ -59,7 +58,8 @@ def test_btw_hint_suggests_no_number_and_says_where_the_real_one_is(
         check: Callable[..., Result]) -> None:
     """A btw-number typed as loonheffingennummer: the hint names the aangifte loonheffingen and
     the Belastingdienst's letter, and suggests no number derived from the btw-number."""
-    rows = [replace(VALID_WERKGEVERS[0], 4, "NL810662504B01"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], loonheffingennummer="NL810662504B01"),
+            *VALID_WERKGEVERS[1:]]
     finding = next(f for f in check(rows).findings if f.code == "lhn-btw")
     hint = finding.hint("nl")
     assert "aangifte loonheffingen" in hint and "brief van de Belastingdienst" in hint
@@ -69,7 +69,7 @@ def test_btw_hint_suggests_no_number_and_says_where_the_real_one_is(
 
 def test_dga_unexpected_says_what_to_do_with_the_one_row(check: Callable[..., Result]) -> None:
     """'DGA in verloning' Nee with one DGA row: "Zet hier Ja, of verwijder rij N op blad DGA"."""
-    rows = [replace(VALID_WERKGEVERS[0], 8, "Nee"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], dga_in_verloning="Nee"), *VALID_WERKGEVERS[1:]]
     dga = [VALID_DGA[0], *VALID_DGA[2:]]
     finding = next(f for f in check(rows, dga).findings if f.code == "dga-unexpected")
     assert finding.hint("nl") == "Zet hier Ja, of verwijder rij 2 op blad DGA."
@@ -79,7 +79,7 @@ def test_dga_unexpected_says_what_to_do_with_the_one_row(check: Callable[..., Re
 
 def test_several_rows_are_rijen_with_en(check: Callable[..., Result]) -> None:
     """Two DGA rows: "rijen 2 en 3" / "rows 2 and 3"."""
-    rows = [replace(VALID_WERKGEVERS[0], 8, "Nee"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], dga_in_verloning="Nee"), *VALID_WERKGEVERS[1:]]
     finding = next(f for f in check(rows).findings if f.code == "dga-unexpected")
     assert "rijen 2 en 3" in finding.hint("nl")
     assert "rows 2 and 3" in finding.hint("en")
@@ -96,7 +96,7 @@ def test_dga_werkgever_id_finding_shows_the_dga_sheets_help(
         check: Callable[..., Result]) -> None:
     """A digits-only error on the DGA sheet's Werkgever ID gives the DGA field's help (which
     employer the DGA belongs to), not the Werkgevers sheet's (where to find it in Loket.nl)."""
-    dga = [replace(VALID_DGA[0], 0, "81066x5"), *VALID_DGA[1:]]
+    dga = [replace(VALID_DGA[0], werkgever_id="81066x5"), *VALID_DGA[1:]]
     finding = next(f for f in check(VALID_WERKGEVERS, dga).findings
                    if f.sheet == "DGA" and f.code == "digits-only")
     assert finding.hint("nl") == DGA.field("werkgever_id").help_nl

@@ -13,7 +13,7 @@ from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation.reader import UnreadableWorkbook, read_workbook
 from intake.validation.validate import validate_workbook
 
-from conftest import column_of, flat
+from conftest import cell_of, column_of, flat, value
 
 LABELS = [f.label for f in WERKGEVERS.fields]
 
@@ -27,9 +27,9 @@ def _write(path: Path, sheets: dict[str, list[list[object]]],
         sheet = book.create_sheet(name)
         top, left = (origin or {}).get(name, (1, 1))
         for r, row in enumerate(grid):
-            for c, value in enumerate(row):
-                if value is not None:
-                    sheet.cell(row=top + r, column=left + c, value=value)
+            for c, given in enumerate(row):
+                if given is not None:
+                    sheet.cell(row=top + r, column=left + c, value=given)
     book.save(path)
     return path
 
@@ -135,19 +135,20 @@ def test_header_not_found_is_reported(tmp_path: Path) -> None:
 
 def test_missing_dga_sheet_only_matters_when_an_employer_says_ja(tmp_path: Path) -> None:
     """No DGA sheet: fine when every employer says Nee; an error when one says Ja."""
-    nee = tuple(r for r in VALID_WERKGEVERS if r[8] == "Nee")
+    nee = tuple(r for r in VALID_WERKGEVERS if value(r, "dga_in_verloning") == "Nee")
     fine = _write(tmp_path / "nee.xlsx", {"Werkgevers": _grid(LABELS, nee)})
     assert flat(validate_workbook(fine)) == []
     ja = _write(tmp_path / "ja.xlsx", {"Werkgevers": _grid(LABELS, VALID_WERKGEVERS)})
     result = validate_workbook(ja)
     assert ("error", "dga-sheet-missing", "DGA", None) in flat(result)
-    assert {f.cell for f in result.findings if f.code == "dga-missing"} == {"I2", "I4", "I6"}
+    assert {f.cell for f in result.findings if f.code == "dga-missing"} == {
+        cell_of("dga_in_verloning", row) for row in (2, 4, 6)}
 
 
 def test_blank_rows_are_skipped_and_not_counted(tmp_path: Path) -> None:
     """Fully blank rows between employers are not rows; addresses after them stay true."""
     grid = _grid(LABELS, VALID_WERKGEVERS[:2])
-    grid.insert(2, [None] * 9)
+    grid.insert(2, [None] * len(LABELS))
     grid.insert(2, ["  ", None, "\u00a0"])
     grid.append(list(VALID_WERKGEVERS[3]))
     path = _write(tmp_path / "blank.xlsx", {"Werkgevers": grid, "DGA": _grid(

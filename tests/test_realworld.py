@@ -25,7 +25,7 @@ from intake.outputs.pipeline import run
 from intake.validation.reader import UnreadableWorkbook
 from intake.validation.validate import validate_workbook
 
-from conftest import replace, run_intake
+from conftest import cell_of, replace, run_intake
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
 FILES = sorted(p for p in REALWORLD.glob("*") if p.suffix.lower() in
@@ -347,32 +347,33 @@ def test_a_users_own_comment_keeps_its_text_and_shows_ours_below(
 
     from intake.outputs.samples import VALID_WERKGEVERS
 
-    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
+    verloning, email = cell_of("verloning", 2), cell_of("salarisverwerker_email", 2)
     path = workbook(rows)
     book = openpyxl.load_workbook(path)
-    book["Werkgevers"]["G2"].comment = Comment("Nagevraagd bij de klant, Anne", "Anne")
-    book["Werkgevers"]["B2"].comment = Comment("Adres klopt", "Anne")
+    book["Werkgevers"][verloning].comment = Comment("Nagevraagd bij de klant, Anne", "Anne")
+    book["Werkgevers"][email].comment = Comment("Adres klopt", "Anne")
     book.save(path)
 
     first = write_feedback(validate_workbook(path), tmp_path / "1")
     message = validate_workbook(path).findings[0].message("nl")
-    text = openpyxl.load_workbook(first)["Werkgevers"]["G2"].comment.text
+    text = openpyxl.load_workbook(first)["Werkgevers"][verloning].comment.text
     assert text.startswith("Nagevraagd bij de klant, Anne\n\nintake:\n") and message in text
     assert package_problems(first, path) == []
 
     second = write_feedback(validate_workbook(first), tmp_path / "2")
     again = openpyxl.load_workbook(second)["Werkgevers"]
-    assert again["G2"].comment.text == text
-    assert again["B2"].comment.text == "Adres klopt"
+    assert again[verloning].comment.text == text
+    assert again[email].comment.text == "Adres klopt"
 
     fixed_book = openpyxl.load_workbook(second)
-    fixed_book["Werkgevers"]["G2"] = "maand"
+    fixed_book["Werkgevers"][verloning] = "maand"
     fixed = tmp_path / "fixed.xlsx"
     fixed_book.save(fixed)
     third = write_feedback(validate_workbook(fixed), tmp_path / "3")
     sheet = openpyxl.load_workbook(third)["Werkgevers"]
-    assert sheet["G2"].comment.text == "Nagevraagd bij de klant, Anne"
-    assert sheet["B2"].comment.text == "Adres klopt"
+    assert sheet[verloning].comment.text == "Nagevraagd bij de klant, Anne"
+    assert sheet[email].comment.text == "Adres klopt"
     assert cell_marks(third).get(("Werkgevers", "G2"), (None, None))[0] is None
 
 
@@ -468,7 +469,7 @@ def test_a_threaded_comment_gets_our_reply(workbook: Callable[..., Path],
 
     from intake.outputs.samples import VALID_WERKGEVERS
 
-    rows = [replace(VALID_WERKGEVERS[0], 6, "week"), *VALID_WERKGEVERS[1:]]
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
     path = workbook(rows)
     book = openpyxl.load_workbook(path)
     book["Werkgevers"]["G2"].comment = Comment("[Threaded comment] Klopt dit?", "Anne")

@@ -17,7 +17,7 @@ from intake.validation import columns
 from intake.validation.rules import first_failure, rules_for
 from intake.validation.validate import Options, Result
 
-from conftest import flat, replace
+from conftest import at, flat, replace
 
 #: The employer row the cases change: Excel row 5 (Installatiebedrijf Jansen, no DGA).
 ROW = 3
@@ -199,9 +199,9 @@ def test_all_findings_collected_in_one_pass(check: Callable[..., Result]) -> Non
     rows[5] = replace(rows[5], verloning="week")
     result = check(rows)
     assert flat(result) == [
-        ("error", "email-invalid", "Werkgevers", "B5"),
-        ("error", "lhn-elfproef", "Werkgevers", "E5"),
-        ("error", "verloning-unsupported", "Werkgevers", "G7"),
+        ("error", "email-invalid", *at("salarisverwerker_email", 5)),
+        ("error", "lhn-elfproef", *at("loonheffingennummer", 5)),
+        ("error", "verloning-unsupported", *at("verloning", 7)),
     ]
     assert result.summary()["werkgevers"] == {"rows": 6, "accepted": 4, "rejected": 2}
 

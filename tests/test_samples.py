@@ -9,11 +9,11 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from intake.definition.cells import column_letter
-from intake.definition.fields import WERKGEVERS
+from intake.definition.fields import DGA, WERKGEVERS
 from intake.outputs.samples import write_samples
 from intake.validation.validate import validate_workbook
 
-from conftest import flat
+from conftest import at, flat
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -44,31 +44,31 @@ def test_mistakes_sample_has_each_typical_mistake() -> None:
     expected = {
         # The extra column sits right after the template's columns.
         ("warning", "column-unknown", "Werkgevers", f"{column_letter(len(WERKGEVERS.fields))}1"),
-        ("warning", "lhn-normalised", "Werkgevers", "E3"),
-        ("error", "email-invalid", "Werkgevers", "B4"),
-        ("error", "required", "Werkgevers", "C5"),
-        ("error", "formula-text", "Werkgevers", "C6"),
-        ("error", "contract-prefix", "Werkgevers", "D7"),
-        ("error", "contract-format", "Werkgevers", "D8"),
-        ("error", "lhn-btw", "Werkgevers", "E9"),
-        ("error", "lhn-elfproef", "Werkgevers", "E10"),
-        ("error", "lhn-subnumber", "Werkgevers", "E11"),
-        ("error", "lhn-format", "Werkgevers", "E12"),
-        ("error", "guid-instead-of-id", "Werkgevers", "F13"),
-        ("error", "digits-only", "Werkgevers", "F14"),
-        ("error", "verloning-unsupported", "Werkgevers", "G15"),
-        ("error", "verloning-invalid", "Werkgevers", "G16"),
-        ("error", "ja-nee-invalid", "Werkgevers", "H17"),
-        ("warning", "dga-rows-rejected", "Werkgevers", "F18"),
-        ("error", "dga-missing", "Werkgevers", "I19"),
-        ("error", "dga-unexpected", "Werkgevers", "I20"),
-        ("error", "werkgever-duplicate", "Werkgevers", "F21"),
-        ("error", "werkgever-duplicate", "Werkgevers", "F22"),
-        ("error", "personeelsnummer-duplicate", "DGA", "C2"),
-        ("error", "dga-werkgever-unknown", "DGA", "A4"),
-        ("warning", "dga-employer-rejected", "DGA", "A5"),
-        ("error", "required", "DGA", "B6"),
-        ("error", "digits-only", "DGA", "C7"),
+        ("warning", "lhn-normalised", *at("loonheffingennummer", 3)),
+        ("error", "email-invalid", *at("salarisverwerker_email", 4)),
+        ("error", "required", *at("werkgever_naam", 5)),
+        ("error", "formula-text", *at("werkgever_naam", 6)),
+        ("error", "contract-prefix", *at("raamwerkcontractnummer", 7)),
+        ("error", "contract-format", *at("raamwerkcontractnummer", 8)),
+        ("error", "lhn-btw", *at("loonheffingennummer", 9)),
+        ("error", "lhn-elfproef", *at("loonheffingennummer", 10)),
+        ("error", "lhn-subnumber", *at("loonheffingennummer", 11)),
+        ("error", "lhn-format", *at("loonheffingennummer", 12)),
+        ("error", "guid-instead-of-id", *at("werkgever_id", 13)),
+        ("error", "digits-only", *at("werkgever_id", 14)),
+        ("error", "verloning-unsupported", *at("verloning", 15)),
+        ("error", "verloning-invalid", *at("verloning", 16)),
+        ("error", "ja-nee-invalid", *at("dertiende_maand", 17)),
+        ("warning", "dga-rows-rejected", *at("werkgever_id", 18)),
+        ("error", "dga-missing", *at("dga_in_verloning", 19)),
+        ("error", "dga-unexpected", *at("dga_in_verloning", 20)),
+        ("error", "werkgever-duplicate", *at("werkgever_id", 21)),
+        ("error", "werkgever-duplicate", *at("werkgever_id", 22)),
+        ("error", "personeelsnummer-duplicate", *at("personeelsnummer", 2, DGA)),
+        ("error", "dga-werkgever-unknown", *at("werkgever_id", 4, DGA)),
+        ("warning", "dga-employer-rejected", *at("werkgever_id", 5, DGA)),
+        ("error", "required", *at("naam", 6, DGA)),
+        ("error", "digits-only", *at("personeelsnummer", 7, DGA)),
         ("warning", "checklist-incomplete", "Toelichting", "C14"),
     }
     assert expected <= found

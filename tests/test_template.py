@@ -12,7 +12,7 @@ from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.outputs.template import write_template
 from intake.validation.validate import validate_workbook
 
-from conftest import contracted, run_intake
+from conftest import cell_of, column_of, contracted, run_intake
 
 
 def test_sheets_and_headers(tmp_path: Path) -> None:
@@ -31,7 +31,9 @@ def test_drop_downs_have_messages_and_alerts_on(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
     validations = book["Werkgevers"].data_validations.dataValidation
     lists = {str(dv.sqref).split(":")[0]: dv for dv in validations if dv.type == "list"}
-    assert set(lists) == {"G2", "H2", "I2"}
+    closed = [f.name for f in WERKGEVERS.fields if f.kind.choices]
+    assert closed == ["verloning", "dertiende_maand", "dga_in_verloning"]
+    assert set(lists) == {cell_of(name, 2) for name in closed}
     for dv in lists.values():
         assert dv.showErrorMessage and dv.showInputMessage and dv.errorStyle == "stop"
         assert dv.prompt and dv.error
@@ -39,19 +41,19 @@ def test_drop_downs_have_messages_and_alerts_on(tmp_path: Path) -> None:
     assert hidden.sheet_state == "hidden"
     assert [hidden["A2"].value, hidden["A3"].value] == ["Maand", "4 weken"]
     assert [hidden["B2"].value, hidden["B3"].value] == ["Ja", "Nee"]
-    assert lists["G2"].formula1 == "=Lijsten!$A$2:$A$3"
+    assert lists[cell_of("verloning", 2)].formula1 == "=Lijsten!$A$2:$A$3"
 
 
 def test_id_columns_are_text_and_widths_readable(tmp_path: Path) -> None:
     """Contract, loonheffingennummer, Werkgever ID and personeelsnummer columns are text (@)."""
     book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
     werkgevers = book["Werkgevers"]
-    for letter in "DEF":
-        assert werkgevers.column_dimensions[letter].number_format == "@"
-    for letter in "ABC":
-        assert werkgevers.column_dimensions[letter].width >= 30
-    for letter in "AC":
-        assert book["DGA"].column_dimensions[letter].number_format == "@"
+    for name in ("raamwerkcontractnummer", "loonheffingennummer", "werkgever_id"):
+        assert werkgevers.column_dimensions[column_of(WERKGEVERS, name)].number_format == "@"
+    for name in ("salarisverwerker_naam", "salarisverwerker_email", "werkgever_naam"):
+        assert werkgevers.column_dimensions[column_of(WERKGEVERS, name)].width >= 30
+    for name in ("werkgever_id", "personeelsnummer"):
+        assert book["DGA"].column_dimensions[column_of(DGA, name)].number_format == "@"
 
 
 def test_toelichting_explains_step_1_and_the_fields(tmp_path: Path) -> None:

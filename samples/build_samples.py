@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intake.outputs.contract import contract_files, with_rules_table
+from intake.outputs.contract import contract_files, with_generated
 from intake.outputs.samples import write_samples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,5 +20,5 @@ if __name__ == "__main__":
         (ROOT / "schemas" / name).write_text(text, encoding="utf-8")
         print(ROOT / "schemas" / name)
     readme = ROOT / "docs" / "integrator.md"
-    readme.write_text(with_rules_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    readme.write_text(with_generated(readme.read_text(encoding="utf-8")), encoding="utf-8")
     print(readme)

@@ -87,13 +87,15 @@ def test_schema_command_default_folder(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "schemas").iterdir()) == sorted(contract_files())
 
 
-def test_readme_rules_table_is_generated_from_the_kinds() -> None:
-    """The table of cell rules in docs/integrator.md holds, verbatim, the lines generated from
-    the kinds."""
-    from intake.outputs.contract import rules_table
+def test_the_integrators_page_is_current_with_the_field_list() -> None:
+    """docs/integrator.md holds, verbatim, the table of cell rules generated from the kinds and
+    the fields' own checks, and the template's columns in the field list's order."""
+    from intake.outputs.contract import rules_table, template_columns, with_generated
 
     readme = (ROOT / "docs" / "integrator.md").read_text(encoding="utf-8")
     assert rules_table() in readme, "run python samples/build_samples.py"
+    assert template_columns() in readme, "run python samples/build_samples.py"
+    assert with_generated(readme) == readme
 
 
 def test_every_kind_in_use_is_in_the_contract_and_the_readme() -> None:

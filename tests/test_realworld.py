@@ -470,11 +470,12 @@ def test_a_threaded_comment_gets_our_reply(workbook: Callable[..., Path],
     from intake.outputs.samples import VALID_WERKGEVERS
 
     rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
+    verloning = cell_of("verloning", 2)
     path = workbook(rows)
     book = openpyxl.load_workbook(path)
-    book["Werkgevers"]["G2"].comment = Comment("[Threaded comment] Klopt dit?", "Anne")
+    book["Werkgevers"][verloning].comment = Comment("[Threaded comment] Klopt dit?", "Anne")
     book.save(path)
-    with_thread(path, "G2", "Klopt dit?")
+    with_thread(path, verloning, "Klopt dit?")
     message = validate_workbook(path).findings[0].message("nl")
 
     def thread(feedback: Path) -> tuple[str, str]:
@@ -486,13 +487,13 @@ def test_a_threaded_comment_gets_our_reply(workbook: Callable[..., Path],
     threads, persons = thread(first)
     person = re.search(r'displayName="intake" id="(\{[^}]+\})"', persons)
     assert person is not None and "Anne de Vries" in persons
-    reply = re.findall(r'<threadedComment ref="G2"[^>]*personId="([^"]+)"[^>]*'
+    reply = re.findall(rf'<threadedComment ref="{verloning}"[^>]*personId="([^"]+)"[^>]*'
                        r'parentId="\{22222222-2222-2222-2222-222222222222\}">'
                        r"<text>([^<]*)</text>", threads)
     assert len(reply) == 1 and reply[0][0] == person.group(1)
     assert reply[0][1].startswith("intake:\n") and message in unescape(reply[0][1])
     assert "Klopt dit?" in threads
-    legacy = openpyxl.load_workbook(first)["Werkgevers"]["G2"].comment.text
+    legacy = openpyxl.load_workbook(first)["Werkgevers"][verloning].comment.text
     assert message in legacy and legacy.startswith("[Threaded comment] Klopt dit?")
     assert package_problems(first, path) == []
 

@@ -291,18 +291,44 @@ def rules_table() -> str:
         if limits:
             rule += f"; at most {' or '.join(map(str, limits))} characters (`too-long`)"
         lines.append(f"| {', '.join(fields)} | {_md(rule)} |")
+    for spec in SHEETS:
+        for f in spec.fields:
+            if f.checks:
+                own = "; ".join(f"{c.describe_en} (`{c.code}`)" for c in f.checks)
+                lines.append(f"| {f.label} | also: {_md(own)} |")
     return "\n".join(lines) + "\n"
 
 
-#: The first line after the generated rules table (the rules across rows follow).
-_AFTER_RULES = "| employers |"
+def template_columns() -> str:
+    """The sheets of the template and their columns, in order: the list in
+    docs/integrator.md."""
+    lines: list[str] = []
+    for spec in SHEETS:
+        items = [f"`{f.label}`," for f in spec.fields]
+        items[-1] = items[-1][:-1] + ";"
+        line = f"- sheet **{spec.name}**:"
+        for item in items:  # wrapped between columns, never inside a name
+            if len(line) + 1 + len(item) > 100:
+                lines.append(line)
+                line = " "
+            line += " " + item
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
-def with_rules_table(readme: str) -> str:
-    """`readme` with its cell-rules table replaced by the one the kinds give now."""
-    start = readme.index("| field | rule (codes) |")
-    end = readme.index(_AFTER_RULES, start)
-    return readme[:start] + rules_table() + readme[end:]
+#: Where each generated part of docs/integrator.md starts, and the first line after it.
+_GENERATED = (("| field | rule (codes) |", "| employers |", rules_table),
+              ("- sheet **Werkgevers**:", "- a DGA row belongs", template_columns))
+
+
+def with_generated(readme: str) -> str:
+    """`readme` (docs/integrator.md) with its cell-rules table and its list of the template's
+    columns replaced by what the field list gives now."""
+    for first, after, make in _GENERATED:
+        start = readme.index(first)
+        end = readme.index(after, start)
+        readme = readme[:start] + make() + readme[end:]
+    return readme
 
 
 def contract_files(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> dict[str, str]:

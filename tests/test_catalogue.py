@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from intake.batch.run import BatchOptions, run_batch
-from intake.definition.fields import DGA, LISTS_SHEET, WERKGEVERS
+from intake.definition.fields import DGA, LISTS_SHEET, SHEETS, WERKGEVERS
 from intake.definition.messages import CATALOGUE
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, employer, fill, lhn
 from intake.validation.limits import Limits
@@ -68,7 +68,19 @@ CELL_ROWS = [
     replace(W[2], werkgever_naam="B" * 101),  # too-long
     replace(W[4], werkgever_id="2024-03-01"),  # date-instead-of-number
     replace(W[5], loonheffingennummer="810662504L02", werkgever_id="8106625"),  # multiple-lhn
+    # each check of one field alone, on the value it says it refuses
+    *[replace(W[1], **{f.name: c.fails_on}) for f in WERKGEVERS.fields for c in f.checks],
 ]
+
+
+def test_every_check_of_one_field_says_what_it_refuses() -> None:
+    """A field's own check names a value it refuses, and refuses it (its code is then
+    produced by the workbook below)."""
+    for spec in SHEETS:
+        for f in spec.fields:
+            for c in f.checks:
+                assert c.fails_on is not None and not c.test(c.fails_on), (f.name, c.code)
+    assert all(not f.checks for f in DGA.fields), "add DGA rows for their checks below"
 
 
 def _codes(result: object) -> set[str]:

@@ -104,6 +104,9 @@ class Check:
     describe_nl: str
     describe_en: str
     params: Params = field(default=lambda value: {})
+    #: A value this check refuses (a field's own check must give one: the tests build the
+    #: finding from it, so that every code of the catalogue is shown to be produced).
+    fails_on: str | None = None
 
 
 @dataclass(frozen=True)

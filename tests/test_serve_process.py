@@ -105,7 +105,9 @@ def test_a_large_check_does_not_hold_up_another_bureau(
         server: tuple[str, dict[str, str], subprocess.Popen[bytes]], tmp_path: Path) -> None:
     """While a 50,000-employer workbook is being checked (by a worker that runs only when no
     other wants the core: SCHED_IDLE and nice 19), another bureau uploads a small one and gets
-    its result, and the large one is answered too."""
+    its result, and the large one is answered too: with its result, or, where other processes
+    kept every core busy for the whole time limit, with "took too long" (the idle priority
+    did what it is for)."""
     base, keys, process = server
     large = write_workbook(tmp_path / "groot.xlsx", 50_000)
     small = fill(tmp_path / "klein.xlsx", VALID_WERKGEVERS, VALID_DGA)
@@ -131,7 +133,8 @@ def test_a_large_check_does_not_hold_up_another_bureau(
     assert "klein.xlsx: Goedgekeurd</h1>" in page
     assert thread.is_alive(), "the large check ended before the small one: nothing was proven"
     thread.join(timeout=600)
-    assert "groot.xlsx: Deels goedgekeurd</h1>" in big_page[0]
+    assert ("groot.xlsx: Deels goedgekeurd</h1>" in big_page[0]
+            or "groot.xlsx: Duurde te lang</h1>" in big_page[0]), big_page[0][-2000:]
 
 
 def _living(pids: set[int], seconds: float = 20) -> set[int]:

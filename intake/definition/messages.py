@@ -342,10 +342,10 @@ CATALOGUE: dict[str, Entry] = {
     # --- across rows and sheets --------------------------------------------------------------
     "werkgever-duplicate": _e(
         "error", "Werkgever dubbel", "Employer twice",
-        ("Werkgever ID {werkgever_id} met loonheffingennummer {lhn} staat meer dan eens op het "
+        ("Werkgever ID {werkgever_id} met loonheffingennummer {lhn} staat {count} keer op het "
          "blad (rijen {rows}).",
          "Laat één rij staan en verwijder de andere."),
-        ("Employer ID {werkgever_id} with wage tax number {lhn} appears more than once "
+        ("Employer ID {werkgever_id} with wage tax number {lhn} appears {count} times "
          "(rows {rows}).",
          "Keep one row and delete the others."),
     ),
@@ -353,10 +353,11 @@ CATALOGUE: dict[str, Entry] = {
         "warning", "Werkgever met meerdere loonheffingennummers",
         "Employer with several wage tax numbers",
         ("Werkgever ID {werkgever_id} komt voor met verschillende loonheffingennummers "
-         "(rijen {rows}).",
+         "({count} rijen: {rows}).",
          "Dat kan kloppen (L01, L02 … voor aparte loonadministraties); controleer anders het "
          "Werkgever ID."),
-        ("Employer ID {werkgever_id} appears with different wage tax numbers (rows {rows}).",
+        ("Employer ID {werkgever_id} appears with different wage tax numbers ({count} rows: "
+         "{rows}).",
          "That can be right (L01, L02 … for separate payroll administrations); otherwise check "
          "the Employer ID."),
     ),
@@ -370,11 +371,11 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "personeelsnummer-duplicate": _e(
         "error", "Personeelsnummer dubbel", "Employee number twice",
-        ("Personeelsnummer {value} komt bij werkgever {werkgever_id} meer dan eens voor "
+        ("Personeelsnummer {value} komt bij werkgever {werkgever_id} {count} keer voor "
          "(rijen {rows}).",
          "Elke DGA heeft een eigen personeelsnummer: verwijder de dubbele rij of verbeter het "
          "nummer."),
-        ("Employee number {value} appears more than once for employer {werkgever_id} "
+        ("Employee number {value} appears {count} times for employer {werkgever_id} "
          "(rows {rows}).",
          "Each DGA has their own employee number: delete the duplicate row or correct it."),
     ),

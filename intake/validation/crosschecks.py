@@ -14,16 +14,30 @@ def _ids(data: SheetData) -> list[str | None]:
     return data.values.get("werkgever_id") or [None] * len(data)
 
 
+#: How many rows a finding about a group of rows lists (the rest is counted): a message stays
+#: short, and a sheet of thousands of copies gives a report that grows with the rows, not with
+#: their square.
+ROWS_LISTED = 10
+
+
 def _rows(data: SheetData, positions: list[int]) -> str:
-    return ", ".join(str(data.rows[i]) for i in positions)
+    """The Excel rows at `positions`, the first ROWS_LISTED of them, then "…" and the last."""
+    numbers = [str(data.rows[i]) for i in positions[:ROWS_LISTED]]
+    if len(positions) > ROWS_LISTED:
+        numbers.append(f"… {data.rows[positions[-1]]}")
+    return ", ".join(numbers)
 
 
 def _row_words(data: SheetData, positions: list[int]) -> dict[str, str]:
     """The rows at `positions` for a message: "rij 3" or "rijen 3, 5 en 7", per language."""
     numbers = [str(data.rows[i]) for i in positions]
     many = len(numbers) > 1
-    listed_nl = f"{', '.join(numbers[:-1])} en {numbers[-1]}" if many else numbers[0]
-    listed_en = f"{', '.join(numbers[:-1])} and {numbers[-1]}" if many else numbers[0]
+    if len(numbers) > ROWS_LISTED + 1:  # the first ones, then the last (see ROWS_LISTED)
+        numbers = [*numbers[:ROWS_LISTED], f"… {numbers[-1]}"]
+        listed_nl = listed_en = ", ".join(numbers)
+    else:
+        listed_nl = f"{', '.join(numbers[:-1])} en {numbers[-1]}" if many else numbers[0]
+        listed_en = f"{', '.join(numbers[:-1])} and {numbers[-1]}" if many else numbers[0]
     return {"rows": ", ".join(numbers),
             "rows_nl": f"{'rijen' if many else 'rij'} {listed_nl}",
             "rows_en": f"{'rows' if many else 'row'} {listed_en}",
@@ -66,12 +80,14 @@ def werkgever_duplicates(werkgevers: SheetData, skip: Set[int] = frozenset()) ->
     findings = []
     for (wid, lhn), positions in pairs.items():
         if len(positions) > 1:
-            params = {"werkgever_id": wid, "lhn": lhn, "rows": _rows(werkgevers, positions)}
+            params = {"werkgever_id": wid, "lhn": lhn, "rows": _rows(werkgevers, positions),
+                      "count": str(len(positions))}
             findings += [_cell(werkgevers, "werkgever-duplicate", i, "werkgever_id", params)
                          for i in positions]
     for wid in several:
         positions = by_id[wid]
-        params = {"werkgever_id": wid, "rows": _rows(werkgevers, positions)}
+        params = {"werkgever_id": wid, "rows": _rows(werkgevers, positions),
+                  "count": str(len(positions))}
         findings += [_cell(werkgevers, "werkgever-id-multiple-lhn", i, "loonheffingennummer",
                            params) for i in positions]
     return findings
@@ -97,7 +113,8 @@ def dga_rows(werkgevers: SheetData, dga: SheetData) -> list[Finding]:
             numbers[(wid, number)].append(i)
     for (wid, _), positions in numbers.items():
         if len(positions) > 1:
-            params = {"werkgever_id": wid, "rows": _rows(dga, positions)}
+            params = {"werkgever_id": wid, "rows": _rows(dga, positions),
+                      "count": str(len(positions))}
             findings += [_cell(dga, "personeelsnummer-duplicate", i, "personeelsnummer", params)
                          for i in positions]
 

@@ -29,7 +29,7 @@ from conftest import (
     value,
 )
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def test_marked_cells_are_exactly_the_reported_ones(tmp_path: Path) -> None:

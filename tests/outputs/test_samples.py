@@ -15,7 +15,7 @@ from intake.validation.validate import validate_workbook
 
 from conftest import at, flat
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def _cells(path: Path) -> dict[str, list[list[object]]]:

@@ -22,7 +22,7 @@ from intake.web import keys as bureaus
 
 from conftest import INTAKE
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.workbooks import write_workbook
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -111,7 +111,7 @@ def test_accepted_table_fits_a_1280_pixel_window(tmp_path: Path) -> None:
     page: no column is cut off on the right (measured in Chromium through WebDriver)."""
     import time
 
-    samples = Path(__file__).resolve().parents[1] / "samples"
+    samples = Path(__file__).resolve().parents[2] / "samples"
     run_intake("validate", str(samples / "voorbeeld-geldig.xlsx"), "--out",
                str(tmp_path / "out"))
     port = _free_port()

@@ -101,3 +101,17 @@ def test_invalid_ids_are_not_grouped(check: Callable[..., Result]) -> None:
     assert [(f.code, f.cell) for f in result.findings] == [
         ("guid-instead-of-id", cell_of("werkgever_id", 5)),
         ("guid-instead-of-id", cell_of("werkgever_id", 7))]
+
+
+def test_many_copies_are_counted_and_listed_up_to_a_cap(check: Callable[..., Result]) -> None:
+    """25 copies of one employer: every copy is marked, and each message names the count, the
+    first ten rows and the last, never all 25 (a sheet of copies gives a report that grows
+    with the rows, not with their square)."""
+    result = check([W[3]] * 25, [])
+    duplicates = [f for f in result.findings if f.code == "werkgever-duplicate"]
+    assert [f.row for f in duplicates] == list(range(2, 27))
+    message = duplicates[0].message("nl")
+    assert "staat 25 keer op het blad (rijen 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, … 26)" in message
+    assert "appears 25 times (rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, … 26)" in \
+        duplicates[0].message("en")
+    assert {f.message("nl") for f in duplicates} == {message}

@@ -27,7 +27,7 @@ from intake.validation.validate import validate_workbook
 
 from conftest import cell_of, replace, run_intake
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
+REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "realworld"
 FILES = sorted(p for p in REALWORLD.glob("*") if p.suffix.lower() in
                (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")) if REALWORLD.is_dir() else []
 PACKAGES = [p for p in FILES if zipfile.is_zipfile(p) and p.suffix.lower() in (".xlsx", ".xlsm")]

@@ -127,7 +127,7 @@ def test_the_parents_answer_does_not_count_against_the_jobs_time(tmp_path: Path)
 _PARENT = """
 import sys, time
 from intake.checking.sandbox import Bounds, Sandbox
-from tests.test_sandbox import _spin_in_native_code
+from tests.checking.test_sandbox import _spin_in_native_code
 box = Sandbox(Bounds(memory_mb=1024, seconds=600, output_mb=0))
 box.submit(_spin_in_native_code)
 print(box.pid, flush=True)
@@ -138,7 +138,7 @@ time.sleep(600)
 @pytest.mark.slow
 def test_a_child_does_not_outlive_its_parent_killed_with_sigkill(tmp_path: Path) -> None:
     """SIGKILL to a parent whose child spins in native code: the child is gone too."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     parent = subprocess.Popen([sys.executable, "-c", _PARENT], cwd=root, text=True,
                               stdout=subprocess.PIPE)
     assert parent.stdout is not None

@@ -22,7 +22,7 @@ from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.validation.reader import UnreadableWorkbook
 from intake.validation.validate import validate_workbook
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 # openpyxl refuses the control characters XML cannot hold (those are tested in test_hostile).
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
                                       blacklist_characters="".join(map(chr, range(32)))

@@ -15,7 +15,7 @@ from intake.outputs.contract import contract_files
 
 from conftest import run_intake
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 
 

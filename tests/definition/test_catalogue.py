@@ -20,7 +20,7 @@ from intake.validation.validate import Options, validate_workbook
 
 from conftest import replace
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 W = VALID_WERKGEVERS
 
 

@@ -14,7 +14,7 @@ from intake.validation.validate import validate_workbook
 
 from conftest import cell_of, flat, our_fills, replace, value
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 pytestmark = [

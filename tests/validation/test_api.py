@@ -17,7 +17,7 @@ from intake.outputs.report import build_report
 
 from conftest import flat
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 MISTAKES = SAMPLES / "voorbeeld-fouten.xlsx"
 
 

@@ -1,0 +1,82 @@
+"""Worst cases must grow with the rows, not with their square: N copies of one valid employer row
+against N distinct employers (time of `intake validate` with every output, and the size of
+report.json), in one run, median of --repeat.
+
+    .venv/bin/python benchmarks/bench_worst.py --sizes 5000 20000 --repeat 3
+
+Writes benchmarks/results/worst.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from intake.definition.fields import DGA, WERKGEVERS
+from intake.outputs.samples import werkgever
+
+HERE = Path(__file__).resolve().parent
+INTAKE = str(Path(sys.executable).with_name("intake"))
+
+
+def _write(path: Path, rows: int, identical: bool) -> Path:
+    """`rows` employers, each answering Nee to DGA; all the same one when `identical`."""
+    from intake.outputs.samples import lhn
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(WERKGEVERS.name)
+    book.create_sheet(DGA.name).append([f.label for f in DGA.fields])
+    sheet.append([f.label for f in WERKGEVERS.fields])
+    for n in range(rows):
+        k = 0 if identical else n
+        sheet.append(list(werkgever(werkgever_id=str(5_000_000 + k), loonheffingennummer=lhn(k),
+                                    werkgever_naam=f"Werkgever {k} B.V.",
+                                    dga_in_verloning="Nee")))
+    book.save(path)
+    return path
+
+
+def _run(path: Path, out: Path) -> tuple[float, int]:
+    """Seconds of `intake validate` (limits raised for the size) and report.json's bytes."""
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run([INTAKE, "validate", str(path), "--out", str(out), "-q",
+                    "--max-seconds", "600"], capture_output=True, check=False)
+    return time.perf_counter() - start, (out / "report.json").stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-worst-"))
+    lines = ["# Worst cases: identical rows against distinct rows", "",
+             f"`{' '.join(['python benchmarks/bench_worst.py', *sys.argv[1:]])}`, median of "
+             f"{args.repeat}; `intake validate` with every output.", "",
+             "| rows | distinct: s | identical: s | time ratio | distinct: report.json | "
+             "identical: report.json | size ratio |", "|---|---|---|---|---|---|---|"]
+    for size in args.sizes:
+        results = {}
+        for identical in (False, True):
+            path = _write(work / f"{size}-{identical}.xlsx", size, identical)
+            runs = [_run(path, work / "out") for _ in range(args.repeat)]
+            results[identical] = (statistics.median(r[0] for r in runs), runs[0][1])
+        (t0, s0), (t1, s1) = results[False], results[True]
+        lines.append(f"| {size:,} | {t0:.2f} | {t1:.2f} | {t1 / t0:.2f}x | {s0 / 1e6:.1f} MB | "
+                     f"{s1 / 1e6:.1f} MB | {s1 / s0:.2f}x |")
+        print(lines[-1], flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+    (HERE / "results" / "worst.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -322,6 +322,21 @@ def twin_sheet_entries(folder: Path) -> Path:
     return _rewrite(sparse_corner(folder), folder / "tweeling.xlsx", change)
 
 
+def many_sheet_entries(folder: Path, entries: int = 200_000) -> Path:
+    """1 MB whose workbook.xml lists the Toelichting part under `entries` more names (every
+    sheet entry cost a read of its part in the feedback, and a name comparison)."""
+    def change(part: str, data: bytes) -> bytes:
+        if part != "xl/workbook.xml":
+            return data
+        start = data.index(b'<sheet name="Toelichting"')
+        end = data.index(b"/>", start) + 2
+        entry = data[start:end].decode()
+        more = "".join(entry.replace('name="Toelichting"', f'name="T{i}"')
+                       .replace('sheetId="', f'sheetId="{i + 10}', 1) for i in range(entries))
+        return data[:end] + more.encode() + data[end:]
+    return _rewrite(_valid(folder), folder / "bladen.xlsx", change)
+
+
 def ods_repeated_plus(folder: Path) -> Path:
     """The repeated .ods row with its repeat counts written "+1000000" (a number a pattern for
     digits does not read)."""

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 #: Why a file was not checked (a FILE_ERRORS code) -> its status; any other reason: unreadable.
 _STATUS_OF_REASON = {"too-big": Status.TOO_LARGE, "file-too-big": Status.TOO_LARGE,
-                     "too-many-cells": Status.TOO_LARGE, "memory": Status.TOO_LARGE,
+                     "too-many-cells": Status.TOO_LARGE, "too-many-sheets": Status.TOO_LARGE,
+                     "memory": Status.TOO_LARGE,
                      "output-too-big": Status.TOO_LARGE, "time-limit": Status.TIMED_OUT,
                      "failed": Status.FAILED}
 

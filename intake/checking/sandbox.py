@@ -157,8 +157,11 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
 
 
 def _close_inherited(conn: Connection) -> None:
-    """Close every descriptor but the standard three and the pipe to the parent (and the
-    resource tracker's, should multiprocessing have one)."""
+    """Let go of every descriptor but the standard three and the pipe to the parent (and the
+    resource tracker's, should multiprocessing have one): each is pointed at /dev/null, which
+    drops this process's hold on the file (a lock on it ends with its holder) while the number
+    stays taken, so that an inherited object closing its descriptor later cannot close a file
+    this child opened since."""
     keep = {0, 1, 2, conn.fileno()}
     with contextlib.suppress(Exception):
         from multiprocessing import resource_tracker
@@ -170,10 +173,12 @@ def _close_inherited(conn: Connection) -> None:
         open_fds = [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
         open_fds = list(range(3, 1024))
+    null = os.open(os.devnull, os.O_RDWR)
     for fd in open_fds:
-        if fd not in keep:
+        if fd not in keep and fd != null:
             with contextlib.suppress(OSError):
-                os.close(fd)
+                os.dup2(null, fd)
+    os.close(null)
 
 
 def _send_or_exit(conn: Connection, message: tuple[Any, ...]) -> None:

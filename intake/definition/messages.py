@@ -728,6 +728,11 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
               "programma dat het vasthoudt",
         "en": "the file cannot be opened; check its permissions or close it in the program "
               "holding it"},
+    "too-many-sheets": {
+        "nl": "de werkmap heeft veel meer bladen dan een aanmelding nodig heeft; laat alleen "
+              "de bladen Werkgevers, DGA en Toelichting staan en lever opnieuw aan",
+        "en": "the workbook has far more sheets than a registration needs; keep only the "
+              "sheets Werkgevers, DGA and Toelichting and send it again"},
     "too-many-cells": {
         "nl": "een blad beslaat meer cellen dan veilig gelezen kan worden; verwijder waarden "
               "ver buiten de tabel, splits de werkmap of verhoog de grens met --max-cells",

@@ -226,12 +226,13 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
         # Which worksheets to stream, with what marks and which comment parts.
         data_sheets = {d.sheet for d in (result.werkgevers, result.dga) if d.sheet}
         patches: dict[str, SheetPatch] = {}
+        heads: dict[str, str] = {}  # once per part, however many sheet entries name it
         block = 1
         for name, part in sheet_part.items():
             if part == controle_part:
                 continue
             sheet_marks = marks.get(name, {})
-            head = _peek(zin, part)
+            head = heads[part] if part in heads else heads.setdefault(part, _peek(zin, part))
             if not sheet_marks and name not in data_sheets and "tabSelected" not in head:
                 continue
             patch = SheetPatch(marks=sheet_marks, rel_ns=ns.rel)

@@ -65,9 +65,10 @@ class Scanner:
         pass
 
 
-def scanners_for(package: zipfile.ZipFile, names: set[str],
-              inspection: Inspection) -> dict[str, Scanner]:
-    """Part → its scanner: worksheets (.xlsx, .xlsb), shared strings, .ods content."""
+def scanners_for(package: zipfile.ZipFile, names: set[str], inspection: Inspection,
+                 max_sheets: int = 0) -> dict[str, Scanner]:
+    """Part → its scanner: worksheets (.xlsx, .xlsb), shared strings, .ods content. A workbook
+    that lists more than `max_sheets` sheets (0: no limit) is refused."""
     out: dict[str, Scanner] = {}
     if "content.xml" in names and "xl/workbook.xml" not in names:
         out["content.xml"] = _OdsScan(inspection)
@@ -83,7 +84,11 @@ def scanners_for(package: zipfile.ZipFile, names: set[str],
         if not binary and DECLARATION.search(data):
             raise Refused("unsafe", f"{book} declares a DOCTYPE or ENTITY")
         targets = {r.id: r for r in rels}
-        for name, rid in (_bin_sheets(data) if binary else _xml_sheets(data)):
+        sheets = list(_bin_sheets(data) if binary else _xml_sheets(data))
+        if 0 < max_sheets < len(sheets):
+            raise Refused("too-many-sheets", f"{book} lists {len(sheets):,} sheets (at most "
+                          f"{max_sheets:,})")
+        for name, rid in sheets:
             rel = targets.get(rid)
             if rel is None:
                 continue

@@ -13,6 +13,9 @@ class Limits:
     max_uncompressed_mb: int = 256
     #: Entries in the zip.
     max_entries: int = 10_000
+    #: Sheets a workbook lists (a registration needs three; thousands of sheet entries, or
+    #: thousands of look-alikes of one sheet, only cost time).
+    max_sheets: int = 1_000
     #: Compression ratio of one part (only for parts over 1 MiB).
     max_ratio: int = 200
     #: Data rows read per sheet; more is an error finding and the rest is not read.

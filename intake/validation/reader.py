@@ -306,10 +306,14 @@ def _template_stamps(book: object, names: list[str]) -> tuple[Stamp | None, list
     their own workbooks too."""
     version: Stamp | None = None
     checklist: list[Stamp] = []
-    for name in names:
-        key = header_key(name)
-        if key not in (header_key(LISTS_SHEET), header_key(EXPLANATION_SHEET)):
-            continue
+    # One sheet of each: the one named exactly, else the first whose name folds to it (a
+    # workbook of thousands of "Toelichting." look-alikes costs two sheet reads, not thousands).
+    wanted = []
+    for helper in (LISTS_SHEET, EXPLANATION_SHEET):
+        key = header_key(helper)
+        exact = helper if helper in names else None
+        wanted += [exact or next((n for n in names if header_key(n) == key), None)]
+    for name in (n for n in wanted if n is not None):
         try:
             grid = book.get_sheet_by_name(name)  # type: ignore[attr-defined]
             data = grid.to_python(skip_empty_area=True, nrows=200)

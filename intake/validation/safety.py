@@ -77,7 +77,7 @@ def _inspect_package(package: zipfile.ZipFile, limits: Limits) -> Inspection:
                             for n in names)
     inspection.external_links = sum(1 for n in names if n.startswith("xl/externalLinks/")
                                     and n.endswith(".xml"))
-    scanners = scanners_for(package, names, inspection)
+    scanners = scanners_for(package, names, inspection, limits.max_sheets)
     spent = 0
     for info in infos:
         scanner = scanners.get(info.filename)

@@ -51,6 +51,7 @@ UNREADABLE = [
     (hostile.xls_dimensions, "its DIMENSIONS record declares 281,470,681,677,825 cells"),
     (hostile.reader_panic, "de leesbibliotheek (python-calamine) liep vast"),
     (hostile.ods_unclosed_table, "(content.xml: table 'DGA' is never closed)"),
+    (hostile.many_sheet_entries, "veel meer bladen dan een aanmelding nodig heeft"),
 ]
 
 
@@ -293,3 +294,28 @@ def test_reader_panic_and_sparse_corner_in_a_batch(tmp_path: Path) -> None:
     assert files["paniek.xls"]["status"] == "unreadable"
     assert "python-calamine" in files["paniek.xls"]["error"]
     assert files["hoek.xlsx"]["status"] == "rejected"  # its only data sheet is not read
+
+
+def test_the_checklist_is_read_from_one_explanation_sheet(tmp_path: Path) -> None:
+    """Two look-alikes of Toelichting beside the real one, answering Nee: only the sheet named
+    exactly is read (a workbook of thousands of look-alikes costs one sheet read), so its Ja
+    answers stand and no checklist finding appears."""
+    import openpyxl
+
+    from intake.definition.fields import EXPLANATION_SHEET
+    from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+    from intake.validation.validate import validate_workbook
+
+    path = fill(tmp_path / "lijkt.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    book = openpyxl.load_workbook(path)
+    for name in (f"{EXPLANATION_SHEET}.", f"{EXPLANATION_SHEET} (2)"):
+        copy = book.copy_worksheet(book[EXPLANATION_SHEET])
+        copy.title = name
+        for row in copy.iter_rows():
+            for cell in row:
+                if cell.value == "Ja":
+                    cell.value = "Nee"
+    book.save(path)
+    codes = {f.code for f in validate_workbook(path).findings}
+    assert "checklist-incomplete" not in codes, codes
+

@@ -568,8 +568,18 @@ def close_idle() -> None:
     with _idle_lock:
         boxes = list(_idle) if _idle_owner == [os.getpid()] else []
         _idle.clear()
-    for box in boxes:
-        box.close(kill=True)
+    if not boxes:
+        return
+    # A Ctrl-C or SIGTERM now (the process is ending: at exit) must not interrupt the reaping
+    # with a traceback; the children are killed either way.
+    ignored = {s: signal.signal(s, signal.SIG_IGN) for s in STOP_SIGNALS} \
+        if threading.current_thread() is threading.main_thread() else {}
+    try:
+        for box in boxes:
+            box.close(kill=True)
+    finally:
+        for signum, handler in ignored.items():
+            signal.signal(signum, handler)
 
 
 def _last_line(tail: bytes) -> str:

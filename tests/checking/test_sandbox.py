@@ -219,3 +219,41 @@ def test_a_check_goes_to_a_warm_child_kept_between_checks(tmp_path: Path) -> Non
     (again,) = sandbox._idle
     assert again.pid == child and again.bounds == bounds(settings.limits)
     assert (tmp_path / "elders" / "o2" / "report.json").is_file()
+
+
+_INTERRUPTED_AT_EXIT = """
+import os, signal, sys
+from pathlib import Path
+from intake.checking import sandbox
+from intake.checking.check import Settings, check
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.validation.validate import Options
+
+folder = Path(sys.argv[1])
+checked = check(fill(folder / "a.xlsx", VALID_WERKGEVERS, VALID_DGA), folder / "o",
+                Settings(Options()))
+assert checked.valid and sandbox._idle  # a warm child is kept until this process ends
+real_close = sandbox.Sandbox.close
+
+def close(self, kill=False):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C just as the warm children are ended
+    real_close(self, kill)
+
+sandbox.Sandbox.close = close
+print(sandbox._idle[0].pid, flush=True)
+"""
+
+
+def test_a_ctrl_c_while_the_warm_children_end_at_exit_is_no_traceback(tmp_path: Path) -> None:
+    """A process that kept a warm child gets SIGINT while it ends that child at exit (a Ctrl-C
+    to the group as a command finishes): no traceback, its exit code, and the child is gone."""
+    done = subprocess.run([sys.executable, "-c", _INTERRUPTED_AT_EXIT, str(tmp_path)],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    child = int(done.stdout)
+    for _ in range(50):
+        if not Path(f"/proc/{child}").exists():
+            break
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists()

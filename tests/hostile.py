@@ -25,6 +25,13 @@ from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 Builder = Callable[[Path], Path]
 
 
+def _column(name: str) -> str:
+    """The template's column letter of Werkgevers field `name`."""
+    from intake.definition.cells import column_letter
+
+    return column_letter([f.name for f in WERKGEVERS.fields].index(name))
+
+
 def _valid(folder: Path, name: str = "geldig.xlsx") -> Path:
     return fill(folder / name, VALID_WERKGEVERS, VALID_DGA)
 
@@ -172,7 +179,7 @@ def formula_without_value(folder: Path) -> Path:
     """openpyxl writes formulas without a cached value, as a script would."""
     path = _valid(folder, "bron.xlsx")
     book = openpyxl.load_workbook(path)
-    book["Werkgevers"]["F3"] = "=8106600+30"
+    book["Werkgevers"][f"{_column('werkgever_id')}3"] = "=8106600+30"
     target = folder / "formule.xlsx"
     book.save(target)
     return target

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from intake.definition.fields import WERKGEVERS
+from intake.definition.fields import DGA, WERKGEVERS
 from intake.outputs.feedback import write_feedback
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation.validate import validate_workbook
@@ -241,11 +241,11 @@ def test_only_cells_that_must_change_are_red_when_a_dga_row_is_wrong(
     result = validate_workbook(workbook(VALID_WERKGEVERS, dga))
     feedback = write_feedback(result, tmp_path)
     fills = our_fills(feedback)
-    assert fills[("DGA", "C2")] == RED
+    assert fills[at("personeelsnummer", 2, DGA)] == RED
     assert at("dga_in_verloning", 2) not in fills
     assert fills[at("werkgever_id", 2)] == AMBER
     assert set(fills.values()) == {RED, AMBER}
-    assert [c for c, colour in fills.items() if colour == RED] == [("DGA", "C2")]
+    assert [c for c, colour in fills.items() if colour == RED] == [at("personeelsnummer", 2, DGA)]
     held = next(f for f in result.findings if f.code == "dga-rows-rejected")
     assert "rij 2 op blad DGA heeft fouten" in held.message("nl")
     assert "row 2 on the DGA sheet has errors" in held.message("en")

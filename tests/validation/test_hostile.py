@@ -11,7 +11,7 @@ from pathlib import Path
 import hostile
 import pytest
 
-from conftest import INTAKE, failure_report, run_intake
+from conftest import INTAKE, at, failure_report, run_intake
 
 #: Address space for the validator process: a bomb that reached the parser would need far more.
 MEMORY_LIMIT = 1536 << 20
@@ -91,7 +91,7 @@ def test_merged_header_cells_are_named(tmp_path: Path) -> None:
     """Merged cells across the header: a warning naming the range, and the missing column."""
     code, found, _ = _findings(tmp_path, hostile.merged_header)
     assert code == 1
-    assert ("merged-header", "Werkgevers", "E1") in found
+    assert ("merged-header", *at("loonheffingennummer", 1)) in found
     assert ("column-missing", "Werkgevers", None) in found
     assert not [f for f in found if f[0] == "dga-werkgever-unknown"]
 
@@ -117,14 +117,15 @@ def test_formula_without_value_is_a_warning_at_its_cell(tmp_path: Path) -> None:
     """A formula with no cached value: a warning that the value is unknown (and it is empty)."""
     code, found, _ = _findings(tmp_path, hostile.formula_without_value)
     assert code == 1
-    assert found == [("formula-no-value", "Werkgevers", "F3"), ("required", "Werkgevers", "F3")]
+    assert found == [("formula-no-value", *at("werkgever_id", 3)),
+                     ("required", *at("werkgever_id", 3))]
 
 
 def test_huge_values_are_rejected_and_shortened_in_reports(tmp_path: Path) -> None:
     """32,767-character values: errors at their cells, shown shortened everywhere."""
     code, found, report = _findings(tmp_path, hostile.huge_values)
     assert code == 1
-    assert found == [("too-long", "Werkgevers", "C5"), ("too-long", "Werkgevers", "F5")]
+    assert found == [("too-long", *at("werkgever_naam", 5)), ("too-long", *at("werkgever_id", 5))]
     for f in report["findings"]:  # type: ignore[attr-defined]
         assert len(f["value"]) < 300 and f["value"].endswith("… [32767]")
     assert (tmp_path / "out" / "report.html").stat().st_size < 100_000
@@ -133,14 +134,14 @@ def test_huge_values_are_rejected_and_shortened_in_reports(tmp_path: Path) -> No
 def test_control_characters_and_nul_are_rejected(tmp_path: Path) -> None:
     """NUL and BEL inside a name (escaped as _x0000_ in the XML): an error, never a CSV row."""
     code, found, _ = _findings(tmp_path, hostile.control_characters)
-    assert code == 1 and found == [("control-characters", "Werkgevers", "C5")]
+    assert code == 1 and found == [("control-characters", *at("werkgever_naam", 5))]
     assert "Installatie" not in (tmp_path / "out" / "werkgevers.csv").read_text(encoding="utf-8")
 
 
 def test_right_to_left_override_is_rejected(tmp_path: Path) -> None:
     """A right-to-left override in a name ('Trojan source'): an error at the cell."""
     code, found, _ = _findings(tmp_path, hostile.right_to_left)
-    assert code == 1 and found == [("invisible-characters", "Werkgevers", "C5")]
+    assert code == 1 and found == [("invisible-characters", *at("werkgever_naam", 5))]
 
 
 def test_spaces_around_ids_are_normalised(tmp_path: Path) -> None:
@@ -154,7 +155,7 @@ def test_spaces_around_ids_are_normalised(tmp_path: Path) -> None:
 def test_dates_in_id_columns_get_their_own_message(tmp_path: Path) -> None:
     """A Werkgever ID that Excel turned into a date: an error saying exactly that."""
     code, found, report = _findings(tmp_path, hostile.dates_in_ids)
-    assert code == 1 and found == [("date-instead-of-number", "Werkgevers", "F5")]
+    assert code == 1 and found == [("date-instead-of-number", *at("werkgever_id", 5))]
     assert "datum" in report["findings"][0]["message"]  # type: ignore[index]
 
 

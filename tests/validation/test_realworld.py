@@ -374,7 +374,7 @@ def test_a_users_own_comment_keeps_its_text_and_shows_ours_below(
     sheet = openpyxl.load_workbook(third)["Werkgevers"]
     assert sheet[verloning].comment.text == "Nagevraagd bij de klant, Anne"
     assert sheet[email].comment.text == "Adres klopt"
-    assert cell_marks(third).get(("Werkgevers", "G2"), (None, None))[0] is None
+    assert cell_marks(third).get(("Werkgevers", verloning), (None, None))[0] is None
 
 
 def ods(path: Path, rows_xml: str) -> Path:

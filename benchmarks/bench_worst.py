@@ -1,6 +1,6 @@
-"""Worst cases must grow with the rows, not with their square: N copies of one valid employer row
-against N distinct employers (time of `intake validate` with every output, and the size of
-report.json), in one run, median of --repeat.
+"""Worst cases must grow with the rows, not with their square: N copies of one employer row
+against N distinct employers with one error each (time of `intake validate` with every output,
+and the size of report.json), in one run, median of --repeat.
 
     .venv/bin/python benchmarks/bench_worst.py --sizes 5000 20000 --repeat 3
 
@@ -28,7 +28,9 @@ INTAKE = str(Path(sys.executable).with_name("intake"))
 
 
 def _write(path: Path, rows: int, identical: bool) -> Path:
-    """`rows` employers, each answering Nee to DGA; all the same one when `identical`."""
+    """`rows` employers answering Nee to DGA, each with one error: all the same employer when
+    `identical` (each copy a `werkgever-duplicate`), else distinct ones with a payroll period
+    the link does not support (each a `verloning-unsupported`): as many findings either way."""
     from intake.outputs.samples import lhn
 
     book = Workbook(write_only=True)
@@ -39,6 +41,7 @@ def _write(path: Path, rows: int, identical: bool) -> Path:
         k = 0 if identical else n
         sheet.append(list(werkgever(werkgever_id=str(5_000_000 + k), loonheffingennummer=lhn(k),
                                     werkgever_naam=f"Werkgever {k} B.V.",
+                                    verloning="Maand" if identical else "week",
                                     dga_in_verloning="Nee")))
     book.save(path)
     return path

@@ -14,6 +14,7 @@ import hashlib
 import re
 import secrets
 import shutil
+import threading
 import time
 from collections import defaultdict, deque
 from contextlib import asynccontextmanager
@@ -176,6 +177,9 @@ class Intake:
         self.large = anyio.CapacityLimiter(config.large_workers)
         settings = Settings(Options(contract_prefixes=config.contract_prefixes,
                                     limits=config.limits), lang=config.lang)
+        #: Placing into the inbox is decided and done under this lock: a second click on
+        #: "doorsturen" (or a retry) finds the upload placed and changes nothing.
+        self._placing = threading.Lock()
         self.lanes = {False: Lane(config.workers, settings),
                       True: Lane(config.large_workers, settings, large=True)}
         self.waiting = 0
@@ -385,17 +389,19 @@ class Intake:
             await anyio.to_thread.run_sync(self._place, upload.id)
 
     def _place(self, upload_id: str) -> str | None:
-        """Put the upload into INBOX/<bureau>/ unless the same content is already there."""
-        upload = self.store.upload(upload_id, None)
-        assert upload is not None
-        if upload.inbox_name or self.store.placed_before(upload.bureau, upload.sha256):
-            return None
-        name = inbox_files.inbox_name(upload.id, upload.original_name, upload.suffix,
-                                      dt.datetime.now(dt.UTC))
-        inbox_files.place(self._copy(upload),
-                          self.config.inbox, upload.bureau, name)
-        self.store.set_placed(upload.id, name)
-        return name
+        """Put the upload into INBOX/<bureau>/ unless it or the same content is already
+        there: once, however often it is asked for at the same time."""
+        with self._placing:
+            upload = self.store.upload(upload_id, None)
+            assert upload is not None
+            if upload.inbox_name or self.store.placed_before(upload.bureau, upload.sha256):
+                return None
+            name = inbox_files.inbox_name(upload.id, upload.original_name, upload.suffix,
+                                          dt.datetime.now(dt.UTC))
+            inbox_files.place(self._copy(upload),
+                              self.config.inbox, upload.bureau, name)
+            self.store.set_placed(upload.id, name)
+            return name
 
     def _copy(self, upload: Upload) -> Path:
         """The server's copy of an upload, under a name made from the original (tamed)."""

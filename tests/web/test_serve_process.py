@@ -196,3 +196,34 @@ def test_killing_the_batch_leaves_no_worker_behind(tmp_path: Path) -> None:
         process.kill()
         process.wait(timeout=30)
     assert _living(workers) == set()
+
+
+def test_doorsturen_clicked_four_times_at_once_places_the_file_once(
+        server: tuple[str, dict[str, str], subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """Four posts of "doorsturen" for one partly accepted upload at the same moment (a
+    double-click, a retry): every one is answered with the upload's page, none with an
+    error, and the inbox holds the workbook once."""
+    base, keys, _ = server
+    client, csrf = session(base, keys["klein"])
+    sample = Path(__file__).resolve().parents[2] / "samples" / "voorbeeld-fouten.xlsx"
+    with sample.open("rb") as handle:
+        first = client.post("/uploads", data={"csrf": csrf},
+                            files={"werkmap": (sample.name, handle)}, follow_redirects=False)
+    location = first.headers["location"]
+    page = client.get(location).text
+    csrf = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    start = threading.Barrier(4)
+    answers: list[int] = []
+
+    def click() -> None:
+        start.wait()
+        answers.append(client.post(location + "/doorsturen", data={"csrf": csrf}).status_code)
+
+    clicks = [threading.Thread(target=click) for _ in range(4)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join(60)
+    assert answers == [200] * 4
+    placed = [p for p in (tmp_path / "inbox").rglob("*") if p.is_file()]
+    assert len(placed) == 1 and placed[0].parent.name == "klein", placed

@@ -563,7 +563,8 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
 
 @cli.command(short_help="Run the web intake for bureaus and operators.", epilog=examples(
     "intake serve --inbox inbox/ --out verwerkt/",
-    "intake serve --inbox inbox/ --out verwerkt/ --host 0.0.0.0 --port 8080 --hsts"))
+    "intake serve --inbox inbox/ --out verwerkt/ --forwarded-allow-ips 127.0.0.1 --hsts  "
+    "# behind a reverse proxy on this machine"))
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="The nightly batch's inbox: good uploads go to INBOX/<bureau>/.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -586,8 +587,10 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
               help="Large files checked at once, in a lane of their own at low priority.")
 @click.option("--large-mb", type=click.FloatRange(0), default=2.0, show_default=True,
               help="An upload over this size is a large file.")
-@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
-              help="Reverse proxies whose X-Forwarded-For/-Proto headers are trusted.")
+@click.option("--forwarded-allow-ips", default="", show_default="none",
+              help="Addresses of the reverse proxies whose X-Forwarded-For/-Proto headers are "
+              "trusted (comma-separated); by default none, so that no client can choose the "
+              "address the login limit counts.")
 @click.option("--hsts", is_flag=True, help="Send Strict-Transport-Security (behind HTTPS).")
 @limit_options
 @click.pass_context

@@ -592,5 +592,6 @@ def serve(config: ServeConfig, host: str, port: int, forwarded_allow_ips: str) -
 
     app = create_app(config)
     asyncio.run(uvicorn.Server(uvicorn.Config(
-        app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+        app, host=host, port=port, proxy_headers=bool(forwarded_allow_ips.strip()),
+        forwarded_allow_ips=forwarded_allow_ips or None,
         server_header=False, log_level="info", timeout_keep_alive=5)).serve())

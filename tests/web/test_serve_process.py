@@ -227,3 +227,19 @@ def test_doorsturen_clicked_four_times_at_once_places_the_file_once(
     assert answers == [200] * 4
     placed = [p for p in (tmp_path / "inbox").rglob("*") if p.is_file()]
     assert len(placed) == 1 and placed[0].parent.name == "klein", placed
+
+
+def test_a_client_cannot_reset_the_login_limit_with_x_forwarded_for(
+        server: tuple[str, dict[str, str], subprocess.Popen[bytes]]) -> None:
+    """Ten wrong keys, each sent with another X-Forwarded-For: without a configured proxy the
+    header is not believed, so the eleventh try, with the right key, is refused (429) too."""
+    base, keys, _ = server
+    client = httpx2.Client(base_url=base, timeout=60, follow_redirects=True)
+
+    def attempt(key: str, n: int) -> int:
+        token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+        return client.post("/inloggen", data={"csrf": token, "sleutel": key},
+                           headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+
+    assert [attempt("0.fout", n) for n in range(10)] == [401] * 10
+    assert attempt(keys["klein"], 99) == 429

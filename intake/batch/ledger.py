@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -179,11 +180,18 @@ def _create(path: Path) -> None:
 
 def _check_header(path: Path) -> None:
     """Refuse a file that cannot be a ledger before SQLite is given it."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(len(_SQLITE_MAGIC))
+    try:  # never waits: a FIFO or a device is refused, not read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise LedgerError.stop("ledger-unreadable", path=path, reason=exc.strerror) from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LedgerError.stop("ledger-not-a-file", path=path)
+        head = os.read(fd, len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise LedgerError.stop("ledger-unreadable", path=path, reason=exc.strerror) from exc
+    finally:
+        os.close(fd)
     if not head:
         raise _damaged(path, "ledger-empty")
     if head != _SQLITE_MAGIC:

@@ -812,6 +812,11 @@ STOPS: dict[str, dict[str, str]] = {
         "nl": "{path}: het grootboek kan niet worden gelezen ({reason})",
         "en": "{path}: the ledger cannot be read ({reason})"},
     "ledger-missing": {"nl": "geen grootboek op {path}", "en": "no ledger at {path}"},
+    "ledger-not-a-file": {
+        "nl": "{path} is geen gewoon bestand (een map, FIFO of apparaat); geef het pad van het "
+              "grootboek zelf op",
+        "en": "{path} is not a regular file (a folder, FIFO or device); give the path of the "
+              "ledger itself"},
     "ledger-newer": {
         "nl": "{path}: het grootboek heeft schema {version}, nieuwer dan dit programma kent "
               "({known}); installeer een nieuwere intake",

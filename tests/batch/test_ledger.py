@@ -3,7 +3,9 @@ never replaced by a fresh one; a new ledger appears whole or not at all."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from intake.batch.ledger import APPLICATION_ID, Ledger, LedgerError
 from intake.outputs.samples import employer, fill
 
-from conftest import run_intake
+from conftest import INTAKE, run_intake
 
 
 def _ledger_after_a_run(tmp_path: Path) -> Path:
@@ -97,3 +99,19 @@ def test_history_without_a_ledger_does_not_create_one(tmp_path: Path) -> None:
     assert not (tmp_path / "none.sqlite").exists()
     with pytest.raises(LedgerError):
         Ledger(tmp_path / "none.sqlite", create=False)
+
+
+@pytest.mark.parametrize("command", ["batch", "history"])
+def test_a_ledger_path_that_is_a_fifo_is_refused_at_once(tmp_path: Path, command: str) -> None:
+    """--db naming a FIFO (or a folder): one line, exit 2, without waiting for a writer that
+    never comes (the open used to block, holding the batch's lock, deaf to SIGTERM)."""
+    fifo = tmp_path / "grootboek.sqlite"
+    os.mkfifo(fifo)
+    (tmp_path / "in").mkdir()
+    args = {"batch": [str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--settle", "0"],
+            "history": []}[command]
+    done = subprocess.run([INTAKE, command, *args, "--db", str(fifo)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "geen gewoon bestand" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

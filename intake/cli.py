@@ -465,6 +465,9 @@ def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lan
     from intake.batch.ledger import Ledger
     from intake.batch.log import UnknownEmployer, history_lines
 
+    if werkgever_id is not None and not werkgever_id.strip():
+        raise click.BadParameter("an empty Werkgever ID; leave it out to list every run",
+                                 param_hint="WERKGEVER_ID")
     ledger = Ledger(_ledger_path(db, out_dir), create=False)
     try:
         for line in history_lines(ledger, werkgever_id, lang):  # type: ignore[arg-type]

@@ -74,6 +74,7 @@ def history_lines(ledger: Ledger, werkgever_id: str | None, lang: Lang = "nl") -
     """`intake history`: runs and files, or where an employer was registered (UnknownEmployer
     when it never was)."""
     from intake.definition.messages import UI
+    from intake.outputs.terminal import printable as shown  # names come from outside
 
     if werkgever_id:
         rows = ledger.registrations(werkgever_id)
@@ -84,13 +85,14 @@ def history_lines(ledger: Ledger, werkgever_id: str | None, lang: Lang = "nl") -
         for r in rows:
             yield HISTORY["registered"][lang].format(
                 werkgever_id=r["werkgever_id"], lhn=r["loonheffingennummer"],
-                at=r["processed_at"], run=r["run_id"], name=r["name"], row=r["source_row"])
+                at=r["processed_at"], run=r["run_id"], name=shown(r["name"]),
+                row=r["source_row"])
         return
     labels = UI[lang]
     for run in ledger.runs():
         status = HISTORY.get(run["status"], {}).get(lang, run["status"])
         yield HISTORY["run"][lang].format(id=run["id"], status=status,
-                                          started=run["started_at"], inbox=run["inbox"])
+                                          started=run["started_at"], inbox=shown(run["inbox"]))
         delivered = ledger.delivered_counts(run["id"])
         for f in ledger.files(run["id"]):
             counts = json.loads(f["counts"])
@@ -98,6 +100,6 @@ def history_lines(ledger: Ledger, werkgever_id: str | None, lang: Lang = "nl") -
             detail = (HISTORY["rows"][lang].format(
                 accepted=rows.get("accepted", 0), rows=rows.get("rows", 0),
                 delivered=delivered.get(f["id"], (0, 0))[0])
-                if rows else (f["error"] or ""))
+                if rows else shown(f["error"] or ""))
             label = labels.get(f"st_{f['status']}", f["status"])
-            yield f"  {label:<28} {f['name']}  {detail}  {f['sha256'][:12]}"
+            yield f"  {label:<28} {shown(f['name'])}  {detail}  {f['sha256'][:12]}"

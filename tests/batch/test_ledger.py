@@ -115,3 +115,22 @@ def test_a_ledger_path_that_is_a_fifo_is_refused_at_once(tmp_path: Path, command
     assert done.returncode == 2, done.stderr
     assert "geen gewoon bestand" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_history_shows_names_as_escapes_and_refuses_an_empty_id(tmp_path: Path) -> None:
+    """A file name with a terminal title sequence, a carriage return and a right-to-left
+    override is printed by `intake history` with those as escapes, on one line; an empty
+    Werkgever ID is a usage error, not the list of every run."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    name = "a\x1b]0;gehackt\x07\rklaar\u202e.xlsx"
+    fill(inbox / name, [employer(1)], [])
+    assert run_intake("batch", str(inbox), "--out", str(tmp_path / "out"),
+                      "--settle", "0").returncode == 0
+    done = run_intake("history", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    (line,) = [x for x in done.stdout.splitlines() if "gehackt" in x]
+    assert "\\x1b]0;gehackt\\x07\\rklaar\\u202e.xlsx" in line
+    assert not any(ch in done.stdout for ch in "\x1b\x07\r\u202e")
+    empty = run_intake("history", "", "--out", str(tmp_path / "out"))
+    assert empty.returncode == 2 and "Werkgever ID" in empty.stderr

@@ -316,6 +316,8 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     from intake.outputs.terminal import printable
     from intake.validation.validate import Options
 
+    if as_json and quiet:
+        raise click.UsageError("--json prints the report and -q the verdict only: choose one")
     limits = _limits(max_rows, max_cells, max_mb, max_seconds, max_memory_mb)
     target = out_dir or default_out_dir(workbook)
     columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None

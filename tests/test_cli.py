@@ -536,3 +536,12 @@ def test_a_signal_ends_validate_cleanly(tmp_path: Path, signum: int, code: int) 
     assert "Traceback" not in (process.stderr.read() if process.stderr else "")
     assert not (tmp_path / "o").exists()
     assert list(temp.iterdir()) == []
+
+
+def test_json_and_quiet_together_are_a_usage_error(tmp_path: Path) -> None:
+    """--json prints report.json, -q only the verdict: asking for both is exit 2 with a line
+    that says so, not one of them silently."""
+    sample = Path(__file__).parents[1] / "samples" / "voorbeeld-geldig.xlsx"
+    done = run_intake("validate", str(sample), "--json", "-q", "--out", str(tmp_path / "o"))
+    assert done.returncode == 2 and "choose one" in done.stderr
+    assert not (tmp_path / "o").exists()

@@ -22,7 +22,7 @@ from pathlib import Path
 from intake.definition.errors import IntakeError
 
 #: A bureau's name is also its folder in the inbox: lowercase letters, digits and hyphens.
-NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 #: scrypt cost: 16 MiB and some tens of milliseconds per check (RFC 7914's interactive setting).
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": 32}
 
@@ -105,7 +105,7 @@ def add(db: sqlite3.Connection, name: str, role: Role = Role.BUREAU) -> str:
 
     A revoked name gets a fresh key; a name with a working key is refused (revoke it first).
     """
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):  # the whole name: `$` would let a newline end it
         raise BureauKeyError.stop("bureau-name", name=name)
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     salt = secrets.token_bytes(16)

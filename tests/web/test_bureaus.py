@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from intake.web import keys as bureaus
 
 from conftest import run_intake
@@ -102,3 +104,15 @@ def test_the_ledger_opens_after_the_web_tables_were_made(tmp_path: Path) -> None
     assert ledger.runs() == []
     ledger.close()
     assert bureaus.listing(bureaus.connect(path))[0].name == "noord"
+
+
+@pytest.mark.parametrize("name", ["noord\n", "noord\r\n", "Noord", "-noord", "no ord", ""])
+def test_a_bureau_name_is_checked_whole(tmp_path: Path, name: str) -> None:
+    """A name with a trailing newline (which `$` lets through), capitals, a leading hyphen, a
+    space or nothing is refused with one line, so that no second "noord" can be made."""
+    db = tmp_path / "intake.sqlite"
+    assert run_intake("bureau", "add", "noord", "--db", str(db)).returncode == 0
+    done = run_intake("bureau", "add", name, "--db", str(db))
+    assert done.returncode == 2, done.stdout
+    listed = run_intake("bureau", "list", "--db", str(db)).stdout
+    assert listed.count("noord") == 1, listed

@@ -312,7 +312,8 @@ def private_copy(workbook: Path, folder: Path, limits: Limits) -> Path | Checked
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return not_checked("not-found")
+            return not_checked("not-a-file", "a folder" if stat.S_ISDIR(info.st_mode) else
+                               "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a special file")
         if info.st_size > budget:
             return not_checked("file-too-big", f"{info.st_size / (1 << 20):.1f} MB, {too_big}")
         copied = 0

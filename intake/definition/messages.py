@@ -701,6 +701,10 @@ UI: dict[Lang, dict[str, str]] = {
 #: Why a file could not be read at all (exit 2, or status unreadable in a batch), per language.
 FILE_ERRORS: dict[str, dict[str, str]] = {
     "not-found": {"nl": "bestand niet gevonden", "en": "file not found"},
+    "not-a-file": {"nl": "dit is geen bestand maar een map of een speciaal bestand; geef de "
+                         "werkmap zelf op",
+                   "en": "this is not a file but a folder or a special file; give the workbook "
+                         "itself"},
     "not-a-spreadsheet": {
         "nl": "geen werkmap: gebruik .xlsx, .xlsm, .xlsb, .xls of .ods",
         "en": "not a workbook: use .xlsx, .xlsm, .xlsb, .xls or .ods"},

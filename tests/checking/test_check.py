@@ -147,3 +147,18 @@ def test_a_file_replaced_while_it_is_checked_gives_outputs_of_what_was_read(
     assert report["summary"]["werkgevers"]["rows"] == len(VALID_WERKGEVERS)
     feedback = validate_workbook(tmp_path / "out" / "feedback.xlsx", Options())
     assert len(feedback.werkgevers) == len(VALID_WERKGEVERS)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_folder_or_a_fifo_is_named_for_what_it_is(tmp_path: Path, kind: str) -> None:
+    """A folder or a FIFO given as the workbook: not "file not found" (it is there) but a
+    status that says it is no file, at once (a FIFO is never waited on)."""
+    import os
+
+    path = tmp_path / "werkmap.xlsx"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    checked = check(path, tmp_path / "out", _settings(True))
+    assert (checked.status, checked.reason) == (Status.UNREADABLE, "not-a-file")

@@ -327,7 +327,8 @@ class Sandbox:
         method = _start_method()
         ctx = multiprocessing.get_context(method)
         parent_end, child_end = ctx.Pipe()
-        work = tempfile.mkdtemp(prefix="intake-check-")
+        _sweep_once()
+        work = tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-")
         self._work = Path(work)
         self._stderr = self._work / STDERR_NAME
         self._stderr.touch()
@@ -505,6 +506,29 @@ def _cwd() -> str | None:
         return os.getcwd()
     except OSError:
         return None
+
+
+#: A child's work folder in TMPDIR: intake-check-<parent pid>-<random>.
+WORK_PREFIX = "intake-check-"
+_swept: list[int] = []  # the pid that swept (a forked copy sweeps again)
+
+
+def _sweep_once() -> None:
+    """Remove the work folders of children whose parent is gone: a parent killed with SIGKILL
+    cannot remove them itself, and they hold what a check wrote (a copy of a workbook)."""
+    if _swept == [os.getpid()]:
+        return
+    _swept[:] = [os.getpid()]
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
+        pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive (another user's): not ours to remove
+            pass
 
 
 # --- warm children kept between checks -----------------------------------------------------------

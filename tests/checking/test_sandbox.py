@@ -257,3 +257,26 @@ def test_a_ctrl_c_while_the_warm_children_end_at_exit_is_no_traceback(tmp_path: 
             break
         time.sleep(0.1)
     assert not Path(f"/proc/{child}").exists()
+
+
+_STARTS_A_CHILD = """
+from intake.checking.sandbox import Bounds, Sandbox
+with Sandbox(Bounds(memory_mb=512, seconds=5, output_mb=8)) as box:
+    box.start()
+"""
+
+
+def test_work_folders_of_children_whose_parent_is_gone_are_removed(tmp_path: Path) -> None:
+    """A parent killed with SIGKILL leaves its child's work folder; the next process that
+    starts a child removes it, and leaves the folder of a parent that still lives."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer lives
+    gone = tmp_path / f"intake-check-{dead.pid}-abc"
+    living = tmp_path / f"intake-check-{os.getpid()}-def"
+    for folder in (gone, living):
+        folder.mkdir()
+        (folder / "stderr").write_bytes(b"")
+    subprocess.run([sys.executable, "-c", _STARTS_A_CHILD], check=True, timeout=60,
+                   env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert not gone.exists() and living.exists()
+    assert list(tmp_path.iterdir()) == [living]  # the new child's own folder went with it

@@ -271,7 +271,7 @@ def check(workbook: Path, out_dir: Path, settings: Settings, sandbox: Sandbox | 
     if replaces_input(workbook, out_dir):
         error = WouldOverwriteInput(workbook, out_dir)
         return Checked(Status.FAILED, cannot_write=(error.code, error.nl, error.en))
-    with tempfile.TemporaryDirectory(prefix="intake-input-") as private:
+    with tempfile.TemporaryDirectory(prefix=f"intake-input-{os.getpid()}-") as private:
         copy = private_copy(workbook, Path(private), settings.limits)
         if isinstance(copy, Checked):
             checked = copy

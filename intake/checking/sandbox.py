@@ -510,6 +510,9 @@ def _cwd() -> str | None:
 
 #: A child's work folder in TMPDIR: intake-check-<parent pid>-<random>.
 WORK_PREFIX = "intake-check-"
+#: The folders in TMPDIR named <prefix><pid>-<random> after the process that made them (the
+#: children's, and the private copies of `intake.checking.check`).
+PID_PREFIXES = (WORK_PREFIX, "intake-input-")
 _swept: list[int] = []  # the pid that swept (a forked copy sweeps again)
 
 
@@ -519,16 +522,20 @@ def _sweep_once() -> None:
     if _swept == [os.getpid()]:
         return
     _swept[:] = [os.getpid()]
-    for folder in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
-        pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except OSError:  # alive (another user's): not ours to remove
-            pass
+    for prefix in PID_PREFIXES:
+        for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+            _remove_if_orphaned(folder, folder.name[len(prefix):].split("-", 1)[0])
+
+
+def _remove_if_orphaned(folder: Path, pid: str) -> None:
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        shutil.rmtree(folder, ignore_errors=True)
+    except OSError:  # alive (another user's): not ours to remove
+        pass
 
 
 # --- warm children kept between checks -----------------------------------------------------------

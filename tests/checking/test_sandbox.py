@@ -272,11 +272,12 @@ def test_work_folders_of_children_whose_parent_is_gone_are_removed(tmp_path: Pat
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a pid that no longer lives
     gone = tmp_path / f"intake-check-{dead.pid}-abc"
+    copy = tmp_path / f"intake-input-{dead.pid}-ghi"
     living = tmp_path / f"intake-check-{os.getpid()}-def"
-    for folder in (gone, living):
+    for folder in (gone, copy, living):
         folder.mkdir()
         (folder / "stderr").write_bytes(b"")
     subprocess.run([sys.executable, "-c", _STARTS_A_CHILD], check=True, timeout=60,
                    env={**os.environ, "TMPDIR": str(tmp_path)})
-    assert not gone.exists() and living.exists()
+    assert not gone.exists() and not copy.exists() and living.exists()
     assert list(tmp_path.iterdir()) == [living]  # the new child's own folder went with it

@@ -15,7 +15,10 @@ parser (an allocation calamine asks for, a loop in native code), so the boundary
   child dies with its parent (`PR_SET_PDEATHSIG` where the parent's main thread started it, and
   a thread that watches the parent's pid in every child).
 
-A child is kept warm between jobs; one that died or was killed is replaced by a fresh one. How
+A child is kept warm between jobs, and between the checks of one process (`take`, `give_back`:
+a fresh child spends half a second on imports); one that died or was killed is replaced by a
+fresh one. A parent killed with SIGKILL cannot remove its children's work folders: the next
+process that starts a child does (`_sweep_once`). How
 it ended is a reason code of `intake.definition.messages.FILE_ERRORS`: `time-limit`, `memory`,
 `output-too-big` or `reader-failed` (an abort or a crash).
 
@@ -106,8 +109,8 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
            pdeathsig: bool, warm: Job | None, forked: bool = False) -> None:
     """The child's life: contain itself, warm up, then run one job after another. `work` is
     its parent's folder for it: its stderr and its temporary files, removed by the parent when
-    the child is gone, however it ended. A `forked` child first closes every file its parent
-    had open (the batch's lock and ledger, a server's sockets): it holds nothing of the
+    the child is gone, however it ended. A `forked` child first lets go of every file its
+    parent had open (the batch's lock and ledger, a server's sockets): it holds nothing of the
     parent's, and a lock dies with its holder, not with the holder's last child."""
     from intake.validation.process import few_malloc_arenas
 
@@ -578,19 +581,6 @@ def give_back(box: Sandbox) -> None:
         del _idle[:len(surplus)]
     for old in surplus:
         old.close(kill=True)
-
-
-@contextlib.contextmanager
-def lease(bounds: Bounds) -> Iterator[Sandbox]:
-    """`take` a child for the work in the block; it goes back warm when the block ends
-    normally and is killed when the block raised (a signal, a stop: its job goes with it)."""
-    box = take(bounds)
-    try:
-        yield box
-    except BaseException:
-        box.close(kill=True)
-        raise
-    give_back(box)
 
 
 def close_idle() -> None:

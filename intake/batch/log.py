@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
@@ -35,11 +36,20 @@ def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
     if outcome.moved_to:
         record["moved_to"] = outcome.moved_to
     if fmt == "json":
-        return json.dumps(record, ensure_ascii=False)
+        return _json(record)
     head = f"{record.pop('time')} run={record.pop('run')} "
     return head + " ".join(
-        f"{key}={value if isinstance(value, int) else json.dumps(value, ensure_ascii=False)}"
+        f"{key}={value if isinstance(value, int) else _json(value)}"
         for key, value in record.items())
+
+
+def _json(value: object) -> str:
+    """`value` as JSON that stays one line in every viewer and reads in its order: besides the
+    control characters JSON escapes, line and paragraph separators, C1 controls (NEL) and
+    direction or invisible format characters (U+202E) are written as \\u escapes too."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Zl", "Zp", "Cf", "Cc")
+                   else ch for ch in text)
 
 
 #: `intake history`'s words, per language.

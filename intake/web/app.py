@@ -9,6 +9,7 @@ Every page works without JavaScript; /static/upload.js only adds drag and drop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -62,6 +63,8 @@ LOGIN_COOKIE = "intake_login"
 MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 #: Failed logins allowed per client address in LOGIN_WINDOW seconds.
 LOGIN_ATTEMPTS, LOGIN_WINDOW = 10, 900.0
+#: Keys checked at once, over all addresses: each costs a slow hash in a thread; more wait.
+LOGIN_CHECKS_AT_ONCE = 2
 
 STATUS_NL = {
     Status.CHECKING: "Wordt gecontroleerd",
@@ -184,6 +187,8 @@ class Intake:
                       True: Lane(config.large_workers, settings, large=True)}
         self.waiting = 0
         self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.key_checks = anyio.CapacityLimiter(LOGIN_CHECKS_AT_ONCE)
+        self._tries_swept = 0.0
         self.report_css = _report_css()
         self.env = jinja2.Environment(loader=jinja2.PackageLoader("intake", "templates"),
                                       autoescape=True, undefined=jinja2.StrictUndefined)
@@ -252,22 +257,27 @@ class Intake:
 
     async def login(self, request: Request) -> Response:
         client = request.client.host if request.client else "-"
-        recent = self.failures[client]
-        while recent and recent[0] < time.time() - LOGIN_WINDOW:
-            recent.popleft()
-        if len(recent) >= LOGIN_ATTEMPTS:
-            raise Refusal(429, "Te veel pogingen",
-                          "Er is te vaak een verkeerde sleutel ingevuld. Probeer het over een "
-                          "kwartier opnieuw.")
         async with request.form(max_files=0, max_fields=5) as form:
             given, key = str(form.get("csrf") or ""), str(form.get("sleutel") or "")
         if not same_token(request.cookies.get(LOGIN_COOKIE), given):
             raise Refusal(403, "Formulier verlopen",
                           "Het inlogformulier was verlopen of kwam niet van deze site. Open de "
                           "pagina opnieuw en probeer het nog eens.")
-        principal = await anyio.to_thread.run_sync(self.store.verify_key, key)
+        # The try is counted before its key is checked, so that tries sent at once cannot all
+        # pass the count; a right key takes its count back.
+        recent = self._tries(client)
+        if len(recent) >= LOGIN_ATTEMPTS:
+            raise Refusal(429, "Te veel pogingen",
+                          "Er is te vaak een verkeerde sleutel ingevuld. Probeer het over een "
+                          "kwartier opnieuw.")
+        counted = time.time()
+        recent.append(counted)
+        principal = await anyio.to_thread.run_sync(self.store.verify_key, key,
+                                                   limiter=self.key_checks)
+        if principal is not None:
+            with contextlib.suppress(ValueError):
+                recent.remove(counted)
         if principal is None:
-            recent.append(time.time())
             token = secrets.token_urlsafe(32)
             response = self.page("login", request, 401, csrf=token,
                                  error="Deze sleutel is onbekend of ingetrokken. Controleer de "
@@ -281,6 +291,21 @@ class Intake:
         self._cookie(request, redirect, SESSION_COOKIE, cookie, None)
         redirect.delete_cookie(LOGIN_COOKIE, path="/")
         return redirect
+
+    def _tries(self, client: str) -> deque[float]:
+        """`client`'s counted tries of the last LOGIN_WINDOW; addresses with none are
+        forgotten (the table does not grow with every address that ever tried)."""
+        now = time.time()
+        since = now - LOGIN_WINDOW
+        if now - self._tries_swept > 60:  # at most once a minute: one pass over the table
+            self._tries_swept = now
+            for address in [a for a, tries in self.failures.items()
+                            if not tries or tries[-1] < since]:
+                del self.failures[address]
+        recent = self.failures[client]
+        while recent and recent[0] < since:
+            recent.popleft()
+        return recent
 
     async def logout(self, request: Request) -> Response:
         session = self.session(request)

@@ -18,6 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from intake.definition.errors import IntakeError
 
@@ -145,9 +146,21 @@ _DUMMY_SALT = secrets.token_bytes(16)
 def verify(db: sqlite3.Connection, key: str) -> Principal | None:
     """Who `key` belongs to, or None (unknown, revoked or wrong: the caller cannot tell which,
     and every wrong key costs one scrypt, so the answer's timing does not tell either)."""
+    return verify_found(find(db, key), key)
+
+
+def find(db: sqlite3.Connection, key: str) -> dict[str, Any] | None:
+    """The working key whose id `key` names (a quick look-up; `verify_found` does the hash, so
+    that it can run without holding the connection)."""
     key_id, _, secret = key.strip().partition(".")
     row = db.execute("SELECT * FROM web_keys WHERE key_id = ? AND revoked_at IS NULL",
                      (key_id,)).fetchone() if key_id and secret else None
+    return None if row is None else dict(row)
+
+
+def verify_found(row: dict[str, Any] | None, key: str) -> Principal | None:
+    """`verify`'s answer for the key `find` found (or did not)."""
+    _, _, secret = key.strip().partition(".")
     if row is None:
         _hash(secret or "-", _DUMMY_SALT)
         return None

@@ -116,3 +116,29 @@ def test_a_bureau_name_is_checked_whole(tmp_path: Path, name: str) -> None:
     assert done.returncode == 2, done.stdout
     listed = run_intake("bureau", "list", "--db", str(db)).stdout
     assert listed.count("noord") == 1, listed
+
+
+def test_the_slow_hash_of_a_login_runs_without_the_stores_connection(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking a key (right or wrong) looks it up under the store's lock and hashes after
+    letting go, so that other requests' session look-ups never wait for a hash."""
+    from intake.web.store import Store
+
+    db = tmp_path / "intake.sqlite"
+    connection = bureaus.connect(db)
+    key = bureaus.add(connection, "noord")
+    connection.close()
+    store = Store(db)
+    held: list[bool] = []
+    real_hash = bureaus._hash
+
+    def hash_and_look(secret: str, salt: bytes) -> bytes:
+        held.append(store._lock.locked())
+        return real_hash(secret, salt)
+
+    monkeypatch.setattr(bureaus, "_hash", hash_and_look)
+    assert store.verify_key(key) is not None
+    assert store.verify_key(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    assert store.verify_key("0.onbekend") is None
+    store.close()
+    assert held == [False, False, False]

@@ -243,3 +243,30 @@ def test_a_client_cannot_reset_the_login_limit_with_x_forwarded_for(
 
     assert [attempt("0.fout", n) for n in range(10)] == [401] * 10
     assert attempt(keys["klein"], 99) == 429
+
+
+def test_wrong_logins_sent_at_once_are_counted_before_they_are_checked(
+        server: tuple[str, dict[str, str], subprocess.Popen[bytes]]) -> None:
+    """Twenty wrong keys from one address at the same moment: at most ten are checked (401),
+    the others are refused (429) without a check, and then the right key is refused too."""
+    base, keys, _ = server
+    start = threading.Barrier(20)
+    answers: list[int] = []
+
+    def attempt() -> None:
+        client = httpx2.Client(base_url=base, timeout=120)
+        token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+        start.wait()
+        answers.append(client.post("/inloggen", data={"csrf": token,
+                                                      "sleutel": "0.fout"}).status_code)
+
+    tries = [threading.Thread(target=attempt) for _ in range(20)]
+    for thread in tries:
+        thread.start()
+    for thread in tries:
+        thread.join(120)
+    assert sorted(answers) == [401] * 10 + [429] * 10, answers
+    client = httpx2.Client(base_url=base, timeout=60)
+    token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+    assert client.post("/inloggen", data={"csrf": token,
+                                          "sleutel": keys["klein"]}).status_code == 429

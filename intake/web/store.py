@@ -91,9 +91,18 @@ class Store:
         self.db = bureaus.connect(path)
         self.db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        # Reads go through a connection of their own: in WAL mode a reader never waits for a
+        # writer, so a page's session look-up does not wait while a write of ours waits for
+        # the ledger's write lock (held by the nightly batch, or anything else).
+        self.reader = sqlite3.connect(path, isolation_level=None, timeout=30,
+                                      check_same_thread=False)
+        self.reader.row_factory = sqlite3.Row
+        self.reader.execute("PRAGMA query_only=ON")
+        self._read_lock = threading.Lock()
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
+        self.reader.close()
         self.db.close()
 
     @contextmanager
@@ -101,12 +110,17 @@ class Store:
         with self._lock:
             yield self.db
 
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._read_lock:
+            yield self.reader
+
     # --- keys and sessions --------------------------------------------------------------------
 
     def verify_key(self, key: str) -> Principal | None:
         """Who `key` belongs to (see bureaus.verify). The slow hash runs after the connection
         is let go: another request's session look-up never waits for it."""
-        with self._locked() as db:
+        with self._reading() as db:
             found = bureaus.find(db, key)
         return bureaus.verify_found(found, key)
 
@@ -122,7 +136,7 @@ class Store:
 
     def session(self, token: str, now: float) -> Session | None:
         """The live session of `token`, while its key is still the bureau's working key."""
-        with self._locked() as db:
+        with self._reading() as db:
             row = db.execute(
                 "SELECT s.name, s.key_id, s.csrf, k.role FROM web_sessions s JOIN web_keys k "
                 "ON k.name = s.name AND k.key_id = s.key_id AND k.revoked_at IS NULL "
@@ -173,7 +187,7 @@ class Store:
 
     def upload(self, upload_id: str, bureau: str | None) -> Upload | None:
         """One upload; with `bureau`, only if it is that bureau's (None for the operator)."""
-        with self._locked() as db:
+        with self._reading() as db:
             row = db.execute("SELECT * FROM web_uploads WHERE id = ?", (upload_id,)).fetchone()
         if row is None or (bureau is not None and row["bureau"] != bureau):
             return None
@@ -181,7 +195,7 @@ class Store:
 
     def uploads(self, bureau: str | None = None, limit: int = 200) -> list[Upload]:
         """The newest uploads, of one bureau or of all."""
-        with self._locked() as db:
+        with self._reading() as db:
             if bureau is None:
                 rows = db.execute("SELECT * FROM web_uploads ORDER BY uploaded_at DESC, rowid "
                                   "DESC LIMIT ?", (limit,))
@@ -192,7 +206,7 @@ class Store:
 
     def placed_before(self, bureau: str, sha256: str) -> Upload | None:
         """An earlier upload of the same content by this bureau that went into the inbox."""
-        with self._locked() as db:
+        with self._reading() as db:
             row = db.execute("SELECT * FROM web_uploads WHERE bureau = ? AND sha256 = ? AND "
                              "inbox_name IS NOT NULL ORDER BY rowid LIMIT 1",
                              (bureau, sha256)).fetchone()

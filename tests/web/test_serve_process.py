@@ -270,3 +270,30 @@ def test_wrong_logins_sent_at_once_are_counted_before_they_are_checked(
     token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
     assert client.post("/inloggen", data={"csrf": token,
                                           "sleutel": keys["klein"]}).status_code == 429
+
+
+def test_pages_answer_while_another_process_holds_the_ledgers_write_lock(
+        server: tuple[str, dict[str, str], subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """Another process holds the ledger's write lock (as the nightly batch does while it
+    commits); a login, whose session must be written, waits for it, and meanwhile a bureau
+    already logged in still gets its page: reading a session never waits behind a write."""
+    import sqlite3
+
+    base, keys, _ = server
+    reader, _ = session(base, keys["klein"])
+    blocker = sqlite3.connect(tmp_path / "out" / "intake.sqlite", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    waiting: list[int] = []
+    login = threading.Thread(target=lambda: waiting.append(
+        session(base, keys["groot"])[0].get("/uploads").status_code))
+    try:
+        login.start()
+        time.sleep(1)  # its session write now waits for the lock
+        assert login.is_alive(), "the login did not wait for the write lock: nothing proven"
+        page = httpx2.get(base + "/uploads", cookies=reader.cookies, timeout=10)
+        assert page.status_code == 200 and "klein" in page.text
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    login.join(60)
+    assert waiting == [200]

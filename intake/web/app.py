@@ -597,8 +597,17 @@ def create_app(config: ServeConfig) -> ASGIApp:
         return intake.page("error", request, 405, session=intake.session(request),
                            title="Niet toegestaan", text="Deze actie kan hier niet.")
 
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        # A form that cannot be read (a field over its size, a multipart body without its
+        # boundary): the bureau's words, not the framework's English.
+        return intake.page("error", request, 400, session=intake.session(request),
+                           title="Formulier niet te lezen",
+                           text="Wat je verstuurde kon niet als formulier worden gelezen (te "
+                                "groot of beschadigd). Open de pagina opnieuw en probeer het "
+                                "nog eens.")
+
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={404: not_found, 405: not_allowed})
+                    exception_handlers={400: bad_request, 404: not_found, 405: not_allowed})
     app.state.intake = intake
     too_large = Refusal(413, "Bestand te groot",
                         f"Een upload mag ten hoogste {config.max_upload_mb} MB zijn. Splits de "

@@ -590,3 +590,21 @@ def test_every_batch_status_has_its_dutch_word_on_the_operators_pages() -> None:
 
     assert set(LEDGER_STATUS_NL) == {str(s) for s in Status if s is not Status.CHECKING}
     assert LEDGER_STATUS_NL["too-large"] == "te groot om veilig te lezen"
+
+
+@pytest.mark.parametrize(("content", "headers"), [
+    (None, None),  # a login field of 1 MB
+    (b"--x\r\n", {"content-type": "multipart/form-data"}),  # multipart without its boundary
+], ids=["field-too-large", "no-boundary"])
+def test_a_form_that_cannot_be_read_is_a_dutch_page(site: Site, content: bytes | None,
+                                                    headers: dict[str, str] | None) -> None:
+    """A form the framework cannot read answers 400 with the site's own Dutch page, not its
+    English plain text."""
+    with site.client() as client:
+        if content is None:
+            response = client.post("/inloggen", data={"csrf": "x", "sleutel": "a" * (1 << 20)})
+        else:
+            response = client.post("/inloggen", content=content, headers=headers)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Formulier niet te lezen" in response.text and "<!DOCTYPE html>" in response.text

@@ -47,6 +47,7 @@ from intake.definition.errors import IntakeError
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.definition.messages import UI, Lang
 from intake.definition.status import Status
+from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
 from intake.validation.reader import SPREADSHEET_SUFFIXES
 from intake.validation.validate import Options
@@ -351,8 +352,13 @@ class Intake:
                 raise Refusal(400, "Geen bestand gekozen",
                               "Kies de werkmap die u wilt laten controleren en klik op "
                               "'Controleren'.")
-            original = Path(file.filename.replace("\\", "/")).name[:200]
-            suffix = Path(original).suffix.lower()
+            # The name as people will read it: control and direction characters (a right-to-
+            # left override) as escapes; a long name shortened in its stem, never its suffix.
+            full = printable(Path(file.filename.replace("\\", "/")).name)
+            suffix = Path(full).suffix.lower()
+            original = full if len(full) <= 200 else \
+                full[:200 - len(suffix)] + full[-len(suffix):] \
+                if suffix in SPREADSHEET_SUFFIXES else full[:200]
             if suffix not in SPREADSHEET_SUFFIXES:
                 raise Refusal(415, "Geen werkmap",
                               f"'{original}' is geen werkmap. Upload een Excel- of "

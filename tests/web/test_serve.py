@@ -608,3 +608,18 @@ def test_a_form_that_cannot_be_read_is_a_dutch_page(site: Site, content: bytes |
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/html")
     assert "Formulier niet te lezen" in response.text and "<!DOCTYPE html>" in response.text
+
+
+def test_a_long_name_keeps_its_suffix_and_direction_controls_show_as_escapes(
+        site: Site, noord: tuple[TestClient, str]) -> None:
+    """A valid workbook named with 250 characters is checked (the name was cut at 200, losing
+    its .xlsx, and refused as no workbook); a right-to-left override in a name is shown as an
+    escape, so "xslx.exe" cannot pass for an .xlsx on the page."""
+    client, csrf = noord
+    long_name = "w" * 245 + ".xlsx"
+    page = upload(client, csrf, site.folder / "voorbeeld-geldig.xlsx", name=long_name,
+                  follow=True).text  # type: ignore[attr-defined]
+    assert "Goedgekeurd" in page and "geen werkmap" not in page
+    tricky = upload(client, csrf, site.folder / "voorbeeld-fouten.xlsx",
+                    name="factuur\u202exslx.exe.xlsx", follow=True).text  # type: ignore[attr-defined]
+    assert "\u202e" not in tricky and "factuur\\u202exslx.exe.xlsx" in tricky

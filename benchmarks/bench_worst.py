@@ -4,7 +4,8 @@ and the size of report.json), in one run, median of --repeat.
 
     .venv/bin/python benchmarks/bench_worst.py --sizes 5000 20000 --repeat 3
 
-Writes benchmarks/results/worst.md.
+and through the web intake (a real `intake serve`): N copies uploaded by one bureau while another
+uploads a small workbook. Writes benchmarks/results/worst.md.
 """
 
 from __future__ import annotations
@@ -56,10 +57,73 @@ def _run(path: Path, out: Path) -> tuple[float, int]:
     return time.perf_counter() - start, (out / "report.json").stat().st_size
 
 
+def _web(work: Path, copies: int, repeat: int) -> list[str]:
+    """Through a real `intake serve`: a bureau uploads `copies` copies of one employer and,
+    0.3 s later, another bureau a small valid workbook; seconds until each page, median."""
+    import re
+    import socket
+    import threading
+
+    import httpx2
+
+    from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+    from intake.web import keys as bureaus
+
+    out = work / "web"
+    db = bureaus.connect(out / "intake.sqlite")
+    keys = {name: bureaus.add(db, name) for name in ("groot", "klein")}
+    db.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([INTAKE, "serve", "--inbox", str(work / "inbox"), "--out",
+                               str(out), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base, csrf_field = f"http://127.0.0.1:{port}", re.compile(r'name="csrf" value="([^"]+)"')
+    try:
+        for _ in range(300):
+            try:
+                if httpx2.get(base + "/healthz").text == "ok":
+                    break
+            except httpx2.HTTPError:
+                time.sleep(0.2)
+
+        def upload(key: str, path: Path, into: list[float]) -> None:
+            client = httpx2.Client(base_url=base, timeout=300, follow_redirects=True)
+            token = csrf_field.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+            page = client.post("/inloggen", data={"csrf": token, "sleutel": key}).text
+            csrf = csrf_field.search(page).group(1)  # type: ignore[union-attr]
+            start = time.perf_counter()
+            with path.open("rb") as handle:
+                client.post("/uploads", data={"csrf": csrf}, files={"werkmap": (path.name, handle)})
+            into.append(time.perf_counter() - start)
+
+        big = _write(work / "kopieen.xlsx", copies, True)
+        small = fill(work / "klein.xlsx", VALID_WERKGEVERS, VALID_DGA)
+        big_s: list[float] = []
+        small_s: list[float] = []
+        for _ in range(repeat):
+            thread = threading.Thread(target=upload, args=(keys["groot"], big, big_s))
+            thread.start()
+            time.sleep(0.3)
+            upload(keys["klein"], small, small_s)
+            thread.join()
+    finally:
+        server.terminate()
+        server.wait(60)
+    return ["", f"Through the web intake (a real server, median of {repeat}): {copies:,} copies "
+            "of one employer uploaded, and 0.3 s later another bureau's small workbook.", "",
+            "| upload | s until its page |", "|---|---|",
+            f"| {copies:,} copies | {statistics.median(big_s):.2f} |",
+            f"| the other bureau's small one, meanwhile | {statistics.median(small_s):.2f} |"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--web-copies", type=int, default=5000,
+                        help="copies uploaded through the web intake (0: skip that part)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-worst-"))
     lines = ["# Worst cases: identical rows against distinct rows", "",
@@ -77,6 +141,9 @@ def main() -> None:
         lines.append(f"| {size:,} | {t0:.2f} | {t1:.2f} | {t1 / t0:.2f}x | {s0 / 1e6:.1f} MB | "
                      f"{s1 / 1e6:.1f} MB | {s1 / s0:.2f}x |")
         print(lines[-1], flush=True)
+    if args.web_copies:
+        lines += _web(work, args.web_copies, args.repeat)
+        print("\n".join(lines[-2:]), flush=True)
     shutil.rmtree(work, ignore_errors=True)
     (HERE / "results" / "worst.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -13,6 +13,7 @@ Results go to benchmarks/results/serve.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import socket
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +66,27 @@ def timed_upload(client: httpx2.Client, csrf: str, path: Path,
     ok = response.status_code == 200 and (
         expected is None or f"{path.name}: {expected}</h1>" in response.text)
     return elapsed, ok
+
+
+@contextlib.contextmanager
+def serving(work: Path, *options: str) -> Iterator[str]:
+    """`intake serve` over WORK/inbox and WORK/out on a free port of 127.0.0.1, until the
+    block ends; yields its base address once /healthz answers."""
+    base = f"http://127.0.0.1:{free_port()}"
+    server = subprocess.Popen([INTAKE, "serve", "--inbox", str(work / "inbox"), "--out",
+                               str(work / "out"), "--port", base.rsplit(":", 1)[1], *options],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(150):
+            try:
+                if httpx2.get(base + "/healthz").text == "ok":
+                    break
+            except httpx2.HTTPError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def upload(base: str, key: str, path: Path, expected: str | None) -> tuple[float, bool]:
@@ -148,26 +171,12 @@ def main() -> None:
     keys = [bureaus.add(db, f"bureau-{i}") for i in range(4)]
     big_key = bureaus.add(db, "groot-bureau")
     db.close()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     # --max-seconds 60: the large workbook takes longer than the default 10 s at the lowest
     # priority while the small uploads run.
-    server = subprocess.Popen([INTAKE, "serve", "--inbox", str(work / "inbox"), "--out",
-                               str(work / "out"), "--port", str(port), "--max-seconds", "60"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(150):
-            try:
-                if httpx2.get(base + "/healthz").text == "ok":
-                    break
-            except httpx2.HTTPError:
-                time.sleep(0.2)
+    with serving(work, "--max-seconds", "60") as base:
         upload(base, keys[0], samples[0], None)  # first check starts the worker's forkserver
         rounds = [one_round(base, keys, big_key, samples, big, args.uploads)
                   for _ in range(args.rounds)]
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
     size_mb = big.stat().st_size / 2**20
     worst = max(p95(r.during) for r in rounds)
     lines = [

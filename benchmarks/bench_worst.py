@@ -60,57 +60,29 @@ def _run(path: Path, out: Path) -> tuple[float, int]:
 def _web(work: Path, copies: int, repeat: int) -> list[str]:
     """Through a real `intake serve`: a bureau uploads `copies` copies of one employer and,
     0.3 s later, another bureau a small valid workbook; seconds until each page, median."""
-    import re
-    import socket
     import threading
 
-    import httpx2
+    from bench_serve import serving, upload
 
     from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
     from intake.web import keys as bureaus
 
-    out = work / "web"
-    db = bureaus.connect(out / "intake.sqlite")
+    db = bureaus.connect(work / "out" / "intake.sqlite")
     keys = {name: bureaus.add(db, name) for name in ("groot", "klein")}
     db.close()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([INTAKE, "serve", "--inbox", str(work / "inbox"), "--out",
-                               str(out), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base, csrf_field = f"http://127.0.0.1:{port}", re.compile(r'name="csrf" value="([^"]+)"')
-    try:
-        for _ in range(300):
-            try:
-                if httpx2.get(base + "/healthz").text == "ok":
-                    break
-            except httpx2.HTTPError:
-                time.sleep(0.2)
-
-        def upload(key: str, path: Path, into: list[float]) -> None:
-            client = httpx2.Client(base_url=base, timeout=300, follow_redirects=True)
-            token = csrf_field.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
-            page = client.post("/inloggen", data={"csrf": token, "sleutel": key}).text
-            csrf = csrf_field.search(page).group(1)  # type: ignore[union-attr]
-            start = time.perf_counter()
-            with path.open("rb") as handle:
-                client.post("/uploads", data={"csrf": csrf}, files={"werkmap": (path.name, handle)})
-            into.append(time.perf_counter() - start)
-
-        big = _write(work / "kopieen.xlsx", copies, True)
-        small = fill(work / "klein.xlsx", VALID_WERKGEVERS, VALID_DGA)
-        big_s: list[float] = []
-        small_s: list[float] = []
+    big = _write(work / "kopieen.xlsx", copies, True)
+    small = fill(work / "klein.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    answers: dict[str, list[tuple[float, bool]]] = {"big": [], "small": []}
+    with serving(work) as base:
         for _ in range(repeat):
-            thread = threading.Thread(target=upload, args=(keys["groot"], big, big_s))
+            thread = threading.Thread(target=lambda: answers["big"].append(
+                upload(base, keys["groot"], big, "Afgekeurd")))
             thread.start()
             time.sleep(0.3)
-            upload(keys["klein"], small, small_s)
+            answers["small"].append(upload(base, keys["klein"], small, "Goedgekeurd"))
             thread.join()
-    finally:
-        server.terminate()
-        server.wait(60)
+    assert all(ok for runs in answers.values() for _, ok in runs), answers
+    big_s, small_s = ([s for s, _ in answers[k]] for k in ("big", "small"))
     return ["", f"Through the web intake (a real server, median of {repeat}): {copies:,} copies "
             "of one employer uploaded, and 0.3 s later another bureau's small workbook.", "",
             "| upload | s until its page |", "|---|---|",

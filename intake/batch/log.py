@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
@@ -45,11 +44,12 @@ def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
 
 def _json(value: object) -> str:
     """`value` as JSON that stays one line in every viewer and reads in its order: besides the
-    control characters JSON escapes, line and paragraph separators, C1 controls (NEL) and
-    direction or invisible format characters (U+202E) are written as \\u escapes too."""
+    control characters JSON escapes, every character a terminal must not get raw (line and
+    paragraph separators, NEL, U+202E: `intake.outputs.terminal.unsafe`) is a \\u escape."""
+    from intake.outputs.terminal import unsafe
+
     text = json.dumps(value, ensure_ascii=False)
-    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Zl", "Zp", "Cf", "Cc")
-                   else ch for ch in text)
+    return "".join(f"\\u{ord(ch):04x}" if unsafe(ch) else ch for ch in text)
 
 
 #: `intake history`'s words, per language.

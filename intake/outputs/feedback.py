@@ -232,7 +232,9 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
             if part == controle_part:
                 continue
             sheet_marks = marks.get(name, {})
-            head = heads[part] if part in heads else heads.setdefault(part, _peek(zin, part))
+            if part not in heads:
+                heads[part] = _peek(zin, part)
+            head = heads[part]
             if not sheet_marks and name not in data_sheets and "tabSelected" not in head:
                 continue
             patch = SheetPatch(marks=sheet_marks, rel_ns=ns.rel)

@@ -22,13 +22,18 @@ _COLOURS = {"error": "red", "warning": "yellow"}
 _PLAIN_SHEET = re.compile(r"[^\W\d]\w*")
 
 
+def unsafe(ch: str) -> bool:
+    """Whether `ch` must not reach a terminal or a log line as it is: a control character
+    (C0, C1), a format character (a direction override, a zero-width one), a line or paragraph
+    separator, a lone surrogate."""
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs")
+
+
 def printable(text: str) -> str:
-    """`text` with control and bidirectional-override characters shown as escapes: a cell value
-    from an untrusted workbook must not move the cursor, colour or reorder the terminal."""
-    return "".join(
-        ch.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") else ch
-        for ch in text)
+    """`text` with the `unsafe` characters shown as escapes: a cell value from an untrusted
+    workbook must not move the cursor, colour or reorder the terminal."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unsafe(ch) else ch
+                   for ch in text)
 
 
 def where(finding: Finding, workbook: str, lang: Lang) -> str:

@@ -20,20 +20,24 @@ def _ids(data: SheetData) -> list[str | None]:
 ROWS_LISTED = 10
 
 
+def _listed(data: SheetData, positions: list[int]) -> list[str]:
+    """The Excel rows at `positions`: all, or past ROWS_LISTED + 1 the first ROWS_LISTED of
+    them, then "…" and the last."""
+    numbers = [str(data.rows[i]) for i in positions]
+    if len(numbers) > ROWS_LISTED + 1:
+        numbers = [*numbers[:ROWS_LISTED], f"… {numbers[-1]}"]
+    return numbers
+
+
 def _rows(data: SheetData, positions: list[int]) -> str:
-    """The Excel rows at `positions`, the first ROWS_LISTED of them, then "…" and the last."""
-    numbers = [str(data.rows[i]) for i in positions[:ROWS_LISTED]]
-    if len(positions) > ROWS_LISTED:
-        numbers.append(f"… {data.rows[positions[-1]]}")
-    return ", ".join(numbers)
+    return ", ".join(_listed(data, positions))
 
 
 def _row_words(data: SheetData, positions: list[int]) -> dict[str, str]:
     """The rows at `positions` for a message: "rij 3" or "rijen 3, 5 en 7", per language."""
-    numbers = [str(data.rows[i]) for i in positions]
+    numbers = _listed(data, positions)
     many = len(numbers) > 1
-    if len(numbers) > ROWS_LISTED + 1:  # the first ones, then the last (see ROWS_LISTED)
-        numbers = [*numbers[:ROWS_LISTED], f"… {numbers[-1]}"]
+    if len(positions) > len(numbers):  # shortened: no "en" before the last
         listed_nl = listed_en = ", ".join(numbers)
     else:
         listed_nl = f"{', '.join(numbers[:-1])} en {numbers[-1]}" if many else numbers[0]

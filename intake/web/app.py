@@ -278,7 +278,7 @@ class Intake:
         if principal is not None:
             with contextlib.suppress(ValueError):
                 recent.remove(counted)
-        if principal is None:
+        else:
             token = secrets.token_urlsafe(32)
             response = self.page("login", request, 401, csrf=token,
                                  error="Deze sleutel is onbekend of ingetrokken. Controleer de "
@@ -356,9 +356,10 @@ class Intake:
             # left override) as escapes; a long name shortened in its stem, never its suffix.
             full = printable(Path(file.filename.replace("\\", "/")).name)
             suffix = Path(full).suffix.lower()
-            original = full if len(full) <= 200 else \
-                full[:200 - len(suffix)] + full[-len(suffix):] \
-                if suffix in SPREADSHEET_SUFFIXES else full[:200]
+            original = full
+            if len(full) > 200:
+                keep = len(suffix) if suffix in SPREADSHEET_SUFFIXES else 0
+                original = full[:200 - keep] + full[len(full) - keep:]
             if suffix not in SPREADSHEET_SUFFIXES:
                 raise Refusal(415, "Geen werkmap",
                               f"'{original}' is geen werkmap. Upload een Excel- of "

@@ -22,14 +22,9 @@ import openpyxl
 from intake.definition.fields import DGA, WERKGEVERS
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 
+from conftest import cell_of
+
 Builder = Callable[[Path], Path]
-
-
-def _column(name: str) -> str:
-    """The template's column letter of Werkgevers field `name`."""
-    from intake.definition.cells import column_letter
-
-    return column_letter([f.name for f in WERKGEVERS.fields].index(name))
 
 
 def _valid(folder: Path, name: str = "geldig.xlsx") -> Path:
@@ -179,7 +174,7 @@ def formula_without_value(folder: Path) -> Path:
     """openpyxl writes formulas without a cached value, as a script would."""
     path = _valid(folder, "bron.xlsx")
     book = openpyxl.load_workbook(path)
-    book["Werkgevers"][f"{_column('werkgever_id')}3"] = "=8106600+30"
+    book["Werkgevers"][cell_of("werkgever_id", 3)] = "=8106600+30"
     target = folder / "formule.xlsx"
     book.save(target)
     return target

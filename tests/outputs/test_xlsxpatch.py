@@ -38,10 +38,21 @@ SHEETS = {
                  '<x:row r="2"><x:c r="A2"><x:v>2</x:v></x:c><x:c r="C2"><x:v>3</x:v></x:c>'
                  "</x:row>"
                  "</x:sheetData></x:worksheet>"),
+    # every row numbered, as writers put it: out of order, a number twice, marked rows empty
+    "numbered": ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                 "<sheetData>"
+                 '<row r="1"><c r="A1"><v>1</v></c></row>'
+                 '<row r="3" spans="1:2"><c r="A3"><v>3</v></c><c r="B3"><v>4</v></c></row>'
+                 '<row r="2"><c r="B2"><v>2</v></c></row>'
+                 '<row r="30"/>'
+                 '<row r="3"><c r="C3"><v>5</v></c></row>'
+                 '<row r="300"><c r="A300"><v>6</v></c></row>'
+                 "</sheetData></worksheet>"),
 }
 MARKS = {"plain": {2: {0: "error", 1: "warning"}, 3: {0: "error"}, 4: {0: "warning"},
                    7: {1: "error"}},
-         "prefixed": {2: {1: "error", 2: "warning"}}}
+         "prefixed": {2: {1: "error", 2: "warning"}},
+         "numbered": {3: {1: "error"}, 30: {0: "warning"}, 2: {1: "warning"}}}
 
 
 def patched(xml: str, marks: dict[int, dict[int, str]], size: int) -> str:
@@ -72,3 +83,21 @@ def test_marks_land_on_the_cells_named_and_nothing_else_changes() -> None:
     unmarked = re.sub(r'\ss="\d+"', "", out)
     assert '<row r="2"><c r="A2"><v>5</v></c>' in unmarked  # spans dropped on a marked row
     assert '<row r="1"><c r="A1"' in unmarked
+
+
+def test_numbered_rows_are_found_by_their_number_as_by_visiting_every_row() -> None:
+    """Where every row is numbered, only the marked rows are visited; the rows found (out of
+    order, a number twice, a self-closing row) are those that visiting every row finds."""
+    xml = SHEETS["numbered"]
+    marks = MARKS["numbered"]
+    body = xml[xml.index("<sheetData>") + 11:xml.index("</sheetData>")]
+    quick, after = xlsxpatch._rows_to_patch(body, len(body), 1, marks, False)  # type: ignore[arg-type]
+    visited = [(m.start(), n) for m, n in xlsxpatch._rows_to_patch(
+        body.replace("<row ", "<row  "), len(body), 1, marks, False)[0]]  # the general path
+    assert [n for _, n in visited] == [3, 2, 30, 3]
+    assert [n for _, n in quick] == [n for _, n in visited]
+    assert [body[m.start():m.end()] for m, _ in quick] == [
+        '<row r="3" spans="1:2">', '<row r="2">', '<row r="30"/>', '<row r="3">']
+    assert after == 301
+    out = patched(xml, marks, 7)
+    assert set(re.findall(r'<c r="([A-Z]+\d+)"[^>]*?\ss="\d+"', out)) == {"B3", "B2", "A30"}

@@ -1,0 +1,162 @@
+"""A check of our own output: the feedback package against the package it was made from.
+
+Run on every feedback package before it is handed out. What a patch of ours could break and no
+exception shows: a changed part that is no longer namespace-aware XML, an element of ours in no
+namespace or another one than its parent's, a `count=` that no longer matches the children, a
+cell style index past the end of cellXfs, more or fewer than one selected tab. Parts the patch
+left as they were are not judged: a quirk of the writer's is not ours to refuse.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+from xml.parsers import expat
+
+from intake.outputs.xmlparts import NS_MC
+from intake.validation.ooxml import is_rel, read_rels
+
+#: Parts up to this size are checked element by element; a larger one (a big worksheet, whose
+#: rows are written by one tested routine) is parsed as a stream for well-formedness only.
+TREE_LIMIT = 8 << 20
+#: The lists of styles.xml whose `count` a consumer may trust.
+_COUNTED = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
+            "dxfs")
+_STYLE_INDEX = re.compile(rb'<(?:[\w.-]+:)?(?:c|row)\b[^>]*?\ss="(\d+)"')
+_SELECTED = re.compile(rb"""<(?:[\w.-]+:)?sheetView\b[^>]*?\stabSelected\s*=\s*["'](?:1|true)""")
+_SHEET_KINDS = ("worksheet", "chartsheet", "dialogsheet")
+
+
+def _split(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        ns, local = tag[1:].split("}", 1)
+        return ns, local
+    return "", tag
+
+
+def _content(element: ET.Element) -> list[ET.Element]:
+    """The children a consumer sees that does not understand an mc:Choice (its Fallback)."""
+    out: list[ET.Element] = []
+    for child in element:
+        if child.tag == f"{{{NS_MC}}}AlternateContent":
+            for branch in child:
+                if branch.tag == f"{{{NS_MC}}}Fallback":
+                    out += _content(branch)
+        else:
+            out.append(child)
+    return out
+
+
+def _parses(package: zipfile.ZipFile, name: str) -> str | None:
+    """None when the part is well-formed namespace-aware XML, else why not."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    try:
+        with package.open(name) as stream:
+            while block := stream.read(1 << 20):
+                parser.Parse(block, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        return f"{name}: not XML ({exc})"
+    return None
+
+
+def _namespace_problems(name: str, root: ET.Element) -> list[str]:
+    """Elements in no namespace, or in another one than their parent's where the parent is a
+    list of the package's own (the lists a patch adds to)."""
+    problems = []
+    lists = {"Types", "Relationships", "fonts", "fills", "cellXfs", "sheets", "definedNames",
+             "sheetData", "row", "authors", "commentList", "personList", "ThreadedComments"}
+    for parent in root.iter():
+        parent_ns, parent_local = _split(parent.tag)
+        if not parent_ns:
+            continue
+        for child in parent:
+            child_ns, child_local = _split(child.tag)
+            if not child_ns:
+                problems.append(f"{name}: <{child_local}> in no namespace inside <{parent_local}>")
+            elif (parent_local in lists and child_ns != parent_ns and child_ns != NS_MC):
+                problems.append(f"{name}: <{child_local}> in {child_ns} inside <{parent_local}>")
+    return problems
+
+
+def _count_problems(name: str, root: ET.Element, before: ET.Element | None) -> list[str]:
+    """`count=` attributes of styles.xml's lists that differ from their children (where the
+    original's did not already)."""
+    def counts(tree: ET.Element) -> dict[str, tuple[str | None, int]]:
+        out = {}
+        for child in _content(tree):
+            local = _split(child.tag)[1]
+            if local in _COUNTED:
+                out[local] = (child.get("count"), len(_content(child)))
+        return out
+
+    old = counts(before) if before is not None else {}
+    problems = []
+    for local, (count, children) in counts(root).items():
+        if count is not None and count != str(children) and old.get(local) != (count, children):
+            problems.append(f"{name}: <{local} count=\"{count}\"> has {children} children")
+    return problems
+
+
+def feedback_problems(original: Path, feedback: Path) -> list[str]:
+    """What is wrong with the feedback package `feedback` made from `original` (empty: none)."""
+    problems: list[str] = []
+    with zipfile.ZipFile(original) as source, zipfile.ZipFile(feedback) as package:
+        before = {info.filename: info.CRC for info in source.infolist()}
+        changed = [info for info in package.infolist()
+                   if before.get(info.filename) != info.CRC and not info.is_dir()]
+        trees: dict[str, ET.Element] = {}
+        for info in changed:
+            name = info.filename
+            if not name.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            if name.lower().endswith(".vml") and name in before and _parses(source, name):
+                continue  # the writer's VML was no XML (Excel writes <br>): not ours to judge
+            if (why := _parses(package, name)) is not None:
+                problems.append(why)
+                continue
+            if info.file_size <= TREE_LIMIT and not name.lower().endswith(".vml"):
+                trees[name] = ET.fromstring(package.read(name))
+                problems += _namespace_problems(name, trees[name])
+        if problems:
+            return problems
+        problems += _workbook_problems(source, package, trees, changed)
+    return problems
+
+
+def _workbook_problems(source: zipfile.ZipFile, package: zipfile.ZipFile,
+                       trees: dict[str, ET.Element], changed: list[zipfile.ZipInfo]) -> list[str]:
+    """Counts of styles.xml, style indexes of the changed sheets, the one selected tab."""
+    problems: list[str] = []
+    book_part = next((r.target for r in read_rels(package, "")
+                      if r.type.endswith("/officeDocument")), None)
+    if book_part is None or book_part not in package.namelist():
+        return ["the package has no workbook part"]
+    rels = read_rels(package, book_part)
+    styles = next((r.target for r in rels if r.type.endswith("/styles")), None)
+    xf_count = 0
+    if styles is not None and styles in package.namelist():
+        root = trees[styles] if styles in trees else ET.fromstring(package.read(styles))
+        original = (ET.fromstring(source.read(styles)) if styles in source.namelist()
+                    and styles in trees else None)
+        problems += _count_problems(styles, root, original)
+        xfs = next((c for c in _content(root) if _split(c.tag)[1] == "cellXfs"), None)
+        xf_count = len(_content(xfs)) if xfs is not None else 0
+    sheet_parts = {r.target for r in rels if not r.external
+                   and (any(is_rel(r.type, kind) for kind in _SHEET_KINDS)
+                        or r.type.endswith(("/xlMacrosheet", "/xlIntlMacrosheet")))}
+    changed_names = {info.filename for info in changed}
+    selected = 0
+    for part in sorted(sheet_parts & set(package.namelist())):
+        with package.open(part) as stream:
+            head = stream.read(1 << 18)
+        selected += bool(_SELECTED.search(head))
+        if part in changed_names:
+            top = max((int(m) for m in _STYLE_INDEX.findall(package.read(part))), default=-1)
+            if top >= xf_count:
+                problems.append(f"{part}: a cell has style {top}, cellXfs has {xf_count}")
+    if selected != 1:
+        problems.append(f"{selected} tabs are selected, not one")
+    return problems

@@ -5,18 +5,22 @@ and the size of report.json), in one run, median of --repeat.
     .venv/bin/python benchmarks/bench_worst.py --sizes 5000 20000 --repeat 3
 
 and through the web intake (a real `intake serve`): N copies uploaded by one bureau while another
-uploads a small workbook. Writes benchmarks/results/worst.md.
+uploads a small workbook; and workbooks with many sheets (3,000 helper sheets named like
+Toelichting, 995 of them, 200,000 entries in workbook.xml): refused or read in seconds.
+Writes benchmarks/results/worst.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -55,6 +59,64 @@ def _run(path: Path, out: Path) -> tuple[float, int]:
     subprocess.run([INTAKE, "validate", str(path), "--out", str(out), "-q",
                     "--max-seconds", "600"], capture_output=True, check=False)
     return time.perf_counter() - start, (out / "report.json").stat().st_size
+
+
+def _helper_sheets(path: Path, count: int) -> Path:
+    """The valid sample with `count` more sheets named Toelichting plus punctuation (each a
+    candidate for the Toelichting sheet the reader looks for by name)."""
+    from openpyxl import load_workbook
+
+    from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+
+    book = load_workbook(fill(path, VALID_WERKGEVERS, VALID_DGA))
+    names = ("Toelichting" + "".join(p) for n in range(1, 6)
+             for p in itertools.product(".,;-_!()", repeat=n))
+    for name in itertools.islice(names, count):
+        book.create_sheet(name)["A1"] = "x"
+    book.save(path)
+    return path
+
+
+def _sheet_entries(path: Path, count: int) -> Path:
+    """The valid sample whose workbook.xml lists `count` more sheets, all pointing at one
+    part."""
+    from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+
+    base = fill(path.with_name("entries-base.xlsx"), VALID_WERKGEVERS, VALID_DGA)
+    extra = "".join(f'<sheet name="S{i}" sheetId="{i + 10}" r:id="rId1"/>' for i in range(count))
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"</sheets>", extra.encode() + b"</sheets>")
+            zout.writestr(info, data)
+    return path
+
+
+def _many_sheets(work: Path, repeat: int) -> list[str]:
+    """Seconds of `intake validate` on workbooks with many sheets, and how each ended."""
+    lines = ["", f"Workbooks with many sheets (`intake validate`, default limits, median of "
+             f"{repeat}):", "", "| workbook | size | exit | s |", "|---|---|---|---|"]
+    for label, path in (
+            ("3,000 helper sheets named Toelichting plus punctuation",
+             _helper_sheets(work / "helpers.xlsx", 3000)),
+            ("995 such helper sheets (under the limit of 1,000 sheets)",
+             _helper_sheets(work / "helpers995.xlsx", 995)),
+            ("200,000 sheet entries in workbook.xml", _sheet_entries(work / "entries.xlsx",
+                                                                     200_000))):
+        runs = []
+        for _ in range(repeat):
+            shutil.rmtree(work / "out", ignore_errors=True)
+            start = time.perf_counter()
+            done = subprocess.run([INTAKE, "validate", str(path), "--out", str(work / "out"),
+                                   "-q"], capture_output=True, check=False)
+            runs.append(time.perf_counter() - start)
+        ended = {0: "0 (checked)", 1: "1 (checked, findings)", 2: "2 (refused)"}
+        lines.append(f"| {label} | {path.stat().st_size / 1e6:.1f} MB | "
+                     f"{ended.get(done.returncode, done.returncode)} | "
+                     f"{statistics.median(runs):.2f} |")
+        print(lines[-1], flush=True)
+    return lines
 
 
 def _web(work: Path, copies: int, repeat: int) -> list[str]:
@@ -113,6 +175,7 @@ def main() -> None:
         lines.append(f"| {size:,} | {t0:.2f} | {t1:.2f} | {t1 / t0:.2f}x | {s0 / 1e6:.1f} MB | "
                      f"{s1 / 1e6:.1f} MB | {s1 / s0:.2f}x |")
         print(lines[-1], flush=True)
+    lines += _many_sheets(work, args.repeat)
     if args.web_copies:
         lines += _web(work, args.web_copies, args.repeat)
         print("\n".join(lines[-2:]), flush=True)

@@ -86,8 +86,9 @@ def scanners_for(package: zipfile.ZipFile, names: set[str], inspection: Inspecti
         targets = {r.id: r for r in rels}
         sheets = list(_bin_sheets(data) if binary else _xml_sheets(data))
         if 0 < max_sheets < len(sheets):
-            raise Refused("too-many-sheets", f"{book} lists {len(sheets):,} sheets (at most "
-                          f"{max_sheets:,})")
+            cut = len(data) == 1 << 22  # the part goes on: there are more
+            raise Refused("too-many-sheets", f"{book} lists {'at least ' * cut}{len(sheets):,} "
+                          f"sheets (at most {max_sheets:,})")
         for name, rid in sheets:
             rel = targets.get(rid)
             if rel is None:

@@ -4,13 +4,16 @@ shape: cells in and out of order, empty cells, cells without a reference, odd re
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake.definition.cells import column_letter
 from intake.validation import extent
-from intake.validation.inspection import Inspection
+from intake.validation.inspection import Inspection, Refused
 
 #: (column index, row number, empty, written with its reference, reference spelled oddly)
 Cell = tuple[int, int, bool, bool, bool]
@@ -93,3 +96,28 @@ def test_a_cell_after_the_last_row_counts(monkeypatch: pytest.MonkeyPatch) -> No
            b'<c r="AB3000"><v>1</v></c></sheetData></worksheet>')
     box, _, _ = ranges(xml, 1 << 20, True, monkeypatch)
     assert box == extent.Box(0, 0, 2999, 27)
+
+
+def _package_listing(tmp_path: Path, count: int) -> zipfile.ZipFile:
+    path = tmp_path / f"sheets{count}.xlsx"
+    entries = "".join(f'<sheet name="S{i}" sheetId="{i + 1}" r:id="rId1"/>' for i in range(count))
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("xl/workbook.xml", (
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f"<sheets>{entries}</sheets></workbook>"))
+    return zipfile.ZipFile(path)
+
+
+@pytest.mark.parametrize(("count", "said"), [(1001, "lists 1,001 sheets"),
+                                             (100_000, "lists at least ")])
+def test_a_workbook_listing_more_sheets_than_the_limit_is_refused(
+        tmp_path: Path, count: int, said: str) -> None:
+    """More sheets than max_sheets are refused before any is measured; where the list is
+    longer than what is read of it, the count says "at least"."""
+    with _package_listing(tmp_path, count) as package:
+        with pytest.raises(Refused) as refused:
+            extent.scanners_for(package, set(package.namelist()), Inspection(), max_sheets=1000)
+        assert refused.value.reason == "too-many-sheets"
+        assert said in refused.value.detail
+        extent.scanners_for(package, set(package.namelist()), Inspection(), max_sheets=0)

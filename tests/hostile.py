@@ -20,7 +20,7 @@ import binformats as bf
 import openpyxl
 
 from intake.definition.fields import DGA, WERKGEVERS
-from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, employer, fill
 
 from conftest import cell_of
 
@@ -176,6 +176,28 @@ def formula_without_value(folder: Path) -> Path:
     book = openpyxl.load_workbook(path)
     book["Werkgevers"][cell_of("werkgever_id", 3)] = "=8106600+30"
     target = folder / "formule.xlsx"
+    book.save(target)
+    return target
+
+
+#: The error values a formula can give, each in its own row's company name (rows 2 to 8).
+ERROR_VALUES = ("#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!")
+
+
+def formula_errors(folder: Path) -> Path:
+    """openpyxl writes each error value as a cell value (`t="e"`, as Excel stores a formula's
+    error result) into the company name of rows 2 to 8, the Werkgever ID of row 3 as a
+    formula without a cached value, and one more such formula below the last row."""
+    rows = [employer(n) for n in range(1, len(ERROR_VALUES) + 1)]
+    path = fill(folder / "bron-fouten.xlsx", rows, [])
+    book = openpyxl.load_workbook(path)
+    sheet = book["Werkgevers"]
+    for n, error in enumerate(ERROR_VALUES):
+        sheet[cell_of("werkgever_naam", 2 + n)] = error
+    sheet[cell_of("werkgever_id", 3)] = "=8106600+30"
+    # below the last employer: a formula whose value, unknown, leaves no row without one
+    sheet[cell_of("werkgever_naam", 2 + len(ERROR_VALUES) + 2)] = '=""'
+    target = folder / "foutwaarden.xlsx"
     book.save(target)
     return target
 

@@ -137,6 +137,21 @@ def _children(element: ET.Element, name: str) -> list[ET.Element]:
     return [c for c in element if local(c.tag)[1] == name]
 
 
+def _fallback_view(element: ET.Element) -> ET.Element:
+    """`element` as a consumer reads it that does not understand an mc:Choice: each
+    mc:AlternateContent replaced by the children of its mc:Fallback."""
+    mc = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+    view = ET.Element(element.tag, element.attrib)
+    for child in element:
+        if child.tag == f"{mc}AlternateContent":
+            for branch in child:
+                if branch.tag == f"{mc}Fallback":
+                    view.extend(list(_fallback_view(branch)))
+        else:
+            view.append(child)
+    return view
+
+
 def _descendants(element: ET.Element, name: str) -> list[ET.Element]:
     return [c for c in element.iter() if local(c.tag)[1] == name]
 
@@ -185,7 +200,7 @@ def cell_marks(path: Path) -> dict[tuple[str, str], tuple[str | None, str | None
         for fill in _descendants(_descendants(styles, "fills")[0], "fill"):
             fg = _descendants(fill, "fgColor")
             fills.append(fg[0].get("rgb") if fg else None)
-        xfs = _children(_descendants(styles, "cellXfs")[0], "xf")
+        xfs = _children(_fallback_view(_descendants(styles, "cellXfs")[0]), "xf")
         xf_fill = [fills[int(xf.get("fillId", "0"))] for xf in xfs]
         for sheet in _descendants(book, "sheet"):
             rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), "")

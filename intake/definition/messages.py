@@ -34,10 +34,11 @@ CATALOGUE: dict[str, Entry] = {
     "sheet-missing": _e(
         "error", "Blad ontbreekt", "Sheet missing",
         ("Het blad '{sheet}' ontbreekt in de werkmap.",
-         "Gebruik het sjabloon (intake template) of geef het blad met de gegevens de naam "
-         "'{sheet}'."),
+         "Gebruik het sjabloon van a.s.r. (werkgevers-aanmelding.xlsx) of geef het blad met de "
+         "gegevens de naam '{sheet}'."),
         ("The workbook has no sheet '{sheet}'.",
-         "Use the template (intake template) or name the sheet holding the data '{sheet}'."),
+         "Use a.s.r.'s template (werkgevers-aanmelding.xlsx) or name the sheet holding the "
+         "data '{sheet}'."),
     ),
     "dga-sheet-missing": _e(
         "error", "Blad DGA ontbreekt", "DGA sheet missing",
@@ -90,12 +91,12 @@ CATALOGUE: dict[str, Entry] = {
     "template-outdated": _e(
         "warning", "Ouder sjabloon", "Older template",
         ("Deze werkmap is gemaakt met sjabloonversie {value}; de huidige versie is {current}.",
-         "Maak een nieuw sjabloon (intake template) en neem de gegevens daarin over; het "
-         "nieuwe sjabloon heeft de actuele keuzelijsten en uitleg."),
+         "Neem de gegevens over in het nieuwste sjabloon van a.s.r. (vraag het je "
+         "contactpersoon bij a.s.r.); dat heeft de actuele keuzelijsten en uitleg."),
         ("This workbook was made from template version {value}; the current version is "
          "{current}.",
-         "Make a new template (intake template) and copy the data into it; it has the current "
-         "drop-downs and explanation."),
+         "Copy the data into a.s.r.'s newest template (ask your contact at a.s.r.); it has the "
+         "current drop-downs and explanation."),
     ),
     "checklist-incomplete": _e(
         "warning", "Stap 1 niet afgevinkt", "Step 1 not confirmed",
@@ -111,22 +112,21 @@ CATALOGUE: dict[str, Entry] = {
         ("Blad '{sheet}' beslaat {rows} rijen en {columns} kolommen (tot kolom {last}); dat is "
          "meer dan er gelezen wordt. Het blad is niet gecontroleerd.",
          "Verwijder waarden en opmaak ver buiten de tabel (bijvoorbeeld in kolom {last}) of "
-         "splits de werkmap; de grens is in te stellen met --max-cells."),
+         "splits de werkmap in kleinere delen."),
         ("Sheet '{sheet}' spans {rows} rows and {columns} columns (up to column {last}); more "
          "than is read. The sheet was not checked.",
-         "Delete values far outside the table (for instance in column {last}) or split the "
-         "workbook; the limit can be set with --max-cells."),
+         "Delete values and formatting far outside the table (for instance in column {last}) "
+         "or split the workbook into smaller parts."),
     ),
     "too-many-rows": _e(
         "error", "Te veel rijen", "Too many rows",
         ("Blad '{sheet}' heeft meer dan {max} rijen; rijen na rij {last} zijn niet gelezen en "
          "worden niet aangeleverd.",
-         "Splits de werkmap in delen van hooguit {max} rijen, of verhoog de grens met "
-         "--max-rows."),
+         "Splits de werkmap in delen van hooguit {max} rijen en lever elk deel apart aan."),
         ("Sheet '{sheet}' has more than {max} rows; rows after row {last} were not read and "
          "are not delivered.",
-         "Split the workbook into parts of at most {max} rows, or raise the limit with "
-         "--max-rows."),
+         "Split the workbook into parts of at most {max} rows and submit each part on its "
+         "own."),
     ),
     "merged-header": _e(
         "warning", "Samengevoegde cellen in kopregel", "Merged cells in header",
@@ -178,6 +178,26 @@ CATALOGUE: dict[str, Entry] = {
          "counts as empty.",
          "Open the workbook in Excel or LibreOffice, let it recalculate and save it, or type "
          "the value."),
+    ),
+    "formula-error": _e(
+        "error", "Formule geeft een fout", "Formula gives an error",
+        ("De formule in deze cel geeft {error}: {meaning_nl}. {label} is daardoor onbekend.",
+         "Zoek op waar de formule haar gegevens vandaan haalt en herstel daar de oorzaak, of "
+         "plak de cel als waarden (Plakken speciaal > Waarden) en vul de juiste waarde in."),
+        ("The formula in this cell gives {error}: {meaning_en}. {label} is therefore unknown.",
+         "Look up where the formula takes its data from and fix the cause there, or paste the "
+         "cell as values (Paste special > Values) and type the right value."),
+    ),
+    "formula-not-calculated": _e(
+        "error", "Formule niet berekend", "Formula not calculated",
+        ("De formule in deze cel is niet berekend; {label} is daardoor onbekend (de cel is "
+         "niet leeg).",
+         "Open de werkmap in Excel of LibreOffice en sla hem op, zodat de formule wordt "
+         "berekend, of plak de cel als waarden (Plakken speciaal > Waarden)."),
+        ("The formula in this cell has not been calculated, so {label} is unknown (the cell "
+         "is not empty).",
+         "Open the workbook in Excel or LibreOffice and save it, so the formula is "
+         "calculated, or paste the cell as values (Paste special > Values)."),
     ),
     "macros-ignored": _e(
         "warning", "Macro's genegeerd", "Macros ignored",
@@ -248,11 +268,13 @@ CATALOGUE: dict[str, Entry] = {
     "contract-prefix": _e(
         "error", "Onverwacht begin contractnummer", "Unexpected contract prefix",
         ("Raamwerkcontractnummer '{normalised}' begint niet met {prefixes}.",
-         "Controleer het nummer bij a.s.r. Begint het terecht anders, valideer dan met "
-         "--contract-prefix {prefix_example}."),
+         "Controleer het nummer bij a.s.r. Begint het terecht anders (bijvoorbeeld met "
+         "{prefix_example}), neem dan contact op met a.s.r.: a.s.r. kan dat begin laten "
+         "accepteren; lever de werkmap daarna opnieuw aan."),
         ("Framework contract number '{normalised}' does not start with {prefixes}.",
-         "Check the number with a.s.r. If it rightly starts otherwise, validate with "
-         "--contract-prefix {prefix_example}."),
+         "Check the number with a.s.r. If it rightly starts otherwise (for instance with "
+         "{prefix_example}), contact a.s.r.: a.s.r. can have that start accepted; then "
+         "submit the workbook again."),
     ),
     "lhn-format": _e(
         "error", "Ongeldig loonheffingennummer", "Invalid wage tax number",
@@ -437,13 +459,13 @@ CATALOGUE: dict[str, Entry] = {
         ("Werkgever ID {value} met loonheffingennummer {lhn} is al aangemeld op {earlier_date} "
          "in {earlier_file} (rij {earlier_row}), met andere gegevens: {fields}. Deze rij is "
          "niet aangeleverd.",
-         "Zijn de nieuwe gegevens juist, neem dan contact op met a.s.r.; a.s.r. kan ze bewust "
-         "opnieuw aanleveren (intake batch --redeliver)."),
+         "Zijn de nieuwe gegevens juist, neem dan contact op met a.s.r.: a.s.r. kan ze bewust "
+         "opnieuw aanleveren, zodat ze de eerdere aanmelding vervangen."),
         ("Employer ID {value} with wage tax number {lhn} was registered on {earlier_date} in "
          "{earlier_file} (row {earlier_row}) with other data: {fields}. This row was not "
          "delivered.",
-         "If the new data are right, contact a.s.r.; a.s.r. can deliver them again on purpose "
-         "(intake batch --redeliver)."),
+         "If the new data are right, contact a.s.r.: a.s.r. can deliver them again on purpose, "
+         "replacing the earlier registration."),
     ),
     "batch-redelivered": _e(
         "warning", "Opnieuw aangeleverd op verzoek", "Delivered again on request",
@@ -491,6 +513,19 @@ def delivered_note(delivered: int, accepted: int, lang: Lang) -> str:
                 f"werkgever{s}; de andere waren al eerder aangeleverd (zie de waarschuwingen).")
     return (f"Delivered in this run: {delivered} of the {accepted} accepted employer{s}; the "
             "others were delivered before (see the warnings).")
+
+
+def next_step(door: str, status: str, lang: Lang, *, workbook: str, feedback: str,
+              accepted: int, rows: int) -> str:
+    """What to do after a check that came in by `door` (a `Door`) with `status` (accepted,
+    partially accepted, rejected): what to send, to whom, under which file name. For a
+    partly accepted file it starts with how many employers were accepted."""
+    ui = UI[lang]
+    text = ui[f"next_{door}_{status}"].format(workbook=workbook, feedback=feedback)
+    if status == "partially accepted":
+        counted = ui["next_accepted_some" if accepted == 1 else "next_accepted_many"]
+        text = f"{counted.format(n=accepted, rows=rows)} {text}"
+    return text
 
 
 def render(code: str, lang: Lang, context: dict[str, str]) -> tuple[str, str]:
@@ -548,23 +583,50 @@ UI: dict[Lang, dict[str, str]] = {
         "het blad Controle van de feedbackwerkmap.",
         "terminal_more_many": "En nog {n} bevindingen: alle bevindingen staan in report.html en "
         "in het blad Controle van de feedbackwerkmap.",
-        "terminal_next": "Verbeter de rode en oranje cellen in {feedback}, sla op en controleer "
-        "opnieuw met:",
+        "terminal_next": "Opnieuw controleren, na het verbeteren:",
         "terminal_written": "Geschreven in {out}: {files}",
         "terminal_valid": "Resultaat: geldig",
         "terminal_invalid": "Resultaat: niet geldig",
         "severity": "Ernst",
         "code": "Code",
         "no_findings": "Geen bevindingen: de werkmap is in orde.",
-        "full_lists": "report.json en feedback.xlsx",
+        "full_lists": "report.json en in het blad Controle van de feedbackwerkmap",
         "values_copy": "Let op: de werkmap kon niet als kopie worden teruggegeven; dit is een "
         "nieuwe werkmap met dezelfde waarden (zonder opmaak en formules).",
-        "feedback_fix": "Verbeter de werkmap in {feedback}, naast dit rapport: daarin is elke cel "
-        "met een fout rood en elke cel met alleen een waarschuwing oranje, met een opmerking die "
-        "zegt wat er mis is; het eerste blad, Controle, somt alles op. Sla het bestand op en "
-        "controleer het opnieuw: intake validate {feedback}.",
+        "feedback_fix": "{feedback}, naast dit rapport, is je eigen werkmap met de fouten "
+        "gemarkeerd: elke cel met een fout is rood en elke cel met alleen een waarschuwing "
+        "oranje, met een opmerking die zegt wat er mis is; het eerste blad, Controle, somt alles "
+        "op.",
         "feedback_ok": "{feedback}, naast dit rapport, is je werkmap met een blad Controle "
         "ervoor.",
+        # The next step after a check, per door (intake.definition.status.Door) and outcome.
+        "next_step": "Volgende stap",
+        "next_accepted_some": "{n} van de {rows} werkgevers is goedgekeurd.",
+        "next_accepted_many": "{n} van de {rows} werkgevers zijn goedgekeurd.",
+        "next_command line_accepted": "Lever {workbook} in bij a.s.r. zoals het blad Toelichting "
+        "van het sjabloon zegt (stap 3); staat het daar niet, vraag je contactpersoon bij a.s.r. "
+        "hoe.",
+        "next_command line_partially accepted": "Verbeter de rode cellen in {feedback}, sla het "
+        "op en controleer het opnieuw; lever het daarna in bij a.s.r. zoals het blad Toelichting "
+        "van het sjabloon zegt (stap 3). Lever je {workbook} nu al in, dan worden alleen de "
+        "goedgekeurde werkgevers aangeleverd, en later niet nog eens.",
+        "next_command line_rejected": "Geen enkele werkgever is goedgekeurd. Verbeter de rode "
+        "cellen in {feedback}, sla het op en controleer het opnieuw.",
+        "next_batch_accepted": "Je hoeft niets meer te doen: alle werkgevers uit {workbook} zijn "
+        "goedgekeurd en a.s.r. heeft ze ontvangen.",
+        "next_batch_partially accepted": "a.s.r. heeft de goedgekeurde werkgevers ontvangen. "
+        "Verbeter de rode cellen in {feedback}, sla het op en lever het opnieuw aan zoals je "
+        "{workbook} aanleverde; wat al is aangeleverd wordt niet nog eens aangeleverd.",
+        "next_batch_rejected": "Er is niets aangeleverd. Verbeter de rode cellen in {feedback}, "
+        "sla het op en lever het opnieuw aan zoals je {workbook} aanleverde.",
+        "next_web_accepted": "Je hoeft niets meer te doen: de werkmap is goedgekeurd en staat "
+        "klaar voor a.s.r.",
+        "next_web_partially accepted": "Verbeter de rode cellen in {feedback}, sla het op en "
+        "upload het opnieuw. Wil je niet wachten, stuur dan op de pagina van deze upload de "
+        "goedgekeurde werkgevers nu al door; wat al is aangeleverd wordt niet nog eens "
+        "aangeleverd.",
+        "next_web_rejected": "Er is niets naar a.s.r. gestuurd. Verbeter de rode cellen in "
+        "{feedback}, sla het op en upload het opnieuw.",
         "batch_title": "Nachtelijke verwerking",
         "run": "Verwerking",
         "status": "Status",
@@ -648,23 +710,46 @@ UI: dict[Lang, dict[str, str]] = {
         "Controle sheet of the feedback workbook.",
         "terminal_more_many": "And {n} more findings: every finding is in report.html and on "
         "the Controle sheet of the feedback workbook.",
-        "terminal_next": "Correct the red and amber cells in {feedback}, save it and check it "
-        "again with:",
+        "terminal_next": "To check it again, once corrected:",
         "terminal_written": "Written to {out}: {files}",
         "terminal_valid": "Result: valid",
         "terminal_invalid": "Result: not valid",
         "severity": "Severity",
         "code": "Code",
         "no_findings": "No findings: the workbook is in order.",
-        "full_lists": "report.json and feedback.xlsx",
+        "full_lists": "report.json and on the Controle sheet of the feedback workbook",
         "values_copy": "Note: the workbook could not be given back as a copy; this is a new "
         "workbook with the same values (without formatting and formulas).",
-        "feedback_fix": "Correct the workbook in {feedback}, next to this report: every cell "
-        "with an error is red and every cell with only a warning amber, with a comment saying "
-        "what is wrong; its first sheet, Controle, lists everything. Save it and check it "
-        "again: intake validate {feedback}.",
+        "feedback_fix": "{feedback}, next to this report, is your own workbook with the "
+        "mistakes marked: every cell with an error is red and every cell with only a warning "
+        "amber, with a comment saying what is wrong; its first sheet, Controle, lists "
+        "everything.",
         "feedback_ok": "{feedback}, next to this report, is your workbook with a Controle sheet "
         "in front.",
+        "next_step": "Next step",
+        "next_accepted_some": "{n} of the {rows} employers is accepted.",
+        "next_accepted_many": "{n} of the {rows} employers are accepted.",
+        "next_command line_accepted": "Submit {workbook} to a.s.r. as the template's Toelichting "
+        "sheet says (step 3); if it does not say, ask your contact at a.s.r. how.",
+        "next_command line_partially accepted": "Correct the red cells in {feedback}, save it and "
+        "check it again; then submit it to a.s.r. as the template's Toelichting sheet says "
+        "(step 3). If you submit {workbook} now, only the accepted employers are delivered, and "
+        "not again later.",
+        "next_command line_rejected": "No employer is accepted. Correct the red cells in "
+        "{feedback}, save it and check it again.",
+        "next_batch_accepted": "Nothing more to do: every employer in {workbook} is accepted and "
+        "a.s.r. has received them.",
+        "next_batch_partially accepted": "a.s.r. has received the accepted employers. Correct "
+        "the red cells in {feedback}, save it and submit it again the way you submitted "
+        "{workbook}; what was delivered is not delivered again.",
+        "next_batch_rejected": "Nothing was delivered. Correct the red cells in {feedback}, save "
+        "it and submit it again the way you submitted {workbook}.",
+        "next_web_accepted": "Nothing more to do: the workbook is accepted and ready for a.s.r.",
+        "next_web_partially accepted": "Correct the red cells in {feedback}, save it and upload "
+        "it again. If you do not want to wait, forward the accepted employers now on this "
+        "upload's page; what was delivered is not delivered again.",
+        "next_web_rejected": "Nothing was sent to a.s.r. Correct the red cells in {feedback}, "
+        "save it and upload it again.",
         "batch_title": "Nightly run",
         "run": "Run",
         "status": "Status",
@@ -714,19 +799,19 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
         "en": "the workbook is password-protected; save it without a password"},
     "too-big": {
         "nl": "het bestand is uitgepakt te groot om veilig te lezen (mogelijk een zip-bom); "
-              "splits de werkmap of verhoog de grens met --max-mb",
+              "splits de werkmap in kleinere delen en lever die apart aan",
         "en": "the file is too large when unpacked to read safely (possibly a zip bomb); "
-              "split the workbook or raise the limit with --max-mb"},
+              "split the workbook into smaller parts and submit them separately"},
     "unsafe": {
         "nl": "het bestand bevat XML-declaraties die een werkmap nooit heeft (mogelijk een "
               "XML-bom); sla het opnieuw op in Excel of LibreOffice",
         "en": "the file holds XML declarations a workbook never has (possibly an XML bomb); "
               "save it again in Excel or LibreOffice"},
     "file-too-big": {
-        "nl": "het bestand is te groot om veilig te lezen; splits de werkmap of verhoog de grens "
-              "met --max-mb",
-        "en": "the file is too large to read safely; split the workbook or raise the limit "
-              "with --max-mb"},
+        "nl": "het bestand is te groot om veilig te lezen; splits de werkmap in kleinere delen "
+              "en lever die apart aan",
+        "en": "the file is too large to read safely; split the workbook into smaller parts and "
+              "submit them separately"},
     "cannot-open": {
         "nl": "het bestand kan niet geopend worden; controleer de rechten of sluit het in het "
               "programma dat het vasthoudt",
@@ -739,19 +824,19 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
               "sheets Werkgevers, DGA and Toelichting and send it again"},
     "too-many-cells": {
         "nl": "een blad beslaat meer cellen dan veilig gelezen kan worden; verwijder waarden "
-              "ver buiten de tabel, splits de werkmap of verhoog de grens met --max-cells",
-        "en": "a sheet spans more cells than can be read safely; delete values far outside "
-              "the table, split the workbook or raise the limit with --max-cells"},
+              "en opmaak ver buiten de tabel of splits de werkmap in kleinere delen",
+        "en": "a sheet spans more cells than can be read safely; delete values and formatting "
+              "far outside the table or split the workbook into smaller parts"},
     "reader-failed": {
-        "nl": "de leesbibliotheek (python-calamine) liep vast op iets in dit bestand (een "
-              "interne fout, geen fout in je gegevens); open en sla het opnieuw op in Excel of "
-              "LibreOffice",
-        "en": "the spreadsheet reader (python-calamine) stopped on something in this file (an "
-              "internal error, not a mistake in your data); open and save it again in Excel or "
-              "LibreOffice"},
+        "nl": "het lezen liep vast op iets in dit bestand (een fout in het programma, geen fout "
+              "in je gegevens); open het in Excel of LibreOffice en sla het opnieuw op",
+        "en": "reading stopped on something in this file (a fault in the program, not a "
+              "mistake in your data); open it in Excel or LibreOffice and save it again"},
     "time-limit": {
-        "nl": "het controleren duurde langer dan de grens (--max-seconds)",
-        "en": "checking took longer than the limit (--max-seconds)"},
+        "nl": "het controleren duurde langer dan is toegestaan; splits de werkmap in kleinere "
+              "delen, en neem contact op met a.s.r. als het dan nog niet lukt",
+        "en": "checking took longer than allowed; split the workbook into smaller parts, and "
+              "contact a.s.r. if it still does not work"},
     "memory": {
         "nl": "het controleren had meer geheugen nodig dan veilig is; splits de werkmap of sla "
               "hem opnieuw op in Excel of LibreOffice",
@@ -841,3 +926,25 @@ STOPS: dict[str, dict[str, str]] = {
         "nl": "geen werkende sleutel voor {name!r} (zie 'intake bureau list')",
         "en": "no working key for {name!r} (see 'intake bureau list')"},
 }
+
+
+#: What each error value a formula can give means, in the user's words (nl, en).
+ERROR_VALUES: dict[str, tuple[str, str]] = {
+    "#N/A": ("de opzoeking vond niets", "the lookup found nothing"),
+    "#REF!": ("de formule verwijst naar een cel die niet meer bestaat",
+              "the formula refers to a cell that no longer exists"),
+    "#VALUE!": ("de formule rekent met een waarde van de verkeerde soort, zoals tekst waar een "
+                "getal hoort", "the formula works with a value of the wrong kind, such as text "
+                "where a number belongs"),
+    "#DIV/0!": ("de formule deelt door nul of door een lege cel",
+                "the formula divides by zero or by an empty cell"),
+    "#NAME?": ("de formule gebruikt een naam of functie die het programma niet kent",
+               "the formula uses a name or function the program does not know"),
+    "#NUM!": ("de formule geeft een getal dat niet kan of te groot is",
+              "the formula gives a number that is impossible or too large"),
+    "#NULL!": ("de formule vraagt om de overlap van twee bereiken die elkaar niet raken",
+               "the formula asks for the overlap of two ranges that do not meet"),
+}
+#: The meaning of an error value not in ERROR_VALUES (#SPILL!, #CALC!, #GETTING_DATA …).
+OTHER_ERROR_VALUE = ("de formule geeft een foutwaarde in plaats van een uitkomst",
+                     "the formula gives an error value instead of a result")

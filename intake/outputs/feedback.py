@@ -21,8 +21,10 @@ from pathlib import Path
 
 from intake.definition.cells import column_index
 from intake.definition.findings import Finding
-from intake.definition.messages import LANGS, UI, Lang, delivered_note
+from intake.definition.messages import LANGS, UI, Lang, delivered_note, next_step
+from intake.definition.status import Door
 from intake.outputs.layout import row_height, shown_time
+from intake.outputs.packagecheck import feedback_problems
 from intake.outputs.xlsxpatch import (
     CONTROLE_NAME,
     CT_COMMENTS,
@@ -47,6 +49,7 @@ from intake.outputs.xlsxpatch import (
     write_values_package,
     xml_text,
 )
+from intake.outputs.xmlparts import PartError, apply, insert_children, parse, qualify
 from intake.validation.ooxml import (
     TRANSITIONAL,
     Namespaces,
@@ -66,20 +69,42 @@ MAX_COMMENTS = 10_000
 MAX_CONTROLE_ROWS = 100_000
 CONTROLE_SHEET = "Controle"
 #: Column widths of the Controle sheet: severity, sheet, cell, field, value, problem, fix, code.
-CONTROLE_WIDTHS = (15, 14, 16, 24, 24, 50, 45, 22)
+CONTROLE_WIDTHS = (16, 13, 13, 22, 22, 46, 40, 24)
+
+
+#: A workbook's name as feedback_name makes it: its name, -feedback, and from the second round
+#: on the round's number.
+_FEEDBACK_STEM = re.compile(r"(?P<name>.+)-feedback(?:-(?P<round>[0-9]+))?", re.IGNORECASE)
+
+
+def feedback_round(workbook: Path) -> tuple[str, int]:
+    """The workbook's own name and which round of checking this is: `noord.xlsx` is round 1 of
+    `noord`, its feedback `noord-feedback.xlsx` (corrected and checked again) round 2,
+    `noord-feedback-2.xlsx` round 3."""
+    found = _FEEDBACK_STEM.fullmatch(workbook.stem)
+    if found is None:
+        return workbook.stem, 1
+    return found["name"], int(found["round"] or 1) + 1
 
 
 def feedback_name(workbook: Path) -> str:
-    """feedback.xlsm for a macro workbook (Excel refuses macros in .xlsx), else feedback.xlsx."""
-    return "feedback.xlsm" if workbook.suffix.lower() == ".xlsm" else "feedback.xlsx"
+    """The feedback workbook's name: the workbook's own name with -feedback, numbered from the
+    second round on (`noord.xlsx` → `noord-feedback.xlsx` → `noord-feedback-2.xlsx` …), so a
+    round never takes the name of the one before. .xlsm for a macro workbook (Excel refuses
+    macros in .xlsx), else .xlsx."""
+    name, round_number = feedback_round(workbook)
+    suffix = ".xlsm" if workbook.suffix.lower() == ".xlsm" else ".xlsx"
+    return f"{name}-feedback{'' if round_number == 1 else f'-{round_number}'}{suffix}"
 
 
 def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
                    checked_at: str | None = None,
-                   delivered: tuple[int, int] | None = None) -> Path:
+                   delivered: tuple[int, int] | None = None,
+                   door: Door = Door.COMMAND_LINE) -> Path:
     """Write the marked copy of `result.path` into `out_dir`; return its path. `delivered`:
     how many employers and DGAs were delivered, where a batch delivered fewer than were
-    accepted (the Controle sheet then says both)."""
+    accepted (the Controle sheet then says both); `door`: how the file came in, for the next
+    step the Controle sheet tells."""
     target = out_dir / feedback_name(result.path)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".feedback-") as work:
@@ -88,10 +113,15 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
         skip = {f.sheet for f in result.findings if f.code == "sheet-too-large" and f.sheet}
         if source.suffix.lower() not in (".xlsx", ".xlsm"):
             source = _as_xlsx(source, Path(work) / "converted.xlsx", skip)
-            patch_package(source, partial, result, lang, checked_at, delivered=delivered)
+            patch_package(source, partial, result, lang, checked_at, delivered=delivered,
+                          door=door)
         else:
             try:
-                patch_package(source, partial, result, lang, checked_at, delivered=delivered)
+                patch_package(source, partial, result, lang, checked_at, delivered=delivered,
+                              door=door)
+                if problems := feedback_problems(source, partial):
+                    # Our own patch broke the package: the values copy is handed out instead.
+                    raise PackageError("; ".join(problems[:5]))
             except TimeLimitExceeded:
                 raise  # a time-out is not a package this patcher cannot follow
             except Exception:
@@ -99,7 +129,7 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
                 # (odd or damaged XML): give the same values back in a new workbook instead.
                 source = _as_xlsx(source, Path(work) / "converted.xlsx", skip)
                 patch_package(source, partial, result, lang, checked_at, values_only=True,
-                              delivered=delivered)
+                              delivered=delivered, door=door)
         partial.replace(target)
     return target
 
@@ -168,7 +198,8 @@ def _marks(findings: list[Finding], lang: Lang) -> tuple[
 
 def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                   checked_at: str | None = None, values_only: bool = False,
-                  delivered: tuple[int, int] | None = None) -> None:
+                  delivered: tuple[int, int] | None = None,
+                  door: Door = Door.COMMAND_LINE) -> None:
     """Write `target`: the package at `source` with marks, comments and a Controle sheet."""
     marks, notes = _marks(result.findings, lang)
     budget = MAX_COMMENTS
@@ -196,6 +227,9 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
         pool.add_font_format("bold", _FONTS["bold"], wrap=False)
         pool.add_font_format("title", _FONTS["title"], wrap=False)
         pool.add_font_format("link", _FONTS["link"], wrap=False)
+        pool.add_font_format("count", _FONTS["plain"], wrap=False, horizontal="right")
+        pool.add_font_format("count_head", _FONTS["bold"], wrap=False, horizontal="right")
+        pool.add_font_format("bold_wrap", _FONTS["bold"])
 
         # The Controle sheet: replace ours from an earlier run in place, or add it first.
         controle_sheet = _our_controle(book_xml)
@@ -215,6 +249,17 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                                                         posixpath.dirname(book_part)))])
             new_parts[controle_part] = CT_WORKSHEET
         book_xml = _select_first_tab(book_xml)
+        controle_xml, header_row = _controle_xml(result, pool, lang, checked_at, values_only,
+                                                 ns, delivered, door)
+        book_xml = _with_print_titles(book_xml, controle_sheet, header_row)
+        # Exactly one selected tab, Controle's: a chart, dialog or macro sheet loses its too.
+        for a in sheets:
+            rid = next((v for k, v in a.items() if k.endswith(":id")), None)
+            other = by_id.get(rid or "")
+            if (other is not None and not other.external and other.target in names
+                    and not is_rel(other.type, "worksheet")
+                    and "tabSelected" in _peek(zin, other.target)):
+                replaced[other.target] = _unselected(zin.read(other.target).decode("utf-8"))
 
         persons_rel = next((r for r in book_rels if r.type == REL_PERSON), None)
         persons: tuple[str, str] | None = None
@@ -300,8 +345,7 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                         shutil.copyfileobj(src, dst, 1 << 20)
             for name, text in {**rels_out, **replaced}.items():
                 zout.writestr(name, text)
-            zout.writestr(controle_part, _controle_xml(result, pool, lang, checked_at,
-                                                       values_only, ns, delivered))
+            zout.writestr(controle_part, controle_xml)
             zout.writestr(styles_rel.target, pool.render())
 
 
@@ -432,56 +476,88 @@ def _select_first_tab(book_xml: str) -> str:
 
 
 def _content_types(text: str, new_parts: dict[str, str]) -> str:
+    """[Content_Types].xml with the new parts listed, in the prefix it uses for its namespace."""
+    try:
+        root = parse(text)
+    except PartError as exc:
+        raise PackageError(f"[Content_Types].xml: {exc}") from exc
     additions = "".join(f'<Override PartName="/{part}" ContentType="{ctype}"/>'
                         for part, ctype in new_parts.items() if ctype != CT_VML)
-    if any(ctype == CT_VML for ctype in new_parts.values()) and 'Extension="vml"' not in text:
+    has_vml = any(c.ns == root.ns and c.local == "Default"
+                  and c.attrs.get("Extension", "").lower() == "vml" for c in root.content())
+    if any(ctype == CT_VML for ctype in new_parts.values()) and not has_vml:
         additions += f'<Default Extension="vml" ContentType="{CT_VML}"/>'
-    close = text.rfind("</Types>")
-    return text[:close] + additions + text[close:]
+    return apply(text, insert_children(text, root, qualify(additions, root.prefix)))
+
+
+_TAB_SELECTED = re.compile(r"""(<(?:[\w.-]+:)?sheetView\b[^>]*?)\s+tabSelected\s*=\s*(["'])"""
+                           r"""(?:1|true)\2""")
+
+
+def _unselected(sheet_xml: str) -> str:
+    """A sheet part (chart, dialog or macro sheet) with none of its views selected."""
+    return _TAB_SELECTED.sub(r"\1", sheet_xml)
 
 
 def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str | None,
                   values_only: bool = False, ns: Namespaces = TRANSITIONAL,
-                  delivered: tuple[int, int] | None = None) -> str:
+                  delivered: tuple[int, int] | None = None,
+                  door: Door = Door.COMMAND_LINE) -> tuple[str, int]:
+    """The Controle sheet's XML and the row of its findings' header (repeated on every printed
+    page). On top: the title, the totals (counts right-aligned under their headers), the
+    verdict and the next step for `door`, each long line across the whole width, wrapped."""
     ui = UI[lang]
     style = pool.extra
     rows: list[list[tuple[str | int, int]]] = []
+    spans: list[int] = []  # rows whose one text spans every column (merged, wrapped)
     links: list[tuple[str, str]] = []
     when = checked_at or shown_time(dt.datetime.now(dt.UTC))
-    rows.append([(f"{ui['title']}: {result.path.name}", style["title"])])
-    rows.append([(f"{ui['checked_at']} {when}", style["line"])])
-    rows.append([(ui["errors"], style["bold"]), (result.errors, style["error"]),
-                 (ui["warnings"], style["bold"]), (result.warnings, style["warning"])])
+
+    def spanning(text: str, kind: str) -> None:
+        spans.append(len(rows) + 1)
+        rows.append([(text, style[kind])])
+
+    spanning(f"{ui['title']}: {result.path.name}", "title")
+    spanning(f"{ui['checked_at']} {when}", "line")
+    rows.append([])
     sheets = (result.werkgevers, result.dga)
     if delivered is not None and all(n == data.accepted for n, data in zip(delivered, sheets,
                                                                            strict=True)):
         delivered = None  # as accepted: nothing to add
-    heads: list[tuple[str | int, int]] = [("", style["bold"]), (ui["rows"], style["bold"]),
-                                          (ui["accepted"], style["bold"]),
-                                          (ui["rejected"], style["bold"])]
+    heads: list[tuple[str | int, int]] = [("", style["bold"]),
+                                          (ui["rows"], style["count_head"]),
+                                          (ui["accepted"], style["count_head"]),
+                                          (ui["rejected"], style["count_head"])]
     if delivered:
-        heads.append((ui["delivered"], style["bold"]))
+        heads.append((ui["delivered"], style["count_head"]))
     rows.append(heads)
     for n, data in enumerate(sheets):
         counts = data.counts()
         totals: list[tuple[str | int, int]] = [
-            (data.spec.name, style["bold"]), (counts["rows"], style["line"]),
-            (counts["accepted"], style["line"]), (counts["rejected"], style["line"])]
+            (data.spec.name, style["bold"]), (counts["rows"], style["count"]),
+            (counts["accepted"], style["count"]), (counts["rejected"], style["count"])]
         if delivered:
-            totals.append((delivered[n], style["line"]))
+            totals.append((delivered[n], style["count"]))
         rows.append(totals)
+    rows.append([(ui["errors"], style["bold"]), (result.errors, style["error"])])
+    rows.append([(ui["warnings"], style["bold"]), (result.warnings, style["warning"])])
+    rows.append([])
     fewer = delivered is not None and delivered[0] < result.werkgevers.accepted
-    rows.append([(ui["ok_short" if fewer else "ok"] if result.valid else ui["not_ok"],
-                  style["bold"])])
+    spanning(ui["ok_short" if fewer else "ok"] if result.valid else ui["not_ok"], "bold_wrap")
     if delivered is not None and fewer:
-        rows.append([(delivered_note(delivered[0], result.werkgevers.accepted, lang),
-                      style["line"])])
-    rows.append([(ui["values_copy"], style["bold"])] if values_only else [])
+        spanning(delivered_note(delivered[0], result.werkgevers.accepted, lang), "plain")
+    spanning(f"{ui['next_step']}: " + next_step(
+        door, result.status, lang, workbook=result.path.name,
+        feedback=feedback_name(result.path), accepted=result.werkgevers.accepted,
+        rows=len(result.werkgevers)), "plain")
+    if values_only:
+        spanning(ui["values_copy"], "bold_wrap")
+    rows.append([])
     header_row = len(rows) + 1
     if not result.findings:
         rows.append([(ui["no_findings"], style["bold"])])
     else:
-        rows.append([(ui[k], style["bold"]) for k in
+        rows.append([(ui[k], style["bold_wrap"]) for k in
                      ("severity", "sheet", "cell", "field", "value", "problem", "fix", "code")])
     for f in result.findings[:MAX_CONTROLE_ROWS]:
         row_number = len(rows) + 1
@@ -499,13 +575,21 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
 
     body = []
     widths = CONTROLE_WIDTHS
+    wrapped = (style["plain"], style["bold_wrap"])
     for r, cells in enumerate(rows, start=1):
         xml_cells = "".join(_controle_cell(f"{chr(65 + c)}{r}", value, s)
                             for c, (value, s) in enumerate(cells) if value != "")
-        height = row_height((str(value), widths[c]) for c, (value, s) in enumerate(cells)
-                            if s == style["plain"])
+        if r in spans:
+            # Bold runs about a tenth wider than the estimate's plain text.
+            height = row_height((str(value), sum(widths) * (0.9 if s != style["plain"] else 1))
+                                for value, s in cells if s in wrapped)
+        else:
+            height = row_height((str(value), widths[c] * (0.9 if s != style["plain"] else 1))
+                                for c, (value, s) in enumerate(cells) if s in wrapped)
         custom = f' ht="{height}" customHeight="1"' if height else ""
         body.append(f'<row r="{r}"{custom}>{xml_cells}</row>')
+    last = chr(64 + len(widths))
+    merged = "".join(f'<mergeCell ref="A{r}:{last}{r}"/>' for r in spans)
     hyperlinks = "".join(f'<hyperlink ref="{ref}" location="{xml_text(loc)}" '
                          f'display="{xml_text(loc)}"/>' for ref, loc in links)
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
@@ -518,10 +602,36 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
             'state="frozen"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>'
             f"<cols>{cols}</cols><sheetData>{''.join(body)}</sheetData>"
+            f'<mergeCells count="{len(spans)}">{merged}</mergeCells>'
             + (f"<hyperlinks>{hyperlinks}</hyperlinks>" if hyperlinks else "")
-            + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" '
-            'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
-            'fitToHeight="0"/></worksheet>')
+            + PRINT_SETUP + "</worksheet>", header_row)
+
+
+#: How a sheet of ours prints: A4 landscape, one page wide, the page number below.
+PRINT_SETUP = ('<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" '
+               'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+               'fitToHeight="0"/><headerFooter><oddFooter>&amp;C&amp;P / &amp;N</oddFooter>'
+               '</headerFooter>')
+
+
+def _with_print_titles(book_xml: str, sheet: str, row: int) -> str:
+    """workbook.xml with `row` of `sheet` repeated at the top of every printed page (the
+    defined name _xlnm.Print_Titles of that sheet, replacing one from an earlier run)."""
+    names = [attrs(tag).get("name") for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book_xml)]
+    if sheet not in names:
+        return book_xml
+    position = names.index(sheet)
+    opening = re.search(r"<((?:\w+:)?)sheets\b", book_xml)
+    prefix = opening.group(1) if opening else ""
+    book_xml = re.sub(rf'<{re.escape(prefix)}definedName\b[^>]*name="_xlnm\.Print_Titles"'
+                      rf'[^>]*localSheetId="{position}"[^>]*>.*?</{re.escape(prefix)}definedName>'
+                      rf'|<{re.escape(prefix)}definedName\b[^>]*localSheetId="{position}"'
+                      rf'[^>]*name="_xlnm\.Print_Titles"[^>]*>.*?</{re.escape(prefix)}definedName>',
+                      "", book_xml, flags=re.S)
+    quoted = "'" + sheet.replace("'", "''") + "'"
+    defined = (f'<{prefix}definedName name="_xlnm.Print_Titles" localSheetId="{position}">'
+               f"{xml_text(quoted)}!${row}:${row}</{prefix}definedName>")
+    return _add_defined_name(book_xml, prefix, defined)
 
 
 def _controle_cell(ref: str, value: str | int, style: int) -> str:

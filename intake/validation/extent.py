@@ -31,6 +31,10 @@ _HIDDEN_COL = re.compile(rb'<(?:\w+:)?col\b([^>]*?\bhidden="(?:1|true)"[^>]*)/?>
 _FORMULA_CELL = re.compile(
     rb'<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*'
     rb'(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>', re.S)
+#: A cell holding an error value (`t="e"`), from a formula or typed, and its value.
+_ERROR_CELL = re.compile(
+    rb'<(?:\w+:)?c\b([^>]*\bt\s*=\s*["\']e["\'][^>]*)(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*>([^<]*)</(?:\w+:)?v>")
 #: No start tag or record is this long: a part that holds one is refused, not buffered.
 _MAX_ELEMENT = 16 << 20
 _UNSUPPORTED = ("/xlMacrosheet", "/dialogsheet")
@@ -418,6 +422,13 @@ class _XmlSheetScan(_XmlScan):
                 if 0 < low <= high:
                     inspection.hidden_columns[sheet] += [column_letter(c - 1) for c in
                                                          range(low, min(high, low + 50) + 1)]
+        if b'"e"' in xml or b"'e'" in xml:
+            for m in _ERROR_CELL.finditer(xml):
+                ref = attrs(m.group(1).decode("utf-8", "replace")).get("r")
+                value = _VALUE.search(m.group(2))
+                if ref and value and value.group(1).strip():
+                    inspection.formula_errors[sheet].append(
+                        (ref, value.group(1).decode("utf-8", "replace").strip()))
         if b"<f" in xml:
             for m in _FORMULA_CELL.finditer(xml):
                 ref = attrs(m.group(1).decode("utf-8", "replace")).get("r")

@@ -61,6 +61,9 @@ class Inspection:
     #: sheet name → cells holding a formula but no cached value
     formulas_without_value: dict[str, list[str]] = field(
         default_factory=lambda: defaultdict(list))
+    #: sheet name → (cell, error value such as #N/A) for every cell holding an error value
+    formula_errors: dict[str, list[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(list))
     #: sheet name → the range the parser will build (sheets without values are left out)
     ranges: dict[str, Box] = field(default_factory=dict)
     #: sheet name → its kind, for sheets the parser cannot open (Excel 4 macro sheets, dialog

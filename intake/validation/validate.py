@@ -30,6 +30,7 @@ from intake.definition.fields import (
     SheetSpec,
 )
 from intake.definition.findings import Finding
+from intake.definition.messages import ERROR_VALUES, OTHER_ERROR_VALUE
 from intake.definition.normalize import display
 from intake.definition.status import Status
 from intake.validation import crosschecks
@@ -155,6 +156,7 @@ def _validate(path: Path, options: Options) -> Result:
     werkgevers = _sheet_data(book.tables.get(WERKGEVERS.name), WERKGEVERS)
     dga = _sheet_data(book.tables.get(DGA.name), DGA)
     findings += _work_out_columns(book, (werkgevers, dga), options.contract_prefixes)
+    findings = _formula_results(book, findings)
 
     if WERKGEVERS.name not in book.found:
         findings.append(Finding("sheet-missing", sheet=WERKGEVERS.name))
@@ -215,6 +217,51 @@ def _package_findings(book: Workbook) -> list[Finding]:
                 findings.append(Finding("formula-no-value", sheet=sheet, row=int(m.group(2)),
                                         column=m.group(1)))
     return findings
+
+
+def _formula_results(book: Workbook, findings: list[Finding]) -> list[Finding]:
+    """`findings` with what a formula gave told as such: a cell whose formula gives an error
+    value (#N/A …) or was never calculated reads as empty, but is not; its "not filled in"
+    becomes what the formula did, and an error value in a cell of a field that may be empty
+    is an error too (the value meant is unknown)."""
+    seen = book.inspection
+    errors: dict[tuple[str | None, int | None, str | None], str] = {}
+    fields: dict[tuple[str | None, str | None], str] = {}
+    for table in book.tables.values():
+        for name, letter in table.columns.items():
+            fields[(table.sheet, letter)] = name
+        for ref, error in seen.formula_errors.get(table.sheet, [])[:1000]:
+            m = re.match(r"([A-Z]+)(\d+)$", ref)
+            if m and (table.sheet, m.group(1)) in fields and int(m.group(2)) > table.header_row:
+                errors[(table.sheet, int(m.group(2)), m.group(1))] = error
+    uncalculated = {(f.sheet, f.row, f.column) for f in findings if f.code == "formula-no-value"}
+    told: set[tuple[str | None, int | None, str | None]] = set()
+    out = []
+    for f in findings:
+        key = (f.sheet, f.row, f.column)
+        if f.code == "required" and key in errors:
+            out.append(_formula_error(f.sheet, f.row, f.column, f.field, errors[key]))
+            told.add(key)
+        elif f.code == "required" and key in uncalculated:
+            out.append(Finding("formula-not-calculated", sheet=f.sheet, row=f.row,
+                               column=f.column, field=f.field))
+            told.add(key)
+        else:
+            out.append(f)
+    out = [f for f in out if not (f.code == "formula-no-value" and (f.sheet, f.row, f.column)
+                                  in told)]
+    for (sheet, row, column), error in errors.items():
+        if (sheet, row, column) not in told:
+            out.append(_formula_error(sheet, row, column, fields[(sheet, column)], error))
+    return out
+
+
+def _formula_error(sheet: str | None, row: int | None, column: str | None, field: str | None,
+                   error: str) -> Finding:
+    meaning = ERROR_VALUES.get(error.upper(), OTHER_ERROR_VALUE)
+    return Finding("formula-error", sheet=sheet, row=row, column=column, field=field,
+                   value=error, params=(("error", error), ("meaning_nl", meaning[0]),
+                                        ("meaning_en", meaning[1])))
 
 
 def _template_findings(book: Workbook) -> list[Finding]:

@@ -96,8 +96,8 @@ def test_every_catalogue_code_is_produced(tmp_path: Path) -> None:
     seen = _codes(validate_workbook(SAMPLES / "voorbeeld-fouten.xlsx"))
     seen |= _codes(validate_workbook(fill(tmp_path / "cellen.xlsx", CELL_ROWS, CELL_DGA)))
     for builder in (hostile.merged_header, hostile.hidden_rows_and_columns,
-                    hostile.formula_without_value, hostile.macros, hostile.external_link,
-                    hostile.hidden_sheet, hostile.macro_and_dialog_sheets):
+                    hostile.formula_without_value, hostile.formula_errors, hostile.macros,
+                    hostile.external_link, hostile.hidden_sheet, hostile.macro_and_dialog_sheets):
         seen |= _codes(validate_workbook(builder(tmp_path)))
     for name, edit in [("kolom-weg.xlsx", _drop_column), ("dubbel.xlsx", _twice_a_column),
                        ("kop.xlsx", _no_header), ("leeg.xlsx", _no_rows),

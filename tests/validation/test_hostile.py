@@ -113,12 +113,36 @@ def test_hidden_data_sheet_is_reported(tmp_path: Path) -> None:
     assert code == 0 and found == [("hidden-sheet", "DGA", None)]
 
 
-def test_formula_without_value_is_a_warning_at_its_cell(tmp_path: Path) -> None:
-    """A formula with no cached value: a warning that the value is unknown (and it is empty)."""
-    code, found, _ = _findings(tmp_path, hostile.formula_without_value)
+def test_formula_without_value_is_told_as_not_calculated_at_its_cell(tmp_path: Path) -> None:
+    """A formula with no cached value in a required cell: one error saying the formula was not
+    calculated, not that the cell is empty."""
+    code, found, report = _findings(tmp_path, hostile.formula_without_value)
     assert code == 1
-    assert found == [("formula-no-value", *at("werkgever_id", 3)),
-                     ("required", *at("werkgever_id", 3))]
+    assert found == [("formula-not-calculated", *at("werkgever_id", 3))]
+    (finding,) = report["findings"]  # type: ignore[misc]
+    assert finding["message"].startswith("De formule in deze cel is niet berekend")
+    assert "niet ingevuld" not in finding["message"]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_each_error_value_is_named_at_its_cell(tmp_path: Path, lang: str) -> None:
+    """Every error value (#N/A, #REF! …) is a finding at its cell naming the error and what it
+    means, in either language; the uncalculated formula beside them gets its own."""
+    from intake.validation.validate import validate_workbook
+
+    result = validate_workbook(hostile.formula_errors(tmp_path))
+    found = [(f.code, f.sheet, f.cell, f.value) for f in result.findings]
+    errors = [("formula-error", *at("werkgever_naam", 2 + n), error)
+              for n, error in enumerate(hostile.ERROR_VALUES)]
+    assert found == [*errors[:2], ("formula-not-calculated", *at("werkgever_id", 3), None),
+                     *errors[2:], ("formula-no-value", *at("werkgever_naam", 11), None)]
+    by_error = {f.value: f.message(lang) for f in result.findings if f.value}
+    meaning = {"nl": "de opzoeking vond niets", "en": "the lookup found nothing"}[lang]
+    assert by_error["#N/A"].startswith({"nl": "De formule in deze cel geeft #N/A: ",
+                                        "en": "The formula in this cell gives #N/A: "}[lang])
+    assert meaning in by_error["#N/A"]
+    assert len(set(by_error.values())) == len(hostile.ERROR_VALUES)  # each its own meaning
+    assert all("ingevuld" not in f.message("nl") for f in result.findings)
 
 
 def test_huge_values_are_rejected_and_shortened_in_reports(tmp_path: Path) -> None:

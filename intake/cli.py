@@ -90,8 +90,8 @@ def cli() -> None:
     """Register employers for the a.s.r. payroll link with Loket.nl, in bulk.
 
     Write the Excel template, then check filled-in workbooks: `validate` prints what to correct
-    and writes a report, the workbook with the cells to correct marked (feedback.xlsx) and a
-    clean CSV delivery. Messages and reports are in Dutch unless --lang en is given.
+    and writes a report, the workbook with the cells to correct marked (<name>-feedback.xlsx)
+    and a clean CSV delivery. Messages and reports are in Dutch unless --lang en is given.
     """
 
 
@@ -276,14 +276,16 @@ def schema(out_dir: Path, prefixes: tuple[str, ...]) -> None:
 @cli.command(short_help="Check a workbook: print what to correct, write the outputs.",
              epilog=examples(
     "intake validate werkgevers-aanmelding.xlsx",
-    "intake validate reports/werkgevers-aanmelding/feedback.xlsx     (after correcting it)",
+    "intake validate reports/werkgevers-aanmelding/werkgevers-aanmelding-feedback.xlsx",
+    "    (after correcting it; this round is written to reports/werkgevers-aanmelding-2/)",
     "intake validate bureau-noord.xlsx --lang en --out checked/",
     "intake validate bureau-noord.xlsx --json | jq '.summary'",
     "intake validate bureau-noord.xlsx -q && echo ready"))
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: reports/<workbook name>/).")
-@lang_option("Language of the findings, the report and feedback.xlsx.")
+              help="Output folder (default: reports/<workbook name>/, reports/<name>-2/ for "
+                   "its corrected feedback, and so on).")
+@lang_option("Language of the findings, the report and the feedback workbook.")
 @contract_prefix_option()
 @click.option("--csv-dialect", type=click.Choice(["standard", "excel-nl"]), default="standard",
               show_default=True,
@@ -302,10 +304,11 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
 
     Prints each finding (the cell as Excel shows it, e.g. Werkgevers!E7, its code, what is
     wrong and what to do; the first 50, then how many more), the totals and the verdict.
-    Writes into the output folder: feedback.xlsx (a copy of WORKBOOK in which every cell to
-    correct is red, or amber for a warning, with a comment, and a first sheet Controle listing
-    everything: correct that file and check it again), report.html, report.json, werkgevers.csv
-    and dga.csv (only rows without errors).
+    Writes into the output folder: <name>-feedback.xlsx (a copy of WORKBOOK in which every
+    cell to correct is red, or amber for a warning, with a comment, and a first sheet Controle
+    listing everything: correct that file and check it again; its own feedback is then
+    <name>-feedback-2.xlsx), report.html, report.json, werkgevers.csv and dga.csv (only rows
+    without errors). The last lines say what to do next: what to deliver, or what to correct.
 
     Exit 0: no errors (warnings allowed). Exit 1: errors found (rows with errors are left
     out of the CSVs). Exit 2: bad invocation, or a file that cannot be checked (unreadable, too

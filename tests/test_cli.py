@@ -28,11 +28,12 @@ def test_valid_workbook_exits_0_and_writes_every_output(
 ) -> None:
     """A valid workbook: exit 0, the four outputs, a Dutch summary on the terminal."""
     out = tmp_path / "out"
-    done = run_intake("validate", str(workbook()), "--out", str(out), real=True)
+    path = workbook()
+    done = run_intake("validate", str(path), "--out", str(out), real=True)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "dga.csv",
-                                                     "feedback.xlsx", "report.html",
-                                                     "report.json", "werkgevers.csv"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([
+        "datapackage.json", "dga.csv", f"{path.stem}-feedback.xlsx", "report.html",
+        "report.json", "werkgevers.csv"])
     assert "Werkgevers: 6 rijen, 6 goedgekeurd, 0 afgekeurd" in done.stdout
     assert "Resultaat: geldig" in done.stdout
 
@@ -206,9 +207,10 @@ def test_top_level_help_is_english_with_an_example() -> None:
 
 
 def test_validate_help_names_feedback_xlsx_and_the_output_forms() -> None:
-    """`validate --help` says feedback.xlsx is the file to correct, and documents --json, -q."""
+    """`validate --help` says <name>-feedback.xlsx is the file to correct, and documents
+    --json, -q."""
     result = CliRunner().invoke(cli, ["validate", "--help"], terminal_width=200)
-    assert "feedback.xlsx" in result.output
+    assert "<name>-feedback.xlsx" in result.output
     assert "--json" in result.output and "-q, --quiet" in result.output
 
 
@@ -229,7 +231,8 @@ def test_validate_prints_each_finding_then_the_summary_then_the_verdict(
             VALID_WERKGEVERS[2], replace(VALID_WERKGEVERS[3], verloning="week"),
             *VALID_WERKGEVERS[4:]]
     out = tmp_path / "o"
-    done = run_intake("validate", str(workbook(rows)), "--out", str(out))
+    path = workbook(rows)
+    done = run_intake("validate", str(path), "--out", str(out))
     assert done.returncode == 1
     findings = load_json(out / "report.json")["findings"]
     assert [(f["cell"], f["code"]) for f in findings] == [
@@ -247,10 +250,16 @@ def test_validate_prints_each_finding_then_the_summary_then_the_verdict(
     assert lines[3].endswith(findings[1]["hint"])
     assert lines[4] == ""
     assert "1 fout, 1 waarschuwing" in lines
-    at = lines.index(f"Verbeter de rode en oranje cellen in {out / 'feedback.xlsx'}, sla op "
-                     "en controleer opnieuw met:")
-    assert lines[at + 1] == f"  intake validate {out / 'feedback.xlsx'}"
-    assert lines[-1] == "Resultaat: niet geldig"
+    feedback = out / f"{path.stem}-feedback.xlsx"
+    at = next(i for i, line in enumerate(lines) if line.startswith("Volgende stap: "))
+    assert lines[at] == (
+        f"Volgende stap: 5 van de 6 werkgevers zijn goedgekeurd. Verbeter de rode cellen in "
+        f"{feedback}, sla het op en controleer het opnieuw; lever het daarna in bij a.s.r. "
+        "zoals het blad Toelichting van het sjabloon zegt (stap 3). Lever je "
+        f"{path.name} nu al in, dan worden alleen de goedgekeurde werkgevers aangeleverd, en "
+        "later niet nog eens.")
+    assert lines[at + 1:] == ["Opnieuw controleren, na het verbeteren:",
+                              f"  intake validate {feedback}", "Resultaat: niet geldig"]
 
 
 def test_validate_in_english_prints_english_findings(
@@ -271,8 +280,8 @@ def test_validate_in_english_prints_english_findings(
 
 def test_a_valid_workbook_prints_no_findings_and_singular_counts(
         workbook: Callable[..., Path], tmp_path: Path) -> None:
-    """No findings: no finding lines and no 'correct feedback.xlsx' line; one DGA row is
-    '1 rij', not '1 rijen'."""
+    """No findings: no finding lines and no line asking a correction, but what to deliver;
+    one DGA row is '1 rij', not '1 rijen'."""
     dga = [VALID_DGA[2]]
     at = [f.name for f in WERKGEVERS.fields].index("werkgever_id")
     rows = [replace(r, dga_in_verloning="Nee") if r[at] != "8120001" else r
@@ -283,7 +292,8 @@ def test_a_valid_workbook_prints_no_findings_and_singular_counts(
     assert lines[0].startswith("Werkgevers: 6 rijen, 6 goedgekeurd")
     assert lines[1] == "DGA: 1 rij, 1 goedgekeurd, 0 afgekeurd"
     assert lines[2] == "0 fouten, 0 waarschuwingen"
-    assert not any("Verbeter" in line for line in lines)
+    assert not any("Verbeter" in line or "intake validate" in line for line in lines)
+    assert lines[-2].startswith("Volgende stap: Lever ")
     assert lines[-1] == "Resultaat: geldig"
 
 
@@ -315,7 +325,7 @@ def test_json_prints_report_json_and_nothing_else(
     assert done.stderr == b""
     assert done.stdout == (out / "report.json").read_bytes()
     assert json.loads(done.stdout)["summary"]["valid"] is False
-    assert (out / "feedback.xlsx").is_file() and (out / "werkgevers.csv").is_file()
+    assert len(list(out.glob("*-feedback.xlsx"))) == 1 and (out / "werkgevers.csv").is_file()
 
 
 def test_json_on_an_unreadable_file_prints_its_status(tmp_path: Path) -> None:

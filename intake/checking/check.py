@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from intake.checking.sandbox import Bounds, Channel, ChildDied, Sandbox, give_back, take
 from intake.definition.errors import IntakeError
 from intake.definition.messages import FILE_ERRORS, Lang
-from intake.definition.status import CHECKED, Status
+from intake.definition.status import CHECKED, Door, Status
 from intake.validation.limits import Limits
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ class Settings:
     dialect: CsvDialect = "standard"
     lines: bool = False
     columns: int | None = None
+    #: How the file came in: the outputs' next step depends on it.
+    door: Door = Door.COMMAND_LINE
 
     @property
     def limits(self) -> Limits:
@@ -215,7 +217,7 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
                     result = with_cross_file(result, list(additions.findings), additions.held)
                     delivered = additions.delivered
             files = write_outputs(result, target, options, settings.lang, settings.dialect,
-                                  delivered)
+                                  delivered, settings.door)
     except UnreadableWorkbook as exc:
         return not_checked(exc.reason, exc.detail)
     except IntakeError as exc:

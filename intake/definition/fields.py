@@ -47,6 +47,8 @@ class Field:
     help_en: str
     aliases: tuple[str, ...] = ()
     max_length: int | None = None
+    #: The template's column width (Excel's unit, widened to the header's longest word): the
+    #: widths of a sheet together keep it at 8 pt or more printed on A4 landscape.
     width: int = 20
     source: str = ""
     #: A value rows that do not name this field get (default: its kind's sample).
@@ -126,7 +128,7 @@ WERKGEVERS = SheetSpec(
             aliases=("Salarisverwerker", "Naam salarisverwerker", "Salarisbureau",
                      "Payroll processor", "Processor company name"),
             max_length=100,
-            width=32,
+            width=26,
             source="manual step 2; SIVI HndlsnmOrg an..100",
         ),
         Field(
@@ -139,7 +141,7 @@ WERKGEVERS = SheetSpec(
             aliases=("E-mailadres salarisverwerker", "Email salarisverwerker", "E-mail",
                      "E-mailadres", "Email", "Processor e-mail", "Payroll processor email"),
             max_length=255,
-            width=32,
+            width=28,
             source="manual step 2; Loket emailAddress max 255",
         ),
         Field(
@@ -152,7 +154,7 @@ WERKGEVERS = SheetSpec(
             aliases=("Bedrijfsnaam te koppelen werkgever", "Naam werkgever", "Werkgever",
                      "Handelsnaam", "HndlsnmOrg", "Employer", "Employer name", "Company name"),
             max_length=100,
-            width=32,
+            width=28,
             source="manual step 2; SIVI HndlsnmOrg an..100",
         ),
         Field(
@@ -188,7 +190,7 @@ WERKGEVERS = SheetSpec(
             help_en=_WERKGEVER_ID_HELP_EN,
             aliases=_WERKGEVER_ID_ALIASES,
             max_length=18,
-            width=16,
+            width=13,
             source="manual step 2 (Loket.nl, Bedrijfsgegevens, 'Werkgever ID'); at most 18 "
             "digits is an inference (Loket shows 7)",
         ),
@@ -201,7 +203,7 @@ WERKGEVERS = SheetSpec(
             help_en="Month (Maand) or 4 weeks (4 weken).",
             aliases=("Verloningsperiode", "Loontijdvak", "Periode", "Verloning per",
                      "Pay period"),
-            width=14,
+            width=12,
             source="manual step 2; Loket payrollPeriodType",
         ),
         Field(
@@ -213,7 +215,7 @@ WERKGEVERS = SheetSpec(
             help_en="Is a 13th month paid? Ja (yes) or Nee (no).",
             aliases=("13de maand", "Dertiende maand", "13e maand uitgekeerd",
                      "13th month salary", "Thirteenth month"),
-            width=12,
+            width=10,
             source="manual step 2",
         ),
         Field(
@@ -227,7 +229,7 @@ WERKGEVERS = SheetSpec(
             "Nee. If Ja: fill in the DGA sheet.",
             aliases=("DGA's in verloning", "DGAs in verloning", "DGA in de verloning",
                      "DGA on the payroll", "DGA"),
-            width=18,
+            width=12,
             source="manual step 2",
         ),
     ),
@@ -249,7 +251,7 @@ DGA = SheetSpec(
             help_en="The Employer ID of the employer on the Werkgevers sheet this DGA belongs to.",
             aliases=_WERKGEVER_ID_ALIASES,
             max_length=18,
-            width=16,
+            width=13,
             source="manual step 2; at most 18 digits is an inference",
         ),
         Field(
@@ -261,7 +263,7 @@ DGA = SheetSpec(
             help_en="The DGA's full name.",
             aliases=("Naam", "Naam directeur", "Name", "Full name", "NmIP"),
             max_length=100,
-            width=32,
+            width=28,
             source="manual step 2",
         ),
         Field(

@@ -29,3 +29,15 @@ class Status(StrEnum):
 CHECKED = (Status.ACCEPTED, Status.PARTIAL, Status.REJECTED)
 #: The statuses of a file that could not be checked (its report says why).
 NOT_CHECKED = (Status.UNREADABLE, Status.TOO_LARGE, Status.TIMED_OUT, Status.FAILED)
+
+
+class Door(StrEnum):
+    """How a file came in: what its reader is told to do next depends on it (the check itself
+    does not)."""
+
+    #: `intake validate` on someone's own machine: they deliver the file themselves.
+    COMMAND_LINE = "command line"
+    #: The nightly batch: what was accepted has been delivered.
+    BATCH = "batch"
+    #: The web intake: an accepted upload is placed for the night; the rest is uploaded again.
+    WEB = "web"

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from intake.definition.findings import Finding
-from intake.definition.messages import CATALOGUE, UI, Lang, delivered_note
+from intake.definition.messages import CATALOGUE, UI, Lang, delivered_note, next_step
+from intake.definition.status import Door
 from intake.outputs.feedback import feedback_name
 from intake.outputs.files import atomic_write_text
 from intake.outputs.layout import shown_time
@@ -67,8 +68,10 @@ def _environment() -> Any:
                               autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") -> str:
-    """The HTML page for `result` (report is report.json's dict, for its metadata)."""
+def render_html(result: Result, report: dict[str, object], lang: Lang = "nl",
+                door: Door = Door.COMMAND_LINE) -> str:
+    """The HTML page for `result` (report is report.json's dict, for its metadata); its next
+    step is the one for `door`."""
     env = _environment()
     ui = UI[lang]
     sheets = []
@@ -110,6 +113,10 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl") ->
         max_rows=MAX_ROWS_WITH_FINDINGS,
         checked_at=_when(str(report["generated_at"])),
         feedback=feedback_name(result.path),
+        next_step=next_step(door, result.status, lang, workbook=result.path.name,
+                            feedback=feedback_name(result.path),
+                            accepted=result.werkgevers.accepted,
+                            rows=len(result.werkgevers)),
         delivered_note=_delivered_note(report, lang),
     )
     return str(page)
@@ -145,6 +152,7 @@ def _about_the_workbook(result: Result, f: Finding) -> bool:
     return True
 
 
-def write_html(result: Result, report: dict[str, object], path: Path, lang: Lang = "nl") -> None:
+def write_html(result: Result, report: dict[str, object], path: Path, lang: Lang = "nl",
+               door: Door = Door.COMMAND_LINE) -> None:
     """Write report.html atomically."""
-    atomic_write_text(path, render_html(result, report, lang))
+    atomic_write_text(path, render_html(result, report, lang, door))

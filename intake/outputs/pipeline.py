@@ -12,8 +12,9 @@ from pathlib import Path
 
 from intake.definition.errors import IntakeError
 from intake.definition.messages import STOPS, Lang
+from intake.definition.status import Door
 from intake.outputs.export import CsvDialect, write_csvs
-from intake.outputs.feedback import feedback_name, write_feedback
+from intake.outputs.feedback import feedback_name, feedback_round, write_feedback
 from intake.outputs.htmlreport import write_html
 from intake.outputs.report import build_report, write_report_json
 from intake.validation.process import gc_paused
@@ -72,14 +73,15 @@ def replaces_input(workbook: Path, out_dir: Path) -> bool:
 
 
 def default_out_dir(workbook: Path, base: Path = Path("reports")) -> Path:
-    """reports/<workbook name without suffix>/, or reports/<name>-2/ … when that folder holds
-    the workbook itself (validating reports/feedback/feedback.xlsx, the third round of the
-    fix-and-recheck loop)."""
-    out = base / workbook.stem
-    n = 2
+    """reports/<name>/ for the first round of a workbook, reports/<name>-<round>/ for a later
+    one (its feedback workbook corrected and checked again: reports/noord/noord-feedback.xlsx
+    writes to reports/noord-2/, beside noord-feedback-2.xlsx), or the next number free when
+    that folder holds the workbook itself."""
+    name, n = feedback_round(workbook)
+    out = base / (name if n == 1 else f"{name}-{n}")
     while replaces_input(workbook, out):
-        out = base / f"{workbook.stem}-{n}"
         n += 1
+        out = base / f"{name}-{n}"
     return out
 
 
@@ -114,7 +116,8 @@ def _is_stale(folder: Path) -> bool:
 
 def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = "nl",
                   dialect: CsvDialect = "standard",
-                  delivered: tuple[int, int] | None = None) -> list[Path]:
+                  delivered: tuple[int, int] | None = None,
+                  door: Door = Door.COMMAND_LINE) -> list[Path]:
     """Write report.json, report.html, the CSVs with their datapackage.json and the feedback
     workbook of `result` into `out_dir`, once; return their paths.
 
@@ -122,6 +125,7 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
     folder and moved into `out_dir` only when all of them are complete, so a failure never
     leaves a partial set behind; staging folders of killed runs are removed. `delivered`: how
     many employers and DGAs were delivered, where a batch delivered fewer than were accepted.
+    `door`: how the file came in, for the next step report.html and Controle tell.
     The input is never modified: an `out_dir` whose outputs would replace it raises
     WouldOverwriteInput; one that cannot be written, CannotWrite.
     """
@@ -138,9 +142,9 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
     try:
         report = build_report(result, options, lang, delivered=delivered)
         write_report_json(report, staging / "report.json")
-        write_html(result, report, staging / "report.html", lang)
+        write_html(result, report, staging / "report.html", lang, door)
         csvs = write_csvs(result, staging, dialect, options.contract_prefixes)
-        feedback = write_feedback(result, staging, lang, delivered=delivered)
+        feedback = write_feedback(result, staging, lang, delivered=delivered, door=door)
         files = []
         for path in [staging / "report.json", staging / "report.html", *csvs, feedback]:
             try:

@@ -78,17 +78,25 @@ def _fit(text: str, limit: int) -> str:
 
 
 def _print_landscape(sheet: Any) -> None:
-    """Print A4 landscape, all columns on one page wide."""
+    """Print A4 landscape, all columns on one page wide, narrow side margins, page numbers."""
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.oddFooter.center.text = "&P / &N"
 
 
 def header_width(label: str, width: float) -> float:
-    """A column width at which the bold header `label` fits on one line, or `width` if wider."""
-    return max(width, round(len(label) * 1.2 + 3, 1))
+    """A column width at which each word of the bold header `label` fits (the header wraps
+    between words, never inside one), or `width` if wider."""
+    longest = max((len(word) for word in label.split()), default=0)
+    return max(width, round(longest * 1.1 + 2.5, 1))
+
+
+#: The header row's height: two lines of bold Calibri 11 (a header wraps at most once).
+HEADER_HEIGHT = 32
 
 
 def _lists_sheet(workbook: Any) -> dict[KindSpec, str]:
@@ -125,6 +133,8 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[KindSpec, str]) -> None
         cell.fill = header_fill
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         sheet.column_dimensions[letter].width = width
+        # Typed values wrap within their column instead of running over into the next.
+        sheet.column_dimensions[letter].alignment = Alignment(vertical="top", wrap_text=True)
         cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
         if f.kind.text_format:
             # Kept as text, so Excel keeps leading zeros and does not turn long numbers into
@@ -145,7 +155,8 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[KindSpec, str]) -> None
         )
         validation.add(cells)
         sheet.add_data_validation(validation)
-    sheet.row_dimensions[1].height = 20
+    sheet.row_dimensions[1].height = HEADER_HEIGHT
+    sheet.print_title_rows = "1:1"  # the header on every printed page
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(spec.fields))}1"
 

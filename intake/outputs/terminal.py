@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from intake.definition.findings import Finding
-from intake.definition.messages import UI, Lang
+from intake.definition.messages import UI, Lang, next_step
+from intake.definition.status import Door, Status
 from intake.outputs.feedback import feedback_name
 from intake.validation.validate import Result
 
@@ -79,7 +80,8 @@ def finding_lines(findings: Sequence[Finding], workbook: str, lang: Lang,
 
 
 def summary_lines(result: Result, out_dir: Path, files: Sequence[Path], lang: Lang) -> list[str]:
-    """Rows per sheet, the totals, the files written, and which file to fix."""
+    """Rows per sheet, the totals, the files written, and the next step: what to deliver, or
+    which file to fix and how to check it again."""
     ui = UI[lang]
     lines = []
     for data in (result.werkgevers, result.dga):
@@ -92,8 +94,15 @@ def summary_lines(result: Result, out_dir: Path, files: Sequence[Path], lang: La
     lines.append(ui["terminal_written"].format(
         out=printable(str(out_dir)), files=", ".join(p.name for p in files)))
     feedback = next((p for p in files if p.name == feedback_name(result.path)), None)
-    if result.findings and feedback is not None:
-        lines.append(ui["terminal_next"].format(feedback=_quoted(feedback)))
+    if feedback is None:
+        return lines
+    lines.append(f"{ui['next_step']}: " + next_step(
+        Door.COMMAND_LINE, result.status, lang, workbook=printable(result.path.name),
+        feedback=_quoted(feedback), accepted=result.werkgevers.accepted,
+        rows=len(result.werkgevers)))
+    if result.status != Status.ACCEPTED:
+        # The command line's own advice: the command that checks the corrected file.
+        lines.append(ui["terminal_next"])
         lines.append(f"  intake validate {_quoted(feedback)}")
     return lines
 

@@ -4,16 +4,19 @@ sheet linking to them; everything else is kept; fixing the red cells and checkin
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import oddpackages
 import openpyxl
+import pytest
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from intake.definition.fields import DGA, WERKGEVERS
-from intake.outputs.feedback import write_feedback
-from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
+from intake.outputs.feedback import feedback_name, write_feedback
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.validation.validate import validate_workbook
 
 from conftest import (
@@ -43,8 +46,8 @@ def test_marked_cells_are_exactly_the_reported_ones(tmp_path: Path) -> None:
             key = (f["sheet"], f["cell"])
             if f["severity"] == "error" or expected.get(key) != RED:
                 expected[key] = RED if f["severity"] == "error" else AMBER
-    assert our_fills(out / "feedback.xlsx") == expected
-    book = openpyxl.load_workbook(out / "feedback.xlsx")
+    assert our_fills(out / "voorbeeld-fouten-feedback.xlsx") == expected
+    book = openpyxl.load_workbook(out / "voorbeeld-fouten-feedback.xlsx")
     for (sheet, cell) in expected:
         comment = book[sheet][cell].comment
         assert comment is not None and comment.author == "intake"
@@ -54,16 +57,26 @@ def test_marked_cells_are_exactly_the_reported_ones(tmp_path: Path) -> None:
 
 
 def test_controle_sheet_lists_every_finding_with_a_link(tmp_path: Path) -> None:
-    """The first sheet is Controle: totals on top, then a row per finding linking to its cell."""
+    """The first sheet is Controle: totals on top (each count under its header), then a row per
+    finding linking to its cell."""
     out = tmp_path / "o"
     run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(out))
     report = load_json(out / "report.json")
-    book = openpyxl.load_workbook(out / "feedback.xlsx")
+    book = openpyxl.load_workbook(out / "voorbeeld-fouten-feedback.xlsx")
     assert book.sheetnames[0] == "Controle"
     assert book.active.title == "Controle"
     controle = book["Controle"]
-    assert controle["B3"].value == report["summary"]["errors"]
-    assert controle["D3"].value == report["summary"]["warnings"]
+    totals = [[c.value for c in row] for row in controle.iter_rows(min_row=4, max_row=8,
+                                                                     max_col=4)]
+    werkgevers, dga = report["summary"]["werkgevers"], report["summary"]["dga"]
+    assert totals == [
+        [None, "Rijen", "Goedgekeurd", "Afgekeurd"],
+        ["Werkgevers", werkgevers["rows"], werkgevers["accepted"], werkgevers["rejected"]],
+        ["DGA", dga["rows"], dga["accepted"], dga["rejected"]],
+        ["Fouten", report["summary"]["errors"], None, None],
+        ["Waarschuwingen", report["summary"]["warnings"], None, None]]
+    for cell in ("B4", "C4", "D4"):
+        assert controle[cell].alignment.horizontal == "right", cell
     links = [c.hyperlink.location for c in controle["C"] if c.hyperlink]
     assert links == [f"'{f['sheet']}'!{f['cell']}" for f in report["findings"] if f["cell"]]
     codes = [c.value for c in controle["H"] if c.value][1:]
@@ -78,9 +91,10 @@ def test_fix_the_red_cells_and_check_again_passes(
     rows = list(VALID_WERKGEVERS)
     rows[1] = replace(rows[1], verloning="week")
     rows[3] = replace(rows[3], loonheffingennummer="123456789L01")
-    first = run_intake("validate", str(workbook(rows)), "--out", str(tmp_path / "1"))
+    source = workbook(rows)
+    first = run_intake("validate", str(source), "--out", str(tmp_path / "1"))
     assert first.returncode == 1
-    feedback = tmp_path / "1" / "feedback.xlsx"
+    feedback = tmp_path / "1" / feedback_name(source)
     verloning, lhn = cell_of("verloning", 3), cell_of("loonheffingennummer", 5)
     assert set(our_fills(feedback)) == {("Werkgevers", verloning), ("Werkgevers", lhn)}
 
@@ -92,24 +106,24 @@ def test_fix_the_red_cells_and_check_again_passes(
 
     second = run_intake("validate", str(fixed), "--out", str(tmp_path / "2"))
     assert second.returncode == 0, second.stdout
-    again = openpyxl.load_workbook(tmp_path / "2" / "feedback.xlsx")
+    again = openpyxl.load_workbook(tmp_path / "2" / "gecorrigeerd-feedback.xlsx")
     assert again.sheetnames.count("Controle") == 1
     assert again.sheetnames[0] == "Controle"
-    assert our_fills(tmp_path / "2" / "feedback.xlsx") == {}
-    assert "Geen bevindingen" in str(again["Controle"]["A9"].value)
+    assert our_fills(tmp_path / "2" / "gecorrigeerd-feedback.xlsx") == {}
+    assert any("Geen bevindingen" in str(c.value) for c in again["Controle"]["A"])
 
 
 def test_feedback_of_feedback_is_checked_the_same(tmp_path: Path) -> None:
     """Checking feedback.xlsx itself gives the same findings: marks and Controle add none."""
     run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(tmp_path / "1"))
-    run_intake("validate", str(tmp_path / "1" / "feedback.xlsx"), "--out", str(tmp_path / "2"))
+    first_feedback = tmp_path / "1" / "voorbeeld-fouten-feedback.xlsx"
+    second_feedback = tmp_path / "2" / "voorbeeld-fouten-feedback-2.xlsx"
+    run_intake("validate", str(first_feedback), "--out", str(tmp_path / "2"))
     first = load_json(tmp_path / "1" / "report.json")
     second = load_json(tmp_path / "2" / "report.json")
     assert second["findings"] == first["findings"]
-    first_marks = our_fills(tmp_path / "1" / "feedback.xlsx")
-    assert our_fills(tmp_path / "2" / "feedback.xlsx") == first_marks
-    assert openpyxl.load_workbook(tmp_path / "2" / "feedback.xlsx").sheetnames.count(
-        "Controle") == 1
+    assert our_fills(second_feedback) == our_fills(first_feedback)
+    assert openpyxl.load_workbook(second_feedback).sheetnames.count("Controle") == 1
 
 
 def test_everything_else_is_kept(tmp_path: Path) -> None:
@@ -168,7 +182,8 @@ def test_everything_else_is_kept(tmp_path: Path) -> None:
 def test_macro_workbook_keeps_its_macros_as_xlsm(
     workbook: Callable[..., Path], tmp_path: Path
 ) -> None:
-    """An .xlsm comes back as feedback.xlsm with its VBA project untouched (never run)."""
+    """An .xlsm comes back as macro-feedback.xlsm with its VBA project untouched (never
+    run)."""
     plain = workbook([VALID_WERKGEVERS[0], replace(VALID_WERKGEVERS[1], verloning="week"),
                       *VALID_WERKGEVERS[2:]])
     xlsm = tmp_path / "macro.xlsm"
@@ -186,7 +201,7 @@ def test_macro_workbook_keeps_its_macros_as_xlsm(
         zout.writestr("xl/vbaProject.bin", vba)
     done = run_intake("validate", str(xlsm), "--out", str(tmp_path / "o"))
     assert done.returncode == 1
-    out = tmp_path / "o" / "feedback.xlsm"
+    out = tmp_path / "o" / "macro-feedback.xlsm"
     with zipfile.ZipFile(out) as z:
         assert z.read("xl/vbaProject.bin") == vba
     assert our_fills(out) == {at("verloning", 3): RED}
@@ -209,7 +224,7 @@ def test_english_feedback(workbook: Callable[..., Path], tmp_path: Path) -> None
     book = openpyxl.load_workbook(feedback)
     comment = book["Werkgevers"][cell_of("verloning", 2)].comment
     assert comment.text.startswith("intake:\nPayroll period 'week'")
-    assert book["Controle"]["A9"].value == "Severity"
+    assert "Severity" in [c.value for c in book["Controle"]["A"]]
 
 
 def test_checking_feedback_again_does_not_grow_styles(
@@ -253,25 +268,29 @@ def test_only_cells_that_must_change_are_red_when_a_dga_row_is_wrong(
 
 
 def test_controle_prints_one_page_wide_with_heights_for_wrapped_text(tmp_path: Path) -> None:
-    """Controle prints A4 landscape fitted to one page wide; each finding row whose wrapped
-    texts need several lines has a height holding them; the totals' labels fit their columns."""
+    """Controle prints A4 landscape fitted to one page wide with the findings' header row on
+    every page; each finding row whose wrapped texts need several lines has a height holding
+    them; the totals' headers fit their columns."""
     from intake.outputs.layout import LINE_POINTS, line_count
 
     out = tmp_path / "o"
     run_intake("validate", str(SAMPLES / "voorbeeld-fouten.xlsx"), "--out", str(out))
-    sheet = openpyxl.load_workbook(out / "feedback.xlsx")["Controle"]
+    sheet = openpyxl.load_workbook(out / "voorbeeld-fouten-feedback.xlsx")["Controle"]
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    header = next(c.row for c in sheet["A"] if c.value == "Ernst")
+    assert sheet.print_title_rows == f"${header}:${header}"
     tall = 0
-    for row in sheet.iter_rows(min_row=10):
+    for row in sheet.iter_rows(min_row=header + 1):
         lines = max((line_count(str(c.value), sheet.column_dimensions[c.column_letter].width)
                      for c in row if c.value is not None and c.alignment.wrap_text), default=1)
         if lines > 1:
             assert sheet.row_dimensions[row[0].row].height >= lines * LINE_POINTS
             tall += 1
     assert tall >= 5
-    assert sheet.column_dimensions["C"].width >= len(sheet["C3"].value) + 1
+    assert sheet["C4"].value == "Goedgekeurd"
+    assert sheet.column_dimensions["C"].width >= len(sheet["C4"].value) + 1
 
 
 def test_comments_of_an_older_feedback_are_recognised_by_their_author(
@@ -291,3 +310,42 @@ def test_comments_of_an_older_feedback_are_recognised_by_their_author(
     sheet = openpyxl.load_workbook(feedback)["Werkgevers"]
     assert sheet[cell_of("verloning", 3)].comment is None
     assert sheet["C3"].comment.text == "Nieuwe klant"
+
+
+ODD_PACKAGES = {
+    "prefixed roots": lambda src, dst: oddpackages.prefixed_package(src, dst),
+    "hancell cellXfs": lambda src, dst: oddpackages.hancell_styles(src, dst),
+    "chart sheet selected": lambda src, dst: oddpackages.with_chart_sheet_selected(src, dst),
+    "dialog sheet selected": lambda src, dst: oddpackages.with_other_sheet_selected(
+        src, dst, "dialogsheet"),
+    "macro sheet selected": lambda src, dst: oddpackages.with_other_sheet_selected(
+        src, dst, "macrosheet"),
+}
+
+
+@pytest.mark.parametrize("kind", ODD_PACKAGES)
+def test_packages_as_other_programs_write_them_are_patched_not_copied(
+        tmp_path: Path, kind: str) -> None:
+    """Prefixed roots, AlternateContent in cellXfs and a chart, dialog or macro sheet as the
+    selected tab: the feedback is the user's own workbook (no values copy) that passes our
+    check, with the wrong cell red in the format a Fallback reader sees and one selected tab,
+    Controle's."""
+    from ooxmlcheck import cell_marks
+    from test_packagecheck import is_values_copy
+
+    from intake.outputs.packagecheck import feedback_problems
+
+    rows = [replace(VALID_WERKGEVERS[0], loonheffingennummer="123"), *VALID_WERKGEVERS[1:]]
+    source = ODD_PACKAGES[kind](fill(tmp_path / "bron.xlsx", rows, VALID_DGA),
+                                tmp_path / "odd.xlsx")
+    result = validate_workbook(source)
+    feedback = write_feedback(result, tmp_path / "out")
+    assert not is_values_copy(feedback)
+    assert feedback_problems(source, feedback) == []
+    cell = cell_of("loonheffingennummer", 2)
+    assert cell_marks(feedback)[("Werkgevers", cell)][0] == RED
+    with zipfile.ZipFile(feedback) as package:
+        book = package.read("xl/workbook.xml").decode()
+        first = re.search(r'<(?:\w+:)?sheet\b[^>]*name="([^"]*)"', book)
+    assert first is not None and first.group(1) == "Controle"
+    assert len(oddpackages.selected_tabs(feedback)) == 1

@@ -97,25 +97,29 @@ def test_out_on_a_read_only_file_system_is_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_fix_and_recheck_loop_never_overwrites_its_input(tmp_path: Path) -> None:
-    """The README's loop with the default --out: round 3 validates reports/feedback/
-    feedback.xlsx, whose default folder is its own; the input keeps its bytes and the new
-    report goes to reports/feedback-2/."""
+    """The README's loop with the default --out: each round's feedback carries the workbook's
+    name and the round (werkgevers-feedback.xlsx, -feedback-2, -feedback-3) in a folder of its
+    round (reports/werkgevers/, -2/, -3/); no input changes, no name repeats."""
     first = fill(tmp_path / "werkgevers.xlsx", VALID_WERKGEVERS, VALID_DGA)
     assert _validate(first, cwd=tmp_path).returncode == 0
-    second = tmp_path / "reports" / "werkgevers" / "feedback.xlsx"
+    reports = tmp_path / "reports"
+    second = reports / "werkgevers" / "werkgevers-feedback.xlsx"
     assert _validate(second, cwd=tmp_path).returncode == 0
-    third = tmp_path / "reports" / "feedback" / "feedback.xlsx"
+    third = reports / "werkgevers-2" / "werkgevers-feedback-2.xlsx"
     before = sha256_of(third)
     done = _validate(third, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert sha256_of(third) == before
-    assert (tmp_path / "reports" / "feedback-2" / "feedback.xlsx").is_file()
+    assert sorted(p.relative_to(reports).as_posix() for p in reports.glob("*/*.xlsx")) == [
+        "werkgevers-2/werkgevers-feedback-2.xlsx", "werkgevers-3/werkgevers-feedback-3.xlsx",
+        "werkgevers/werkgevers-feedback.xlsx"]
 
 
 def test_out_holding_the_input_is_refused(tmp_path: Path) -> None:
-    """--out equal to the folder of a feedback.xlsx being validated: exit 2, one line, the
-    input untouched."""
-    workbook = fill(tmp_path / "feedback.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    """--out where an output would replace the workbook being validated (its feedback's name
+    is a link to it): exit 2, one line, the input untouched."""
+    workbook = fill(tmp_path / "w.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    os.link(workbook, tmp_path / "w-feedback.xlsx")
     before = sha256_of(workbook)
     _one_line_exit_2(_validate(workbook, "--out", str(tmp_path)), "zou overschreven worden")
     assert sha256_of(workbook) == before

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from intake.definition.status import Door
 from intake.outputs import htmlreport
 from intake.outputs.htmlreport import render_html
 from intake.outputs.report import build_report
@@ -17,8 +18,9 @@ from intake.validation.validate import Options, Result, validate_workbook
 from conftest import cell_of, replace
 
 
-def _page(result: Result, lang: str = "nl") -> str:
-    return render_html(result, build_report(result, Options(), lang), lang)  # type: ignore[arg-type]
+def _page(result: Result, lang: str = "nl", door: Door = Door.COMMAND_LINE) -> str:
+    return render_html(result, build_report(result, Options(), lang), lang,  # type: ignore[arg-type]
+                       door)
 
 
 def test_values_from_the_workbook_are_escaped(check: Callable[..., Result]) -> None:
@@ -68,7 +70,8 @@ def test_long_lists_are_bounded_and_say_so(
     # Rows 1, 3 and 5 have no DGAs, so only the Werkgevers sheet has rejected rows.
     rows = [replace(r, verloning="week") if i % 2 else r for i, r in enumerate(VALID_WERKGEVERS)]
     page = _page(check(rows))
-    assert "1 van 3 getoond; de volledige lijst staat in report.json en feedback.xlsx." in page
+    assert ("1 van 3 getoond; de volledige lijst staat in report.json en in het blad Controle "
+            "van de feedbackwerkmap.") in page
     assert "2 van 3 getoond; de volledige lijst staat in werkgevers.csv." in page
     assert page.count('class="rowhead"') == 1
 
@@ -111,19 +114,50 @@ def test_findings_outside_the_data_sheets_are_shown(workbook: Callable[..., Path
 
 def test_page_points_to_the_feedback_workbook(check: Callable[..., Result],
                                               workbook: Callable[..., Path]) -> None:
-    """The page tells the clerk to fix the marked cells in feedback.xlsx (feedback.xlsm for a
-    macro workbook) and check that file again; a clean page names it without asking a fix."""
+    """The page names the feedback workbook by the workbook's own name (<name>-feedback.xlsm
+    for a macro workbook) and says where its red cells are; a clean page names it without
+    asking a fix."""
     rows = [replace(VALID_WERKGEVERS[0], loonheffingennummer="123456789L01"), *VALID_WERKGEVERS[1:]]
-    page = _page(check(rows))
+    result = check(rows)
+    page = _page(result)
     feedback = re.search(r'<p id="feedback">(.*?)</p>', page, re.S)
     assert feedback is not None
-    assert "Verbeter de werkmap in feedback.xlsx" in feedback.group(1)
-    assert "intake validate feedback.xlsx" in feedback.group(1)
+    name = f"{result.path.stem}-feedback.xlsx"
+    assert feedback.group(1).startswith(f"{name}, naast dit rapport, is je eigen werkmap")
     assert "rood" in feedback.group(1)
     clean = _page(check(), "en")
-    assert "feedback.xlsx, next to this report, is your workbook" in clean
+    assert "-feedback.xlsx, next to this report, is your workbook" in clean
     macro = validate_workbook(workbook(name="macro.xlsm"))
-    assert "feedback.xlsm" in _page(macro)
+    assert "macro-feedback.xlsm" in _page(macro)
+
+
+def _next(page: str) -> str:
+    found = re.search(r'<p id="next"><strong>Volgende stap:</strong> (.*?)</p>', page, re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def test_next_step_says_what_to_send_to_whom_for_each_door(check: Callable[..., Result]) -> None:
+    """A valid workbook's next step: on the command line, deliver the workbook itself as the
+    template's Toelichting says; in the batch, nothing (a.s.r. has it); on the web, nothing
+    (it is ready for a.s.r.). Partly valid: fix the red cells in <name>-feedback.xlsx and send
+    that again by the same door, the accepted ones now being possible."""
+    valid = check()
+    assert _next(_page(valid)).startswith(f"Lever {valid.path.name} in bij a.s.r. zoals het "
+                                          "blad Toelichting van het sjabloon zegt (stap 3)")
+    assert _next(_page(valid, door=Door.BATCH)).startswith("Je hoeft niets meer te doen")
+    assert _next(_page(valid, door=Door.WEB)).startswith("Je hoeft niets meer te doen")
+    rows = [replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]]
+    partly = check(rows)
+    feedback = f"{partly.path.stem}-feedback.xlsx"
+    total = len(VALID_WERKGEVERS)
+    command_line = _next(_page(partly))
+    assert command_line.startswith(f"{total - 1} van de {total} werkgevers zijn goedgekeurd. "
+                                   f"Verbeter de rode cellen in {feedback}")
+    assert f"Lever je {partly.path.name} nu al in" in command_line
+    assert "upload het opnieuw" in _next(_page(partly, door=Door.WEB))
+    assert "a.s.r. heeft de goedgekeurde werkgevers ontvangen" in _next(
+        _page(partly, door=Door.BATCH))
 
 
 @pytest.mark.parametrize(("moment", "shown"), [

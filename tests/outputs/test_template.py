@@ -51,7 +51,7 @@ def test_id_columns_are_text_and_widths_readable(tmp_path: Path) -> None:
     for name in ("raamwerkcontractnummer", "loonheffingennummer", "werkgever_id"):
         assert werkgevers.column_dimensions[column_of(WERKGEVERS, name)].number_format == "@"
     for name in ("salarisverwerker_naam", "salarisverwerker_email", "werkgever_naam"):
-        assert werkgevers.column_dimensions[column_of(WERKGEVERS, name)].width >= 30
+        assert werkgevers.column_dimensions[column_of(WERKGEVERS, name)].width >= 26
     for name in ("werkgever_id", "personeelsnummer"):
         assert book["DGA"].column_dimensions[column_of(DGA, name)].number_format == "@"
 
@@ -173,15 +173,36 @@ def test_wrapped_cells_have_row_heights(tmp_path: Path) -> None:
     assert checked >= 5
 
 
-def test_headers_fit_on_one_line(tmp_path: Path) -> None:
-    """Every header of Werkgevers and DGA fits its column on one line: no 'Raamwerkcontractnumme/r'
-    split mid-word."""
+def test_headers_wrap_between_words_only(tmp_path: Path) -> None:
+    """Every header of Werkgevers and DGA wraps, in a row two lines high, and each of its words
+    fits its column: no 'Raamwerkcontractnumme/r' split mid-word."""
+    from intake.outputs.layout import LINE_POINTS, line_count
+
     book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
     for name in ("Werkgevers", "DGA"):
         sheet = book[name]
+        assert sheet.row_dimensions[1].height >= 2 * LINE_POINTS
         for cell in sheet[1]:
             width = sheet.column_dimensions[cell.column_letter].width
-            assert width >= len(cell.value) * 1.1 + 2, cell.value
+            assert cell.alignment.wrap_text, cell.value
+            assert all(width >= len(word) * 1.1 + 2 for word in cell.value.split()), cell.value
+            assert line_count(cell.value, width) <= 2, cell.value
+
+
+def test_data_sheets_print_at_8_points_or_more(tmp_path: Path) -> None:
+    """Werkgevers and DGA fitted to one A4 landscape page wide keep Calibri 11 at 8 pt or more
+    (Excel's column widths in points: 7 px a character plus 5, at 0.75 pt a pixel), repeat
+    their header on every page, and wrap typed values instead of running into the next
+    column."""
+    book = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
+    for sheet in (book["Werkgevers"], book["DGA"]):
+        columns = [sheet.column_dimensions[c.column_letter] for c in sheet[1]]
+        points = sum((d.width * 7 + 5) * 0.75 for d in columns)
+        margins = (sheet.page_margins.left + sheet.page_margins.right) * 72
+        scale = min(1.0, (297 / 25.4 * 72 - margins) / points)
+        assert 11 * scale >= 8, (sheet.title, round(11 * scale, 1))
+        assert sheet.print_title_rows == "$1:$1"
+        assert all(d.alignment.wrap_text for d in columns), sheet.title
 
 
 def test_every_sheet_prints_landscape_one_page_wide(tmp_path: Path) -> None:

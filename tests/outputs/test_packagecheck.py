@@ -1,0 +1,127 @@
+"""The check of our own feedback package: every real workbook's feedback (and that of its
+variant with a Werkgevers sheet) passes it, each kind of damage a patch could do is found, and a
+package the patch would break is handed out as the values copy instead."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from oddpackages import parts_of, with_prefix, write_parts
+
+from intake.definition.messages import UI
+from intake.outputs.feedback import patch_package, write_feedback
+from intake.outputs.packagecheck import feedback_problems
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.outputs.xlsxpatch import xml_text
+from intake.validation.validate import validate_workbook
+
+from conftest import replace
+
+REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "realworld"
+PACKAGES = sorted(p for p in REALWORLD.glob("*.xls[xm]") if zipfile.is_zipfile(p))
+#: Files that take seconds each (tens of thousands of findings on their variant).
+LARGE = {"SheetJS__large_strings.xlsx", "tafia__tests_issue_174.xlsx"}
+#: Packages the patcher refuses before writing (no styles part; a styles part without cell
+#: formats): they get the values copy, as the other tests of these files show.
+REFUSED = {"tealeg__testdocs_noStylesAndSharedStringsTest.xlsx",
+           "tafia__tests_nonstandard-xml-ns-prefix.xlsx"}
+
+
+def is_values_copy(feedback: Path) -> bool:
+    """True when the Controle sheet says the workbook is a copy of the values."""
+    with zipfile.ZipFile(feedback) as package:
+        text = b"".join(package.read(n) for n in package.namelist() if n.endswith(".xml"))
+    return any(xml_text(UI[lang]["values_copy"]).encode() in text for lang in ("nl", "en"))
+
+
+@pytest.mark.skipif(not PACKAGES, reason=f"the real-world workbooks are not at {REALWORLD}")
+@pytest.mark.parametrize("variant", [False, True], ids=["as-is", "werkgevers"])
+@pytest.mark.parametrize("source", [
+    pytest.param(p, marks=pytest.mark.slow) if p.name in LARGE else p
+    for p in PACKAGES if p.name not in REFUSED], ids=lambda p: p.name)
+def test_every_real_files_feedback_passes_the_check(tmp_path: Path, source: Path,
+                                                    variant: bool) -> None:
+    """The patched package of every real .xlsx/.xlsm (and of its variant whose cells get
+    marked) passes the check as it is, so no real file falls back to the values copy."""
+    from validation.test_realworld import werkgevers_variant
+
+    if variant:
+        made = werkgevers_variant(source, tmp_path / f"variant{source.suffix}")
+        if made is None:
+            pytest.skip(f"{source.name} has no worksheet")
+        source = made
+    target = tmp_path / f"patched{source.suffix}"
+    patch_package(source, target, validate_workbook(source), "nl")
+    assert feedback_problems(source, target) == []
+
+
+def _base(folder: Path) -> Path:
+    rows = [replace(VALID_WERKGEVERS[0], loonheffingennummer="123"), *VALID_WERKGEVERS[1:]]
+    return fill(folder / "bron.xlsx", rows, VALID_DGA)
+
+
+def _edit(part: str, change: Callable[[str], str]) -> Callable[[dict[str, bytes]], None]:
+    def edit(parts: dict[str, bytes]) -> None:
+        name = next(n for n in parts if re.fullmatch(part, n))
+        parts[name] = change(parts[name].decode()).encode()
+    return edit
+
+
+DAMAGE = {
+    "element in no namespace": (_edit(r"\[Content_Types\]\.xml", lambda t: with_prefix(
+        t, "ns8").replace("</ns8:Types>", '<Override PartName="/a" ContentType="b"/></ns8:Types>')),
+        "in no namespace"),
+    "unbound prefix": (_edit(r"xl/styles\.xml", lambda t: t.replace("</styleSheet>",
+                                                                   "<q:x/></styleSheet>")),
+                       "not XML"),
+    "count": (_edit(r"xl/styles\.xml", lambda t: re.sub(
+        r'(<cellXfs count=")(\d+)', lambda m: f"{m.group(1)}{int(m.group(2)) + 5}", t)),
+        "children"),
+    "style index": (_edit(r"xl/worksheets/sheet\d\.xml", lambda t: re.sub(
+        r'(<c\b[^>]*\ss=")\d+', r"\g<1>9999", t, count=1)), "cellXfs has"),
+    "two selected tabs": (_edit(r"xl/worksheets/sheet1\.xml", lambda t: re.sub(
+        r"<sheetView\b", '<sheetView tabSelected="1"', t, count=1)), "2 tabs are selected"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_the_check_finds_each_kind_of_damage(tmp_path: Path, damage: str) -> None:
+    """A feedback package damaged the way a patch could damage it is refused, naming why;
+    undamaged it passes."""
+    source = _base(tmp_path)
+    good = tmp_path / "goed.xlsx"
+    patch_package(source, good, validate_workbook(source), "nl")
+    assert feedback_problems(source, good) == []
+    parts = parts_of(good)
+    edit, words = DAMAGE[damage]
+    edit(parts)
+    problems = feedback_problems(source, write_parts(tmp_path / "stuk.xlsx", parts))
+    assert problems and any(words in p for p in problems), problems
+
+
+def test_a_part_the_patch_would_break_gives_the_values_copy(tmp_path: Path) -> None:
+    """A comments drawing whose VML binds its shapes to another prefix than `v:` would get
+    shapes with an unbound prefix: the check finds it and the values copy is handed out, said
+    on the Controle sheet, as a valid package."""
+    import openpyxl
+    from openpyxl.comments import Comment
+
+    source = _base(tmp_path)
+    book = openpyxl.load_workbook(source)
+    book["DGA"]["A1"].comment = Comment("eigen opmerking", "gebruiker")
+    book.save(source)
+    parts = parts_of(source)
+    vml = next(n for n in parts if n.endswith(".vml"))
+    parts[vml] = re.sub(rb"\bv:", b"vm:", parts[vml]).replace(b"xmlns:v=", b"xmlns:vm=")
+    odd = write_parts(tmp_path / "vml.xlsx", parts)
+    result = validate_workbook(odd)
+    patched = tmp_path / "direct.xlsx"
+    patch_package(odd, patched, result, "nl")
+    assert any("not XML" in p for p in feedback_problems(odd, patched))
+    feedback = write_feedback(result, tmp_path / "out")
+    assert is_values_copy(feedback)
+    assert not is_values_copy(write_feedback(validate_workbook(source), tmp_path / "out2"))

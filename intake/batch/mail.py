@@ -70,26 +70,30 @@ def write_messages(summary: Mapping[str, Any], run_dir: Path) -> list[Path]:
             message["To"] = Address(display_name=entry["name"], username=local, domain=domain)
         except (ValueError, IndexError):
             message["To"] = formataddr((entry["name"], entry["email"]))
-        message["Subject"] = (f"Uw aanmeldingen voor de a.s.r.-salariskoppeling: verwerking "
+        message["Subject"] = (f"Jouw aanmeldingen voor de a.s.r.-salariskoppeling: verwerking "
                               f"{run['id']}")
         n = len(entry["files"])
         lines = [f"Beste {entry['name'] or 'salarisverwerker'},", "",
                  f"In de verwerking van {local_time(run['started_at'])} (verwerking "
                  f"{run['id']}) {'is' if n == 1 else 'zijn'} "
-                 f"{_plural(n, 'bestand', 'bestanden')} van u verwerkt:", ""]
+                 f"{_plural(n, 'bestand', 'bestanden')} van jullie verwerkt:", ""]
         attachments = []
         for f in entry["files"]:
             notes = [n for n in summary.get("cross_file", []) if n.get("file") == f["name"]]
-            feedback = sorted((run_dir / f["output"]).glob("feedback.xls*")) \
+            # The feedback workbook carries the file's own name (<name>-feedback.xlsx).
+            feedback = sorted((run_dir / f["output"]).glob("*-feedback*.xls*")) \
                 if f.get("output") else []
             name = None
             if feedback:
-                name = f"{Path(f['name']).stem.replace('/', '_')}-{feedback[0].name}"
+                name = feedback[0].name
                 attachments.append((name, feedback[0]))
             lines += _file_lines(f, notes, name)
-        lines += ["", "In de bijlage staat per bestand de feedbackwerkmap: uw eigen werkmap met "
-                  "de fouten en waarschuwingen gemarkeerd en een blad Controle. Verbeter de "
-                  "gemarkeerde cellen en lever de werkmap opnieuw aan.", "",
+        fix = any(f["status"] in ("partially accepted", "rejected") for f in entry["files"])
+        lines += ["", "In de bijlage staat per bestand de feedbackwerkmap: je eigen werkmap met "
+                  "de fouten en waarschuwingen gemarkeerd en een blad Controle, dat ook zegt wat "
+                  "de volgende stap is."
+                  + (" Verbeter de rode cellen en lever dat bestand opnieuw aan." if fix else ""),
+                  "",
                   "Met vriendelijke groet,", "a.s.r."]
         message.set_content("\n".join(lines))
         for filename, path in attachments:

@@ -444,12 +444,14 @@ class _Run:
         that it writes its outputs once."""
         from intake.checking.check import Settings, bounds, outcome, submit
         from intake.checking.sandbox import Sandbox, give_back, take
+        from intake.definition.status import Door
         from intake.validation.validate import Options
 
         jobs = max(1, self.options.jobs)
         settings = Settings(Options(contract_prefixes=self.options.contract_prefixes,
                                     limits=self.options.limits), lang=self.lang,
-                            dialect=self.options.csv_dialect)  # type: ignore[arg-type]
+                            dialect=self.options.csv_dialect,  # type: ignore[arg-type]
+                            door=Door.BATCH)
         queue: deque[tuple[_Job, Sandbox]] = deque()
         boxes: list[Sandbox] = []
         idle: list[Sandbox] = []

@@ -46,7 +46,7 @@ from intake.checking.check import Settings
 from intake.definition.errors import IntakeError
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.definition.messages import UI, Lang
-from intake.definition.status import Status
+from intake.definition.status import Door, Status
 from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
 from intake.validation.reader import SPREADSHEET_SUFFIXES
@@ -136,12 +136,13 @@ def _report_css() -> str:
 
 def _report_body(path: Path) -> Markup:
     """The body of a report.html the pipeline wrote (escaped by its own template), without
-    its paragraph on the feedback workbook: that one tells a command-line user to run
-    `intake validate` again, where the result page tells the clerk to upload again."""
+    its paragraphs on the next step and the feedback workbook: the result page says both
+    itself, with the buttons to use."""
     text = path.read_text(encoding="utf-8")
     start, end = text.find("<body>"), text.rfind("</body>")
     body = text[start + len("<body>"):end] if start >= 0 and end > start else ""
-    return Markup(re.sub(r'<p id="feedback">.*?</p>', "", body, count=1, flags=re.S))
+    return Markup(re.sub(r'<p id="(?:next|feedback)">.*?</p>\n?', "", body, count=2,
+                         flags=re.S))
 
 
 def _local() -> dt.tzinfo:
@@ -180,7 +181,7 @@ class Intake:
         self.small = anyio.CapacityLimiter(config.workers)
         self.large = anyio.CapacityLimiter(config.large_workers)
         settings = Settings(Options(contract_prefixes=config.contract_prefixes,
-                                    limits=config.limits), lang=config.lang)
+                                    limits=config.limits), lang=config.lang, door=Door.WEB)
         #: Placing into the inbox is decided and done under this lock: a second click on
         #: "doorsturen" (or a retry) finds the upload placed and changes nothing.
         self._placing = threading.Lock()
@@ -227,10 +228,10 @@ class Intake:
         session = self.session(request)
         if session is None:
             raise Refusal(401, "Niet ingelogd",
-                          "Log in met de toegangssleutel van uw bureau.")
+                          "Log in met de toegangssleutel van jullie bureau.")
         if session.principal.role != role:
             raise Refusal(403, "Geen toegang",
-                          "Deze pagina is er niet voor uw sleutel.")
+                          "Deze pagina is er niet voor jouw sleutel.")
         return session
 
     @staticmethod
@@ -282,7 +283,7 @@ class Intake:
             token = secrets.token_urlsafe(32)
             response = self.page("login", request, 401, csrf=token,
                                  error="Deze sleutel is onbekend of ingetrokken. Controleer de "
-                                       "sleutel die u van a.s.r. kreeg.")
+                                       "sleutel die je van a.s.r. kreeg.")
             self._cookie(request, response, LOGIN_COOKIE, token, 3600)
             return response
         cookie, _ = await anyio.to_thread.run_sync(self.store.open_session, principal,
@@ -350,7 +351,7 @@ class Intake:
             file = form.get("werkmap")
             if not isinstance(file, UploadFile) or not file.filename:
                 raise Refusal(400, "Geen bestand gekozen",
-                              "Kies de werkmap die u wilt laten controleren en klik op "
+                              "Kies de werkmap die je wilt laten controleren en klik op "
                               "'Controleren'.")
             # The name as people will read it: control and direction characters (a right-to-
             # left override) as escapes; a long name shortened in its stem, never its suffix.
@@ -435,6 +436,14 @@ class Intake:
             self.store.set_placed(upload.id, name)
             return name
 
+    def _feedback(self, upload: Upload) -> Path | None:
+        """The upload's feedback workbook, if the check wrote one."""
+        from intake.outputs.feedback import feedback_name
+
+        path = (self.config.uploads_dir / upload.id / "rapport" /
+                feedback_name(self._copy(upload)))
+        return path if path.is_file() else None
+
     def _copy(self, upload: Upload) -> Path:
         """The server's copy of an upload, under a name made from the original (tamed)."""
         return (self.config.uploads_dir / upload.id /
@@ -455,18 +464,20 @@ class Intake:
         """The session and the upload in the path, if it is theirs (else 404, not 403)."""
         session = self.session(request)
         if session is None:
-            raise Refusal(401, "Niet ingelogd", "Log in met de toegangssleutel van uw bureau.")
+            raise Refusal(401, "Niet ingelogd",
+                          "Log in met de toegangssleutel van jullie bureau.")
         bureau = None if session.principal.role == Role.OPERATOR else session.principal.name
         upload = self.store.upload(str(request.path_params["upload_id"]), bureau)
         if upload is None:
-            raise Refusal(404, "Niet gevonden", "Deze upload bestaat niet of is niet van u.")
+            raise Refusal(404, "Niet gevonden",
+                          "Deze upload bestaat niet of is niet van jullie bureau.")
         return session, upload
 
     async def result(self, request: Request) -> Response:
         session, upload = self._own(request)
         folder = self.config.uploads_dir / upload.id / "rapport"
         report = folder / "report.html"
-        feedback = next((p for p in folder.glob("feedback.xls*")), None)
+        feedback = self._feedback(upload)
         earlier = self.store.placed_before(upload.bureau, upload.sha256)
         return self.page("result", request, session=session, upload=upload,
                          report=_report_body(report) if report.is_file() else None,
@@ -492,10 +503,11 @@ class Intake:
         folder = self.config.uploads_dir / upload.id / "rapport"
         stem = inbox_files.tame(upload.original_name)
         if what == "feedback":
-            path = next((p for p in folder.glob("feedback.xls*")), None)
+            path = self._feedback(upload)
             if path is None:
                 raise Refusal(404, "Niet gevonden", "Voor deze upload is geen feedback.")
-            return FileResponse(path, filename=f"feedback-{stem}{path.suffix}",
+            # Its own name: the upload's name with -feedback (the next round's with -2 …).
+            return FileResponse(path, filename=path.name,
                                 media_type="application/vnd.openxmlformats-officedocument."
                                            "spreadsheetml.sheet" if path.suffix == ".xlsx"
                                 else "application/vnd.ms-excel.sheet.macroEnabled.12")

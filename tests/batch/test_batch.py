@@ -74,7 +74,7 @@ def test_fifty_files_then_skip_then_force(inbox: Path, tmp_path: Path) -> None:
     assert db.execute("SELECT COUNT(*) FROM employers").fetchone()[0] == 55
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert (first.run_dir / "valid_00.xlsx" / "report.json").is_file()
-    assert (first.run_dir / "valid_00.xlsx" / "feedback.xlsx").is_file()
+    assert (first.run_dir / "valid_00.xlsx" / "valid_00-feedback.xlsx").is_file()
     index = (first.run_dir / "index.html").read_text(encoding="utf-8")
     assert 'href="valid_00.xlsx/report.html"' in index
 

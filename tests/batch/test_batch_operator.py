@@ -199,18 +199,21 @@ def test_messages_per_bureau_are_written_and_readable(tmp_path: Path) -> None:
     assert noord["To"].addresses[0].addr_spec == "info@noord.nl"
     assert run.name in noord["Subject"]
     body = noord.get_body(("plain",)).get_content()
-    assert "zijn 2 bestanden van u verwerkt" in body
+    assert "zijn 2 bestanden van jullie verwerkt" in body
+    assert "Verbeter de rode cellen en lever dat bestand opnieuw aan." in body
     assert "- noord-1.xlsx: goedgekeurd.\n  2 van 2 werkgevers goedgekeurd; 2 aangeleverd" in body
     assert ("- noord-2.xlsx: deels goedgekeurd.\n  1 van 2 werkgevers goedgekeurd; 1 "
             "aangeleverd") in body
     assert "1 fout, 0 waarschuwingen: zie de bijlage noord-2-feedback.xlsx." in body
     attached = {a.get_filename(): a.get_content() for a in noord.iter_attachments()}
     assert attached == {
-        "noord-1-feedback.xlsx": (run / "noord-1.xlsx" / "feedback.xlsx").read_bytes(),
-        "noord-2-feedback.xlsx": (run / "noord-2.xlsx" / "feedback.xlsx").read_bytes()}
+        "noord-1-feedback.xlsx": (run / "noord-1.xlsx" / "noord-1-feedback.xlsx").read_bytes(),
+        "noord-2-feedback.xlsx": (run / "noord-2.xlsx" / "noord-2-feedback.xlsx").read_bytes()}
     zuid = email.message_from_bytes((folder / "info@zuid.nl.eml").read_bytes(),
                                     policy=policy.default)
-    assert "is 1 bestand van u verwerkt" in zuid.get_body(("plain",)).get_content()
+    zuid_body = zuid.get_body(("plain",)).get_content()
+    assert "is 1 bestand van jullie verwerkt" in zuid_body
+    assert "Verbeter" not in zuid_body  # everything of Zuid's was accepted
 
 
 def _fills(path: Path) -> dict[tuple[str, str], str]:
@@ -232,8 +235,8 @@ def _werkgever_id_cell(book_path: Path, row: int) -> str:
 
 def test_a_conflict_is_an_error_in_the_files_own_report_and_feedback(tmp_path: Path) -> None:
     """Two bureaus, DGA Ja then Nee: the second file's report.json, report.html and
-    feedback.xlsx carry the conflict as an error on its Werkgever ID cell (red), it does not say
-    goedgekeurd or 'geen fouten', and the employer is delivered once only."""
+    tweede-feedback.xlsx carry the conflict as an error on its Werkgever ID cell (red), it does
+    not say goedgekeurd or 'geen fouten', and the employer is delivered once only."""
     from conftest import RED
 
     inbox = tmp_path / "in"
@@ -257,11 +260,11 @@ def test_a_conflict_is_an_error_in_the_files_own_report_and_feedback(tmp_path: P
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "eerste.xlsx" in page and "met andere gegevens" in page
     assert "Geen fouten gevonden" not in page
-    assert _fills(folder / "feedback.xlsx")[("Werkgevers", cell)] == RED
+    assert _fills(folder / "tweede-feedback.xlsx")[("Werkgevers", cell)] == RED
     assert (folder / "werkgevers.csv").read_text(encoding="utf-8").count("\n") == 1
     import openpyxl
 
-    controle = openpyxl.load_workbook(folder / "feedback.xlsx")["Controle"]
+    controle = openpyxl.load_workbook(folder / "tweede-feedback.xlsx")["Controle"]
     texts = " ".join(str(c.value) for row in controle.iter_rows() for c in row if c.value)
     assert "Er zijn fouten gevonden" in texts and "Geen fouten gevonden" not in texts
     import sqlite3
@@ -310,18 +313,20 @@ def test_an_employer_delivered_before_is_amber_in_the_later_file(tmp_path: Path)
     assert "eerste.xlsx" in again["message"] and date in again["message"]
     assert report["summary"]["werkgevers"] == {"rows": 2, "accepted": 2, "rejected": 0,
                                                "delivered": 1}
-    assert _fills(run / "tweede.xlsx" / "feedback.xlsx")[("Werkgevers", cell)] == AMBER
+    assert _fills(run / "tweede.xlsx" / "tweede-feedback.xlsx")[("Werkgevers", cell)] == AMBER
     import openpyxl
 
-    controle = openpyxl.load_workbook(run / "tweede.xlsx" / "feedback.xlsx")["Controle"]
+    controle = openpyxl.load_workbook(run / "tweede.xlsx" / "tweede-feedback.xlsx")["Controle"]
     totals = {row[0]: row[1:5] for row in controle.iter_rows(min_row=4, max_row=6,
                                                              values_only=True)}
     assert totals[None][3] == "Aangeleverd"  # the header of the totals
     assert totals["Werkgevers"] == (2, 2, 0, 1)  # rows, accepted, rejected, delivered
-    lines = [row[0] for row in controle.iter_rows(min_row=7, max_row=9, values_only=True)]
+    lines = [row[0] for row in controle.iter_rows(min_row=10, max_row=12, values_only=True)]
     assert lines[:2] == ["Geen fouten gevonden.", "Aangeleverd in deze verwerking: 1 van de 2 "
                          "goedgekeurde werkgevers; de andere waren al eerder aangeleverd (zie "
                          "de waarschuwingen)."]
+    assert lines[2].startswith("Volgende stap: Je hoeft niets meer te doen: alle werkgevers "
+                               "uit tweede.xlsx zijn goedgekeurd en a.s.r. heeft ze ontvangen.")
     page = (run / "tweede.xlsx" / "report.html").read_text(encoding="utf-8")
     assert "eerste.xlsx" in page
     assert "Aangeleverd in deze verwerking: 1 van de 2 goedgekeurde werkgevers" in page
@@ -329,7 +334,7 @@ def test_an_employer_delivered_before_is_amber_in_the_later_file(tmp_path: Path)
     (twice,) = [f for f in later["findings"] if f["code"] == "batch-duplicate-in-run"]
     assert "tweede.xlsx" in twice["message"]
     assert later["summary"]["werkgevers"]["delivered"] == 0
-    assert _fills(run / "tweede-b.xlsx" / "feedback.xlsx")[
+    assert _fills(run / "tweede-b.xlsx" / "tweede-b-feedback.xlsx")[
         ("Werkgevers", _werkgever_id_cell(inbox / "tweede-b.xlsx", 2))] == AMBER
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     assert sorted((f["name"], f["counts"]["werkgevers"]["accepted"],

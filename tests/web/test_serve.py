@@ -281,7 +281,8 @@ def test_mistakes_upload_shows_the_reports_findings_and_is_not_sent(
     report = client.get(f"/uploads/{upload_id}/report.json").json()
     assert 'id="totals"' in page and 'id="verdict"' in page
     assert "intake validate" not in page  # the command line's advice; here: upload again
-    assert "upload de werkmap opnieuw" in page
+    assert "upload het hier opnieuw" in page
+    assert "Volgende stap" not in page  # the report's own next step gives way to the page's
     errors = [f for f in report["findings"] if f["severity"] == "error"]
     assert errors
     for finding in errors:
@@ -289,8 +290,8 @@ def test_mistakes_upload_shows_the_reports_findings_and_is_not_sent(
         assert finding["hint"].replace("'", "&#39;")[:40] in page
     feedback = client.get(f"/uploads/{upload_id}/feedback")
     assert feedback.status_code == 200
-    assert 'filename="feedback-voorbeeld-fouten.xlsx"' in feedback.headers["content-disposition"]
-    saved = site.folder / "feedback.xlsx"
+    assert 'filename="voorbeeld-fouten-feedback.xlsx"' in feedback.headers["content-disposition"]
+    saved = site.folder / "voorbeeld-fouten-feedback.xlsx"
     saved.write_bytes(feedback.content)
     marked = {cell for (sheet, cell) in our_fills(saved) if sheet == "Werkgevers"}
     assert {f["cell"] for f in errors if f["sheet"] == "Werkgevers" and f["row"] != 1} <= marked
@@ -328,7 +329,7 @@ def test_the_same_file_twice_is_placed_once(site: Site, noord: tuple[TestClient,
     client, csrf = noord
     upload(client, csrf, site.folder / "voorbeeld-geldig.xlsx")
     again = upload(client, csrf, site.folder / "voorbeeld-geldig.xlsx", follow=True)
-    assert "Precies dit bestand heeft u al op" in again.text  # type: ignore[attr-defined]
+    assert "Precies dit bestand heb je al op" in again.text  # type: ignore[attr-defined]
     assert len(inbox_files(site)) == 1
 
 
@@ -340,7 +341,7 @@ def test_partly_good_upload_is_sent_only_when_the_bureau_asks(
         .headers["location"]  # type: ignore[attr-defined]
     assert inbox_files(site) == []
     page = client.post(location + "/doorsturen", data={"csrf": csrf}).text
-    assert "U heeft deze werkmap doorgestuurd" in page
+    assert "Je hebt deze werkmap doorgestuurd" in page
     assert [p.parent.name for p in inbox_files(site)] == ["noord"]
 
 

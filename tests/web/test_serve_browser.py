@@ -121,7 +121,8 @@ def _wait_for(path: Path, pattern: str) -> Path:
 def test_clerk_logs_in_uploads_fixes_and_the_file_reaches_the_inbox(
         server: tuple[str, dict[str, str], Path], browser: object, tmp_path: Path) -> None:
     """Log in with a key, upload the sample with mistakes, see the findings, download
-    feedback.xlsx with its marks, upload the fixed file, see it accepted, find it in the inbox."""
+    <name>-feedback.xlsx with its marks, upload the fixed file, see it accepted, find it in the
+    inbox."""
     from selenium.webdriver.common.by import By
 
     base, keys, inbox = server
@@ -151,8 +152,8 @@ def test_clerk_logs_in_uploads_fixes_and_the_file_reaches_the_inbox(
     _shot(d, "3-resultaat-fouten")
 
     d.find_element(By.ID, "feedback").click()  # type: ignore[attr-defined]
-    feedback = _wait_for(tmp_path / "downloads", "feedback-*.xlsx")
-    assert feedback.name == "feedback-aanmelding-november.xlsx"
+    feedback = _wait_for(tmp_path / "downloads", "*-feedback.xlsx")
+    assert feedback.name == "aanmelding-november-feedback.xlsx"
     marked = {cell for sheet, cell in our_fills(feedback) if sheet == "Werkgevers"}
     assert {f["cell"] for f in errors if f["sheet"] == "Werkgevers" and f["row"] != 1} <= marked
     assert list(inbox.rglob("*.xlsx")) == []

@@ -600,11 +600,20 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
               "trusted (comma-separated); by default none, so that no client can choose the "
               "address the login limit counts.")
 @click.option("--hsts", is_flag=True, help="Send Strict-Transport-Security (behind HTTPS).")
+@click.option("--header-seconds", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Time a client has to send a request's headers (then 408); its body gets "
+                   "three times this plus 1 s per 10 KB.")
+@click.option("--max-connections", type=click.IntRange(1), default=512, show_default=True,
+              help="Open connections at once (more: 503); kept below the open-file limit.")
+@click.option("--max-connections-per-address", type=click.IntRange(1), default=64,
+              show_default=True, help="Open connections from one client address (the "
+              "trusted proxies of --forwarded-allow-ips excepted).")
 @limit_options
 @click.pass_context
 def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host: str, port: int,
           lang: str, prefixes: tuple[str, ...], max_upload_mb: int, workers: int,
           large_workers: int, large_mb: float, forwarded_allow_ips: str, hsts: bool,
+          header_seconds: float, max_connections: int, max_connections_per_address: int,
           max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
           max_memory_mb: int) -> None:
     """Run the web intake: bureaus upload workbooks and see the findings at once; good
@@ -613,6 +622,7 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
     """
     from intake.web.app import ServeConfig
     from intake.web.app import serve as run_server
+    from intake.web.connections import ConnectionLimits
 
     ctx.meta[LANG_KEY] = "en"  # run by a.s.r. operations, like `intake bureau`
     config = ServeConfig(
@@ -620,7 +630,10 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
         limits=_limits(max_rows, max_cells, max_mb, max_seconds, max_memory_mb),
         contract_prefixes=prefixes, lang=lang,  # type: ignore[arg-type]
         max_upload_mb=max_upload_mb, workers=workers,
-        large_workers=large_workers, large_mb=large_mb, hsts=hsts)
+        large_workers=large_workers, large_mb=large_mb, hsts=hsts,
+        connections=ConnectionLimits(header_seconds=header_seconds,
+                                     max_connections=max_connections,
+                                     per_address=max_connections_per_address))
     run_server(config, host, port, forwarded_allow_ips)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -52,6 +53,7 @@ from intake.validation.limits import Limits
 from intake.validation.reader import SPREADSHEET_SUFFIXES
 from intake.validation.validate import Options
 from intake.web import inbox as inbox_files
+from intake.web.connections import ConnectionLimits, protocol, raise_file_limit
 from intake.web.keys import Role
 from intake.web.security import BodyLimit, SecurityHeaders, same_token
 from intake.web.store import Session, Store, Upload
@@ -107,6 +109,8 @@ class ServeConfig:
     #: Uploads waiting for a check beyond the running ones; more get 503.
     max_queue: int = 64
     hsts: bool = False
+    #: Deadlines for a request being sent, and how many connections may be open.
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
 
     @property
     def ledger_path(self) -> Path:
@@ -644,7 +648,10 @@ def serve(config: ServeConfig, host: str, port: int, forwarded_allow_ips: str) -
     import uvicorn
 
     app = create_app(config)
+    proxies = frozenset(a.strip() for a in forwarded_allow_ips.split(",") if a.strip())
+    limits = raise_file_limit(dataclasses.replace(
+        config.connections, max_body=config.max_upload_mb * 2**20, proxies=proxies))
     asyncio.run(uvicorn.Server(uvicorn.Config(
-        app, host=host, port=port, proxy_headers=bool(forwarded_allow_ips.strip()),
-        forwarded_allow_ips=forwarded_allow_ips or None,
+        app, host=host, port=port, proxy_headers=bool(proxies),
+        forwarded_allow_ips=forwarded_allow_ips or None, http=protocol(limits),
         server_header=False, log_level="info", timeout_keep_alive=5)).serve())

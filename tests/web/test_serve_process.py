@@ -54,9 +54,10 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
-    """`intake serve` on a free port of 127.0.0.1 with two bureaus."""
+@contextlib.contextmanager
+def running(tmp_path: Path, *options: str) -> Iterator[tuple[str, dict[str, str],
+                                                             subprocess.Popen[bytes]]]:
+    """`intake serve` on a free port of 127.0.0.1 with two bureaus and `options`."""
     out = tmp_path / "out"
     db = bureaus.connect(out / "intake.sqlite")
     keys = {"groot": bureaus.add(db, "groot"), "klein": bureaus.add(db, "klein")}
@@ -65,7 +66,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Pop
     # --max-seconds 300: these tests are about the server's processes; a large check at the
     # lowest priority on a loaded machine takes longer than the default 10 s.
     process = subprocess.Popen([INTAKE, "serve", "--inbox", str(tmp_path / "inbox"), "--out",
-                                str(out), "--port", str(port), "--max-seconds", "300"],
+                                str(out), "--port", str(port), "--max-seconds", "300", *options],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -83,6 +84,13 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Pop
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=60)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+    """`intake serve` on a free port of 127.0.0.1 with two bureaus."""
+    with running(tmp_path) as started:
+        yield started
 
 
 def session(base: str, key: str) -> tuple[httpx2.Client, str]:
@@ -297,3 +305,105 @@ def test_pages_answer_while_another_process_holds_the_ledgers_write_lock(
         blocker.close()
     login.join(60)
     assert waiting == [200]
+
+
+# --- slow and greedy clients ---------------------------------------------------------------
+
+
+def _connect(base: str, source: str = "127.0.0.1") -> socket.socket:
+    """A raw connection to the server at `base` from the address `source`."""
+    host, port = base.removeprefix("http://").split(":")
+    client = socket.socket()
+    client.bind((source, 0))
+    client.connect((host, int(port)))
+    return client
+
+
+def _answer(client: socket.socket, seconds: float) -> tuple[bytes, float]:
+    """What the server sends before closing (or within `seconds`), and when it closed."""
+    client.settimeout(seconds)
+    start, data = time.monotonic(), b""
+    with contextlib.suppress(TimeoutError, ConnectionResetError):
+        while chunk := client.recv(4096):
+            data += chunk
+    return data, time.monotonic() - start
+
+
+@pytest.fixture
+def strict(tmp_path: Path) -> Iterator[str]:
+    """A server with a 1 s header deadline and at most 5 connections from one address."""
+    with running(tmp_path, "--header-seconds", "1", "--max-connections-per-address", "5") as s:
+        yield s[0]
+
+
+def test_a_request_whose_headers_never_end_is_answered_408_and_closed(strict: str) -> None:
+    """Half a request (or nothing at all) holds a connection only until the header deadline:
+    the server answers 408 and closes it."""
+    half = _connect(strict)
+    half.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    silent = _connect(strict)
+    for client in (half, silent):
+        data, seconds = _answer(client, 30)
+        assert data.startswith(b"HTTP/1.1 408 ") and "langzaam" in data.decode()
+        assert seconds < 10
+        client.close()
+
+
+def test_a_body_trickling_in_is_cut_off(strict: str) -> None:
+    """A login body sent at a byte every 0.3 s (60 s for 200 bytes) is cut off at its deadline
+    (three header deadlines plus its size's time at 10 KB/s), not waited for."""
+    client = _connect(strict)
+    client.sendall(b"POST /inloggen HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   b"application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n")
+    start = time.monotonic()
+    client.settimeout(0.3)
+    closed = None
+    for _ in range(200):
+        try:
+            client.sendall(b"a")
+            if client.recv(4096) == b"":
+                closed = time.monotonic() - start
+                break
+        except TimeoutError:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            closed = time.monotonic() - start
+            break
+    assert closed is not None and closed < 15, closed
+    client.close()
+
+
+def test_connections_over_the_limit_of_one_address_are_refused_others_are_served(
+        strict: str) -> None:
+    """Eight idle connections from one address with a limit of five: three are answered 503 at
+    once, while another address's request is answered; once the deadline has cut off the idle
+    ones, the first address is served again."""
+    held = [_connect(strict) for _ in range(8)]
+    time.sleep(0.3)
+    refused = 0
+    for client in held:
+        client.settimeout(0.2)
+        with contextlib.suppress(TimeoutError):
+            refused += client.recv(4096).startswith(b"HTTP/1.1 503 ")
+    assert refused == 3
+    other = _connect(strict, "127.0.0.2")
+    other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data, _ = _answer(other, 10)
+    assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"ok")
+    for client in held:
+        _answer(client, 30)  # each ends with the header deadline
+        client.close()
+    assert httpx2.get(strict + "/healthz").text == "ok"
+
+
+def test_the_connection_limit_stays_below_the_open_file_limit() -> None:
+    """With a hard limit of 256 open files, the server's soft limit is raised to it and at most
+    256 - 128 connections are allowed (the rest is kept for workers, ledger and uploads)."""
+    script = ("import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (64, 256)); "
+              "from intake.web.connections import ConnectionLimits, raise_file_limit; "
+              "limits = raise_file_limit(ConnectionLimits(max_connections=512)); "
+              "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], limits.max_connections, "
+              "limits.per_address)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["256", "128", "64"]

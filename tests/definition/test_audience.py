@@ -33,7 +33,7 @@ FORBIDDEN = {
     "path": re.compile(r"(?<![\w.<])(?:\.{0,2}/)?\w[\w.-]*/[\w.-]+\.\w+|\w+\.py\b|\\\w"),
 }
 #: The polite Dutch "u"/"uw" as words (the catalogue speaks to the bureau as je/jullie).
-POLITE = re.compile(r"(?<![\w'’.-])(?:[Uu]|[Uu]w)(?![\w'’-]|\.\w)")
+POLITE = re.compile(r"(?<![\w'\u2019.-])(?:[Uu]|[Uu]w)(?![\w'\u2019-]|\.\w)")
 #: The words of the operator's pages (index.html, the ledger's statuses): not bureau-facing.
 OPERATOR_KEYS = ("batch_", "st_", "entry_", "run", "status", "files", "cross_file", "report",
                  "terminal_written")

@@ -132,9 +132,9 @@ def _data_sheet(sheet: Any, spec: SheetSpec, lists: dict[KindSpec, str]) -> None
         cell.font = Font(name="Calibri", bold=True, color="FFFFFF")
         cell.fill = header_fill
         cell.alignment = Alignment(vertical="center", wrap_text=True)
+        # Typed values are not wrapped: Calc prints a wrapped cell in a row of default height
+        # over the row below; unwrapped, a long value stops at a filled neighbour.
         sheet.column_dimensions[letter].width = width
-        # Typed values wrap within their column instead of running over into the next.
-        sheet.column_dimensions[letter].alignment = Alignment(vertical="top", wrap_text=True)
         cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
         if f.kind.text_format:
             # Kept as text, so Excel keeps leading zeros and does not turn long numbers into

@@ -356,7 +356,9 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
               required=True, help="Output folder: one sub-folder per run, and the ledger.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="The ledger (default OUTDIR/intake.sqlite).")
-@click.option("--force", is_flag=True, help="Process files whose content was processed before.")
+@click.option("--force", is_flag=True, help="Check files whose content was processed before "
+              "again (their employers delivered before are not delivered again: see "
+              "--redeliver).")
 @lang_option("Language of the reports, feedback workbooks, summary and the one line printed "
              "when the run cannot go on.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,

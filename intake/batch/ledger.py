@@ -323,14 +323,14 @@ class Ledger:
 
     # --- delivered rows ------------------------------------------------------------------------
 
-    def earlier(self, werkgever_id: str, loonheffingennummer: str,
-                other_than_sha256: str | None = None) -> Earlier | None:
-        """The registration of this employer in force (the latest) in the ledger, if any."""
+    def earlier(self, werkgever_id: str, loonheffingennummer: str) -> Earlier | None:
+        """The registration of this employer in force (the latest) in the ledger, if any:
+        from any file, the same content processed again with --force included."""
         row = self.db.execute(
             "SELECT f.name, e.run_id, f.processed_at, e.source_row, f.sha256, e.data, e.id "
             "FROM employers e JOIN files f ON f.id = e.file_id WHERE e.werkgever_id = ? AND "
-            "e.loonheffingennummer = ? AND f.sha256 != ? ORDER BY e.id DESC LIMIT 1",
-            (werkgever_id, loonheffingennummer, other_than_sha256 or "")).fetchone()
+            "e.loonheffingennummer = ? ORDER BY e.id DESC LIMIT 1",
+            (werkgever_id, loonheffingennummer)).fetchone()
         return None if row is None else Earlier(*row)
 
     def other_employer(self, loonheffingennummer: str, werkgever_id: str) -> OtherEmployer | None:

@@ -55,7 +55,7 @@ from intake.batch.inbox import (
     stage,
     unchanged,
 )
-from intake.batch.ledger import Ledger, LedgerError
+from intake.batch.ledger import Ledger, LedgerError, now
 from intake.batch.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, from_row
 from intake.batch.pages import run_page, runs_page
 from intake.definition.errors import IntakeError
@@ -318,7 +318,8 @@ class _Run:
                           "csv_dialect": options.csv_dialect})
         self.folders: set[str] = set()
         self.first: dict[str, str] = {}
-        self.seen: dict[tuple[str, str], tuple[str, int]] = {}
+        #: Employers delivered in this run: (file, row, the row's values).
+        self.seen: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {}
         self.lhn_seen: dict[str, tuple[str, str, int]] = {}
         self.waiting: list[FileOutcome] = []
         self.copies = 0
@@ -493,7 +494,7 @@ class _Run:
         held rows go back to its child, for its outputs."""
         from intake.checking.check import Additions
 
-        decision = self._cross_file(job.staged.entry.name, job.staged.sha256, validated)
+        decision = self._cross_file(job.staged.entry.name, validated)
         decisions.append(decision)
         return Additions(tuple(decision.findings), frozenset(decision.held),
                          (len(decision.employers), len(decision.dga)))
@@ -528,10 +529,12 @@ class _Run:
                      decision.replaces)
         shutil.rmtree(staged.copy.parent, ignore_errors=True)
 
-    def _cross_file(self, name: str, sha: str, validation: Validated) -> _Decision:
-        """Which accepted rows are delivered: an employer delivered before with the same data is
-        not delivered again (a warning); with other data it is a conflict (an error), unless
-        --redeliver names it."""
+    def _cross_file(self, name: str, validation: Validated) -> _Decision:
+        """Which accepted rows are delivered: each employer at most once, whatever the file
+        and however it came (`--force` included). Delivered before with the same data: not
+        delivered again (a warning); with other data: a conflict (an error), unless
+        --redeliver names it, which replaces the registration once: one decision per employer
+        per run, so a second changed copy in the same run is a conflict with the first."""
         employers: list[dict[str, Any]] = []
         notes: list[Finding] = []
         replaces: dict[int, int] = {}
@@ -539,28 +542,29 @@ class _Run:
         rows = validation.employer_rows()
         for row in rows:
             key = (row["werkgever_id"], row["loonheffingennummer"])
-            earlier = self.ledger.earlier(*key, other_than_sha256=sha)
-            if earlier is None and key not in self.seen:
-                self.seen[key] = (name, row["bron_rij"])
+            in_run = self.seen.get(key)
+            earlier = None if in_run is not None else self.ledger.earlier(*key)
+            if in_run is None and earlier is None:
+                self.seen[key] = (name, row["bron_rij"], row)
                 employers.append({**row, "bron_bestand": inert(name)})
                 continue
-            if key in self.seen:
+            if in_run is not None:
                 code = "batch-duplicate-in-run"
-                params = {"earlier_file": self.seen[key][0],
-                          "earlier_row": str(self.seen[key][1])}
+                params = {"earlier_file": in_run[0], "earlier_row": str(in_run[1]),
+                          "earlier_date": _shown_date(now(), self.lang),
+                          "earlier_run": self.result.run_id}
+                fields = _differences(in_run[2], row)
             else:
+                assert earlier is not None
                 code = "batch-already-registered"
-            if earlier is not None:
                 params = {"earlier_file": earlier.file, "earlier_row": str(earlier.source_row),
                           "earlier_date": _shown_date(earlier.at, self.lang),
                           "earlier_run": earlier.run_id}
-            fields = _differences(json.loads(earlier.data) if earlier else {}, row) \
-                if earlier is not None else []
-            if fields and row["werkgever_id"] in self.options.redeliver:
+                fields = _differences(json.loads(earlier.data), row)
+            if fields and earlier is not None and row["werkgever_id"] in self.options.redeliver:
                 code = "batch-redelivered"
-                assert earlier is not None
                 replaces[len(employers)] = earlier.employer_id
-                self.seen[key] = (name, row["bron_rij"])
+                self.seen[key] = (name, row["bron_rij"], row)
                 employers.append({**row, "bron_bestand": inert(name)})
             elif fields:
                 code = "batch-conflict"

@@ -42,7 +42,7 @@ def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_fifty_files_then_skip_then_force(inbox: Path, tmp_path: Path) -> None:
     """First run: expected statuses, ledger rows and combined CSV; second run skips all 50;
-    --force processes them again."""
+    --force checks them again but delivers none of their employers a second time."""
     out = tmp_path / "out"
     first = run_batch(BatchOptions(inbox=inbox, out_dir=out, jobs=2, settle_seconds=0))
     statuses = Counter(str(f.status) for f in first.files)
@@ -86,7 +86,11 @@ def test_fifty_files_then_skip_then_force(inbox: Path, tmp_path: Path) -> None:
     forced = run_batch(BatchOptions(inbox=inbox, out_dir=out, jobs=2, settle_seconds=0,
                                     force=True))
     assert Counter(str(f.status) for f in forced.files) == statuses
-    assert len(_csv_rows(forced.run_dir / "werkgevers.csv")) == 55
+    assert _csv_rows(forced.run_dir / "werkgevers.csv") == []  # each employer once, ever
+    assert db.execute("SELECT COUNT(*) FROM employers").fetchone()[0] == 55
+    summary = json.loads((forced.run_dir / "summary.json").read_text(encoding="utf-8"))
+    again = Counter(c["code"] for c in summary["cross_file"])
+    assert again == {"batch-already-registered": 55 + 5}  # the five in-run copies too
 
 
 def test_already_registered_in_an_earlier_run_is_not_delivered_again(tmp_path: Path) -> None:

@@ -341,3 +341,53 @@ def test_an_employer_delivered_before_is_amber_in_the_later_file(tmp_path: Path)
                    f["delivered"]["werkgevers"]) for f in summary["files"]
                   if f["status"] != "skipped") == [
         ("tweede-b.xlsx", 1, 0), ("tweede.xlsx", 2, 1)]
+
+
+def test_redeliver_replaces_a_registration_once_per_run(tmp_path: Path) -> None:
+    """Two changed copies of one employer in one run with --redeliver (checked two at a time):
+    the first replaces the registration, the second is a conflict with that first one; the
+    run's werkgevers.csv holds the employer once, so its primary key holds."""
+    import csv
+    import sqlite3
+
+    inbox = tmp_path / "in"
+    fill(inbox / "a-eerste.xlsx", [_with(1, dertiende_maand="Ja")], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    fill(inbox / "b-nee.xlsx", [_with(1, dertiende_maand="Nee")], [])
+    fill(inbox / "c-vierweken.xlsx", [_with(1, dertiende_maand="Nee", verloning="4 weken")], [])
+    done = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0", "--jobs", "2",
+                      "--redeliver", "9000001")
+    assert done.returncode == 1, done.stderr
+    run = _runs(out)[-1]
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert sorted((n["file"], n["code"]) for n in summary["cross_file"]) == [
+        ("b-nee.xlsx", "batch-redelivered"), ("c-vierweken.xlsx", "batch-conflict")]
+    conflict = next(n for n in summary["cross_file"] if n["code"] == "batch-conflict")
+    assert "b-nee.xlsx (rij 2)" in conflict["message"] and "Verloning" in conflict["message"]
+    with (run / "werkgevers.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["werkgever_id"], r["bron_bestand"]) for r in rows] == [("9000001", "b-nee.xlsx")]
+    db = sqlite3.connect(out / "intake.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM employers").fetchone()[0] == 2
+    db.close()
+
+
+def test_force_checks_a_delivered_file_again_without_delivering_it_again(
+        tmp_path: Path) -> None:
+    """--force on a file already delivered: checked again (new reports), its employers are
+    'al eerder aangemeld' and not delivered a second time; the ledger keeps one row each."""
+    import sqlite3
+
+    inbox = tmp_path / "in"
+    fill(inbox / "a.xlsx", [employer(1), employer(2)], [])
+    out = tmp_path / "out"
+    run_intake("batch", str(inbox), "--out", str(out), "--settle", "0")
+    again = run_intake("batch", str(inbox / "a.xlsx"), "--out", str(out), "--force")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads((_runs(out)[-1] / "summary.json").read_text(encoding="utf-8"))
+    assert summary["delivery"]["werkgevers"] == 0
+    assert [n["code"] for n in summary["cross_file"]] == ["batch-already-registered"] * 2
+    db = sqlite3.connect(out / "intake.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM employers").fetchone()[0] == 2
+    db.close()

@@ -94,7 +94,11 @@ def feedback_name(workbook: Path) -> str:
     macros in .xlsx), else .xlsx."""
     name, round_number = feedback_round(workbook)
     suffix = ".xlsm" if workbook.suffix.lower() == ".xlsm" else ".xlsx"
-    return f"{name}-feedback{'' if round_number == 1 else f'-{round_number}'}{suffix}"
+    tail = f"-feedback{'' if round_number == 1 else f'-{round_number}'}{suffix}"
+    # A file name holds at most 255 bytes: a long name gives up its end, never the tail.
+    while name and len((name + tail).encode("utf-8", "surrogateescape")) > 255:
+        name = name[:-1]
+    return f"{name or 'werkmap'}{tail}"
 
 
 def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",

@@ -410,7 +410,7 @@ def test_a_time_out_is_its_own_status_and_is_tried_again(inbox: Path, tmp_path: 
     slow = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0, move_to=moved,
                                   limits=_limits(0.05)))
     assert [f.status for f in slow.files] == ["timed-out"]
-    assert "--max-seconds" in (slow.files[0].reason or "")
+    assert "duurde langer dan is toegestaan" in (slow.files[0].reason or "")
     assert not moved.exists()
     again = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0, move_to=moved))
     assert [f.status for f in again.files] == ["accepted"]

@@ -85,7 +85,7 @@ def test_feedback_for_ods_input_is_a_new_xlsx_with_the_same_data(tmp_path: Path)
     ods = resave(SAMPLES / "voorbeeld-fouten.xlsx", "ods", tmp_path / "lo")
     result = validate_workbook(ods)
     feedback = write_feedback(result, tmp_path / "out")
-    assert feedback.name == "feedback.xlsx"
+    assert feedback.name == f"{ods.stem}-feedback.xlsx"
     book = openpyxl.load_workbook(feedback)
     assert book["Werkgevers"][cell_of("werkgever_naam", 8)].value == "Garage Smit Noord"
     marked = {cell for (_, cell) in our_fills(feedback)}

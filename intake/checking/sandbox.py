@@ -556,18 +556,25 @@ def take(bounds: Bounds, warm: Job | None = None) -> Sandbox:
     one (that runs `warm` first). Hand it back with `give_back` after a job that ended
     normally, or close it."""
     with _idle_lock:
-        if _idle_owner != [os.getpid()]:
-            if not _idle_owner:
-                import multiprocessing.util  # noqa: F401  (its exit handler must run after ours)
-
-                atexit.register(close_idle)
-            _idle.clear()  # inherited through fork: another process's children
-            _idle_owner[:] = [os.getpid()]
+        _own_pool()
         for box in _idle:
             if box.bounds == bounds:
                 _idle.remove(box)
                 return box
     return Sandbox(bounds, warm)
+
+
+def _own_pool() -> None:
+    """Make the pool of warm children this process's (under `_idle_lock`): the first time,
+    its children are set to be ended at exit (with their folders); a pool inherited through
+    fork holds another process's children and is emptied."""
+    if _idle_owner != [os.getpid()]:
+        if not _idle_owner:
+            import multiprocessing.util  # noqa: F401  (its exit handler must run after ours)
+
+            atexit.register(close_idle)
+        _idle.clear()
+        _idle_owner[:] = [os.getpid()]
 
 
 def give_back(box: Sandbox) -> None:
@@ -576,6 +583,7 @@ def give_back(box: Sandbox) -> None:
         box.close(kill=True)
         return
     with _idle_lock:
+        _own_pool()
         _idle.append(box)
         surplus = _idle[:-IDLE_MAX] if len(_idle) > IDLE_MAX else []
         del _idle[:len(surplus)]

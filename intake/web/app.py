@@ -19,6 +19,7 @@ import shutil
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -651,7 +652,30 @@ def serve(config: ServeConfig, host: str, port: int, forwarded_allow_ips: str) -
     proxies = frozenset(a.strip() for a in forwarded_allow_ips.split(",") if a.strip())
     limits = raise_file_limit(dataclasses.replace(
         config.connections, max_body=config.max_upload_mb * 2**20, proxies=proxies))
-    asyncio.run(uvicorn.Server(uvicorn.Config(
+    server = uvicorn.Server(uvicorn.Config(
         app, host=host, port=port, proxy_headers=bool(proxies),
         forwarded_allow_ips=forwarded_allow_ips or None, http=protocol(limits),
-        server_header=False, log_level="info", timeout_keep_alive=5)).serve())
+        server_header=False, log_level="info", timeout_keep_alive=5))
+    # uvicorn shuts down on SIGTERM and then sends the signal again to the handler it found:
+    # the default one would end the process before its exit handlers run (the warm checking
+    # children and their folders in TMPDIR would be left). A stop is a clean exit.
+    with _stop_is_exit():
+        asyncio.run(server.serve())
+
+
+@contextlib.contextmanager
+def _stop_is_exit() -> Iterator[None]:
+    """While inside: SIGTERM ends the process as a normal exit (status 0, exit handlers run)."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -55,9 +55,10 @@ def descendants(pid: int) -> set[int]:
 
 
 @contextlib.contextmanager
-def running(tmp_path: Path, *options: str) -> Iterator[tuple[str, dict[str, str],
-                                                             subprocess.Popen[bytes]]]:
-    """`intake serve` on a free port of 127.0.0.1 with two bureaus and `options`."""
+def running(tmp_path: Path, *options: str, temp: Path | None = None) -> Iterator[
+        tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+    """`intake serve` on a free port of 127.0.0.1 with two bureaus and `options`, with TMPDIR
+    `temp` (default tmp_path/tmp)."""
     out = tmp_path / "out"
     db = bureaus.connect(out / "intake.sqlite")
     keys = {"groot": bureaus.add(db, "groot"), "klein": bureaus.add(db, "klein")}
@@ -65,9 +66,12 @@ def running(tmp_path: Path, *options: str) -> Iterator[tuple[str, dict[str, str]
     port = free_port()
     # --max-seconds 300: these tests are about the server's processes; a large check at the
     # lowest priority on a loaded machine takes longer than the default 10 s.
+    temp = temp or tmp_path / "tmp"  # its own TMPDIR: what it leaves there can be seen
+    temp.mkdir(exist_ok=True)
     process = subprocess.Popen([INTAKE, "serve", "--inbox", str(tmp_path / "inbox"), "--out",
                                 str(out), "--port", str(port), "--max-seconds", "300", *options],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TMPDIR": str(temp)})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -164,23 +168,31 @@ def _living(pids: set[int], seconds: float = 20) -> set[int]:
 def test_stopping_the_server_leaves_no_worker_behind(
         server: tuple[str, dict[str, str], subprocess.Popen[bytes]], tmp_path: Path,
         how: str) -> None:
-    """SIGTERM stops the server and every worker process it started; after SIGKILL (no chance
-    to clean up) its checking children, started from its threads, see their parent gone and
-    end themselves."""
+    """SIGTERM stops the server (exit 0) and every worker process it started, and leaves
+    nothing in TMPDIR; after SIGKILL (no chance to clean up) its checking children, started
+    from its threads, see their parent gone and end themselves, and the next start removes
+    their folders."""
     base, keys, process = server
     client, csrf = session(base, keys["klein"])
     assert "Goedgekeurd" in post(client, csrf, fill(tmp_path / "a.xlsx", VALID_WERKGEVERS,
                                                     VALID_DGA))
     workers = descendants(process.pid)
     assert len(workers) >= 2  # the warm workers of the small lane
+    left = lambda: sorted(p.name for p in (tmp_path / "tmp").iterdir())  # noqa: E731
+    assert left()  # each worker's folder
     if how == "SIGTERM":
         process.terminate()
-        # uvicorn shuts down gracefully, then ends itself with the signal it caught.
-        assert process.wait(timeout=60) in (0, -15)
+        assert process.wait(timeout=60) == 0
+        assert _living(workers) == set()
+        assert left() == []
     else:
         process.kill()
         process.wait(timeout=30)
-    assert _living(workers) == set()
+        assert _living(workers) == set()
+        before = left()
+        with running(tmp_path / "again", temp=tmp_path / "tmp"):
+            pass
+        assert not set(before) & set(left())
 
 
 @pytest.mark.slow

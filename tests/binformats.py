@@ -11,11 +11,27 @@ from __future__ import annotations
 import struct
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 Cells = Mapping[tuple[int, int], object]
 Sheets = Mapping[str, Cells]
+
+
+@dataclass(frozen=True)
+class Error:
+    """An error value in a cell (`name` as Excel shows it, such as #N/A): typed in, or the
+    cached result of a formula (`formula`) that gives it."""
+
+    name: str
+    formula: bool = False
+
+    @property
+    def code(self) -> int:
+        """Its code in .xls and .xlsb ([MS-XLS] BErr; [MS-XLSB] 2.5.97.2)."""
+        return {"#NULL!": 0x00, "#DIV/0!": 0x07, "#VALUE!": 0x0F, "#REF!": 0x17,
+                "#NAME?": 0x1D, "#NUM!": 0x24, "#N/A": 0x2A}[self.name]
 
 
 def grid_cells(rows: list[list[object]] | tuple[tuple[object, ...], ...],
@@ -30,7 +46,9 @@ def grid_cells(rows: list[list[object]] | tuple[tuple[object, ...], ...],
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
            'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"')
+           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+           'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" '
+           'office:version="1.2"')
 
 
 def ods_cell(value: object, repeat: int = 1) -> str:
@@ -38,6 +56,11 @@ def ods_cell(value: object, repeat: int = 1) -> str:
     rep = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
     if value is None or value == "":
         return f"<table:table-cell{rep}/>"
+    if isinstance(value, Error):  # as LibreOffice writes it: a string for ODF 1.2 readers
+        return (f'<table:table-cell{rep} table:formula="of:={escape(value.name)}" '
+                'office:value-type="string" office:string-value="" '
+                f'calcext:value-type="error"><text:p>{escape(value.name)}</text:p>'
+                "</table:table-cell>")
     if isinstance(value, bool):
         word = "true" if value else "false"
         return (f'<table:table-cell{rep} office:value-type="boolean" '
@@ -117,7 +140,12 @@ def wide(text: str) -> bytes:
 
 
 def xlsb_cell(col: int, value: object) -> bytes:
-    """BrtCellBool, BrtCellReal or BrtCellSt for one value."""
+    """BrtCellBool, BrtCellReal, BrtCellSt, BrtCellError or BrtFmlaError for one value."""
+    if isinstance(value, Error) and value.formula:  # the formula: ptgErr with the same code
+        return b12(0x0B, struct.pack("<IIBHI", col, 0, value.code, 0, 2)
+                   + bytes([0x1C, value.code]) + struct.pack("<I", 0))
+    if isinstance(value, Error):
+        return b12(0x03, struct.pack("<IIB", col, 0, value.code))
     if isinstance(value, bool):
         return b12(0x04, struct.pack("<IIB", col, 0, int(value)))
     if isinstance(value, int | float):
@@ -201,7 +229,14 @@ def _unicode(text: str) -> bytes:
 
 
 def xls_cell(row: int, col: int, value: object, sst: dict[str, int]) -> bytes:
-    """NUMBER, BOOLERR or LABELSST for one value."""
+    """NUMBER, BOOLERR, LABELSST or FORMULA (an Error that is a formula's result) for one
+    value."""
+    if isinstance(value, Error) and value.formula:  # cached result type 2, formula ptgErr
+        result = struct.pack("<BBBBHH", 2, 0, value.code, 0, 0, 0xFFFF)
+        return b8(0x0006, struct.pack("<HHH", row, col, 15) + result
+                  + struct.pack("<HIH", 0, 0, 2) + bytes([0x1C, value.code]))
+    if isinstance(value, Error):
+        return b8(0x0205, struct.pack("<HHHBB", row, col, 15, value.code, 1))
     if isinstance(value, bool):
         return b8(0x0205, struct.pack("<HHHBB", row, col, 15, int(value), 0))
     if isinstance(value, int | float):

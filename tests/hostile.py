@@ -202,6 +202,21 @@ def formula_errors(folder: Path) -> Path:
     return target
 
 
+def formula_errors_as(folder: Path, suffix: str) -> Path:
+    """The error values of `formula_errors` in the company name of rows 2 to 8, in an .ods,
+    .xlsb or .xls written record by record: in .xlsb and .xls typed in (BrtCellError,
+    BOOLERR) in the even rows and a formula's cached result (BrtFmlaError, FORMULA) in the odd
+    ones; in .ods as LibreOffice writes an error cell."""
+    names = [f.name for f in WERKGEVERS.fields]
+    rows = [list(employer(n)) for n in range(1, len(ERROR_VALUES) + 1)]
+    for n, error in enumerate(ERROR_VALUES):
+        rows[n][names.index("werkgever_naam")] = bf.Error(error, formula=n % 2 == 1)
+    sheets = {"Werkgevers": bf.grid_cells([[f.label for f in WERKGEVERS.fields], *rows]),
+              "DGA": bf.grid_cells([[f.label for f in DGA.fields]])}
+    write = {".ods": bf.write_ods, ".xlsb": bf.write_xlsb, ".xls": bf.write_xls}[suffix]
+    return write(folder / f"foutwaarden{suffix}", sheets)
+
+
 def huge_values(folder: Path) -> Path:
     rows = list(VALID_WERKGEVERS)
     rows[3] = (*rows[3][:2], "X" * 32_767, *rows[3][3:5], "9" * 32_767, *rows[3][6:])

@@ -48,11 +48,13 @@ def _row_groups(data: SheetData, findings: list[Finding], lang: Lang, result: Re
     wanted = sorted(r for r in per_row if (r in rejected_rows) == errors)
     position = {row: i for i, row in enumerate(data.rows)}
     groups = []
+    name_field = "werkgever_naam" if "werkgever_naam" in data.spec.csv_columns else "naam"
     for row in wanted[:MAX_ROWS_WITH_FINDINGS]:
-        i = position[row]
-        name_field = "werkgever_naam" if "werkgever_naam" in data.spec.csv_columns else "naam"
-        key = " · ".join(v for v in (data.shown.get(name_field, [""] * (i + 1))[i],
-                                     data.shown.get("werkgever_id", [""] * (i + 1))[i]) if v)
+        # A row that is no data row (a formula without a value below the table) has no key.
+        i = position.get(row)
+        key = "" if i is None else " · ".join(
+            v for v in (data.shown.get(name_field, [""] * (i + 1))[i],
+                        data.shown.get("werkgever_id", [""] * (i + 1))[i]) if v)
         groups.append({"row": row, "key": key,
                        "findings": [_finding_view(f, lang, result) for f in per_row[row]]})
     return groups, len(wanted)

@@ -14,6 +14,7 @@ calamine walks them.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import struct
 import zipfile
@@ -35,6 +36,24 @@ _FORMULA_CELL = re.compile(
 _ERROR_CELL = re.compile(
     rb'<(?:\w+:)?c\b([^>]*\bt\s*=\s*["\']e["\'][^>]*)(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*>([^<]*)</(?:\w+:)?v>")
+_V_TAG = re.compile(rb"<(?:\w+:)?v[\s/>]")
+#: The error values of the binary formats (BErr of .xlsb, the error codes of .xls BIFF8), as
+#: Excel shows them.
+ERROR_CODES = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
+               0x24: "#NUM!", 0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+#: An error value whose name the file does not give (a code no program writes, an .ods error
+#: cell without text): still an error value, told with the general meaning.
+UNKNOWN_ERROR = "#?"
+#: At most this many error cells are recorded per sheet (a repeated .ods row can stand for a
+#: million); the findings are made from the first thousand.
+_MAX_ERRORS = 1000
+
+
+def _error_at(inspection: Inspection, sheet: str, row: int, col: int, error: str) -> None:
+    """Record an error value at the 0-based position (row, col) of `sheet`."""
+    found = inspection.formula_errors[sheet]
+    if len(found) < _MAX_ERRORS:
+        found.append((f"{column_letter(col)}{row + 1}", error))
 #: No start tag or record is this long: a part that holds one is refused, not buffered.
 _MAX_ELEMENT = 16 << 20
 _UNSUPPORTED = ("/xlMacrosheet", "/dialogsheet")
@@ -431,9 +450,11 @@ class _XmlSheetScan(_XmlScan):
                         (ref, value.group(1).decode("utf-8", "replace").strip()))
         if b"<f" in xml:
             for m in _FORMULA_CELL.finditer(xml):
-                ref = attrs(m.group(1).decode("utf-8", "replace")).get("r")
-                if ref:
-                    inspection.formulas_without_value[sheet].append(ref)
+                a = attrs(m.group(1).decode("utf-8", "replace"))
+                # t="str" with a <v> element, even an empty one: a formula calculated to empty
+                # text, as Excel and LibreOffice write it (not a formula without a value)
+                if a.get("r") and not (a.get("t") == "str" and _V_TAG.search(m.group(0))):
+                    inspection.formulas_without_value[sheet].append(a["r"])
 
     def finish(self) -> None:
         # What follows the last row: calamine reads a cell there too (`</row><c r="AB3000">`)
@@ -506,7 +527,10 @@ class _BinScan(Scanner):
 
 
 #: BIFF12 cell records calamine reads (BrtCellRk … BrtFmlaBool): each starts with its column.
+#: BrtFmlaError (0x0B) is not among them: calamine skips it, the cell reads as empty.
 _XLSB_CELLS = frozenset(range(0x02, 0x0B))
+#: BrtCellError and BrtFmlaError: the cell (column, style) and then the error's code (BErr).
+_XLSB_ERRORS = frozenset({0x03, 0x0B})
 
 
 class _BinSheetScan(_BinScan):
@@ -528,6 +552,10 @@ class _BinSheetScan(_BinScan):
         elif kind in _XLSB_CELLS and end - start >= 4:
             col = struct.unpack_from("<I", data, start)[0]
             self.extent.add(self.row, col, self.row, col)
+        if kind in _XLSB_ERRORS and end - start >= 9:
+            _error_at(self.inspection, self.sheet, self.row,
+                      struct.unpack_from("<I", data, start)[0],
+                      ERROR_CODES.get(data[start + 8], UNKNOWN_ERROR))
         return False
 
     def finish(self) -> None:
@@ -556,12 +584,20 @@ _ODS_TAG = re.compile(
 _ODS_NAME = re.compile(rb'table:name\s*=\s*(["\'])(.*?)\1', re.S)
 _ODS_ROWS = re.compile(rb'number-rows-repeated\s*=\s*(["\'])(.*?)\1', re.S)
 _ODS_COLS = re.compile(rb'number-columns-repeated\s*=\s*(["\'])(.*?)\1', re.S)
+#: A cell holding an error value: LibreOffice writes `calcext:value-type="error"` (beside an
+#: `office:value-type` of string, as ODF 1.2 has no error type), others `office:value-type`.
+_ODS_ERROR = re.compile(rb'value-type\s*=\s*["\']error["\']')
+_ODS_ANNOTATION = re.compile(rb"<office:annotation\b.*?</office:annotation>", re.S)
+_ANY_TAG = re.compile(rb"<[^>]*>")
+#: At most this much of an error cell's content is kept to read its text from.
+_MAX_ERROR_TEXT = 1 << 16
 
 
 class _OdsScan(_XmlScan):
     """content.xml of .ods: per table the range of cells with a value, repeats expanded
     (calamine repeats a cell `number-columns-repeated` times and a row `number-rows-repeated`
-    times; empty cells and rows only move the position)."""
+    times; empty cells and rows only move the position), and the cells holding an error
+    value, named by the text the cell shows (its `text:p`)."""
 
     def __init__(self, inspection: Inspection) -> None:
         super().__init__("content.xml")
@@ -574,9 +610,19 @@ class _OdsScan(_XmlScan):
         self.row_first: int | None = None
         self.row_last = -1
         self.depth = 0
+        #: An error cell whose text is still being read: (row, rows, column, columns).
+        self.error: tuple[int, int, int, int] | None = None
+        self.error_text = bytearray()
 
     def scan(self, xml: bytes) -> None:
-        for closing, tag, rest in _ODS_TAG.findall(xml):
+        last = 0
+        for m in _ODS_TAG.finditer(xml):
+            closing, tag, rest = m.groups()
+            if self.error is not None:
+                self._error_text(xml[last:m.start()])
+                if self.depth <= 1:  # the error cell ends (at its end tag, or the next tag)
+                    self._end_error()
+            last = m.end()
             if tag == b"table":
                 self._table(closing, rest)
             elif self.sheet is None or self.depth > 1:
@@ -596,7 +642,31 @@ class _OdsScan(_XmlScan):
                     if self.row_first is None:
                         self.row_first = self.col
                     self.row_last = self.col + repeat - 1
+                if _ODS_ERROR.search(rest):
+                    self.error = (self.row, self.row_repeat, self.col, repeat)
+                    if rest.endswith(b"/"):
+                        self._end_error()
                 self.col += repeat
+        if self.error is not None:
+            self._error_text(xml[last:])
+
+    def _error_text(self, text: bytes) -> None:
+        if len(self.error_text) < _MAX_ERROR_TEXT:
+            self.error_text += text
+
+    def _end_error(self) -> None:
+        """Record the error cell read last, at every position its repeats cover, by the text it
+        shows (a comment's text left out)."""
+        assert self.error is not None and self.sheet is not None
+        row, rows, col, cols = self.error
+        shown = _ANY_TAG.sub(b"", _ODS_ANNOTATION.sub(b"", bytes(self.error_text)))
+        error = html.unescape(shown.decode("utf-8", "replace")).strip() or UNKNOWN_ERROR
+        room = _MAX_ERRORS - len(self.inspection.formula_errors[self.sheet])
+        for r, c in itertools.islice(itertools.product(range(row, row + rows),
+                                                       range(col, col + cols)), max(room, 0)):
+            _error_at(self.inspection, self.sheet, r, c, error)
+        self.error = None
+        self.error_text.clear()
 
     def _table(self, closing: bytes, rest: bytes) -> None:
         if closing:
@@ -708,6 +778,8 @@ def _scan_biff8(data: bytes, inspection: Inspection, limits: Limits) -> None:
                     row, col = unpack("<HH", data, body)
                     last = unpack("<H", data, end - 2)[0] if kind == 0x00BD else col
                     extent.add(row, col, row, max(col, last))
+                if (code := _xls_error(kind, data, body, length)) is not None:
+                    _error_at(inspection, name, row, col, ERROR_CODES.get(code, UNKNOWN_ERROR))
             elif kind == 0x0200 and length in (10, 14):  # DIMENSIONS
                 if length == 14:
                     rw0, rw1, c0, c1 = unpack("<IIHH", data, body)
@@ -725,6 +797,17 @@ def _scan_biff8(data: bytes, inspection: Inspection, limits: Limits) -> None:
         if box := extent.result():
             inspection.ranges[name] = union(inspection.ranges.get(name), box)
     inside(inspection, 65536, 256)
+
+
+def _xls_error(kind: int, data: bytes, body: int, length: int) -> int | None:
+    """The error code a BIFF8 cell record holds, or None: BOOLERR with fError set, or FORMULA
+    whose cached result (FormulaValue, its last two bytes 0xFFFF) is of type 2, an error."""
+    if kind == 0x0205 and length >= 8 and data[body + 7] == 1:
+        return data[body + 6]
+    if (kind == 0x0006 and length >= 14 and data[body + 12:body + 14] == b"\xff\xff"
+            and data[body + 6] == 2):
+        return data[body + 8]
+    return None
 
 
 def union(old: Box | None, box: Box) -> Box:

@@ -109,7 +109,7 @@ main()
 
 @pytest.mark.parametrize(("extra", "code", "words"), [
     ((), 0, "Resultaat: geldig"),
-    (("--max-seconds", "0.001"), 2, "langer dan de grens"),
+    (("--max-seconds", "0.001"), 2, "langer dan is toegestaan"),
 ], ids=["completes", "time-out"])
 def test_validate_where_sigalrm_and_fchmod_do_not_exist(tmp_path: Path, extra: tuple[str, ...],
                                                          code: int, words: str) -> None:

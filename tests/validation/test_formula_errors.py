@@ -1,9 +1,12 @@
 """Error values (#N/A, #REF! …) in every format the intake reads are findings at their cells
 naming the error, in either language: .xlsx as openpyxl writes it, .ods, .xlsb and .xls written
-record by record, and the .ods scan's positions across repeats and pieces."""
+record by record, the same workbook saved by LibreOffice as .xlsx, .ods and .xls, and the .ods
+scan's positions across repeats and pieces."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from conftest import at, cell_of, load_json, run_intake
 #: What the #N/A finding says first, and the meaning of #N/A, per language.
 OPENING = {"nl": "De formule in deze cel geeft #N/A: de opzoeking vond niets.",
            "en": "The formula in this cell gives #N/A: the lookup found nothing."}
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 ERRORS = [("formula-error", *at("werkgever_naam", 2 + n), error)
           for n, error in enumerate(hostile.ERROR_VALUES)]
 
@@ -118,3 +122,38 @@ def test_ods_error_cells_follow_repeats_and_pieces(tmp_path: Path, block: int) -
         content = package.read("content.xml")
     assert _ods_errors(content, block) == [("C2", "#REF!"), ("D2", "#REF!"), ("C3", "#REF!"),
                                            ("D3", "#REF!")]
+
+
+@pytest.fixture(scope="module")
+def libreoffice_copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The openpyxl workbook of error values opened and saved by LibreOffice Calc as .xlsx,
+    .ods and .xls (each saved once for the tests of this module)."""
+    folder = tmp_path_factory.mktemp("lo")
+    source = hostile.formula_errors(folder)
+    copies = {}
+    for target_format in ("xlsx", "ods", "xls"):
+        out_dir = folder / target_format
+        subprocess.run(
+            [str(SOFFICE), f"-env:UserInstallation=file://{folder / 'lo-profile'}",
+             "--headless", "--convert-to", target_format, "--outdir", str(out_dir),
+             str(source)], check=True, capture_output=True, timeout=180)
+        copies[target_format] = out_dir / f"{source.stem}.{target_format}"
+    return copies
+
+
+@pytest.mark.external
+@pytest.mark.slow
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice Calc (Debian libreoffice-calc) is not "
+                    "installed; .ci/run installs it")
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("target_format", ["xlsx", "ods", "xls"])
+def test_error_values_saved_by_libreoffice_are_named_at_their_cells(
+        tmp_path: Path, libreoffice_copies: dict[str, Path], target_format: str,
+        lang: str) -> None:
+    """The openpyxl workbook saved by LibreOffice (which calculates the formulas and keeps each
+    error value as a formula's result) gives the same formula-error at each cell, in either
+    language, and nothing else: no formula left uncalculated, none without a value."""
+    code, findings = validated(libreoffice_copies[target_format], tmp_path / "out", lang)
+    assert code == 1
+    assert flattened(findings) == ERRORS
+    assert_named(findings, lang)

@@ -119,6 +119,11 @@ class ServeConfig:
         return self.db or self.out_dir / "intake.sqlite"
 
     @property
+    def web_db(self) -> Path:
+        """The web intake's own sessions and uploads: OUTDIR/web/web.sqlite."""
+        return self.out_dir / "web" / "web.sqlite"
+
+    @property
     def uploads_dir(self) -> Path:
         """Where each upload's copy and reports are kept: OUTDIR/web/uploads/<id>/."""
         return self.out_dir / "web" / "uploads"
@@ -181,7 +186,7 @@ class Intake:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
-        self.store = Store(config.ledger_path)
+        self.store = Store(config.ledger_path, config.web_db)
         self.ledger = LedgerView(config.ledger_path)
         self.small = anyio.CapacityLimiter(config.workers)
         self.large = anyio.CapacityLimiter(config.large_workers)

@@ -1,5 +1,9 @@
-"""Sessions and uploads of the web intake: tables `web_sessions` and `web_uploads` beside the
-ledger's own in the same SQLite file, created if missing (the ledger's schema is not touched)."""
+"""Sessions and uploads of the web intake: tables `web_sessions` and `web_uploads` in a SQLite
+file of their own (OUTDIR/web/web.sqlite), so that no page, login or upload ever waits for the
+ledger's write lock, which the nightly batch holds while it commits a file. The bureaus' keys
+stay in the ledger (`intake bureau` writes them there), read through the web file's reading
+connection, which attaches the ledger read-only. Uploads recorded in the ledger by an earlier
+version are taken over once, when the web file is new."""
 
 from __future__ import annotations
 
@@ -83,22 +87,48 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Store:
-    """The web tables, over one connection shared by the server's threads (serialised)."""
+_UPLOAD_COLUMNS = ("id, bureau, original_name, suffix, sha256, size, uploaded_at, status, "
+                   "counts, error, inbox_name, placed_at")
 
-    def __init__(self, path: Path) -> None:
+
+class Store:
+    """The web tables (`path`) and the bureaus' keys (in the `ledger`), over one writing
+    connection shared by the server's threads (serialised) and one reading connection."""
+
+    def __init__(self, ledger: Path, path: Path) -> None:
         self.path = path
-        self.db = bureaus.connect(path)
+        bureaus.connect(ledger).close()  # a ledger with its keys table, as `intake bureau` makes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new = not path.exists()
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30,
+                                  check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        if new:
+            self._take_over_uploads(ledger)
         self._lock = threading.Lock()
         # Reads go through a connection of their own: in WAL mode a reader never waits for a
-        # writer, so a page's session look-up does not wait while a write of ours waits for
-        # the ledger's write lock (held by the nightly batch, or anything else).
+        # writer. The ledger is attached read-only for the keys.
         self.reader = sqlite3.connect(path, isolation_level=None, timeout=30,
-                                      check_same_thread=False)
+                                      check_same_thread=False, uri=True)
         self.reader.row_factory = sqlite3.Row
+        self.reader.execute("ATTACH DATABASE ? AS ledger", (_read_only(ledger),))
         self.reader.execute("PRAGMA query_only=ON")
         self._read_lock = threading.Lock()
+
+    def _take_over_uploads(self, ledger: Path) -> None:
+        """Copy the uploads an earlier version kept in the ledger into the new web file."""
+        old = sqlite3.connect(_read_only(ledger), uri=True)
+        try:
+            if old.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                           "'web_uploads'").fetchone() is None:
+                return
+            rows = old.execute(f"SELECT {_UPLOAD_COLUMNS} FROM web_uploads ORDER BY rowid")
+            self.db.executemany(f"INSERT OR IGNORE INTO web_uploads ({_UPLOAD_COLUMNS}) VALUES "
+                                f"({', '.join('?' * 12)})", rows.fetchall())
+        finally:
+            old.close()
 
     def close(self) -> None:
         """Close the connections."""
@@ -211,6 +241,13 @@ class Store:
                              "inbox_name IS NOT NULL ORDER BY rowid LIMIT 1",
                              (bureau, sha256)).fetchone()
         return None if row is None else _upload(row)
+
+
+def _read_only(path: Path) -> str:
+    """The URI that opens the SQLite file at `path` for reading only."""
+    from urllib.parse import quote
+
+    return f"file:{quote(str(path.resolve()))}?mode=ro"
 
 
 def _upload(row: sqlite3.Row) -> Upload:

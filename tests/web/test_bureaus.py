@@ -128,7 +128,7 @@ def test_the_slow_hash_of_a_login_runs_without_the_stores_connection(
     connection = bureaus.connect(db)
     key = bureaus.add(connection, "noord")
     connection.close()
-    store = Store(db)
+    store = Store(db, tmp_path / "web" / "web.sqlite")
     held: list[bool] = []
     real_hash = bureaus._hash
 

@@ -292,31 +292,49 @@ def test_wrong_logins_sent_at_once_are_counted_before_they_are_checked(
                                           "sleutel": keys["klein"]}).status_code == 429
 
 
-def test_pages_answer_while_another_process_holds_the_ledgers_write_lock(
+def test_logins_and_uploads_go_on_while_another_process_holds_the_ledgers_write_lock(
         server: tuple[str, dict[str, str], subprocess.Popen[bytes]], tmp_path: Path) -> None:
     """Another process holds the ledger's write lock (as the nightly batch does while it
-    commits); a login, whose session must be written, waits for it, and meanwhile a bureau
-    already logged in still gets its page: reading a session never waits behind a write."""
+    commits): a login (its session written), a page and an upload (recorded) are answered
+    meanwhile, each in seconds: the web's own writes are in a file of their own."""
     import sqlite3
 
     base, keys, _ = server
-    reader, _ = session(base, keys["klein"])
     blocker = sqlite3.connect(tmp_path / "out" / "intake.sqlite", isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
-    waiting: list[int] = []
-    login = threading.Thread(target=lambda: waiting.append(
-        session(base, keys["groot"])[0].get("/uploads").status_code))
     try:
-        login.start()
-        time.sleep(1)  # its session write now waits for the lock
-        assert login.is_alive(), "the login did not wait for the write lock: nothing proven"
-        page = httpx2.get(base + "/uploads", cookies=reader.cookies, timeout=10)
-        assert page.status_code == 200 and "klein" in page.text
+        start = time.monotonic()
+        client, csrf = session(base, keys["groot"])
+        assert client.get("/uploads", timeout=10).status_code == 200
+        page = post(client, csrf, fill(tmp_path / "a.xlsx", VALID_WERKGEVERS, VALID_DGA))
+        assert "Goedgekeurd" in page
+        assert time.monotonic() - start < 20  # not the 30 s a write waits for the lock
+        assert blocker.execute("SELECT COUNT(*) FROM employers").fetchone()[0] == 0
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    login.join(60)
-    assert waiting == [200]
+    assert (tmp_path / "out" / "web" / "web.sqlite").is_file()
+
+
+def test_uploads_an_earlier_version_kept_in_the_ledger_are_taken_over(tmp_path: Path) -> None:
+    """Uploads recorded in the ledger (where an earlier version kept them) are in the web
+    file once it is made, and shown again to their bureau."""
+    import sqlite3
+
+    from intake.web.store import SCHEMA, Store
+
+    ledger = tmp_path / "intake.sqlite"
+    bureaus.connect(ledger).close()
+    old = sqlite3.connect(ledger)
+    old.executescript(SCHEMA)
+    old.execute("INSERT INTO web_uploads (id, bureau, original_name, suffix, sha256, size, "
+                "uploaded_at, status) VALUES ('u1', 'noord', 'a.xlsx', '.xlsx', 'ab', 10, "
+                "'2026-12-01T10:00:00+00:00', 'accepted')")
+    old.commit()
+    old.close()
+    store = Store(ledger, tmp_path / "web" / "web.sqlite")
+    assert [(u.id, u.original_name) for u in store.uploads("noord")] == [("u1", "a.xlsx")]
+    store.close()
 
 
 # --- slow and greedy clients ---------------------------------------------------------------

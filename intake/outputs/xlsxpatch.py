@@ -726,26 +726,35 @@ def vml_xml(refs: list[str], block: int) -> str:
             + _SHAPETYPE + shapes + "</xml>")
 
 
-_SHAPE = re.compile(r"<v:shape\b[^>]*>.*?</v:shape>", re.S)
+#: A shape, whatever prefix the writer gave the VML namespace (Excel `v:`, openpyxl `ns1:`).
+_SHAPE = re.compile(r"<((?:\w+:)?)shape\b[^>]*>.*?</\1shape>", re.S)
+#: The prefixes our shapes are written with, and their namespaces.
+_VML_PREFIXES = {"v": "urn:schemas-microsoft-com:vml",
+                 "o": "urn:schemas-microsoft-com:office:office",
+                 "x": "urn:schemas-microsoft-com:office:excel"}
 
 
 def merge_vml(vml: str, removed: set[str], added: set[str]) -> str:
-    """The VML drawing `vml` without the note shapes of `removed` and with shapes for `added`."""
+    """The VML drawing `vml` without the note shapes of `removed` and with shapes for `added`.
+
+    Shapes are found whatever prefixes the drawing uses; ours are written with `v:`, `o:` and
+    `x:`, declared on the root where the drawing binds them otherwise (openpyxl writes `ns0:`
+    to `ns2:`), and a drawing that binds one of them to another namespace is refused."""
     from intake.definition.cells import column_letter as letter
 
     def note_ref(shape: str) -> str | None:
         if 'ObjectType="Note"' not in shape:
             return None
-        row = re.search(r"<x:Row>\s*(\d+)\s*</x:Row>", shape)
-        col = re.search(r"<x:Column>\s*(\d+)\s*</x:Column>", shape)
-        return f"{letter(int(col.group(1)))}{int(row.group(1)) + 1}" if row and col else None
+        row = re.search(r"<((?:\w+:)?)Row>\s*(\d+)\s*</\1Row>", shape)
+        col = re.search(r"<((?:\w+:)?)Column>\s*(\d+)\s*</\1Column>", shape)
+        return f"{letter(int(col.group(2)))}{int(row.group(2)) + 1}" if row and col else None
 
     if removed:
         vml = _SHAPE.sub(lambda m: "" if note_ref(m.group(0)) in removed else m.group(0), vml)
     if not added:
         return vml
     ids = [int(i) for i in re.findall(r'\bid="_x0000_s(\d+)"', vml)]
-    block = re.search(r'<o:idmap\b[^>]*\bdata="(\d+)', vml)
+    block = re.search(r'<(?:\w+:)?idmap\b[^>]*\bdata="(\d+)', vml)
     first = max(ids, default=(int(block.group(1)) if block else 1) * 1024) + 1
     shapes = "".join(_note_shape(ref, first + n)
                      for n, ref in enumerate(sorted(added, key=_ref_key)))
@@ -754,7 +763,24 @@ def merge_vml(vml: str, removed: set[str], added: set[str]) -> str:
     close = vml.rfind("</xml>")
     if close < 0:
         raise PackageError("VML drawing without </xml>")
-    return vml[:close] + shapes + vml[close:]
+    return _with_our_prefixes(vml[:close] + shapes + vml[close:])
+
+
+def _with_our_prefixes(vml: str) -> str:
+    """`vml` with `v:`, `o:` and `x:` declared on its root for the VML namespaces."""
+    root = re.search(r"<xml\b[^>]*>", vml)
+    if root is None:
+        raise PackageError("VML drawing without its <xml> root")
+    declared = dict(re.findall(r'\sxmlns:(\w+)\s*=\s*["\']([^"\']*)["\']', root.group(0)))
+    missing = ""
+    for prefix, namespace in _VML_PREFIXES.items():
+        bound = declared.get(prefix)
+        if bound is None:
+            missing += f' xmlns:{prefix}="{namespace}"'
+        elif bound != namespace:
+            raise PackageError(f"VML drawing binds {prefix}: to {bound}")
+    at = root.end() - (2 if root.group(0).endswith("/>") else 1)
+    return vml[:at] + missing + vml[at:]
 
 
 # --- a new package of values -----------------------------------------------------------------

@@ -34,6 +34,9 @@ class FileOutcome:
     output: str | None = None
     delivered: tuple[int, int] = (0, 0)
     same_as: str | None = None
+    #: For a skipped file: the run that processed the same content, and what became of it.
+    same_as_run: str | None = None
+    same_as_status: str | None = None
     moved_to: str | None = None
     processed_at: str | None = None
 
@@ -44,6 +47,8 @@ class FileOutcome:
             entry |= {"sha256": self.sha256, "size": self.size}
         for key, value in (("error", self.reason), ("counts", self.counts),
                            ("output", self.output), ("same_as", self.same_as),
+                           ("same_as_run", self.same_as_run),
+                           ("same_as_status", self.same_as_status),
                            ("moved_to", self.moved_to), ("processed_at", self.processed_at)):
             if value:
                 entry[key] = dict(value) if isinstance(value, Mapping) else value
@@ -60,4 +65,6 @@ def from_row(row: Any, delivered: tuple[int, int] = (0, 0)) -> FileOutcome:
     return FileOutcome(row["name"], status, row["sha256"], row["size"], reason=row["error"],
                        counts=None if skipped else counts or None, output=row["output"],
                        delivered=delivered, same_as=counts.get("same_as") if skipped else None,
+                       same_as_run=counts.get("run") if skipped else None,
+                       same_as_status=counts.get("status") if skipped else None,
                        moved_to=row["moved_to"], processed_at=row["processed_at"])

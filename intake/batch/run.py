@@ -57,7 +57,7 @@ from intake.batch.inbox import (
 )
 from intake.batch.ledger import Ledger, LedgerError, now
 from intake.batch.outcome import MOVE_FOLDERS, NOT_OK, FileOutcome, from_row
-from intake.batch.pages import run_page, runs_page
+from intake.batch.pages import run_attention, run_page, runs_page
 from intake.definition.errors import IntakeError
 from intake.definition.fields import DGA, WERKGEVERS
 from intake.definition.findings import Finding
@@ -397,9 +397,11 @@ class _Run:
             else None)
         if same_as is not None:
             shutil.rmtree(folder, ignore_errors=True)
+            # What became of it then: a file left unreadable is still the operator's business.
+            then = {"status": earlier["status"]} if earlier is not None else {}
             outcome = FileOutcome(entry.name, Status.SKIPPED, staged.sha256, staged.size,
                                   same_as=same_as[0], counts={"same_as": same_as[0],
-                                                              "run": same_as[1]})
+                                                              "run": same_as[1], **then})
             self._record(outcome, entry.path, staged)
             return None
         self.first[staged.sha256] = entry.name
@@ -796,7 +798,8 @@ def write_runs_index(ledger: Ledger, out_dir: Path, lang: Lang) -> None:
         files = ledger.files(run["id"])
         delivered = sum(w for w, _ in ledger.delivered_counts(run["id"]).values())
         runs.append({"id": run["id"], "started_at": run["started_at"],
-                     "status": run["status"], "files": len(files), "delivered": delivered})
+                     "status": run["status"], "files": len(files), "delivered": delivered,
+                     "attention": run_attention(out_dir / run["id"] / "summary.json")})
     atomic_write_text(out_dir / "index.html", runs_page(runs, lang))
 
 

@@ -778,8 +778,9 @@ def _scan_biff8(data: bytes, inspection: Inspection, limits: Limits) -> None:
                     row, col = unpack("<HH", data, body)
                     last = unpack("<H", data, end - 2)[0] if kind == 0x00BD else col
                     extent.add(row, col, row, max(col, last))
-                if (code := _xls_error(kind, data, body, length)) is not None:
-                    _error_at(inspection, name, row, col, ERROR_CODES.get(code, UNKNOWN_ERROR))
+                    if (code := _xls_error(kind, data, body, length)) is not None:
+                        _error_at(inspection, name, row, col,
+                                  ERROR_CODES.get(code, UNKNOWN_ERROR))
             elif kind == 0x0200 and length in (10, 14):  # DIMENSIONS
                 if length == 14:
                     rw0, rw1, c0, c1 = unpack("<IIHH", data, body)

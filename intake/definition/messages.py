@@ -6,6 +6,7 @@ Templates use `str.format` fields: `{label}` (the field's label in the language)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -948,3 +949,47 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
 #: The meaning of an error value not in ERROR_VALUES (#SPILL!, #CALC!, #GETTING_DATA …).
 OTHER_ERROR_VALUE = ("de formule geeft een foutwaarde in plaats van een uitkomst",
                      "the formula gives an error value instead of a result")
+
+
+def _catalogue_globs() -> list[list[str]]:
+    """Every note text the feedback writes, as its literal pieces (between them: the context,
+    anything): a finding's message (with the full stop added where it has none) and its fix,
+    in either language."""
+    globs = []
+    for entry in CATALOGUE.values():
+        for message, fix in (entry.nl, entry.en):
+            for joined in {f"{message} {fix}", f"{message}. {fix}"}:
+                globs.append(re.split(r"\{[^{}]*\}", joined))
+    return globs
+
+
+_GLOBS: list[list[str]] = []
+
+
+def _matches(pieces: list[str], text: str) -> bool:
+    """Whether `text` is the literal `pieces` with anything between them (each piece found
+    leftmost after the one before: right for patterns whose only wildcard is "anything", and
+    linear in the text)."""
+    first, last = pieces[0], pieces[-1]
+    if len(pieces) == 1:
+        return text == first
+    if not text.startswith(first) or not text.endswith(last):
+        return False
+    at, end = len(first), len(text) - len(last)
+    for piece in pieces[1:-1]:
+        found = text.find(piece, at, end)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return at <= end
+
+
+def is_catalogue_text(text: str) -> bool:
+    """True when every paragraph of `text` (blank-line separated) is a note the feedback
+    writes (see `_catalogue_globs`): how a note of ours is told from one a person typed, even
+    one starting with the same first line."""
+    if not _GLOBS:
+        _GLOBS.extend(_catalogue_globs())
+    paragraphs = [p.strip() for p in text.strip().split("\n\n")]
+    return bool(paragraphs) and all(
+        p and any(_matches(pieces, p) for pieces in _GLOBS) for p in paragraphs)

@@ -30,6 +30,7 @@ from typing import IO, Literal
 
 from intake.definition.cells import column_index, column_letter
 from intake.definition.errors import IntakeError
+from intake.definition.messages import is_catalogue_text
 from intake.outputs.xmlparts import (
     PartError,
     apply,
@@ -568,7 +569,10 @@ def _without_ours(comment: Comment, prefix: str) -> Comment | None:
     """
     plain = comment.plain()
     lines = plain.split("\n")
-    at = next((i for i, line in enumerate(lines) if line.strip() == COMMENT_MARK), None)
+    # Ours: our first line, and below it only notes the feedback writes (a person who types
+    # that line, or is called "intake", keeps what they wrote).
+    at = next((i for i, line in enumerate(lines) if line.strip() == COMMENT_MARK
+               and is_catalogue_text("\n".join(lines[i + 1:]))), None)
     if at is None:
         return comment
     users = "\n".join(lines[:at]).rstrip("\n")
@@ -598,8 +602,9 @@ def merge_comments(part: CommentsPart, notes: dict[str, str]) -> tuple[set[str],
     for comment in part.comments:
         author_id = attrs(comment.attributes).get("authorId", "")
         by_us = author_id.isdigit() and int(author_id) < len(part.authors) and (
-            part.authors[int(author_id)] == COMMENT_AUTHOR)
-        # Ours by author too: comments written before the `intake:` line existed.
+            part.authors[int(author_id)] == COMMENT_AUTHOR) and is_catalogue_text(
+            comment.plain())
+        # Ours by author and text: comments written before the `intake:` line existed.
         cleaned = None if by_us else _without_ours(comment, prefix)
         if cleaned is None:
             removed.add(comment.ref)
@@ -674,7 +679,11 @@ def merge_threads(threads: str, notes: dict[str, str], person: str, when: str) -
     on a cell of `notes`, a reply of ours holding the note."""
     def ours(m: re.Match[str]) -> bool:
         text = unescape(re.sub(r"<[^>]+>", "", m.group(3) or ""))
-        return attrs(m.group(2)).get("personId") == person or text.startswith(COMMENT_MARK)
+        if text.startswith(COMMENT_MARK):
+            text = text[len(COMMENT_MARK):]
+        elif attrs(m.group(2)).get("personId") != person:
+            return False
+        return is_catalogue_text(text)
 
     threads = _THREADED.sub(lambda m: "" if ours(m) else m.group(0), threads)
     last: dict[str, re.Match[str]] = {}

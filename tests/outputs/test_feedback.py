@@ -293,23 +293,30 @@ def test_controle_prints_one_page_wide_with_heights_for_wrapped_text(tmp_path: P
     assert sheet.column_dimensions["C"].width >= len(sheet["C4"].value) + 1
 
 
-def test_comments_of_an_older_feedback_are_recognised_by_their_author(
+def test_only_notes_we_wrote_are_replaced_never_a_persons_own(
     workbook: Callable[..., Path], tmp_path: Path
 ) -> None:
-    """A comment by author "intake" without the `intake:` line (feedback written before that
-    line existed) is an old mark: gone from the new feedback; a user's comment stays."""
+    """A note by author "intake" holding a note of ours (as written before the `intake:` line
+    existed) is an old mark: gone from the new feedback. A person's own note stays whole, even
+    when its author is called "intake" or a line of it reads exactly `intake:`."""
     from openpyxl.comments import Comment
 
-    path = workbook()
+    path = workbook([replace(VALID_WERKGEVERS[0], verloning="week"), *VALID_WERKGEVERS[1:]])
     book = openpyxl.load_workbook(path)
-    book["Werkgevers"][cell_of("verloning", 3)].comment = Comment(
-        "Verloning 'week' wordt niet ondersteund.", "intake")
-    book["Werkgevers"]["C3"].comment = Comment("Nieuwe klant", "Anne")
+    sheet = book["Werkgevers"]
+    ours = validate_workbook(path)
+    week = next(f for f in ours.findings if f.field == "verloning")
+    sheet[cell_of("verloning", week.row)].comment = Comment(
+        f"{week.message('nl')} {week.hint('nl')}", "intake")
+    sheet["C3"].comment = Comment("Nieuwe klant, bellen in januari", "intake")
+    sheet["C4"].comment = Comment("intake:\nnog navragen bij de klant", "Anne")
     book.save(path)
     feedback = write_feedback(validate_workbook(path), tmp_path)
-    sheet = openpyxl.load_workbook(feedback)["Werkgevers"]
-    assert sheet[cell_of("verloning", 3)].comment is None
-    assert sheet["C3"].comment.text == "Nieuwe klant"
+    marked = openpyxl.load_workbook(feedback)["Werkgevers"]
+    note = marked[cell_of("verloning", week.row)].comment
+    assert note is not None and note.text.count(week.message("nl")) == 1  # ours, once
+    assert marked["C3"].comment.text == "Nieuwe klant, bellen in januari"
+    assert marked["C4"].comment.text == "intake:\nnog navragen bij de klant"
 
 
 ODD_PACKAGES = {

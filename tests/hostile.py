@@ -11,6 +11,7 @@ import functools
 import io
 import struct
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -559,3 +560,18 @@ if __name__ == "__main__":
     out.mkdir(parents=True, exist_ok=True)
     for builder in BUILDERS.values():
         print(builder(out))
+
+
+def duplicate_part(folder: Path) -> Path:
+    """The valid sample with its first worksheet part twice in the zip, the second copy with
+    another Werkgever ID (readers differ in which copy they take)."""
+    source = _valid(folder)
+    target = folder / "dubbel.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout, \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Duplicate name": this is the point
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info))
+        sheet = "xl/worksheets/sheet1.xml"
+        zout.writestr(sheet, zin.read(sheet).replace(b"8106625", b"8106626"))
+    return target

@@ -71,6 +71,13 @@ def _inspect_package(package: zipfile.ZipFile, limits: Limits) -> Inspection:
         if info.file_size > (1 << 20) and ratio > limits.max_ratio:
             raise Refused("too-big", f"{info.filename} inflates {ratio}x "
                           f"(at most {limits.max_ratio}x)")
+    # A part twice (part names ignore case): readers differ in which copy they take, so what
+    # is checked could differ from what a spreadsheet program shows.
+    seen: set[str] = set()
+    for info in infos:
+        if info.filename.casefold() in seen:
+            raise Refused("corrupt", f"the package holds {info.filename} more than once")
+        seen.add(info.filename.casefold())
     inspection = Inspection()
     names = {i.filename for i in infos}
     inspection.macros = any(n.lower().endswith("vbaproject.bin") or n.startswith("Basic/")

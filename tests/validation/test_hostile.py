@@ -52,6 +52,7 @@ UNREADABLE = [
     (hostile.reader_panic, "het lezen liep vast op iets in dit bestand"),
     (hostile.ods_unclosed_table, "(content.xml: table 'DGA' is never closed)"),
     (hostile.many_sheet_entries, "veel meer bladen dan een aanmelding nodig heeft"),
+    (hostile.duplicate_part, "(the package holds xl/worksheets/sheet1.xml more than once)"),
 ]
 
 

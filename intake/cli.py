@@ -347,6 +347,21 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
     sys.exit(0 if checked.valid else 1)
 
 
+def _messages_from(ctx: click.Context, param: click.Parameter, value: str | None,
+                   ) -> str | None:
+    """--messages-from: one address that passes the E-mail salarisverwerker rule."""
+    if value is None:
+        return None
+    from intake.batch.mail import sender_address
+    from intake.outputs.terminal import printable
+
+    try:
+        sender_address(value)
+    except ValueError as exc:
+        raise click.BadParameter(printable(str(exc))) from exc
+    return value
+
+
 @cli.command(short_help="Check every workbook in an inbox, once (nightly run).", epilog=examples(
     "intake batch inbox/ --out verwerkt/",
     "intake batch inbox/ --out verwerkt/ --recursive --move-to archief/ --messages",
@@ -381,15 +396,20 @@ def validate(workbook: Path, out_dir: Path | None, lang: str, prefixes: tuple[st
                    "registration (a conflict otherwise); the ledger records the replacement. "
                    "Repeat for several.")
 @click.option("--messages", is_flag=True,
-              help="Write a ready message per bureau (RUN/berichten/<e-mail>.eml, Dutch, with "
-                   "its feedback workbooks attached); nothing is sent.")
+              help="Write a draft message per bureau (RUN/berichten/<nnn>-<bureau>.eml, in "
+                   "--lang, with its feedback workbooks attached); nothing is sent. Bureaus "
+                   "without a valid address are listed in summary.json and index.html.")
+@click.option("--messages-from", metavar="'NAME <ADDRESS>'", callback=_messages_from,
+              help="From of the messages (default: '\"a.s.r. salariskoppeling\" "
+                   "<salariskoppeling@asr.nl>').")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
               help="One line per file on stderr: text, or one JSON object per line.")
 @limit_options
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
           recursive: bool, move_to: Path | None, settle: float, prefixes: tuple[str, ...],
-          csv_dialect: str, redeliver: tuple[str, ...], messages: bool, log_format: str,
+          csv_dialect: str, redeliver: tuple[str, ...], messages: bool,
+          messages_from: str | None, log_format: str,
           max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
           max_memory_mb: int) -> None:
     """Validate every workbook in INBOX (a folder, or one file), once, into OUTDIR/<run-id>/.
@@ -418,7 +438,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
         inbox=inbox, out_dir=out_dir, db=db, force=force, lang=lang,  # type: ignore[arg-type]
         jobs=jobs, recursive=recursive, move_to=move_to, settle_seconds=settle,
         csv_dialect=csv_dialect, redeliver=tuple(r.strip() for r in redeliver),
-        messages=messages,
+        messages=messages, messages_from=messages_from,
         contract_prefixes=prefixes, limits=_limits(max_rows, max_cells, max_mb, max_seconds,
                                                           max_memory_mb))
     tty = sys.stderr.isatty() and log_format == "text"

@@ -107,8 +107,10 @@ class BatchOptions:
     csv_dialect: str = "standard"
     #: Werkgever IDs to deliver even where they differ from their earlier registration.
     redeliver: tuple[str, ...] = ()
-    #: Write a ready message (.eml) per bureau into RUN/berichten/.
+    #: Write a draft message (.eml) per bureau into RUN/berichten/.
     messages: bool = False
+    #: Their From (`Name <address>`; None: `intake.batch.mail.DEFAULT_FROM`).
+    messages_from: str | None = None
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -315,7 +317,7 @@ class _Run:
         ledger.start_run(run_id, options.inbox, options.out_dir,
                          {"force": options.force, "lang": options.lang, "jobs": options.jobs,
                           "contract_prefixes": list(options.contract_prefixes),
-                          "csv_dialect": options.csv_dialect})
+                          "csv_dialect": options.csv_dialect, "messages": options.messages})
         self.folders: set[str] = set()
         self.first: dict[str, str] = {}
         #: Employers delivered in this run: (file, row, the row's values).
@@ -344,9 +346,13 @@ class _Run:
                                  self.lang, status="stopped" if self.stop.signum else "finished",
                                  waiting=self.waiting)
         if self.options.messages:
-            from intake.batch.mail import write_messages
+            from intake.batch.mail import DEFAULT_FROM, sender_address
+            from intake.batch.outbox import send
 
-            write_messages(summary, self.result.run_dir)
+            sender = sender_address(self.options.messages_from or DEFAULT_FROM)
+            self.result.notes += send(self.ledger, summary, self.result.run_dir, self.lang,
+                                      sender)
+            write_runs_index(self.ledger, self.options.out_dir, self.lang)
         self.result.stopped_by = self.stop.signum
         return self.result
 

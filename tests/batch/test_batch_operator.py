@@ -176,46 +176,6 @@ def test_a_conflicting_later_registration_is_an_error_until_redelivered(tmp_path
     assert last["delivery"]["werkgevers"] == 1
 
 
-def test_messages_per_bureau_are_written_and_readable(tmp_path: Path) -> None:
-    """--messages: one .eml per bureau e-mail, in Dutch, naming each of its files with what was
-    delivered and what was held back, its feedback workbooks attached; Python's email parser
-    reads them back."""
-    import email
-    from email import policy
-
-    inbox = tmp_path / "in"
-    fill(inbox / "noord-1.xlsx", [employer(1), employer(2)], [])
-    fill(inbox / "noord-2.xlsx", [employer(3), employer(4, verloning="week")], [])
-    fill(inbox / "zuid.xlsx", [_with(5, salarisverwerker_naam="Loonbureau Zuid",
-                                     salarisverwerker_email="info@zuid.nl")], [])
-    out = tmp_path / "out"
-    done = run_intake("batch", str(inbox), "--out", str(out), "--settle", "0", "--messages")
-    assert done.returncode == 1, done.stderr
-    (run,) = _runs(out)
-    folder = run / "berichten"
-    assert sorted(p.name for p in folder.iterdir()) == ["info@noord.nl.eml", "info@zuid.nl.eml"]
-    noord = email.message_from_bytes((folder / "info@noord.nl.eml").read_bytes(),
-                                     policy=policy.default)
-    assert noord["To"].addresses[0].addr_spec == "info@noord.nl"
-    assert run.name in noord["Subject"]
-    body = noord.get_body(("plain",)).get_content()
-    assert "zijn 2 bestanden van jullie verwerkt" in body
-    assert "Verbeter de rode cellen en lever dat bestand opnieuw aan." in body
-    assert "- noord-1.xlsx: goedgekeurd.\n  2 van 2 werkgevers goedgekeurd; 2 aangeleverd" in body
-    assert ("- noord-2.xlsx: deels goedgekeurd.\n  1 van 2 werkgevers goedgekeurd; 1 "
-            "aangeleverd") in body
-    assert "1 fout, 0 waarschuwingen: zie de bijlage noord-2-feedback.xlsx." in body
-    attached = {a.get_filename(): a.get_content() for a in noord.iter_attachments()}
-    assert attached == {
-        "noord-1-feedback.xlsx": (run / "noord-1.xlsx" / "noord-1-feedback.xlsx").read_bytes(),
-        "noord-2-feedback.xlsx": (run / "noord-2.xlsx" / "noord-2-feedback.xlsx").read_bytes()}
-    zuid = email.message_from_bytes((folder / "info@zuid.nl.eml").read_bytes(),
-                                    policy=policy.default)
-    zuid_body = zuid.get_body(("plain",)).get_content()
-    assert "is 1 bestand van jullie verwerkt" in zuid_body
-    assert "Verbeter" not in zuid_body  # everything of Zuid's was accepted
-
-
 def _fills(path: Path) -> dict[tuple[str, str], str]:
     from conftest import our_fills
 

@@ -397,7 +397,8 @@ def _messages_from(ctx: click.Context, param: click.Parameter, value: str | None
                    "Repeat for several.")
 @click.option("--messages", is_flag=True,
               help="Write a draft message per bureau (RUN/berichten/<nnn>-<bureau>.eml, in "
-                   "--lang, with its feedback workbooks attached); nothing is sent. Bureaus "
+                   "the run's language, with its feedback workbooks attached); nothing is "
+                   "sent. Bureaus "
                    "without a valid address are listed in summary.json and index.html.")
 @click.option("--messages-from", metavar="'NAME <ADDRESS>'", callback=_messages_from,
               help="From of the messages (default: '\"a.s.r. salariskoppeling\" "

@@ -267,3 +267,25 @@ def test_message_texts_name_no_option_command_or_path_and_say_je(tmp_path: Path,
         assert html is not None
         for text in (_plain(message), str(message["Subject"])):
             assert _problems(text, lang) == []  # type: ignore[arg-type]
+
+
+def test_a_conflict_is_told_with_its_own_advice_and_no_correction(tmp_path: Path) -> None:
+    """Zuid registers an employer Noord registered the night before, with other data: Zuid's
+    message names its own file and row, the conflict and its advice (contact a.s.r.), says
+    nothing was delivered, and does not tell it to correct red cells or mention Keylane or
+    Noord's file as its own."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    fill(inbox / "noord.xlsx", [replace(employer(1), dertiende_maand="Ja")], [])
+    _batch(inbox, out)
+    fill(inbox / "zuid.xlsx", [_bureau(1, "Loonbureau Zuid", "info@zuid.nl",
+                                       dertiende_maand="Nee")], [])
+    run, _ = _batch(inbox, out)
+    (message,) = _by_address(run).values()
+    assert message["To"].addresses[0].addr_spec == "info@zuid.nl"
+    body = _plain(message)
+    assert "- zuid.xlsx: afgekeurd\n  Aangeleverd aan a.s.r. en Keylane: 0 van 1 werkgever." \
+        in body
+    assert "Werkgevers!" in body and "met andere gegevens" in body
+    assert "neem dan contact op met a.s.r." in body
+    assert "Verbeter" not in body and "Keylane neemt contact" not in body
+    assert "- noord.xlsx" not in body

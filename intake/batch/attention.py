@@ -5,10 +5,12 @@ What counts, in order: conflicts with an earlier registration (batch-conflict, a
 row was held back); files that could not be checked (unreadable, too large, failed, refused,
 inaccessible: errors; timed out: a warning, it is tried again); a file skipped as processed
 before whose earlier processing left it unreadable (it is still in the inbox and nobody was
-told); bureaus named in the rows without a valid e-mail address (no message can reach them);
-messages the run recorded as not written (`summary["messages"]["not_written"]`, each with
-bureau, email and reason, when the run records it). Everything else (a harmless repeat of an
-employer delivered before, a wage tax number at two employers) is a note, with its severity.
+told); bureaus named in the rows without a valid e-mail address (no message can reach them:
+with --messages the run's own list, `summary["messages"]["no_address"]`, else found here by the
+E-mail salarisverwerker rule); messages the run recorded as not written
+(`summary["messages"]["not_written"]`, each with bureau, email, file and reason). Everything
+else (a harmless repeat of an employer delivered before, a wage tax number at two employers) is
+a note, with its severity.
 """
 
 from __future__ import annotations
@@ -95,18 +97,26 @@ def attention(summary: Mapping[str, Any]) -> Attention:
         elif status == Status.SKIPPED and f.get("same_as_status") in NOT_CHECKED:
             actions.append(Action("error", "still-unreadable", f["name"],
                                   text=str(f.get("same_as_run") or "")))
-    seen: set[tuple[str, str]] = set()
-    for f in files:
-        for name, email in (f.get("counts") or {}).get("bureaus") or []:
-            key = (str(name), str(email))
-            if key in seen:
-                continue
-            seen.add(key)
-            if not _valid_address(str(email).strip()):
-                actions.append(Action("warning", "no-address", f["name"],
-                                      text=f"{name} <{email}>" if email else str(name),
-                                      output=f.get("output")))
-    for message in (summary.get("messages") or {}).get("not_written") or []:
+    messages = summary.get("messages")
+    if isinstance(messages, Mapping):  # the run wrote messages: its own account of who got none
+        for unsent in messages.get("no_address") or []:
+            who = f"{unsent.get('bureau') or ''} <{unsent.get('email') or ''}>".strip()
+            actions.append(Action("warning", "no-address", str(unsent.get("file") or ""),
+                                  text=f"{who}: {unsent.get('reason') or ''}",
+                                  output=outputs.get(str(unsent.get("file") or ""))))
+    else:
+        seen: set[tuple[str, str]] = set()
+        for f in files:
+            for name, email in (f.get("counts") or {}).get("bureaus") or []:
+                key = (str(name), str(email))
+                if key in seen:
+                    continue
+                seen.add(key)
+                if not _valid_address(str(email).strip()):
+                    actions.append(Action("warning", "no-address", f["name"],
+                                          text=f"{name} <{email}>" if email else str(name),
+                                          output=f.get("output")))
+    for message in (messages or {}).get("not_written") or []:
         actions.append(Action("error", "not-written", str(message.get("file", "")),
                               text=" ".join(str(message.get(k) or "") for k in
                                             ("bureau", "email", "reason")).strip()))

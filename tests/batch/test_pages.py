@@ -153,3 +153,22 @@ def test_the_pages_speak_english_when_the_run_does(tmp_path: Path) -> None:
     assert _rows(_section(page, "action"))[1].startswith("Error | file not checked | broken")
     assert "ja" not in _rows(_section((out / "index.html").read_text(encoding="utf-8"),
                                       "runs"))[1]
+
+
+def test_with_messages_the_runs_own_list_of_bureaus_without_a_message_is_under_action(
+        tmp_path: Path) -> None:
+    """--messages: the bureau the run wrote no message to (its address refused) is under
+    "Actie nodig" once, with the reason the run recorded, on the page written after the
+    messages."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    fill(inbox / "vandijk.xlsx", [_with(1, salarisverwerker_naam="Van Dijk Partners",
+                                        salarisverwerker_email="salaris@vandijkpartners,nl")],
+         [])
+    run = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0,
+                                 messages=True)).run_dir
+    page = (run / "index.html").read_text(encoding="utf-8")
+    rows = [r for r in _rows(_section(page, "action"))[1:] if "e-mailadres" in r]
+    assert len(rows) == 1
+    assert rows[0].startswith("Waarschuwing | salarisverwerker zonder geldig e-mailadres | "
+                              "vandijk.xlsx")
+    assert "geen bericht geschreven" in rows[0]

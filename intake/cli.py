@@ -536,12 +536,16 @@ def bureau(ctx: click.Context) -> None:
 
 
 @bureau.command("add", short_help="Make a key for a bureau (or an operator).", epilog=examples(
-    "intake bureau add salarisbureau-noord --out verwerkt/",
+    "intake bureau add salarisbureau-noord --email salaris@noord.nl --out verwerkt/",
     "intake bureau add beheer --operator --db verwerkt/intake.sqlite"))
 @click.argument("name")
 @click.option("--operator", is_flag=True, help="A key for a.s.r.'s operator pages instead.")
+@click.option("--email", default=None, help="The bureau's e-mail address: an upload whose rows "
+              "name another bureau (E-mail salarisverwerker of another domain) is then held "
+              "until the bureau confirms it.")
 @db_options
-def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None) -> None:
+def bureau_add(name: str, operator: bool, email: str | None, db: Path | None,
+               out_dir: Path | None) -> None:
     """Make the access key of NAME and print it (once: only its hash is stored).
 
     NAME is also the bureau's folder in the inbox: lowercase letters, digits, hyphens.
@@ -551,7 +555,7 @@ def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None)
     connection = bureaus.connect(_ledger_path(db, out_dir))
     try:
         key = bureaus.add(connection, name,
-                          bureaus.Role.OPERATOR if operator else bureaus.Role.BUREAU)
+                          bureaus.Role.OPERATOR if operator else bureaus.Role.BUREAU, email)
     finally:
         connection.close()
     click.echo(key)
@@ -559,18 +563,40 @@ def bureau_add(name: str, operator: bool, db: Path | None, out_dir: Path | None)
                "again", err=True)
 
 
+@bureau.command("email", short_help="Record a bureau's e-mail address.",
+                 epilog=examples("intake bureau email salarisbureau-noord salaris@noord.nl "
+                                 "--out verwerkt/"))
+@click.argument("name")
+@click.argument("address")
+@db_options
+def bureau_email(name: str, address: str, db: Path | None, out_dir: Path | None) -> None:
+    """Record ADDRESS as the e-mail address of bureau NAME (its working key).
+
+    From then on an upload whose rows name another bureau is held until the bureau confirms.
+    """
+    from intake.web import keys as bureaus
+
+    connection = bureaus.connect(_ledger_path(db, out_dir))
+    try:
+        bureaus.set_email(connection, name, address)
+    finally:
+        connection.close()
+    click.echo(f"e-mail address of {name} recorded")
+
+
 @bureau.command("list", short_help="List the keys (never the keys themselves).",
                  epilog=examples("intake bureau list --out verwerkt/"))
 @db_options
 def bureau_list(db: Path | None, out_dir: Path | None) -> None:
-    """List the keys: name, role, key id, made, revoked (never the keys themselves)."""
+    """List the keys: name, role, key id, made, revoked, e-mail (never the keys themselves)."""
     from intake.web import keys as bureaus
 
     connection = bureaus.connect(_ledger_path(db, out_dir))
     try:
         for k in bureaus.listing(connection):
             state = f"revoked {k.revoked_at}" if k.revoked_at else "active"
-            click.echo(f"{k.name}\t{k.role.value}\t{k.key_id}\tmade {k.created_at}\t{state}")
+            click.echo(f"{k.name}\t{k.role.value}\t{k.key_id}\tmade {k.created_at}\t{state}"
+                       f"\t{k.email or '-'}")
     finally:
         connection.close()
 

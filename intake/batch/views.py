@@ -8,7 +8,9 @@ page. What it reads:
     files:     id, run_id, name, sha256, status, counts (JSON), error, processed_at,
                delivered (when present: a count, or JSON with a "werkgevers" count)
     employers: file_id (rows counted per file when files.delivered is absent)
-    notes:     run_id, file_id, data (JSON: the cross-file findings shown as conflicts)
+    notes:     run_id, file_id, data (JSON: the cross-file findings; only those of severity
+               error, batch-conflict, are conflicts: the others are notes, such as a harmless
+               repeat of an employer delivered before)
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class RunView:
 
 @dataclass(frozen=True)
 class Conflict:
-    """A cross-file finding: an employer already delivered, or twice in one run."""
+    """A cross-file finding: a conflict (severity error) or a note (a warning: an employer
+    already delivered, or twice in one run)."""
 
     run_id: str
     file: str
@@ -63,6 +66,30 @@ class Conflict:
     cell: str
     value: str
     message: str
+    severity: str = "warning"
+
+    @property
+    def real(self) -> bool:
+        """True for a conflict that held a row back (not a harmless repeat)."""
+        return self.severity == "error"
+
+
+#: A file status that needs someone to act: the file was not checked and will not be by itself.
+NEEDS_ACTION = ("unreadable", "too-large", "failed", "refused", "inaccessible")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing in a recent run that needs the operator: a conflict or a file not checked."""
+
+    run_id: str
+    severity: str
+    kind: str  # conflict, not-checked
+    file: str
+    file_id: int
+    cell: str
+    message: str
+    value: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,7 +177,23 @@ class LedgerView:
         return self._counts_per_file(db, "employers", ids)
 
     def _conflict_counts(self, db: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
-        return self._counts_per_file(db, "notes", ids)
+        """Real conflicts (notes of severity error) per file id; a harmless repeat is not one.
+        A ledger whose notes lack data counts every note, as it always did."""
+        have = self._columns(db, "notes")
+        if not ids or "file_id" not in have:
+            return {}
+        if "data" not in have:
+            return self._counts_per_file(db, "notes", ids)
+        counts: Counter[int] = Counter()
+        for start in range(0, len(ids), 900):  # within SQLite's limit of bound parameters
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for file_id, data in db.execute(
+                    f"SELECT file_id, data FROM notes WHERE file_id IN ({marks})", chunk):
+                note = _json(data)
+                if isinstance(note, dict) and note.get("severity") == "error":
+                    counts[file_id] += 1
+        return dict(counts)
 
     # --- the views ----------------------------------------------------------------------------
 
@@ -197,8 +240,32 @@ class LedgerView:
             out.append(Conflict(run_id=run_id, file=str(data.get("file", "")),
                                 code=str(data.get("code", "")), cell=cell,
                                 value=str(data.get("value") or ""),
-                                message=str(data.get("message", ""))))
+                                message=str(data.get("message", "")),
+                                severity=str(data.get("severity") or "warning")))
         return out
+
+    def attention(self, last_runs: int = 7) -> list[Action]:
+        """What in the latest `last_runs` runs needs the operator, newest run first: its real
+        conflicts, then its files that could not be checked."""
+        db = self._connect()
+        if db is None:
+            return []
+        try:
+            runs = self._select(db, "runs", ("id",), order=f"ORDER BY id DESC LIMIT "
+                                                           f"{last_runs:d}")
+            found: list[Action] = []
+            for r in runs:
+                run_id = str(r["id"])
+                files = self._files(db, "WHERE run_id = ?", (run_id,))
+                ids = {f.name: f.id for f in files}
+                found += [Action(run_id, "error", "conflict", c.file, ids.get(c.file, 0),
+                                 c.cell, c.message, c.value)
+                          for c in self._conflicts(db, run_id) if c.real]
+                found += [Action(run_id, "error", "not-checked", f.name, f.id, "",
+                                 f.error or "") for f in files if f.status in NEEDS_ACTION]
+        finally:
+            db.close()
+        return found
 
     def bureaus(self) -> list[BureauView]:
         """Per inbox folder (one per bureau): files, statuses, delivered employers."""

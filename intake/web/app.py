@@ -53,6 +53,7 @@ from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
 from intake.validation.reader import SPREADSHEET_SUFFIXES
 from intake.validation.validate import Options
+from intake.web import identity
 from intake.web import inbox as inbox_files
 from intake.web.connections import ConnectionLimits, protocol, raise_file_limit
 from intake.web.keys import Role
@@ -69,6 +70,8 @@ MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 LOGIN_ATTEMPTS, LOGIN_WINDOW = 10, 900.0
 #: Keys checked at once, over all addresses: each costs a slow hash in a thread; more wait.
 LOGIN_CHECKS_AT_ONCE = 2
+#: The operator's "actie nodig" looks at the conflicts and unread files of this many runs.
+RECENT_RUNS = 7
 
 STATUS_NL = {
     Status.CHECKING: "Wordt gecontroleerd",
@@ -428,7 +431,14 @@ class Intake:
         # Writes go through a thread: the nightly batch may hold the database's write lock.
         await anyio.to_thread.run_sync(self.store.finish_upload, upload.id, checked.status,
                                        dict(checked.counts), checked.message(self.config.lang))
-        if checked.status == Status.ACCEPTED:
+        others: tuple[tuple[str, str], ...] = ()
+        if checked.status in (Status.ACCEPTED, Status.PARTIAL):
+            # Rows naming another bureau: held until the bureau confirms (never placed quietly).
+            own = await anyio.to_thread.run_sync(self.store.bureau_email, upload.bureau)
+            others = identity.other_bureaus(checked.counts.get("bureaus") or [], own)
+            if others:
+                await anyio.to_thread.run_sync(self.store.set_other_bureaus, upload.id, others)
+        if checked.status == Status.ACCEPTED and not others:
             await anyio.to_thread.run_sync(self._place, upload.id)
 
     def _place(self, upload_id: str) -> str | None:
@@ -437,7 +447,8 @@ class Intake:
         with self._placing:
             upload = self.store.upload(upload_id, None)
             assert upload is not None
-            if upload.inbox_name or self.store.placed_before(upload.bureau, upload.sha256):
+            if upload.inbox_name or upload.held or self.store.placed_before(upload.bureau,
+                                                                            upload.sha256):
                 return None
             name = inbox_files.inbox_name(upload.id, upload.original_name, upload.suffix,
                                           dt.datetime.now(dt.UTC))
@@ -493,7 +504,8 @@ class Intake:
                          report=_report_body(report) if report.is_file() else None,
                          feedback=feedback.name if feedback else None,
                          duplicate=earlier if earlier and earlier.id != upload.id else None,
-                         nightly=self._nightly(upload))
+                         nightly=self._nightly(upload),
+                         own_email=self.store.bureau_email(upload.bureau))
 
     async def forward(self, request: Request) -> Response:
         session, upload = self._own(request)
@@ -501,9 +513,17 @@ class Intake:
             raise Refusal(403, "Geen toegang", "Alleen het bureau zelf kan doorsturen.")
         async with request.form(max_files=0, max_fields=5) as form:
             self.check_csrf(session, form)
-        if upload.status != Status.PARTIAL:
+            confirmed = str(form.get("bevestig") or "") == "ja"
+        if upload.status != Status.PARTIAL and not (upload.status == Status.ACCEPTED
+                                                    and upload.other_bureaus):
             raise Refusal(409, "Kan niet doorsturen",
                           "Alleen een deels goedgekeurde werkmap kan zo worden doorgestuurd.")
+        if upload.held:
+            if not confirmed:
+                raise Refusal(400, "Eerst bevestigen",
+                              "De rijen van deze werkmap noemen een ander bureau. Vink aan dat "
+                              "jullie deze werkgevers aanleveren, of upload de juiste werkmap.")
+            await anyio.to_thread.run_sync(self.store.confirm, upload.id)
         await anyio.to_thread.run_sync(self._place, upload.id)
         return RedirectResponse(f"/uploads/{upload.id}", 303)
 
@@ -542,8 +562,14 @@ class Intake:
         if session is None:
             return RedirectResponse("/inloggen", 303)
         session = self.need(request, Role.OPERATOR)
+        uploads = self.store.uploads(limit=50)
         return self.page("operator", request, session=session, runs=self.ledger.runs(),
-                         bureaus=self.ledger.bureaus(), uploads=self.store.uploads(limit=50))
+                         bureaus=self.ledger.bureaus(), uploads=uploads,
+                         actions=self.ledger.attention(RECENT_RUNS),
+                         held=[u for u in uploads if u.held],
+                         confirmed=[u for u in uploads if u.other_bureaus and u.confirmed_at],
+                         nightly={u.id: self._nightly(u) for u in uploads if u.inbox_name},
+                         recent_runs=RECENT_RUNS)
 
     async def run(self, request: Request) -> Response:
         session = self.need(request, Role.OPERATOR)
@@ -552,7 +578,9 @@ class Intake:
             raise Refusal(404, "Niet gevonden", "Deze run staat niet in het grootboek.")
         run, files, conflicts = found
         return self.page("run", request, session=session, run=run, files=files,
-                         conflicts=conflicts)
+                         conflicts=[c for c in conflicts if c.real],
+                         notes=[c for c in conflicts if not c.real],
+                         uploads=self.store.placed_names())
 
     async def report_css_file(self, request: Request) -> Response:
         return Response(self.report_css, media_type="text/css",

@@ -5,10 +5,17 @@ hash with its own random salt, in table `web_keys` of the ledger's SQLite file (
 missing; the ledger's own tables and migrations are not touched). A key reads `<id>.<secret>`:
 the id finds the row, the secret is checked against the hash in constant time. Revoking a key
 ends its sessions at once (a session is valid only while its key is).
+
+A bureau's key may carry the bureau's e-mail address (`intake bureau add NAME --email ADDRESS`,
+or `intake bureau email NAME ADDRESS` later): the web intake then knows who the bureau is, and
+holds an upload whose rows name another bureau (intake.web.identity). The column was added
+after the table: `connect` adds it to a table made without it (ALTER TABLE ADD COLUMN, which
+keeps every row), so an older ledger keeps working and a key without an address stays valid.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -35,9 +42,12 @@ CREATE TABLE IF NOT EXISTS web_keys (
     salt BLOB NOT NULL,
     hash BLOB NOT NULL,
     created_at TEXT NOT NULL,
-    revoked_at TEXT
+    revoked_at TEXT,
+    email TEXT                          -- the bureau's e-mail address, when known
 );
 """
+#: Columns added after the table was first made: (name, declaration), added when missing.
+ADDED_COLUMNS = (("email", "TEXT"),)
 
 
 class Role(StrEnum):
@@ -72,6 +82,7 @@ class KeyInfo:
     key_id: str
     created_at: str
     revoked_at: str | None
+    email: str | None = None
 
 
 def now() -> str:
@@ -94,20 +105,45 @@ def connect(path: Path) -> sqlite3.Connection:
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode=WAL")
     db.executescript(SCHEMA)
+    upgrade(db)
     return db
+
+
+def upgrade(db: sqlite3.Connection) -> None:
+    """Add the columns of ADDED_COLUMNS a table made by an earlier version lacks."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(web_keys)")}
+    for name, declaration in ADDED_COLUMNS:
+        if name not in have:
+            with contextlib.suppress(sqlite3.OperationalError):  # added meanwhile by another
+                db.execute(f"ALTER TABLE web_keys ADD COLUMN {name} {declaration}")
+
+
+def checked_email(address: str) -> str:
+    """`address` stripped, if it passes the e-mail rule the workbooks are held to; else a
+    BureauKeyError."""
+    from intake.definition.kinds import _email  # the rule behind email-invalid, one source
+
+    address = address.strip()
+    if not address or not _email(address):
+        raise BureauKeyError(f"'{address}' is geen geldig e-mailadres",
+                             f"'{address}' is not a valid e-mail address")
+    return address
 
 
 def _hash(secret: str, salt: bytes) -> bytes:
     return hashlib.scrypt(secret.encode("utf-8"), salt=salt, **SCRYPT)
 
 
-def add(db: sqlite3.Connection, name: str, role: Role = Role.BUREAU) -> str:
-    """Make a key for `name` and return it (the only time it is ever shown).
+def add(db: sqlite3.Connection, name: str, role: Role = Role.BUREAU,
+        email: str | None = None) -> str:
+    """Make a key for `name` and return it (the only time it is ever shown); `email` is the
+    bureau's e-mail address, if known.
 
     A revoked name gets a fresh key; a name with a working key is refused (revoke it first).
     """
     if not NAME_PATTERN.fullmatch(name):  # the whole name: `$` would let a newline end it
         raise BureauKeyError.stop("bureau-name", name=name)
+    email = checked_email(email) if email is not None else None
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     salt = secrets.token_bytes(16)
     digest = _hash(secret, salt)
@@ -117,8 +153,8 @@ def add(db: sqlite3.Connection, name: str, role: Role = Role.BUREAU) -> str:
         if row is not None and row["revoked_at"] is None:
             raise BureauKeyError.stop("bureau-exists", name=name)
         db.execute("INSERT OR REPLACE INTO web_keys (name, role, key_id, salt, hash, "
-                   "created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                   (name, role.value, key_id, salt, digest, now()))
+                   "created_at, revoked_at, email) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                   (name, role.value, key_id, salt, digest, now(), email))
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -134,9 +170,19 @@ def revoke(db: sqlite3.Connection, name: str) -> None:
         raise BureauKeyError.stop("bureau-unknown", name=name)
 
 
+def set_email(db: sqlite3.Connection, name: str, email: str) -> None:
+    """Record the e-mail address of the bureau `name` (its working key)."""
+    address = checked_email(email)
+    done = db.execute("UPDATE web_keys SET email = ? WHERE name = ? AND revoked_at IS NULL",
+                      (address, name)).rowcount
+    if not done:
+        raise BureauKeyError.stop("bureau-unknown", name=name)
+
+
 def listing(db: sqlite3.Connection) -> list[KeyInfo]:
     """Every key ever made, by name (hashes and salts stay in the database)."""
-    return [KeyInfo(r["name"], Role(r["role"]), r["key_id"], r["created_at"], r["revoked_at"])
+    return [KeyInfo(r["name"], Role(r["role"]), r["key_id"], r["created_at"], r["revoked_at"],
+                    r["email"])
             for r in db.execute("SELECT * FROM web_keys ORDER BY role, name")]
 
 

@@ -43,10 +43,14 @@ CREATE TABLE IF NOT EXISTS web_uploads (
     counts TEXT NOT NULL DEFAULT '{}',
     error TEXT,
     inbox_name TEXT,
-    placed_at TEXT
+    placed_at TEXT,
+    other_bureaus TEXT,        -- JSON [[name, e-mail], ...]: the rows name another bureau
+    confirmed_at TEXT          -- when the bureau confirmed such an upload
 );
 CREATE INDEX IF NOT EXISTS web_uploads_bureau ON web_uploads(bureau, uploaded_at);
 """
+#: Columns added after web_uploads was first made: added when missing (rows kept).
+ADDED_COLUMNS = (("other_bureaus", "TEXT"), ("confirmed_at", "TEXT"))
 #: A session lasts a working day.
 SESSION_SECONDS = 9 * 3600
 
@@ -75,6 +79,14 @@ class Upload:
     error: str | None = None
     inbox_name: str | None = None
     placed_at: str | None = None
+    #: The bureaus the rows name that are not the uploading bureau (intake.web.identity).
+    other_bureaus: tuple[tuple[str, str], ...] = ()
+    confirmed_at: str | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while the rows name another bureau and the bureau has not confirmed."""
+        return bool(self.other_bureaus) and self.confirmed_at is None
 
     @property
     def accepted_rows(self) -> int:
@@ -105,6 +117,10 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(web_uploads)")}
+        for name, declaration in ADDED_COLUMNS:
+            if name not in have:
+                self.db.execute(f"ALTER TABLE web_uploads ADD COLUMN {name} {declaration}")
         if new:
             self._take_over_uploads(ledger)
         self._lock = threading.Lock()
@@ -209,6 +225,34 @@ class Store:
             db.execute("UPDATE web_uploads SET inbox_name = ?, placed_at = ? WHERE id = ?",
                        (inbox_name, bureaus.now(), upload_id))
 
+    def set_other_bureaus(self, upload_id: str, others: tuple[tuple[str, str], ...]) -> None:
+        """Record that the upload's rows name other bureaus (it is held until confirmed)."""
+        with self._locked() as db:
+            db.execute("UPDATE web_uploads SET other_bureaus = ? WHERE id = ?",
+                       (json.dumps([list(o) for o in others], ensure_ascii=False), upload_id))
+
+    def confirm(self, upload_id: str) -> None:
+        """Record that the bureau confirmed an upload naming other bureaus (once)."""
+        with self._locked() as db:
+            db.execute("UPDATE web_uploads SET confirmed_at = ? WHERE id = ? AND confirmed_at "
+                       "IS NULL", (bureaus.now(), upload_id))
+
+    def bureau_email(self, name: str) -> str | None:
+        """The e-mail address on the working key of bureau `name`, if one was recorded."""
+        with self._reading() as db:
+            if "email" not in {r[1] for r in db.execute("PRAGMA ledger.table_info(web_keys)")}:
+                return None  # a ledger whose keys table predates the column
+            row = db.execute("SELECT email FROM ledger.web_keys WHERE name = ? AND revoked_at "
+                             "IS NULL", (name,)).fetchone()
+        return str(row["email"]) if row is not None and row["email"] else None
+
+    def placed_names(self) -> dict[str, str]:
+        """Per inbox name as the batch records it (`<bureau>/<name>`): the upload's id."""
+        with self._reading() as db:
+            rows = db.execute("SELECT id, bureau, inbox_name FROM web_uploads WHERE inbox_name "
+                              "IS NOT NULL").fetchall()
+        return {f"{r['bureau']}/{r['inbox_name']}": r["id"] for r in rows}
+
     def fail_unfinished(self, error: str) -> None:
         """Uploads left in `checking` by a server that stopped: failed, with `error`."""
         with self._locked() as db:
@@ -255,4 +299,7 @@ def _upload(row: sqlite3.Row) -> Upload:
                   suffix=row["suffix"], sha256=row["sha256"], size=row["size"],
                   uploaded_at=row["uploaded_at"], status=Status(row["status"]),
                   counts=json.loads(row["counts"] or "{}"), error=row["error"],
-                  inbox_name=row["inbox_name"], placed_at=row["placed_at"])
+                  inbox_name=row["inbox_name"], placed_at=row["placed_at"],
+                  other_bureaus=tuple((str(n), str(e)) for n, e in
+                                      json.loads(row["other_bureaus"] or "[]")),
+                  confirmed_at=row["confirmed_at"])

@@ -137,3 +137,38 @@ def test_web_application_messages_say_je() -> None:
     dutch = [s for s in strings if re.search(r"\b(?:de|het|een|van|je|niet)\b", s)]
     assert len(dutch) > 10
     assert [(s, p) for s in dutch for p in _problems(s, "nl")] == []
+
+
+@pytest.mark.parametrize("confirmed", [None, "2026-11-30T10:00:00+00:00"],
+                         ids=["held", "confirmed"])
+def test_the_other_bureau_warning_as_rendered_speaks_plainly(tmp_path: Path,
+                                                             confirmed: str | None) -> None:
+    """The result page of an upload whose rows name another bureau (held, and after the
+    bureau confirmed), rendered with its values, names no option, command or path and says
+    je, not u/uw; so does the line the upload list shows for it."""
+    from intake.definition.status import Status
+    from intake.web.app import Intake, ServeConfig
+    from intake.web.keys import Principal, Role
+    from intake.web.store import Session, Upload
+
+    intake = Intake(ServeConfig(inbox=tmp_path / "in", out_dir=tmp_path / "out"))
+    try:
+        upload = Upload(id="abc", bureau="noord", original_name="vandijk.xlsx", suffix=".xlsx",
+                        sha256="0" * 64, size=2048, uploaded_at="2026-11-30T09:00:00+00:00",
+                        status=Status.ACCEPTED, counts={"werkgevers": {"rows": 3,
+                                                                        "accepted": 3}},
+                        other_bureaus=(("Van Dijk Partners B.V.",
+                                        "salaris@vandijkpartners.nl"),),
+                        confirmed_at=confirmed)
+        session = Session(Principal("noord", Role.BUREAU, "k"), "csrf")
+        env = intake.env
+        page = env.get_template("web-result.html.j2").render(
+            session=session, path="/uploads/abc", upload=upload, report=None, feedback=None,
+            duplicate=None, nightly=[], own_email="info@noord.nl")
+        line = env.get_template("web-nightly.html.j2").render(u=upload, nightly=[])
+    finally:
+        intake.store.close()
+    assert ("nog niet doorgestuurd" in page) is (confirmed is None)
+    for html in (page[page.index("<main>"):], line):
+        visible = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+        assert _problems(visible, "nl") == [], visible

@@ -61,11 +61,27 @@ def test_list_shows_names_roles_and_revocation_never_keys(tmp_path: Path) -> Non
     listing = run_intake("bureau", "list", "--out", out).stdout.splitlines()
     assert [line.split("\t")[:2] for line in listing] == [["noord", "bureau"],
                                                          ["beheer", "operator"]]
-    assert listing[0].split("\t")[-1].startswith("revoked 20")
-    assert listing[1].endswith("active")
+    assert listing[0].split("\t")[4].startswith("revoked 20")
+    assert listing[1].split("\t")[4:] == ["active", "-"]
     assert key.split(".", 1)[1] not in "\n".join(listing)
     db = bureaus.connect(tmp_path / "out" / "intake.sqlite")
     assert bureaus.verify(db, key) is None
+
+
+def test_a_bureaus_email_is_recorded_and_listed_and_a_bad_one_refused(tmp_path: Path) -> None:
+    """`bureau add --email` and `bureau email` record the bureau's address (listed last);
+    an address our e-mail rule refuses is exit 2 with one line, nothing recorded."""
+    out = str(tmp_path / "out")
+    assert run_intake("bureau", "add", "noord", "--email", "info@noord.nl",
+                      "--out", out).returncode == 0
+    run_intake("bureau", "add", "zuid", "--out", out)
+    assert run_intake("bureau", "email", "zuid", "salaris@zuid.nl", "--out", out).stdout \
+        == "e-mail address of zuid recorded\n"
+    bad = run_intake("bureau", "email", "zuid", "salaris@zuid,nl", "--out", out)
+    assert bad.returncode == 2 and "not a valid e-mail address" in bad.stderr
+    listing = run_intake("bureau", "list", "--out", out).stdout.splitlines()
+    assert [line.split("\t")[-1] for line in listing] == ["info@noord.nl", "salaris@zuid.nl"]
+    assert run_intake("bureau", "email", "west", "a@west.nl", "--out", out).returncode == 2
 
 
 def test_revoked_name_can_get_a_new_key_and_the_old_one_stays_dead(tmp_path: Path) -> None:

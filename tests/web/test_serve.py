@@ -19,7 +19,7 @@ from intake.validation.limits import Limits
 from intake.web import keys as bureaus
 from intake.web.app import ServeConfig, create_app
 
-from conftest import our_fills
+from conftest import our_fills, replace
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -419,7 +419,9 @@ def test_operator_sees_runs_files_per_bureau_deliveries_and_conflicts(
         run_page = operator.get(f"/beheer/runs/{second.run_id}").text
         summary = json.loads((second.run_dir / "summary.json").read_text(encoding="utf-8"))
         assert summary["cross_file"]
-        assert f"Conflicten ({len(summary['cross_file'])})" in run_page
+        # The same employers with the same data: notes, not conflicts.
+        assert "Conflicten (0)" in run_page
+        assert f"Meldingen ({len(summary['cross_file'])})" in run_page
         assert summary["cross_file"][0]["message"] in run_page
         assert "zuid/b.xlsx" in run_page
         assert operator.get("/beheer/runs/bestaat-niet").status_code == 404
@@ -624,3 +626,141 @@ def test_a_long_name_keeps_its_suffix_and_direction_controls_show_as_escapes(
     tricky = upload(client, csrf, site.folder / "voorbeeld-fouten.xlsx",
                     name="factuur\u202exslx.exe.xlsx", follow=True).text  # type: ignore[attr-defined]
     assert "\u202e" not in tricky and "factuur\\u202exslx.exe.xlsx" in tricky
+
+
+# --- what needs the operator, and whose rows these are (issue 23, parts 5 and 6) -------------
+
+
+def _visible(html: str, element_id: str) -> list[str]:
+    """The rows of the table with this id as their visible text, cells joined by ' | '."""
+    start = html.index(f'id="{element_id}"')
+    table = html[start:html.index("</table>", start)]
+    return [" | ".join(" ".join(re.sub(r"<br>", " ", re.sub(r"<(?!br>)[^>]+>", "", c)).split())
+                       for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S))
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
+
+
+def test_the_operator_page_counts_only_real_conflicts(site: Site) -> None:
+    """A night with one employer delivered before with other data among harmless repeats:
+    /beheer counts 1 conflict for that run (not the repeats), lists it first under "Actie
+    nodig" as "Fout" with links to the run and the file's row; the run page shows the conflict
+    with its severity in words and the repeats as warnings, the inbox without "inbox inbox"."""
+    inbox = site.config.inbox
+    fill(inbox / "noord" / "a.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    nightly = BatchOptions(inbox=inbox, out_dir=site.config.out_dir, recursive=True,
+                           settle_seconds=0)
+    run_batch(nightly)
+    changed = [*VALID_WERKGEVERS[:-1],
+               replace(VALID_WERKGEVERS[-1], werkgever_naam="Een Andere Naam B.V.")]
+    fill(inbox / "zuid" / "b.xlsx", changed, VALID_DGA)
+    second = run_batch(nightly)
+    summary = json.loads((second.run_dir / "summary.json").read_text(encoding="utf-8"))
+    severities = sorted(n["severity"] for n in summary["cross_file"])
+    assert severities.count("error") == 1 and severities.count("warning") >= 2
+    with site.client() as operator:
+        login(operator, site.keys["beheer"])
+        page = operator.get("/beheer").text
+        runs = {r.split(" | ")[0]: r.split(" | ")[-1] for r in _visible(page, "runs")[1:]}
+        assert runs[second.run_id] == "1 fout"
+        action = _visible(page, "action")
+        assert action[0] == "Ernst | Wat | Waar | Bestand | Toelichting"
+        assert action[1].startswith(f"Fout | conflict met een eerdere aanmelding | run "
+                                    f"{second.run_id}, Werkgevers!")
+        assert "zuid/b.xlsx" in action[1] and "--redeliver 8" in action[1]
+        assert len(action) == 2  # the repeats are not there
+        file_id = re.search(r'href="/beheer/runs/[^"#]+#file-(\d+)">zuid/b.xlsx</a>', page)
+        assert file_id is not None
+        run_page = operator.get(f"/beheer/runs/{second.run_id}").text
+        assert "Conflicten (1)" in run_page and f'id="file-{file_id.group(1)}"' in run_page
+        conflicts = _visible(run_page, "conflicts")[1:]
+        assert [c.split(" | ")[:2] for c in conflicts] == [["Fout", "zuid/b.xlsx"]]
+        notes = _visible(run_page, "notes")[1:]
+        assert notes and all(n.startswith("Waarschuwing | zuid/b.xlsx") for n in notes)
+        assert "inbox inbox" not in run_page and f"gelezen uit <code>{inbox}</code>" in run_page
+
+
+def _van_dijk(folder: Path) -> Path:
+    """A valid workbook whose rows name Van Dijk Partners as their payroll processor."""
+    rows = [replace(r, salarisverwerker_naam="Van Dijk Partners B.V.",
+                    salarisverwerker_email="salaris@vandijkpartners.nl")
+            for r in VALID_WERKGEVERS]
+    return fill(folder / "vandijk.xlsx", rows, VALID_DGA)
+
+
+def test_another_bureaus_workbook_is_held_until_the_bureau_confirms(
+        site: Site, noord: tuple[TestClient, str]) -> None:
+    """Noord (known as info@noord.nl) uploads Van Dijk's valid workbook: the result page says
+    the rows name another bureau and that nothing was forwarded, the inbox stays empty, the
+    operator sees it under "Actie nodig" as "Fout"; forwarding without ticking the
+    confirmation is refused; with it the file is placed, and the operator then sees the
+    bureau's confirmation as a warning."""
+    db = bureaus.connect(site.config.ledger_path)
+    bureaus.set_email(db, "noord", "info@noord.nl")
+    db.close()
+    client, csrf = noord
+    response = upload(client, csrf, _van_dijk(site.folder), follow=True)
+    page = response.text  # type: ignore[attr-defined]
+    location = str(response.url)  # type: ignore[attr-defined]
+    assert "vandijk.xlsx: Goedgekeurd" in page
+    warning = page[page.index('id="other-bureau"'):page.index("</div>", page.index(
+        'id="other-bureau"'))]
+    text = " ".join(re.sub(r"<[^>]+>", " ", warning).split())
+    assert "Let op: deze werkmap noemt een ander bureau" in text
+    assert "Je bent ingelogd als noord (info@noord.nl)" in text
+    assert "Van Dijk Partners B.V. (salaris@vandijkpartners.nl)" in text
+    assert "Daarom is de werkmap nog niet doorgestuurd naar a.s.r." in text
+    assert "gaat vannacht naar a.s.r." not in page
+    assert inbox_files(site) == []
+    assert "de rijen noemen een ander bureau" in client.get("/uploads").text
+    with site.client() as operator:
+        login(operator, site.keys["beheer"])
+        (held,) = _visible(operator.get("/beheer").text, "action")[1:]
+        assert held.startswith("Fout | upload noemt een ander bureau | upload van noord")
+        assert "vandijk.xlsx" in held and "salaris@vandijkpartners.nl" in held
+        refused = client.post(location + "/doorsturen", data={"csrf": csrf})
+        assert refused.status_code == 400 and "Eerst bevestigen" in refused.text
+        assert inbox_files(site) == []
+        done = client.post(location + "/doorsturen", data={"csrf": csrf, "bevestig": "ja"})
+        assert "Bevestigd op" in done.text
+        assert [p.parent.name for p in inbox_files(site)] == ["noord"]
+        (confirmed,) = _visible(operator.get("/beheer").text, "action")[1:]
+        assert confirmed.startswith("Waarschuwing | bureau bevestigde rijen van een ander "
+                                    "bureau | upload van noord")
+
+
+def test_a_bureaus_own_rows_at_its_domain_are_placed_at_once(
+        site: Site, noord: tuple[TestClient, str]) -> None:
+    """Rows giving another mailbox at noord's own domain are noord's: placed, no warning; a
+    bureau whose key has no address is not checked (the existing uploads keep working)."""
+    db = bureaus.connect(site.config.ledger_path)
+    bureaus.set_email(db, "noord", "salaris@detelling.nl")
+    db.close()
+    client, csrf = noord
+    rows = [replace(r, salarisverwerker_email="loket@detelling.nl") for r in VALID_WERKGEVERS]
+    page = upload(client, csrf, fill(site.folder / "eigen.xlsx", rows, VALID_DGA),
+                  follow=True).text  # type: ignore[attr-defined]
+    assert 'id="other-bureau"' not in page and "gaat vannacht naar a.s.r." in page
+    assert [p.parent.name for p in inbox_files(site)] == ["noord"]
+    with site.client() as zuid:
+        z_csrf = login(zuid, site.keys["zuid"])
+        other = upload(zuid, z_csrf, _van_dijk(site.folder), follow=True)
+        assert 'id="other-bureau"' not in other.text  # type: ignore[attr-defined]
+    assert sorted(p.parent.name for p in inbox_files(site)) == ["noord", "zuid"]
+
+
+def test_a_keys_table_without_the_email_column_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A ledger whose web_keys was made before the e-mail column gets it added; its key
+    still logs in and an address can be recorded."""
+    path = tmp_path / "out" / "intake.sqlite"
+    db = bureaus.connect(path)
+    key = bureaus.add(db, "noord")
+    db.execute("ALTER TABLE web_keys DROP COLUMN email")
+    db.close()
+    db = bureaus.connect(path)
+    assert "email" in {r[1] for r in db.execute("PRAGMA table_info(web_keys)")}
+    assert bureaus.verify(db, key) is not None
+    bureaus.set_email(db, "noord", "info@noord.nl")
+    assert [k.email for k in bureaus.listing(db)] == ["info@noord.nl"]
+    with pytest.raises(bureaus.BureauKeyError):
+        bureaus.set_email(db, "noord", "salaris@vandijkpartners,nl")
+    db.close()

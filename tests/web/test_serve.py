@@ -644,7 +644,8 @@ def test_the_operator_page_counts_only_real_conflicts(site: Site) -> None:
     """A night with one employer delivered before with other data among harmless repeats:
     /beheer counts 1 conflict for that run (not the repeats), lists it first under "Actie
     nodig" as "Fout" with links to the run and the file's row; the run page shows the conflict
-    with its severity in words and the repeats as warnings, the inbox without "inbox inbox"."""
+    with its severity in words and the repeats as warnings, the inbox without "inbox inbox",
+    and the file processed the night before folded into one line."""
     inbox = site.config.inbox
     fill(inbox / "noord" / "a.xlsx", VALID_WERKGEVERS, VALID_DGA)
     nightly = BatchOptions(inbox=inbox, out_dir=site.config.out_dir, recursive=True,
@@ -677,6 +678,11 @@ def test_the_operator_page_counts_only_real_conflicts(site: Site) -> None:
         notes = _visible(run_page, "notes")[1:]
         assert notes and all(n.startswith("Waarschuwing | zuid/b.xlsx") for n in notes)
         assert "inbox inbox" not in run_page and f"gelezen uit <code>{inbox}</code>" in run_page
+        # The file processed the night before is folded into one line, not listed first.
+        assert [r.split(" | ")[1] for r in _visible(run_page, "files")[1:]] == ["zuid/b.xlsx"]
+        assert re.search(r'<details id="skipped"><summary>1 bestand al eerder verwerkt '
+                         r"\(zelfde inhoud\), overgeslagen</summary>\s*<ul><li id=\"file-\d+\">"
+                         r"noord/a.xlsx</li>", run_page)
 
 
 def _van_dijk(folder: Path) -> Path:

@@ -16,11 +16,13 @@ from pathlib import Path
 from xml.parsers import expat
 
 from intake.outputs.xmlparts import NS_MC
+from intake.validation.extent import at_least
 from intake.validation.ooxml import is_rel, read_rels
 
 #: Parts up to this size are checked element by element; a larger one (a big worksheet, whose
-#: rows are written by one tested routine) is parsed as a stream for well-formedness only.
-TREE_LIMIT = 8 << 20
+#: rows are written by one tested routine, or a long Controle sheet) is parsed as a stream for
+#: well-formedness only: a tree of a million elements costs seconds and hundreds of MB.
+TREE_LIMIT = 1 << 20
 #: The lists of styles.xml whose `count` a consumer may trust.
 _COUNTED = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
             "dxfs")
@@ -49,13 +51,25 @@ def _content(element: ET.Element) -> list[ET.Element]:
     return out
 
 
-def _parses(package: zipfile.ZipFile, name: str) -> str | None:
-    """None when the part is well-formed namespace-aware XML, else why not."""
+def _parses(package: zipfile.ZipFile, name: str, styles: int | None = None) -> str | None:
+    """None when the part is well-formed namespace-aware XML, else why not; with `styles` (the
+    length of cellXfs), also when a cell or row of it has a style index past that end. One
+    pass over the part, which may be a worksheet of a hundred MB."""
     parser = expat.ParserCreate(namespace_separator=" ")
+    past = re.compile(rb's="(' + at_least(styles) + rb')"') if styles is not None else None
+    carry = b""
     try:
         with package.open(name) as stream:
             while block := stream.read(1 << 20):
                 parser.Parse(block, False)
+                if past is not None:
+                    text = carry + block
+                    for found in past.finditer(text):
+                        tag = _STYLE_INDEX.match(text, text.rfind(b"<", 0, found.start()))
+                        if tag is not None and int(tag.group(1)) >= (styles or 0):
+                            return (f"{name}: a cell has style {tag.group(1).decode()}, "
+                                    f"cellXfs has {styles}")
+                    carry = text[-64:]
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
         return f"{name}: not XML ({exc})"
@@ -108,27 +122,33 @@ def feedback_problems(original: Path, feedback: Path) -> list[str]:
         changed = [info for info in package.infolist()
                    if before.get(info.filename) != info.CRC and not info.is_dir()]
         trees: dict[str, ET.Element] = {}
+        large: list[str] = []  # parsed once, below, with the sheets' style indexes
         for info in changed:
             name = info.filename
             if not name.lower().endswith((".xml", ".rels", ".vml")):
                 continue
             if name.lower().endswith(".vml") and name in before and _parses(source, name):
                 continue  # the writer's VML was no XML (Excel writes <br>): not ours to judge
+            if info.file_size > TREE_LIMIT:
+                large.append(name)
+                continue
             if (why := _parses(package, name)) is not None:
                 problems.append(why)
                 continue
-            if info.file_size <= TREE_LIMIT and not name.lower().endswith(".vml"):
+            if not name.lower().endswith(".vml"):
                 trees[name] = ET.fromstring(package.read(name))
                 problems += _namespace_problems(name, trees[name])
         if problems:
             return problems
-        problems += _workbook_problems(source, package, trees, changed)
+        problems += _workbook_problems(source, package, trees, changed, large)
     return problems
 
 
 def _workbook_problems(source: zipfile.ZipFile, package: zipfile.ZipFile,
-                       trees: dict[str, ET.Element], changed: list[zipfile.ZipInfo]) -> list[str]:
-    """Counts of styles.xml, style indexes of the changed sheets, the one selected tab."""
+                       trees: dict[str, ET.Element], changed: list[zipfile.ZipInfo],
+                       large: list[str]) -> list[str]:
+    """Counts of styles.xml, style indexes of the changed sheets (each parsed here, the large
+    ones for the first time), the one selected tab; the other `large` parts parsed."""
     problems: list[str] = []
     book_part = next((r.target for r in read_rels(package, "")
                       if r.type.endswith("/officeDocument")), None)
@@ -153,10 +173,10 @@ def _workbook_problems(source: zipfile.ZipFile, package: zipfile.ZipFile,
         with package.open(part) as stream:
             head = stream.read(1 << 18)
         selected += bool(_SELECTED.search(head))
-        if part in changed_names:
-            top = max((int(m) for m in _STYLE_INDEX.findall(package.read(part))), default=-1)
-            if top >= xf_count:
-                problems.append(f"{part}: a cell has style {top}, cellXfs has {xf_count}")
+        if part in changed_names and (why := _parses(package, part, xf_count)):
+            problems.append(why)
     if selected != 1:
         problems.append(f"{selected} tabs are selected, not one")
+    problems += [why for name in large if name not in sheet_parts
+                 if (why := _parses(package, name)) is not None]
     return problems

@@ -267,6 +267,14 @@ def _outside(low: bytes, high: bytes, alphabet: _Alphabet) -> bytes:
     return b"(?:" + b"|".join(_before(low, alphabet) + _after(high, alphabet)) + b")"
 
 
+def at_least(number: int) -> bytes:
+    """A pattern for the decimal numbers `number` or more (leading zeros allowed): to search
+    for an index past the end of a list without listing every index."""
+    if number <= 0:
+        return rb"\d+"
+    return b"0*(?:" + b"|".join(_after(str(number - 1).encode(), _DIGITS)) + b")"
+
+
 def _before(value: bytes, alphabet: _Alphabet) -> list[bytes]:
     rest = alphabet.ranged(*alphabet.rest)
     first = alphabet.ranged(*alphabet.first)

@@ -141,3 +141,33 @@ def test_a_part_the_patch_cannot_write_gives_the_values_copy(tmp_path: Path) -> 
     parts[vml] = parts[vml].replace(b"<xml ", b'<xml xmlns:x="urn:example:other" ', 1)
     odd = write_parts(tmp_path / "vml.xlsx", parts)
     assert is_values_copy(write_feedback(validate_workbook(odd), tmp_path / "out"))
+
+
+def _left_open(text: str) -> str:
+    return text.replace("</sheetData>", "<row></sheetData>", 1)
+
+
+def _style_past_the_end_halfway(text: str) -> str:
+    half = text.index('<c r="', len(text) // 2)
+    return text[:half] + '<c s="9999"' + text[half + 2:]
+
+
+@pytest.mark.parametrize(("change", "words"), [(_left_open, "not XML"),
+                                               (_style_past_the_end_halfway, "cellXfs has")])
+def test_a_large_sheet_is_checked_in_one_pass(tmp_path: Path, change: Callable[[str], str],
+                                              words: str) -> None:
+    """A worksheet over the size parsed as a tree (1 MB) is still checked: a tag left open at
+    its end, a style index past the end of cellXfs halfway down, each found."""
+    from intake.outputs.packagecheck import TREE_LIMIT
+    from intake.outputs.samples import employer
+
+    rows = [employer(n) for n in range(3000)]
+    source = fill(tmp_path / "groot.xlsx", rows, [])
+    good = tmp_path / "goed.xlsx"
+    patch_package(source, good, validate_workbook(source), "nl")
+    assert feedback_problems(source, good) == []
+    parts = parts_of(good)
+    assert len(parts["xl/worksheets/sheet1.xml"]) > TREE_LIMIT
+    _edit(r"xl/worksheets/sheet1\.xml", change)(parts)
+    problems = feedback_problems(source, write_parts(tmp_path / "stuk.xlsx", parts))
+    assert problems and any(words in p for p in problems), problems

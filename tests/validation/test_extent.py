@@ -121,3 +121,15 @@ def test_a_workbook_listing_more_sheets_than_the_limit_is_refused(
         assert refused.value.reason == "too-many-sheets"
         assert said in refused.value.detail
         extent.scanners_for(package, set(package.namelist()), Inspection(), max_sheets=0)
+
+
+@given(st.integers(0, 100_000), st.integers(0, 1_000_000), st.integers(0, 2))
+def test_at_least_matches_exactly_the_numbers_from_its_bound(bound: int, number: int,
+                                                             zeros: int) -> None:
+    """at_least(n) matches a decimal number (with or without leading zeros) when it is n or
+    more, and never one below."""
+    import re
+
+    written = ("0" * zeros + str(number)).encode()
+    matched = re.fullmatch(extent.at_least(bound), written) is not None
+    assert matched == (number >= bound)

@@ -686,6 +686,30 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
     run_server(config, host, port, forwarded_allow_ips)
 
 
+def settings_from_environment(group: click.Group, prefix: str = "INTAKE") -> None:
+    """Let every option of every command be set by an environment variable as well, named
+    PREFIX_COMMAND_OPTION after the long option (`intake serve --max-upload-mb` is
+    INTAKE_SERVE_MAX_UPLOAD_MB), and name it in --help. An option given on the command line wins.
+
+    Not click's auto_envvar_prefix: that names the variable after the Python parameter
+    (INTAKE_SERVE_OUT_DIR for --out, INTAKE_VALIDATE_AS_JSON for --json), not the option a
+    reader of --help or of a unit file sees. A multiple option takes its values separated by
+    spaces; a flag takes 1/true/yes or 0/false/no.
+    """
+    for name, command in group.commands.items():
+        path = f"{prefix}_{name.upper().replace('-', '_')}"
+        for param in command.params:
+            if isinstance(param, click.Option) and param.expose_value:
+                flag = max(param.opts, key=len).lstrip("-")
+                param.envvar = f"{path}_{flag.upper().replace('-', '_')}"
+                param.show_envvar = True
+        if isinstance(command, click.Group):
+            settings_from_environment(command, path)
+
+
+settings_from_environment(cli)
+
+
 def main(**kwargs: Any) -> None:
     """Entry point of the `intake` command."""
     from intake.validation.process import few_malloc_arenas

@@ -53,7 +53,7 @@ from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
 from intake.validation.reader import SPREADSHEET_SUFFIXES
 from intake.validation.validate import Options
-from intake.web import identity
+from intake.web import health, identity
 from intake.web import inbox as inbox_files
 from intake.web.connections import ConnectionLimits, protocol, raise_file_limit
 from intake.web.keys import Role
@@ -586,8 +586,23 @@ class Intake:
         return Response(self.report_css, media_type="text/css",
                         headers={"cache-control": "public, max-age=3600"})
 
+    def _health(self) -> health.Health:
+        return health.check(self.config.ledger_path,
+                            (self.config.inbox, self.config.uploads_dir))
+
     async def health(self, request: Request) -> Response:
-        return PlainTextResponse("ok")
+        """`ok` (200), or 503 with `unhealthy:` and each problem: for the proxy's check."""
+        found = await anyio.to_thread.run_sync(self._health)
+        return PlainTextResponse(found.text(), 200 if found.ok else 503,
+                                 headers={"cache-control": "no-store"})
+
+    async def metrics(self, request: Request) -> Response:
+        """Counts of uploads, checks and failures for a monitor (Prometheus text format)."""
+        found = await anyio.to_thread.run_sync(self._health)
+        counts = await anyio.to_thread.run_sync(self.store.upload_counts)
+        text = health.metrics(counts, self.waiting, self.config.max_queue, found)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4",
+                                 headers={"cache-control": "no-store"})
 
 
 def create_app(config: ServeConfig) -> ASGIApp:
@@ -635,6 +650,7 @@ def create_app(config: ServeConfig) -> ASGIApp:
         Route("/beheer/runs/{run_id}", guarded(intake.run)),
         Route("/static/rapport.css", intake.report_css_file),
         Route("/healthz", intake.health),
+        Route("/metrics", intake.metrics),
         Mount("/static", app=static),
     ]
 

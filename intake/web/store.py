@@ -278,6 +278,12 @@ class Store:
                                   "uploaded_at DESC, rowid DESC LIMIT ?", (bureau, limit))
             return [_upload(r) for r in rows]
 
+    def upload_counts(self) -> dict[Status, int]:
+        """How many uploads have each status (statuses without one left out)."""
+        with self._reading() as db:
+            rows = db.execute("SELECT status, count(*) FROM web_uploads GROUP BY status")
+            return {Status(status): count for status, count in rows}
+
     def placed_before(self, bureau: str, sha256: str) -> Upload | None:
         """An earlier upload of the same content by this bureau that went into the inbox."""
         with self._reading() as db:

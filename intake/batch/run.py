@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import fcntl
 import json
 import multiprocessing
 import os
@@ -161,6 +160,10 @@ class BatchLock:
 
 def acquire_lock(out_dir: Path) -> BatchLock:
     """Take OUTDIR's lock, or raise LockHeld naming the holder."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock (nor the POSIX signals the run relies on)
+        raise BatchError.stop("batch-posix-only") from None
     path = out_dir / LOCK_NAME
     while True:
         try:

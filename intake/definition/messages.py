@@ -873,6 +873,13 @@ STOPS: dict[str, dict[str, str]] = {
     "batch-cannot-create": {
         "nl": "kan {path} niet aanmaken: {reason}",
         "en": "cannot create {path}: {reason}"},
+    "batch-posix-only": {
+        "nl": "intake batch werkt alleen op Linux en andere POSIX-systemen (het vergrendelt de "
+              "uitvoermap met flock en stopt zijn werkprocessen met POSIX-signalen); draai de "
+              "nachtelijke verwerking op de Linux-server",
+        "en": "intake batch runs on Linux and other POSIX systems only (it locks the output "
+              "folder with flock and stops its worker processes with POSIX signals); run the "
+              "nightly batch on the Linux server"},
     "batch-no-inbox": {
         "nl": "de inbox {inbox} is geen map of bestand",
         "en": "inbox {inbox} is not a folder or a file"},

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.batch.run import LockHeld, acquire_lock
+from intake.batch.run import LOCK_NAME, LockHeld, acquire_lock
 
 from conftest import run_intake
 
@@ -91,3 +91,21 @@ def test_the_lock_dies_with_its_holder(tmp_path: Path) -> None:
     done = run_intake("batch", str(tmp_path / "in"), "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert not (out / ".intake-batch.lock").exists()
+
+
+@pytest.mark.parametrize(("lang", "label", "start"), [
+    ("nl", "Fout", "intake batch werkt alleen op Linux"),
+    ("en", "Error", "intake batch runs on Linux and other POSIX systems only")])
+def test_without_fcntl_the_batch_says_so_in_one_line_and_exits_2(
+        tmp_path: Path, lang: str, label: str, start: str) -> None:
+    """Where `import fcntl` fails (Windows), `intake batch` prints one line in its language and
+    exits 2, no traceback, and takes no lock (here in a Python whose fcntl cannot be imported)."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    code = "import sys; sys.modules['fcntl'] = None; from intake.cli import main; main()"
+    done = subprocess.run([sys.executable, "-c", code, "batch", str(inbox), "--out", str(out),
+                           "--lang", lang], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"{label}: {start}"), line
+    assert not (out / LOCK_NAME).exists()

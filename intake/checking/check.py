@@ -24,7 +24,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from intake.checking.sandbox import Bounds, Channel, ChildDied, Sandbox, give_back, take
+from intake.checking.sandbox import (
+    Bounds,
+    Channel,
+    ChildDied,
+    Sandbox,
+    give_back,
+    retire,
+    take,
+)
 from intake.definition.errors import IntakeError
 from intake.definition.messages import FILE_ERRORS, Lang
 from intake.definition.status import CHECKED, Door, Status
@@ -193,19 +201,21 @@ def _validated(result: Result) -> Validated:
 
 
 def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings,
-               decides: bool) -> Checked:
+               decides: bool, read_ahead: bool = True) -> Checked:
     """The child's part: validate, ask the door (when it decides), write the outputs once."""
     from intake.outputs.pipeline import CannotWrite, write_outputs
     from intake.outputs.terminal import report_lines, verdict
     from intake.validation.process import gc_paused
-    from intake.validation.reader import UnreadableWorkbook, private_stderr
+    from intake.validation.reader import UnreadableWorkbook, private_stderr, reading_ahead
     from intake.validation.validate import validate_workbook
 
     private_stderr()
 
-    # The parent keeps the time (it kills this process when it is up).
+    # The parent keeps the time (it kills this process when it is up). The data sheets are
+    # read while the package is inspected: if the file ends this process meanwhile, the
+    # parent checks it once more without (`submit`).
     limits = replace(settings.limits, max_seconds=0)
-    options = replace(settings.options, limits=limits)
+    options = replace(settings.options, limits=limits, read_ahead=read_ahead)
     target = Path(out_dir)
     try:
         with gc_paused():
@@ -219,6 +229,8 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
             files = write_outputs(result, target, options, settings.lang, settings.dialect,
                                   delivered, settings.door)
     except UnreadableWorkbook as exc:
+        if reading_ahead():  # refused while calamine still reads it: this process goes
+            retire()
         return not_checked(exc.reason, exc.detail)
     except IntakeError as exc:
         return Checked(Status.FAILED, cannot_write=(exc.code, exc.nl, exc.en))
@@ -243,7 +255,8 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
 def submit(sandbox: Sandbox, workbook: Path, out_dir: Path, settings: Settings,
            decides: bool = False) -> None:
     """Hand `workbook` to the sandbox's child; `outcome` waits for it."""
-    sandbox.submit(_check_job, str(workbook), str(out_dir), settings, decides)
+    sandbox.submit(_check_job, str(workbook), str(out_dir), settings, decides,
+                   again=(str(workbook), str(out_dir), settings, decides, False))
 
 
 def outcome(sandbox: Sandbox, out_dir: Path,

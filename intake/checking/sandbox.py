@@ -156,7 +156,19 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
             continue
         finally:
             _cpu_budget(0)
-        _send_or_exit(conn, ("done", value))
+        _send_or_exit(conn, ("done", value, bool(_RETIRING)))
+        if _RETIRING:
+            os._exit(0)  # not waiting for what it could not let go of
+
+
+#: Set by a job (`retire`): this child ends after its answer.
+_RETIRING: list[bool] = []
+
+
+def retire() -> None:
+    """Called in a job: the child ends once it has sent the job's answer (it holds something
+    it cannot let go of, such as a thread in native code), and the next job gets a fresh one."""
+    _RETIRING.append(True)
 
 
 def _close_inherited(conn: Connection) -> None:
@@ -313,6 +325,10 @@ class Sandbox:
         self._work: Path | None = None
         self._deadline: float | None = None
         self._job: tuple[Job, tuple[Any, ...]] | None = None
+        #: The job with the arguments to run it with once more should the child end.
+        self._again: tuple[Job, tuple[Any, ...]] | None = None
+        #: How many jobs ran a second time with their `again` arguments.
+        self.second_tries = 0
         self._started = False
         self.jobs = 0
 
@@ -345,9 +361,11 @@ class Sandbox:
         child_end.close()
         self._process, self._conn, self.jobs = process, parent_end, 0
 
-    def submit(self, job: Job, *args: Any) -> None:
+    def submit(self, job: Job, *args: Any, again: tuple[Any, ...] | None = None) -> None:
         """Hand the child a job (starting a child first where none is alive); `result` waits
-        for it."""
+        for it. With `again`: when the child ends during the job (not at its time limit)
+        before it asked anything, the job runs once more in a fresh child with those
+        arguments instead (a job that takes a risk for speed, then does without)."""
         for attempt in (1, 2):
             self.start()
             assert self._conn is not None
@@ -366,6 +384,7 @@ class Sandbox:
         seconds = self.bounds.seconds
         self._deadline = time.monotonic() + START_SECONDS + seconds if seconds > 0 else None
         self._job, self._started = (job, args), False
+        self._again = (job, again) if again is not None else None
         self.jobs += 1
 
     def result(self, answer: Callable[[Any], Any] | None = None,
@@ -387,13 +406,22 @@ class Sandbox:
                         # It died before it took the job (killed while idle, by an operator
                         # or the kernel): the file had no part in it; a fresh child takes it.
                         job, args = self._job
+                        again = self._again
                         self._reap(kill=True)
-                        self.submit(job, *args)
+                        self.submit(job, *args, again=again[1] if again else None)
                         self._job = None  # once
                         conn = self._conn
                         assert conn is not None
                         continue
-                    raise self._ended(timed_out=False) from None
+                    death = self._ended(timed_out=False)
+                    if self._again is not None and death.reason != "time-limit":
+                        job, args = self._again
+                        self.second_tries += 1
+                        self.submit(job, *args)  # once, without the risk
+                        conn = self._conn
+                        assert conn is not None
+                        continue
+                    raise death from None
                 kind = message[0]
                 if kind == "started":
                     self._started = True
@@ -401,6 +429,7 @@ class Sandbox:
                         self._deadline = message[1] + self.bounds.seconds
                     continue
                 if kind == "ask":
+                    self._again = None  # what was answered is not asked twice
                     asked_at = message[2]
                     reply = answer(message[1]) if answer is not None else None
                     if self._deadline is not None:
@@ -409,8 +438,19 @@ class Sandbox:
                     continue
                 done = True
                 if kind == "done":
+                    if len(message) > 2 and message[2]:  # it retires: a fresh one next time
+                        self._reap(kill=False)
                     return message[1]
                 reason, detail = message[1], message[2]
+                if reason == "memory" and self._again is not None:
+                    job, args = self._again  # out of memory while taking the risk
+                    self.second_tries += 1
+                    self._reap(kill=True)
+                    self.submit(job, *args)
+                    conn = self._conn
+                    assert conn is not None
+                    done = False
+                    continue
                 if reason == "memory":
                     self._reap(kill=True)
                 raise ChildDied(reason if reason in FILE_ERRORS else "failed", detail)

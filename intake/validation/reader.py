@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -176,12 +177,21 @@ def _is_blank(value: object) -> bool:
 
 
 def read_workbook(path: Path, limits: Limits | None = None,
-                  while_parsing: Callable[[], object] | None = None) -> Workbook:
+                  while_parsing: Callable[[], object] | None = None,
+                  read_ahead: bool = False) -> Workbook:
     """Read `path`; raise UnreadableWorkbook when it is not a spreadsheet that can be opened
-    safely. The package is inspected (`intake.validation.safety`) before python-calamine parses it,
-    and no sheet over --max-cells is handed to calamine. `while_parsing` is called once the package
-    passed the inspection, just before the parser starts (which leaves the interpreter free: the
-    time for work in another thread)."""
+    safely. The package is inspected (`intake.validation.safety`) before python-calamine's
+    sheets are used, and no sheet over --max-cells is taken from calamine. `while_parsing` is
+    called once the package passed the inspection, just before the parser starts (or while it
+    finishes: it leaves the interpreter free, the time for work in another thread).
+
+    With `read_ahead`, calamine parses the data sheets in a thread while the package is
+    inspected (it lets go of the interpreter: on two cores the inspection costs no time of its
+    own); what it read is used only once the inspection has passed the file, and only where
+    the inspection would have let calamine read it. A hostile file can end the process
+    meanwhile (calamine aborts where memory runs out): only for a process whose limits the
+    operating system enforces and whose caller checks the file again without reading ahead
+    when it dies (`intake.checking.check`)."""
     limits = limits or Limits()
     if not path.is_file():
         raise UnreadableWorkbook(path, "not-found")
@@ -189,6 +199,8 @@ def read_workbook(path: Path, limits: Limits | None = None,
         raise UnreadableWorkbook(path, "not-a-spreadsheet", path.suffix)
     if path.stat().st_size == 0:
         raise UnreadableWorkbook(path, "empty-file")
+    ahead = _ReadAhead(path, HEADER_SEARCH_ROWS + limits.max_rows) \
+        if read_ahead and limits.inspect else None
     try:
         inspection = inspect(path, limits) if limits.inspect else Inspection()
     except Refused as exc:
@@ -202,7 +214,67 @@ def read_workbook(path: Path, limits: Limits | None = None,
         source = path
         if inspection.unsupported:
             source = without_sheets(path, set(inspection.unsupported), Path(work) / path.name)
-        return _read(path, source, inspection, limits, while_parsing)
+        early = None
+        if ahead is not None and source == path:
+            if while_parsing is not None:
+                while_parsing()  # while the thread finishes
+                while_parsing = None
+            early = ahead.result()
+        return _read(path, source, inspection, limits, while_parsing, early)
+
+
+#: A data sheet as calamine gave it: its height, its values, where they start, merged ranges.
+_Grid = tuple[int, list[list[object]], tuple[int, int], list[Any]]
+
+
+class _ReadAhead:
+    """python-calamine opening the workbook and reading its data sheets, in a thread."""
+
+    def __init__(self, path: Path, nrows: int) -> None:
+        self.path, self.nrows = path, nrows
+        self.book: Any = None
+        self.grids: dict[str, _Grid] = {}
+        self.failed = False
+        self.thread = threading.Thread(target=self._run, name="read-ahead", daemon=True)
+        self.thread.start()
+        _READING_AHEAD.append(self.thread)
+
+    def _run(self) -> None:
+        try:
+            import python_calamine
+
+            book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            names = list(book.sheet_names)
+            for spec in SHEETS:
+                name = _find_sheet(names, spec)
+                if name is None:
+                    continue
+                grid = book.get_sheet_by_name(name)
+                data = cast(list[list[object]],
+                            grid.to_python(skip_empty_area=True, nrows=self.nrows))
+                start = (grid.start or (0, 0)) if data else (0, 0)
+                self.grids[name] = (grid.height or 0, data, (start[0] or 0, start[1] or 0),
+                                    list(grid.merged_cell_ranges or []))
+            self.book = book
+        except BaseException:  # read again where it failed: the error is then reported there
+            self.failed = True
+
+    def result(self) -> tuple[Any, dict[str, _Grid]] | None:
+        """The workbook and its data sheets, once read (None where reading failed)."""
+        self.thread.join()
+        return None if self.failed else (self.book, self.grids)
+
+
+#: Read-ahead threads started in this process: one still running when its file has been
+#: refused is in native code that may never return (`reading_ahead`).
+_READING_AHEAD: list[threading.Thread] = []
+
+
+def reading_ahead() -> bool:
+    """Whether a read-ahead thread of this process is still running: such a process should
+    end after its answer rather than take another file."""
+    _READING_AHEAD[:] = [t for t in _READING_AHEAD if t.is_alive()]
+    return bool(_READING_AHEAD)
 
 
 def open_calamine(path: Path, source: Path | None = None) -> object:
@@ -241,8 +313,10 @@ def without_sheets(path: Path, names: set[str], target: Path) -> Path:
 
 
 def _read(path: Path, source: Path, inspection: Inspection, limits: Limits,
-          while_parsing: Callable[[], object] | None) -> Workbook:
-    book: Any = open_calamine(path, source)
+          while_parsing: Callable[[], object] | None,
+          early: tuple[Any, dict[str, _Grid]] | None = None) -> Workbook:
+    book: Any = early[0] if early is not None else open_calamine(path, source)
+    grids = early[1] if early is not None else {}
     if while_parsing is not None:
         while_parsing()
     findings: list[Finding] = [Finding("sheet-not-read", sheet=name, value=kind)
@@ -266,15 +340,19 @@ def _read(path: Path, source: Path, inspection: Inspection, limits: Limits,
         if inspection.too_large(sheet_name, limits):
             continue
         nrows = HEADER_SEARCH_ROWS + limits.max_rows
-        try:
-            grid = book.get_sheet_by_name(sheet_name)
-            height = grid.height or 0
-            data = cast(list[list[object]], grid.to_python(skip_empty_area=True, nrows=nrows))
-            first_row, first_col = (grid.start or (0, 0)) if data else (0, 0)
-            merged = list(grid.merged_cell_ranges or [])
-        except Exception as exc:
-            raise UnreadableWorkbook(path, "corrupt", f"{sheet_name}: {exc}") from exc
-        del grid  # the parser's copy of the sheet: only `data` is needed from here
+        if sheet_name in grids:  # read ahead
+            height, data, (first_row, first_col), merged = grids.pop(sheet_name)
+        else:
+            try:
+                grid = book.get_sheet_by_name(sheet_name)
+                height = grid.height or 0
+                data = cast(list[list[object]],
+                            grid.to_python(skip_empty_area=True, nrows=nrows))
+                first_row, first_col = (grid.start or (0, 0)) if data else (0, 0)
+                merged = list(grid.merged_cell_ranges or [])
+            except Exception as exc:
+                raise UnreadableWorkbook(path, "corrupt", f"{sheet_name}: {exc}") from exc
+            del grid  # the parser's copy of the sheet: only `data` is needed from here
         table = _read_table(spec, sheet_name, data, first_row or 0, first_col or 0, findings)
         if table is not None:
             tables[spec.name] = table

@@ -57,6 +57,10 @@ class Options:
 
     contract_prefixes: tuple[str, ...] = DEFAULT_CONTRACT_PREFIXES
     limits: Limits = field(default_factory=Limits)
+    #: Parse the data sheets while the package is inspected (see `read_workbook`): only in a
+    #: process whose limits the operating system enforces and that may be lost, since a
+    #: hostile file can end it before the inspection has refused the file.
+    read_ahead: bool = False
 
 
 @dataclass
@@ -151,7 +155,8 @@ def _as_path(source: Source, name: str | None, limits: Limits) -> Iterator[Path]
 
 
 def _validate(path: Path, options: Options) -> Result:
-    book = read_workbook(path, options.limits, while_parsing=load_engine_in_background)
+    book = read_workbook(path, options.limits, while_parsing=load_engine_in_background,
+                         read_ahead=options.read_ahead)
     findings = list(book.findings) + _package_findings(book)
     werkgevers = _sheet_data(book.tables.get(WERKGEVERS.name), WERKGEVERS)
     dga = _sheet_data(book.tables.get(DGA.name), DGA)

@@ -164,3 +164,30 @@ def test_a_folder_or_a_fifo_is_named_for_what_it_is(tmp_path: Path, kind: str) -
         os.mkfifo(path)
     checked = check(path, tmp_path / "out", _settings(True))
     assert (checked.status, checked.reason) == (Status.UNREADABLE, "not-a-file")
+
+
+@pytest.mark.parametrize("build", [hostile.shared_strings_4g, hostile.sparse_corner])
+def test_a_file_that_ends_the_child_while_read_ahead_gets_the_inspections_words(
+        tmp_path: Path, build: hostile.Builder) -> None:
+    """The data sheets are read while the package is inspected; a file that makes calamine
+    abort meanwhile ends that child and is checked once more without reading ahead, so its
+    outcome is the one the inspection gives first (read in this process, inspection first):
+    the precise refusal, or the far sheet left out with its finding; a good file next is
+    checked."""
+    from intake.validation.reader import UnreadableWorkbook
+
+    path = build(tmp_path)
+    try:
+        codes = sorted(f.code for f in validate_workbook(path).findings)
+        expected: tuple[str | None, list[str]] = (None, codes)
+    except UnreadableWorkbook as exc:
+        expected = (exc.reason, [])
+    with Sandbox(bounds(Limits())) as box:
+        out = tmp_path / "out"
+        checked = check(path, out, _settings(True), box)
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        codes = sorted(f["code"] for f in report.get("findings", []))
+        assert (checked.reason, codes if checked.reason is None else []) == expected
+        assert box.second_tries <= 1
+        good = fill(tmp_path / "goed.xlsx", VALID_WERKGEVERS, VALID_DGA)
+        assert check(good, tmp_path / "out2", _settings(True), box).checked

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from intake.checking.sandbox import Bounds, Channel, ChildDied, Sandbox
+from intake.checking.sandbox import Bounds, Channel, ChildDied, Sandbox, retire
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and fork: Linux")
 
@@ -58,6 +58,23 @@ def _ask(channel: Channel, question: str) -> str:
 
 
 def _pid(channel: Channel) -> int:
+    return os.getpid()
+
+
+def _risky(channel: Channel, risk: str) -> tuple[str, int]:
+    """Dies the way `risk` says (abort, memory); without a risk, answers with its pid."""
+    if risk == "abort":
+        os.abort()
+    if risk == "memory":
+        bytearray(4 << 30)
+    if risk == "ask":
+        channel.ask("decided?")
+        os.abort()
+    return risk, os.getpid()
+
+
+def _retiring(channel: Channel) -> int:
+    retire()
     return os.getpid()
 
 
@@ -281,3 +298,34 @@ def test_work_folders_of_children_whose_parent_is_gone_are_removed(tmp_path: Pat
                    env={**os.environ, "TMPDIR": str(tmp_path)})
     assert not gone.exists() and not copy.exists() and living.exists()
     assert list(tmp_path.iterdir()) == [living]  # the new child's own folder went with it
+
+
+@pytest.mark.parametrize("risk", ["abort", "memory"])
+def test_a_job_that_dies_taking_a_risk_runs_once_more_without_it(box: Sandbox,
+                                                                risk: str) -> None:
+    """A job submitted with `again` arguments whose child aborts or runs out of memory runs a
+    second time, in a fresh child, with those arguments; only once."""
+    box.submit(_risky, risk, again=("none",))
+    answer, pid = box.result()
+    assert answer == "none" and pid != os.getpid() and box.second_tries == 1
+    box.submit(_risky, risk, again=("abort",))  # the second try dies too: that is the end
+    with pytest.raises(ChildDied):
+        box.result()
+    assert box.second_tries == 2
+
+
+def test_a_job_that_asked_its_question_is_not_run_again(box: Sandbox) -> None:
+    """Once the job has asked (the door decided something on its answer), a death is the
+    file's outcome: the job is not run a second time."""
+    box.submit(_risky, "ask", again=("none",))
+    with pytest.raises(ChildDied):
+        box.result(answer=lambda question: "ja")
+    assert box.second_tries == 0
+
+
+def test_a_retiring_child_answers_and_then_ends(box: Sandbox) -> None:
+    """A job that calls retire() gets its answer to the parent, its child ends, and the next
+    job runs in a fresh child."""
+    first = box.run(_retiring)
+    assert box.pid is None  # reaped
+    assert box.run(_pid) != first

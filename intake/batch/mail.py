@@ -49,8 +49,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "werkgever": "werkgever", "werkgevers": "werkgevers",
         "fout": "fout", "fouten": "fouten",
         "delivered": "Aangeleverd aan a.s.r. en Keylane: {delivered} van {rows}.",
-        "before": "Niet opnieuw aangeleverd: {n}, al eerder aangemeld met dezelfde gegevens. "
-                  "Daarvoor hoef je niets te doen.",
+        "before": "Niet opnieuw aangeleverd: {n}, al eerder aangemeld met dezelfde gegevens.",
         "held": "Niet aangeleverd: {n}, met {errors} in de rood gemarkeerde cellen.",
         "fix": "Verbeter de rode cellen in {feedback}, sla het op en lever het opnieuw aan "
                "zoals je {workbook} aanleverde; wat al is aangeleverd wordt niet nog eens "
@@ -75,8 +74,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "werkgever": "employer", "werkgevers": "employers",
         "fout": "error", "fouten": "errors",
         "delivered": "Delivered to a.s.r. and Keylane: {delivered} of {rows}.",
-        "before": "Not delivered again: {n}, registered before with the same data. There is "
-                  "nothing you need to do about them.",
+        "before": "Not delivered again: {n}, registered before with the same data.",
         "held": "Not delivered: {n}, with {errors} in the cells marked red.",
         "fix": "Correct the red cells in {feedback}, save it and submit it again the way you "
                "submitted {workbook}; what was delivered is not delivered again.",

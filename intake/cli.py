@@ -523,6 +523,75 @@ def db_options(command: Callable[..., None]) -> Callable[..., None]:
                         help="The ledger (default OUTDIR/intake.sqlite with --out).")(command)
 
 
+@cli.group(cls=IntakeGroup, short_help="Record how far registrations got after delivery.",
+           epilog=examples("intake status import status-2026-12-07.csv --out verwerkt/"))
+def status() -> None:
+    """The registrations' states after delivery: completed by a.s.r., in set-up at Keylane,
+    live (with the date of the first exchange) or refused (with a reason)."""
+
+
+@status.command("import", short_help="Record a status file from a.s.r. or Keylane.",
+                epilog=examples(
+                    "intake status import status-2026-12-07.csv --out verwerkt/",
+                    "intake status import keylane.xlsx --db verwerkt/intake.sqlite --json",
+                    "intake status import status.csv --out verwerkt/ --max-days-back 30"))
+@click.argument("file", type=click.Path(path_type=Path))
+@db_options
+@lang_option("Language of the findings and the lines printed.")
+@click.option("--max-days-back", type=click.IntRange(0), default=90, show_default=True,
+              help="A date of the first exchange further back than this many days is an "
+                   "error (a typing error, most likely).")
+@click.option("--max-rows", type=click.IntRange(1), default=Limits.max_rows, show_default=True,
+              help="Rows read; more is an error and the rest is not read.")
+@click.option("--max-mb", type=click.IntRange(1), default=Limits.max_uncompressed_mb,
+              show_default=True, help="Size of the file (a workbook: its parts unpacked), "
+                                      "in MB.")
+@click.option("--max-seconds", type=Seconds(), default=60.0, show_default=True,
+              help="Time reading and checking the file may take (0: no limit).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the result (changes and findings) as JSON.")
+def status_import(file: Path, db: Path | None, out_dir: Path | None, lang: str,
+                  max_days_back: int, max_rows: int, max_mb: int, max_seconds: float,
+                  as_json: bool) -> None:
+    """Check FILE (CSV or a workbook with a sheet Status; columns Werkgever ID,
+    Loonheffingennummer, Status, Datum eerste uitwisseling, Reden) and record its new states in
+    the ledger, in one transaction.
+
+    A row with an error (an employer never delivered, a move backwards, live without a date,
+    refused without a reason, a date too far back, an employer twice) is not recorded; the
+    others are. A state a registration already has changes nothing, so importing a file twice
+    changes nothing. Exit 0 when every row was taken, 1 when a row has an error, 2 when FILE
+    cannot be read or the ledger is missing or damaged.
+    """
+    import json
+
+    from intake.batch.ledger import Ledger
+    from intake.batch.statusimport import ImportOptions, import_status
+
+    ledger = Ledger(_ledger_path(db, out_dir), create=False)
+    try:
+        result = import_status(ledger, file, ImportOptions(
+            max_days_back=max_days_back,
+            limits=Limits(max_rows=max_rows, max_uncompressed_mb=max_mb,
+                          max_seconds=max_seconds)))
+    finally:
+        ledger.close()
+    language: Any = lang
+    if as_json:
+        click.echo(json.dumps(result.to_json(language), ensure_ascii=False, indent=2))
+    else:
+        for f in result.findings:
+            where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "")
+            click.echo(f"{where}: {f.message(language)} {f.hint(language)}")
+        words = {"nl": "{file}: {rows} rijen, {changed} vastgelegd, {unchanged} al zo, "
+                       "{rejected} met een fout",
+                 "en": "{file}: {rows} rows, {changed} recorded, {unchanged} already so, "
+                       "{rejected} with an error"}[lang]
+        click.echo(words.format(file=file.name, rows=result.rows, changed=result.changed,
+                                unchanged=result.unchanged, rejected=result.rejected))
+    sys.exit(result.exit_code)
+
+
 @cli.group(cls=IntakeGroup, short_help="Make, list and revoke the web intake's access keys.",
            epilog=examples("intake bureau add salarisbureau-noord --out verwerkt/",
                            "intake bureau list --out verwerkt/"))

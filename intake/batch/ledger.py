@@ -84,6 +84,40 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE employers ADD COLUMN replaces INTEGER REFERENCES employers(id);
     """,
+    # Issue 25: each registration's states after delivery (the manual's steps 3 and 4). The
+    # tables are created only where missing; every registration delivered before gets its
+    # first state, delivered, at the time its file was processed.
+    """
+    CREATE TABLE IF NOT EXISTS status_imports (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        changed INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS states (
+        id INTEGER PRIMARY KEY,
+        werkgever_id TEXT NOT NULL,
+        loonheffingennummer TEXT NOT NULL,
+        state TEXT NOT NULL,             -- delivered, completed, setup, live, refused
+        at TEXT NOT NULL,                -- when the change was recorded (UTC)
+        source TEXT NOT NULL,            -- 'batch <run>' or 'status <file>:<row>'
+        first_exchange TEXT,             -- live: the date of the first exchange
+        reason TEXT,                     -- refused: why
+        run_id TEXT REFERENCES runs(id),
+        import_id INTEGER REFERENCES status_imports(id),
+        told_in TEXT                     -- the run whose bureau messages told it
+    );
+    CREATE INDEX IF NOT EXISTS states_key ON states(werkgever_id, loonheffingennummer, id);
+    INSERT INTO states (werkgever_id, loonheffingennummer, state, at, source, run_id)
+        SELECT e.werkgever_id, e.loonheffingennummer, 'delivered', MIN(f.processed_at),
+               'batch ' || e.run_id, e.run_id
+        FROM employers e JOIN files f ON f.id = e.file_id
+        WHERE NOT EXISTS (SELECT 1 FROM states s WHERE s.werkgever_id = e.werkgever_id
+                          AND s.loonheffingennummer = e.loonheffingennummer)
+        GROUP BY e.werkgever_id, e.loonheffingennummer
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: `PRAGMA application_id` of a ledger ("INTK"): tells our database from any other SQLite file.
@@ -134,6 +168,34 @@ class OtherEmployer:
     at: str
     source_row: int
     werkgever_id: str
+
+
+@dataclass(frozen=True)
+class Current:
+    """A registration's state now: since when, and the date or reason it came with."""
+
+    state: str
+    at: str
+    first_exchange: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A new state for one registration, to be recorded."""
+
+    werkgever_id: str
+    loonheffingennummer: str
+    state: str
+    source: str
+    first_exchange: str | None = None
+    reason: str | None = None
+
+
+#: The latest state of every registration (a subquery over `states`).
+_LATEST = ("SELECT werkgever_id, loonheffingennummer, state, at, first_exchange, reason, id "
+           "FROM states WHERE id IN (SELECT MAX(id) FROM states "
+           "GROUP BY werkgever_id, loonheffingennummer)")
 
 
 @contextmanager
@@ -353,11 +415,82 @@ class Ledger:
             [(run_id, file_id, e["werkgever_id"], e["loonheffingennummer"], e["bron_rij"],
               json.dumps(e, ensure_ascii=False), (replaces or {}).get(i))
              for i, e in enumerate(employers)])
+        self._delivered(db, run_id, employers)
         db.executemany(
             "INSERT INTO dga (run_id, file_id, werkgever_id, source_row, data) "
             "VALUES (?, ?, ?, ?, ?)",
             [(run_id, file_id, d["werkgever_id"], d["bron_rij"],
               json.dumps(d, ensure_ascii=False)) for d in dga])
+
+    # --- registration states (issue 25) -------------------------------------------------------
+
+    def current(self, werkgever_id: str, loonheffingennummer: str,
+                db: sqlite3.Connection | None = None) -> Current | None:
+        """The state of one registration now, if it was ever delivered."""
+        row = (db or self.db).execute(
+            "SELECT state, at, first_exchange, reason FROM states WHERE werkgever_id = ? AND "
+            "loonheffingennummer = ? ORDER BY id DESC LIMIT 1",
+            (werkgever_id, loonheffingennummer)).fetchone()
+        return None if row is None else Current(*row)
+
+    def current_states(self) -> dict[tuple[str, str], Current]:
+        """The state of every registration now, by (Werkgever ID, loonheffingennummer)."""
+        return {(r[0], r[1]): Current(r[2], r[3], r[4], r[5])
+                for r in self.db.execute(_LATEST)}
+
+    def record_states(self, db: sqlite3.Connection, changes: Sequence[Change],
+                      import_id: int | None = None, run_id: str | None = None) -> None:
+        """Record new states (inside the caller's transaction), each at the time now."""
+        at = now()
+        db.executemany(
+            "INSERT INTO states (werkgever_id, loonheffingennummer, state, at, source,"
+            " first_exchange, reason, run_id, import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c.werkgever_id, c.loonheffingennummer, c.state, at, c.source, c.first_exchange,
+              c.reason, run_id, import_id) for c in changes])
+
+    def add_status_import(self, db: sqlite3.Connection, name: str, sha256: str, rows: int,
+                          changed: int) -> int:
+        """Record one status file imported (inside the caller's transaction); its id."""
+        cursor = db.execute(
+            "INSERT INTO status_imports (name, sha256, imported_at, rows, changed) "
+            "VALUES (?, ?, ?, ?, ?)", (name, sha256, now(), rows, changed))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def untold(self) -> list[sqlite3.Row]:
+        """The changes to live or refused no bureau message has told yet, oldest first, with
+        the bureau's name and address from the registration's latest delivery."""
+        return list(self.db.execute(
+            "SELECT s.id, s.werkgever_id, s.loonheffingennummer, s.state, s.at, "
+            "s.first_exchange, s.reason, (SELECT e.data FROM employers e WHERE "
+            "e.werkgever_id = s.werkgever_id AND e.loonheffingennummer = s.loonheffingennummer "
+            "ORDER BY e.id DESC LIMIT 1) AS data FROM states s WHERE s.told_in IS NULL AND "
+            "s.state IN ('live', 'refused') AND s.id IN (SELECT MAX(id) FROM states "
+            "GROUP BY werkgever_id, loonheffingennummer) ORDER BY s.id"))
+
+    def mark_told(self, ids: Sequence[int], run_id: str) -> None:
+        """Record that the messages of `run_id` told these changes."""
+        with self.transaction() as db:
+            db.executemany("UPDATE states SET told_in = ? WHERE id = ?",
+                           [(run_id, i) for i in ids])
+
+    def _delivered(self, db: sqlite3.Connection, run_id: str,
+                   employers: Sequence[dict[str, Any]]) -> None:
+        """A delivery's states: delivered for a registration new to the ledger or refused
+        before; any other keeps its state (a repeat changes nothing)."""
+        from intake.definition.registration import Move, State, move
+
+        changes, seen = [], set()
+        for e in employers:
+            key = (str(e["werkgever_id"]), str(e["loonheffingennummer"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            found = self.current(*key, db=db)
+            if found is None or move(State(found.state), State.DELIVERED,
+                                     delivery=True) is Move.FORWARD:
+                changes.append(Change(*key, State.DELIVERED.value, f"batch {run_id}"))
+        self.record_states(db, changes, run_id=run_id)
 
     def add_notes(self, db: sqlite3.Connection, run_id: str, file_id: int,
                   notes: Sequence[dict[str, Any]]) -> None:

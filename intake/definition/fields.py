@@ -33,6 +33,8 @@ class Kind:
     DIGITS = kinds.DIGITS
     VERLONING = kinds.VERLONING
     JA_NEE = kinds.JA_NEE
+    STATE = kinds.STATE
+    DATE = kinds.DATE
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Field:
     #: Checks of this field alone, after its kind's (each named by a finding code of the
     #: catalogue, like the kinds' own).
     checks: tuple[Check, ...] = ()
+    #: An empty cell is an error ("required"); the status file's date and reason may be empty.
+    required: bool = True
 
     @property
     def example(self) -> str:
@@ -283,6 +287,81 @@ DGA = SheetSpec(
 )
 
 SHEETS: tuple[SheetSpec, ...] = (WERKGEVERS, DGA)
+
+
+#: The status file a.s.r. or Keylane sends in (`intake status import`): per registration, the
+#: state it reached (the manual's steps 3 and 4). A CSV or a workbook with a sheet "Status".
+STATUS = SheetSpec(
+    name="Status",
+    name_en="Status",
+    csv_name="status",
+    aliases=("Statussen", "Stand", "States"),
+    fields=(
+        Field(
+            name="werkgever_id",
+            label="Werkgever ID",
+            label_en="Employer ID",
+            kind=Kind.DIGITS,
+            help_nl="Het Werkgever ID van de aangeleverde werkgever.",
+            help_en="The Employer ID of the employer delivered.",
+            aliases=_WERKGEVER_ID_ALIASES,
+            max_length=18,
+            width=13,
+            source="manual step 2; the registration's key with the loonheffingennummer",
+        ),
+        Field(
+            name="loonheffingennummer",
+            label="Loonheffingennummer",
+            label_en="Wage tax number",
+            kind=Kind.LOONHEFFINGENNUMMER,
+            help_nl="Het loonheffingennummer van de aangeleverde werkgever.",
+            help_en="The wage tax number of the employer delivered.",
+            aliases=("Loonheffingnummer", "Loonheffingsnummer", "LH-nummer", "Lhnr",
+                     "Wage tax number", "Payroll tax number"),
+            width=20,
+            source="manual step 2",
+        ),
+        Field(
+            name="status",
+            label="Status",
+            label_en="State",
+            kind=Kind.STATE,
+            help_nl="completed (aangevuld door a.s.r.), setup (in inrichting bij Keylane), live "
+            "of refused (afgewezen).",
+            help_en="completed (by a.s.r.), setup (at Keylane), live or refused.",
+            aliases=("Stand", "Fase", "State", "Stap"),
+            width=16,
+            source="manual steps 3 and 4",
+        ),
+        Field(
+            name="eerste_uitwisseling",
+            label="Datum eerste uitwisseling",
+            label_en="First exchange date",
+            kind=Kind.DATE,
+            help_nl="Bij live: de datum van de eerste uitwisseling van gegevens.",
+            help_en="With live: the date of the first exchange of data.",
+            aliases=("Eerste uitwisseling", "Datum live", "Startdatum", "First exchange",
+                     "First exchange date", "Live date"),
+            width=14,
+            required=False,
+            source="manual step 4 ('op welke datum de eerste uitwisseling van gegevens "
+            "plaatsvindt')",
+        ),
+        Field(
+            name="reden",
+            label="Reden",
+            label_en="Reason",
+            kind=Kind.TEXT,
+            help_nl="Bij refused: waarom, in woorden voor het salarisbureau.",
+            help_en="With refused: why, in words for the payroll bureau.",
+            aliases=("Reden afwijzing", "Toelichting", "Reason", "Reason refused"),
+            max_length=500,
+            width=40,
+            required=False,
+            source="issue 25 (a refusal says why)",
+        ),
+    ),
+)
 
 
 #: The sheets of the template besides the data sheets.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from intake.definition.fields import SHEETS, Field
+from intake.definition.fields import SHEETS, STATUS, Field
 from intake.definition.messages import CATALOGUE, Lang, render
 
 Severity = Literal["error", "warning"]
@@ -13,10 +13,11 @@ Severity = Literal["error", "warning"]
 MAX_SHOWN_CHARS = 200
 
 # A field name used on two sheets (werkgever_id) takes its texts from the first sheet.
-_FIELDS: dict[str, Field] = {f.name: f for spec in reversed(SHEETS) for f in spec.fields}
+_FIELDS: dict[str, Field] = {f.name: f for spec in reversed((*SHEETS, STATUS))
+                             for f in spec.fields}
 #: The same name can be a field of two sheets (werkgever_id): its own sheet's help comes first.
 _SHEET_FIELDS: dict[tuple[str, str], Field] = {
-    (spec.name.casefold(), f.name): f for spec in SHEETS for f in spec.fields}
+    (spec.name.casefold(), f.name): f for spec in (*SHEETS, STATUS) for f in spec.fields}
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from intake.definition.normalize import (
     choice,
     compact,
     contract,
+    display,
     lookup,
     loonheffingennummer,
     text,
@@ -488,3 +489,87 @@ KINDS: tuple[KindSpec, ...] = (TEXT, EMAIL, CONTRACT, LOONHEFFINGENNUMMER, DIGIT
 def normalise(kind: KindSpec, raw: object) -> str | None:
     """The normalised value of `raw` for a field of `kind`; None for an empty cell."""
     return kind.normalise(raw)
+
+
+# --- the kinds of the status file (a.s.r.'s and Keylane's, not the template's) ----------------
+
+
+@functools.cache
+def _state_table() -> dict[str, str]:
+    from intake.definition.registration import SPELLINGS
+
+    return lookup({str(state): spellings for state, spellings in SPELLINGS.items()})
+
+
+def _states() -> list[str]:
+    from intake.definition.registration import State
+
+    return [str(s) for s in State]
+
+
+def _state_checks(shape: FieldShape, prefixes: Sequence[str]) -> tuple[Check, ...]:
+    states = _states()
+    return (Check("state-invalid", lambda v: v in states, lambda column: column.is_in(states),
+                  "een van " + ", ".join(states), "one of " + ", ".join(states)),)
+
+
+_DMY = re.compile(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})$")
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def day(raw: object) -> str | None:
+    """A date as YYYY-MM-DD: an Excel date, ISO text, or the Dutch day-month-year (1-12-2026,
+    01/12/2026, 1.12.2026); anything else is kept as text (and fails its check)."""
+    import datetime as dt
+
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    shown = " ".join(display(raw).split())
+    if not shown:
+        return None
+    if "T" in shown and _ISO_DAY.match(shown[:10]):
+        shown = shown[:10]
+    if found := _DMY.match(shown):
+        d, m, y = (int(g) for g in found.groups())
+        try:
+            return dt.date(y, m, d).isoformat()
+        except ValueError:
+            return shown
+    return shown
+
+
+def _is_day(value: str) -> bool:
+    import datetime as dt
+
+    if not _ISO_DAY.match(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_checks(shape: FieldShape, prefixes: Sequence[str]) -> tuple[Check, ...]:
+    return (Check("date-invalid", _is_day, _per_distinct(_is_day),
+                  "een datum (JJJJ-MM-DD of DD-MM-JJJJ)", "a date (YYYY-MM-DD or DD-MM-YYYY)"),)
+
+
+STATE = KindSpec(
+    name="state", normalise=lambda raw: choice(_state_table())(raw), normalise_column=None,
+    checks=_state_checks,
+    constraints=lambda shape, prefixes: {"required": True, "enum": _states()},
+    sample="live",
+    readme="one of delivered, completed, setup, live, refused, after Dutch spellings "
+    "(aangevuld, in inrichting, afgewezen …) (`state-invalid`)",
+)
+DATE = KindSpec(
+    name="date", normalise=day, normalise_column=None, checks=_date_checks,
+    constraints=_constraint(pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}"),
+    sample="2027-01-01",
+    readme="an Excel date, YYYY-MM-DD or DD-MM-YYYY (`date-invalid`)",
+)
+#: The kinds of the status file only (not in the template's rules table or lists).
+STATUS_KINDS: tuple[KindSpec, ...] = (STATE, DATE)

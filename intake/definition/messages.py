@@ -497,6 +497,78 @@ CATALOGUE: dict[str, Entry] = {
          "(Werkgevers sheet, {rows_en}).",
          "Correct that employer's errors; the DGA is then delivered with it."),
     ),
+    # --- the status file (a.s.r. and Keylane: steps 3 and 4 of the manual) -------------------
+    "state-invalid": _e(
+        "error", "Onbekende status", "Unknown state",
+        ("'{value}' is geen status van een aanmelding.",
+         "Vul completed (aangevuld door a.s.r.), setup (in inrichting bij Keylane), live of "
+         "refused (afgewezen) in."),
+        ("'{value}' is not a state of a registration.",
+         "Fill in completed (by a.s.r.), setup (at Keylane), live or refused."),
+    ),
+    "date-invalid": _e(
+        "error", "Geen datum", "Not a date",
+        ("'{value}' in de kolom '{label}' is geen datum.",
+         "Vul een datum in als 2027-01-15 of 15-01-2027, of een datum van Excel."),
+        ("'{value}' in column '{label}' is not a date.",
+         "Fill in a date such as 2027-01-15 or 15-01-2027, or an Excel date."),
+    ),
+    "status-unknown-employer": _e(
+        "error", "Werkgever niet aangeleverd", "Employer not delivered",
+        ("Werkgever {werkgever_id} met loonheffingennummer {lhn} is nooit aangeleverd; de "
+         "status is niet vastgelegd.",
+         "Controleer het Werkgever ID en het loonheffingennummer: samen moeten ze gelijk zijn "
+         "aan die van de aanmelding."),
+        ("Employer {werkgever_id} with wage tax number {lhn} was never delivered; the state "
+         "was not recorded.",
+         "Check the Employer ID and the wage tax number: together they must equal those of the "
+         "registration."),
+    ),
+    "status-backward": _e(
+        "error", "Status terug", "State goes back",
+        ("Werkgever {werkgever_id} is al {current} (sinds {since}); '{value}' zou een stap "
+         "terug zijn en is niet vastgelegd.",
+         "Een aanmelding gaat alleen vooruit. Een afgewezen werkgever komt alleen terug door "
+         "een nieuwe aanlevering; klopt de huidige status niet, neem dan contact op met het "
+         "beheer van de koppeling."),
+        ("Employer {werkgever_id} is already {current} (since {since}); '{value}' would be a "
+         "step back and was not recorded.",
+         "A registration only moves forward. A refused employer comes back only by a new "
+         "delivery; if the current state is wrong, contact the link's administrators."),
+    ),
+    "status-live-without-date": _e(
+        "error", "Live zonder datum", "Live without a date",
+        ("Werkgever {werkgever_id} is live, maar de datum van de eerste uitwisseling ontbreekt.",
+         "Vul in de kolom '{label}' de datum van de eerste uitwisseling van gegevens in: het "
+         "salarisbureau krijgt die te horen."),
+        ("Employer {werkgever_id} is live, but the date of the first exchange is missing.",
+         "Fill in column '{label}' with the date of the first exchange of data: the payroll "
+         "bureau is told it."),
+    ),
+    "status-refused-without-reason": _e(
+        "error", "Afgewezen zonder reden", "Refused without a reason",
+        ("Werkgever {werkgever_id} is afgewezen, maar de reden ontbreekt.",
+         "Vul in de kolom '{label}' in waarom, in woorden voor het salarisbureau: het krijgt "
+         "die te horen."),
+        ("Employer {werkgever_id} is refused, but the reason is missing.",
+         "Fill in column '{label}' with why, in words for the payroll bureau: it is told."),
+    ),
+    "status-date-too-old": _e(
+        "error", "Datum te ver terug", "Date too far back",
+        ("De datum {value} ligt meer dan {days} dagen terug; waarschijnlijk een tikfout.",
+         "Controleer de datum van de eerste uitwisseling (dag, maand en jaar)."),
+        ("The date {value} is more than {days} days ago; probably a typing error.",
+         "Check the date of the first exchange (day, month and year)."),
+    ),
+    "status-duplicate": _e(
+        "error", "Werkgever dubbel", "Employer twice",
+        ("Werkgever {werkgever_id} met loonheffingennummer {lhn} staat ook in rij {first}; "
+         "het is niet duidelijk welke status geldt. Geen van beide is vastgelegd.",
+         "Laat één rij per werkgever staan."),
+        ("Employer {werkgever_id} with wage tax number {lhn} is also in row {first}; it is "
+         "unclear which state counts. Neither was recorded.",
+         "Keep one row per employer."),
+    ),
 }
 
 
@@ -787,6 +859,15 @@ UI: dict[Lang, dict[str, str]] = {
 #: Why a file could not be read at all (exit 2, or status unreadable in a batch), per language.
 FILE_ERRORS: dict[str, dict[str, str]] = {
     "not-found": {"nl": "bestand niet gevonden", "en": "file not found"},
+    "status-not-a-table": {
+        "nl": "geen statusbestand: gebruik een CSV-bestand (.csv) of een werkmap (.xlsx, .xlsm, "
+              ".xlsb, .xls, .ods)",
+        "en": "not a status file: use a CSV file (.csv) or a workbook (.xlsx, .xlsm, .xlsb, "
+              ".xls, .ods)"},
+    "csv-unreadable": {
+        "nl": "het CSV-bestand is geen leesbare tekst (UTF-8 of Windows-1252); sla het op als "
+              "CSV UTF-8",
+        "en": "the CSV file is not readable text (UTF-8 or Windows-1252); save it as CSV UTF-8"},
     "not-a-file": {"nl": "dit is geen bestand maar een map of een speciaal bestand; geef de "
                          "werkmap zelf op",
                    "en": "this is not a file but a folder or a special file; give the workbook "

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from intake import __version__
-from intake.definition.fields import DGA, SHEETS, WERKGEVERS, Field, SheetSpec
+from intake.definition.fields import DGA, SHEETS, STATUS, WERKGEVERS, Field, SheetSpec
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES, KINDS, FieldShape
 from intake.definition.messages import CATALOGUE
 from intake.outputs.files import atomic_write_text
@@ -24,11 +24,13 @@ REPORT_SCHEMA_ID = f"urn:asr-loket-intake:report:{REPORT_FORMAT_VERSION}"
 SUMMARY_SCHEMA_ID = "urn:asr-loket-intake:batch-summary:1"
 
 PRIMARY_KEYS = {"werkgevers": ["werkgever_id", "loonheffingennummer"],
-                "dga": ["werkgever_id", "personeelsnummer"]}
+                "dga": ["werkgever_id", "personeelsnummer"],
+                "status": ["werkgever_id", "loonheffingennummer"]}
 
 
 def _constraints(f: Field, prefixes: Sequence[str]) -> dict[str, Any]:
-    return f.kind.constraints(FieldShape(max_length=f.max_length), prefixes)
+    return f.kind.constraints(FieldShape(max_length=f.max_length), prefixes) | (
+        {} if f.required else {"required": False})
 
 
 def table_schema(spec: SheetSpec, prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES,
@@ -46,6 +48,9 @@ def table_schema(spec: SheetSpec, prefixes: Sequence[str] = DEFAULT_CONTRACT_PRE
         if f.kind.email_format:
             entry["format"] = "email"
         fields.append(entry)
+    if spec is STATUS:
+        return {"fields": fields, "primaryKey": PRIMARY_KEYS[spec.csv_name],
+                "missingValues": [""]}
     if combined:
         fields.append({"name": "bron_bestand", "title": "Bronbestand", "type": "string",
                        "description": "The name of the submitted workbook this row comes from "
@@ -229,6 +234,22 @@ def summary_schema() -> dict[str, Any]:
     }
 
 
+def status_schema() -> dict[str, Any]:
+    """The Table Schema of the status file `intake status import` reads (a CSV, or the sheet
+    Status of a workbook): what a.s.r. or Keylane sends in. Beyond what the schema says, the
+    import checks each row against the ledger (an employer delivered, a move forward, live with
+    a date not too far back, refused with a reason, each employer once)."""
+    schema = table_schema(STATUS)
+    schema["description"] = (
+        "A status file for `intake status import`: one row per registration (Werkgever ID + "
+        "loonheffingennummer) with the state it reached. Also checked against the ledger: the "
+        "employer was delivered; states only move forward (delivered, completed, setup, live; "
+        "refused before live); live needs eerste_uitwisseling, not further back than the bound "
+        "(90 days unless --max-days-back); refused needs reden; each employer once. A CSV "
+        "separated by ; or , (UTF-8, or Windows-1252), or a workbook with a sheet Status.")
+    return schema
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -245,7 +266,8 @@ def docs(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> str:
         "",
         "Files: `werkgevers.schema.json` and `dga.schema.json` (Frictionless Table Schemas), "
         "`datapackage.json` (the two CSVs of one delivery; check one with `frictionless "
-        "validate datapackage.json` next to the CSVs), `report.schema.json` (JSON Schema of "
+        "validate datapackage.json` next to the CSVs), `status.schema.json` (the status file "
+        "of `intake status import`), `report.schema.json` (JSON Schema of "
         "report.json), `summary.schema.json` (JSON Schema of the summary.json of an `intake batch` "
         "run). Every delivery folder (`intake validate`, each file and each run of `intake "
         "batch`) holds its own datapackage.json, with the CSV dialect chosen, the contract "
@@ -270,7 +292,20 @@ def docs(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> str:
                          f"| {_md(f.source)} |")
         lines += ["| `bron_rij` | | Source row | | the Excel row number | het Excel-rijnummer "
                   "| |", ""]
-    lines += ["## Finding codes", "",
+    lines += ["## The status file → `status.schema.json`", "",
+              "What a.s.r. or Keylane sends in for `intake status import` (a CSV or a sheet "
+              "`Status`); the import also checks each row against the ledger.", "",
+              "| column | Dutch label | English label | also recognised as | rules | regels |",
+              "|---|---|---|---|---|---|"]
+    for f in STATUS.fields:
+        first = ["required (`required`)"] if f.required else ["optional"]
+        rules = first + [f"{r.describe_en} (`{r.code}`)" for r in rules_for(f, prefixes)]
+        regels = (["verplicht"] if f.required else ["mag leeg"]) + [
+            r.describe_nl for r in rules_for(f, prefixes)]
+        aliases = ", ".join(f"`{a}`" for a in f.aliases)
+        lines.append(f"| `{f.name}` | {_md(f.label)} | {_md(f.label_en)} | {_md(aliases)} "
+                     f"| {_md('; '.join(rules))} | {_md('; '.join(regels))} |")
+    lines += ["", "## Finding codes", "",
               "| code | severity | Dutch message | English message |", "|---|---|---|---|"]
     for code, entry in sorted(CATALOGUE.items()):
         lines.append(f"| `{code}` | {entry.severity} | {_md(entry.nl[0])} | "
@@ -338,6 +373,7 @@ def contract_files(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> dict[
 
     files = {f"{spec.csv_name}.schema.json": dump(table_schema(spec, prefixes))
              for spec in SHEETS}
+    files["status.schema.json"] = dump(status_schema())
     files["datapackage.json"] = dump(datapackage(prefixes=prefixes))
     files["report.schema.json"] = dump(report_schema())
     files["summary.schema.json"] = dump(summary_schema())

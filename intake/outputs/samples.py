@@ -207,6 +207,46 @@ def write_samples(folder: Path) -> list[Path]:
     ]
 
 
+#: The status file of the shipped valid example (`intake status import`): one registration
+#: completed by a.s.r., one in set-up at Keylane, one live with the date of its first exchange,
+#: one refused with its reason; the other two stay delivered.
+STATUS_SAMPLE_NAME = "status-voorbeeld.csv"
+STATUS_SAMPLE: tuple[tuple[int, str, str, str], ...] = (
+    (0, "completed", "", ""),
+    (1, "setup", "", ""),
+    (2, "live", "2027-01-15", ""),
+    (3, "refused", "", "Het raamwerkcontract is beëindigd; vraag bij a.s.r. een nieuw contract "
+                       "aan en meld de werkgever daarna opnieuw aan."),
+)
+
+
+def status_sample_text() -> str:
+    """The sample status file for the valid example's employers: a CSV (`,`, UTF-8) headed by
+    the contract's column names (the import also takes the labels)."""
+    import csv
+    import io
+
+    from intake.definition.fields import STATUS
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([f.name for f in STATUS.fields])
+    ids = {name: WERKGEVERS.fields.index(WERKGEVERS.field(name))
+           for name in ("werkgever_id", "loonheffingennummer")}
+    for n, state, date, reason in STATUS_SAMPLE:
+        row = VALID_WERKGEVERS[n]
+        writer.writerow([row[ids["werkgever_id"]], row[ids["loonheffingennummer"]], state,
+                         date, reason])
+    return out.getvalue()
+
+
+def write_status_sample(folder: Path) -> Path:
+    """Write the sample status file into `folder`; return its path."""
+    path = folder / STATUS_SAMPLE_NAME
+    path.write_text(status_sample_text(), encoding="utf-8")
+    return path
+
+
 #: The inbox of the batch tests and benchmark: one bureau, many small workbooks.
 BUREAU = ("Salarisbureau Noord B.V.", "info@noord.nl")
 

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -178,7 +178,8 @@ def _is_blank(value: object) -> bool:
 
 def read_workbook(path: Path, limits: Limits | None = None,
                   while_parsing: Callable[[], object] | None = None,
-                  read_ahead: bool = False) -> Workbook:
+                  read_ahead: bool = False,
+                  sheets: Sequence[SheetSpec] = SHEETS) -> Workbook:
     """Read `path`; raise UnreadableWorkbook when it is not a spreadsheet that can be opened
     safely. The package is inspected (`intake.validation.safety`) before python-calamine's
     sheets are used, and no sheet over --max-cells is taken from calamine. `while_parsing` is
@@ -191,7 +192,8 @@ def read_workbook(path: Path, limits: Limits | None = None,
     the inspection would have let calamine read it. A hostile file can end the process
     meanwhile (calamine aborts where memory runs out): only for a process whose limits the
     operating system enforces and whose caller checks the file again without reading ahead
-    when it dies (`intake.checking.check`)."""
+    when it dies (`intake.checking.check`). `sheets` are the data sheets looked for (the
+    template's by default; the status file's for `intake status import`)."""
     limits = limits or Limits()
     if not path.is_file():
         raise UnreadableWorkbook(path, "not-found")
@@ -220,7 +222,7 @@ def read_workbook(path: Path, limits: Limits | None = None,
                 while_parsing()  # while the thread finishes
                 while_parsing = None
             early = ahead.result()
-        return _read(path, source, inspection, limits, while_parsing, early)
+        return _read(path, source, inspection, limits, while_parsing, early, sheets)
 
 
 #: A data sheet as calamine gave it: its height, its values, where they start, merged ranges.
@@ -314,7 +316,8 @@ def without_sheets(path: Path, names: set[str], target: Path) -> Path:
 
 def _read(path: Path, source: Path, inspection: Inspection, limits: Limits,
           while_parsing: Callable[[], object] | None,
-          early: tuple[Any, dict[str, _Grid]] | None = None) -> Workbook:
+          early: tuple[Any, dict[str, _Grid]] | None = None,
+          sheets: Sequence[SheetSpec] = SHEETS) -> Workbook:
     book: Any = early[0] if early is not None else open_calamine(path, source)
     grids = early[1] if early is not None else {}
     if while_parsing is not None:
@@ -332,7 +335,7 @@ def _read(path: Path, source: Path, inspection: Inspection, limits: Limits,
                 ("rows", str(box.last_row - box.first_row + 1)),
                 ("columns", str(box.last_col - box.first_col + 1)),
                 ("last", column_letter(box.last_col)))))
-    for spec in SHEETS:
+    for spec in sheets:
         sheet_name = _find_sheet(names, spec)
         if sheet_name is None:
             continue
@@ -471,7 +474,7 @@ def _read_table(
             columns[f.name] = letter
             positions[f.name] = j
     for f in spec.fields:
-        if f.name not in columns:
+        if f.name not in columns and f.required:
             usable = False
             findings.append(Finding("column-missing", sheet=sheet, field=f.name,
                                     params=(("header_row", str(header_row)),)))

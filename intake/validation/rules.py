@@ -95,7 +95,7 @@ def pandera_schema(spec: SheetSpec, present: Sequence[str] | None = None,
     import pandera.polars as pa
     import polars as pl
 
-    columns = {f.name: pa.Column(pl.String, nullable=False, checks=[
+    columns = {f.name: pa.Column(pl.String, nullable=not f.required, checks=[
         _pandera_check(c) for c in rules_for(f, contract_prefixes)])
                for f in spec.fields if present is None or f.name in present}
     return pa.DataFrameSchema(columns, name=spec.name)

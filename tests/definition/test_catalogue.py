@@ -125,4 +125,37 @@ def test_every_catalogue_code_is_produced(tmp_path: Path) -> None:
             summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
             seen |= {note["code"] for note in summary["cross_file"]}
     assert second.run_dir.is_dir()
+    seen |= _status_codes(tmp_path, out / "intake.sqlite")
     assert sorted(set(CATALOGUE) - seen) == []
+
+
+def _status_codes(tmp_path: Path, ledger_path: Path) -> set[str]:
+    """The codes of a status file with every problem a status import finds."""
+    import datetime as dt
+
+    from intake.batch.ledger import Ledger
+    from intake.batch.statusimport import ImportOptions, import_status
+
+    path = tmp_path / "status.csv"
+    path.write_text("\n".join([
+        "werkgever_id,loonheffingennummer,status,eerste_uitwisseling,reden",
+        f"9000001,{lhn(1)},live,2026-12-20,", f"9000001,{lhn(1)},live,2026-12-20,",
+        f"9000002,{lhn(2)},live,,", f"9000003,{lhn(3)},refused,,",
+        f"9000005,{lhn(3)},live,2020-01-01,", f"9000099,{lhn(99)},klaar,morgen,",
+        f"9000077,{lhn(77)},completed,,"]) + "\n",
+        encoding="utf-8")
+    backward = tmp_path / "terug.csv"
+    backward.write_text(f"werkgever_id,loonheffingennummer,status\n9000002,{lhn(2)},completed\n",
+                        encoding="utf-8")
+    ledger = Ledger(ledger_path)
+    try:
+        options = ImportOptions(today=dt.date(2026, 12, 7))
+        codes = {f.code for f in import_status(ledger, path, options).findings}
+        single = tmp_path / "vooruit.csv"
+        single.write_text(f"werkgever_id,loonheffingennummer,status\n9000002,{lhn(2)},setup\n",
+                          encoding="utf-8")
+        import_status(ledger, single, options)
+        codes |= {f.code for f in import_status(ledger, backward, options).findings}
+    finally:
+        ledger.close()
+    return codes

@@ -210,3 +210,27 @@ def test_report_schema_has_an_id() -> None:
     assert schema["$id"] == REPORT_SCHEMA_ID
     assert "delivered" in schema["properties"]["summary"]["properties"]["werkgevers"][
         "properties"]
+
+
+def test_the_sample_status_file_is_current_and_meets_its_schema(tmp_path: Path) -> None:
+    """samples/status-voorbeeld.csv is what the samples' builder writes now, and frictionless
+    accepts it against schemas/status.schema.json; a row with an unknown state or a date that
+    is none it rejects, as the import does."""
+    from intake.outputs.samples import STATUS_SAMPLE_NAME, status_sample_text
+
+    sample = SAMPLES / STATUS_SAMPLE_NAME
+    assert sample.read_text(encoding="utf-8") == status_sample_text()
+    schema = frictionless.Schema.from_descriptor(
+        json.loads((ROOT / "schemas" / "status.schema.json").read_text(encoding="utf-8")))
+    copy = tmp_path / "voorbeeld.csv"
+    shutil.copyfile(sample, copy)
+    report = frictionless.validate(frictionless.Resource(copy.name, schema=schema,
+                                                         basepath=str(tmp_path)))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    bad = tmp_path / "status.csv"
+    bad.write_text(status_sample_text() + "8133300,834567891L02,klaar,morgen,\n",
+                   encoding="utf-8")
+    report = frictionless.validate(frictionless.Resource(bad.name, schema=schema,
+                                                         basepath=str(tmp_path)))
+    assert report.flatten(["rowNumber", "fieldName", "type"]) == [
+        [6, "status", "constraint-error"], [6, "eerste_uitwisseling", "constraint-error"]]

@@ -1,0 +1,78 @@
+"""A registration after delivery: the manual's steps 3 and 4 as states, and the moves between them.
+
+A registration is one employer (Werkgever ID + loonheffingennummer). The batch delivers it
+(step 2); a.s.r. completes it with the policy data and hands it to Keylane, who sets it up with
+the bureau (step 3); a.s.r. tells the bureau when the link is live and the date of the first
+exchange of data (step 4). A registration can be refused, with a reason, before it is live. The
+states only move forward; a refused registration becomes delivered again only by a new delivery
+of the batch, and a repeat of the state a registration is in changes nothing.
+"""
+
+from __future__ import annotations
+
+from enum import Enum, StrEnum
+
+from intake.definition.messages import Lang
+
+
+class State(StrEnum):
+    """Where a registration is (the value is what the ledger and the status file hold)."""
+
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    SETUP = "setup"
+    LIVE = "live"
+    REFUSED = "refused"
+
+
+#: The forward order of the states a registration goes through (refused is beside it).
+ORDER: tuple[State, ...] = (State.DELIVERED, State.COMPLETED, State.SETUP, State.LIVE)
+
+
+class Move(Enum):
+    """What a new state does to a registration in a state."""
+
+    SAME = "same"          # a repeat: nothing changes
+    FORWARD = "forward"    # recorded
+    BACKWARD = "backward"  # refused: a finding
+
+
+def move(current: State, new: State, delivery: bool = False) -> Move:
+    """The move from `current` to `new`; `delivery` is a new delivery by the batch (which takes
+    a refused registration back to delivered, and leaves any other as it is)."""
+    if new == current:
+        return Move.SAME
+    if delivery:
+        return Move.FORWARD if current == State.REFUSED else Move.SAME
+    if current == State.REFUSED or current == State.LIVE:
+        return Move.BACKWARD
+    if new == State.REFUSED:
+        return Move.FORWARD
+    return Move.FORWARD if ORDER.index(new) > ORDER.index(current) else Move.BACKWARD
+
+
+#: The states as people read them, per language.
+WORDS: dict[Lang, dict[State, str]] = {
+    "nl": {State.DELIVERED: "aangeleverd", State.COMPLETED: "aangevuld door a.s.r.",
+           State.SETUP: "in inrichting bij Keylane", State.LIVE: "live",
+           State.REFUSED: "afgewezen"},
+    "en": {State.DELIVERED: "delivered", State.COMPLETED: "completed by a.s.r.",
+           State.SETUP: "in set-up at Keylane", State.LIVE: "live",
+           State.REFUSED: "refused"},
+}
+
+#: The spellings a status file may use for each state (folded: case and spaces do not count).
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    State.DELIVERED: ("aangeleverd", "geleverd"),
+    State.COMPLETED: ("aangevuld", "aangevuld door a.s.r.", "aangevuld door asr", "compleet",
+                      "completed by a.s.r.", "complete"),
+    State.SETUP: ("in inrichting", "inrichting", "in inrichting bij keylane", "keylane",
+                  "in set-up", "set-up", "set up", "in setup", "in set-up at keylane"),
+    State.LIVE: ("gerealiseerd", "actief", "koppeling live"),
+    State.REFUSED: ("afgewezen", "geweigerd", "rejected"),
+}
+
+#: Days a registration may wait in a state before `intake history` lists it as waiting long
+#: (an inference: Keylane's set-up takes weeks, a.s.r.'s completion days). Live and refused are
+#: ends and never wait.
+WAITING_DAYS: dict[State, int] = {State.DELIVERED: 10, State.COMPLETED: 10, State.SETUP: 30}

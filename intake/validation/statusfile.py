@@ -1,0 +1,170 @@
+"""Read a status file (a.s.r.'s or Keylane's: per registration the state it reached) and run its
+cell rules: a CSV or a workbook, through the same reading path and the same pandera schema builder
+as the template's sheets (`intake.definition.fields.STATUS`).
+
+A workbook is read by `read_workbook` (the package inspected before calamine parses it, within
+the limits); a CSV is read as text within the same limits (size, rows). What it finds is data:
+a `SheetData` of the normalised rows and the findings, the file's rows and columns as the reader
+sees them (for a CSV: the line number and A, B, C … for the columns). The checks against the
+ledger (unknown employers, moves backwards) are the batch's (`intake.batch.statusimport`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from intake.definition.cells import column_letter
+from intake.definition.fields import STATUS, header_key
+from intake.definition.findings import Finding
+from intake.validation.columns import work_out_sheet
+from intake.validation.limits import Limits
+from intake.validation.reader import (
+    SPREADSHEET_SUFFIXES,
+    Table,
+    UnreadableWorkbook,
+    read_workbook,
+)
+from intake.validation.rules import DEFAULT_CONTRACT_PREFIXES, to_findings
+from intake.validation.sheetdata import SheetData
+from intake.validation.timelimit import time_limit
+
+CSV_SUFFIXES = (".csv", ".txt")
+
+
+@dataclass
+class StatusFile:
+    """What a status file holds: its rows normalised, and the findings of its cells."""
+
+    path: Path
+    data: SheetData
+    findings: list[Finding] = field(default_factory=list)
+
+
+def read_status_file(path: Path, limits: Limits | None = None) -> StatusFile:
+    """Read and check the cells of the status file at `path`; UnreadableWorkbook when it cannot
+    be read at all (not a CSV or workbook, too large, a zip bomb, not text)."""
+    limits = limits or Limits()
+    suffix = path.suffix.lower()
+    if suffix not in (*CSV_SUFFIXES, *SPREADSHEET_SUFFIXES):
+        raise UnreadableWorkbook(path, "status-not-a-table", suffix)
+    with time_limit(limits.max_seconds):
+        if suffix in CSV_SUFFIXES:
+            findings: list[Finding] = []
+            table = _read_csv(path, limits, findings)
+        else:
+            book = read_workbook(path, limits, sheets=(STATUS,))
+            findings = list(book.findings)
+            table = book.tables.get(STATUS.name)
+            if STATUS.name not in book.found:
+                findings.append(Finding("sheet-missing", sheet=STATUS.name))
+        return _checked(path, table, findings)
+
+
+def _checked(path: Path, table: Table | None, findings: list[Finding]) -> StatusFile:
+    if table is None:
+        return StatusFile(path, SheetData(spec=STATUS, usable=False), findings)
+    data = SheetData(spec=STATUS, sheet=table.sheet, header_row=table.header_row,
+                     rows=table.rows, columns=table.columns, usable=table.usable)
+    if not data.usable:
+        data.rejected = [True] * len(data.rows)
+        return StatusFile(path, data, findings)
+    results = work_out_sheet(STATUS, table.values, DEFAULT_CONTRACT_PREFIXES)
+    failures = []
+    for name, result in results.items():
+        data.shown[name] = result.shown if result.shown is not None else cast(
+            list[str], table.values[name])
+        data.values[name] = result.values
+        failures += [(i, name, code) for i, code in result.failures]
+    findings += to_findings(STATUS, data.sheet or STATUS.name, data.rows, data.columns,
+                            failures, data.shown, data.values, DEFAULT_CONTRACT_PREFIXES)
+    if not data.rows:
+        findings.append(Finding("no-rows", sheet=data.sheet))
+    bad = {f.row for f in findings if f.severity == "error" and f.row is not None}
+    data.rejected = [row in bad for row in data.rows]
+    return StatusFile(path, data, findings)
+
+
+def _text(path: Path, limits: Limits) -> str:
+    budget = limits.max_uncompressed_mb * 1024 * 1024
+    try:
+        with path.open("rb") as f:
+            raw = f.read(budget + 1)
+    except OSError as exc:
+        raise UnreadableWorkbook(path, "cannot-open", exc.strerror or str(exc)) from exc
+    if not raw:
+        raise UnreadableWorkbook(path, "empty-file")
+    if len(raw) > budget:
+        raise UnreadableWorkbook(path, "file-too-big", f"> {limits.max_uncompressed_mb} MB")
+    if b"\x00" in raw:
+        raise UnreadableWorkbook(path, "csv-unreadable", "NUL")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise UnreadableWorkbook(path, "csv-unreadable", str(exc)) from exc
+
+
+def _read_csv(path: Path, limits: Limits, findings: list[Finding]) -> Table | None:
+    """The CSV as a Table: the first line is the header (`;` or `,`, whichever it has more
+    of), each further line a row (its line number as the row)."""
+    text = _text(path, limits)
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    sheet = STATUS.name
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        findings.append(Finding("header-not-found", sheet=sheet, params=(
+            ("rows", "1"), ("example", STATUS.fields[0].label))))
+        return None
+    lookup = {key: f for f in STATUS.fields for key in f.header_keys()}
+    columns: dict[str, str] = {}
+    positions: dict[str, int] = {}
+    usable = True
+    for j, value in enumerate(header):
+        if not value.strip():
+            continue
+        letter = column_letter(j)
+        f = lookup.get(header_key(value))
+        if f is None:
+            findings.append(Finding("column-unknown", sheet=sheet, row=1, column=letter,
+                                    value=value.strip()))
+        elif f.name in columns:
+            usable = False
+            findings.append(Finding("column-duplicate", sheet=sheet, row=1, column=letter,
+                                    field=f.name, value=value.strip(),
+                                    params=(("first", columns[f.name]),)))
+        else:
+            columns[f.name], positions[f.name] = letter, j
+    if len(positions) < 2:
+        findings.append(Finding("header-not-found", sheet=sheet, params=(
+            ("rows", "1"), ("example", STATUS.fields[0].label))))
+        return None
+    for f in STATUS.fields:
+        if f.name not in columns and f.required:
+            usable = False
+            findings.append(Finding("column-missing", sheet=sheet, field=f.name,
+                                    params=(("header_row", "1"),)))
+    table = Table(spec=STATUS, sheet=sheet, header_row=1, columns=columns,
+                  values={name: [] for name in positions}, usable=usable)
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(table.rows) == limits.max_rows:
+                findings.append(Finding("too-many-rows", sheet=sheet, params=(
+                    ("max", str(limits.max_rows)), ("last", str(table.rows[-1])))))
+                break
+            table.rows.append(reader.line_num)
+            for name, j in positions.items():
+                table.values[name].append(row[j] if j < len(row) else "")
+    except csv.Error as exc:
+        raise UnreadableWorkbook(path, "csv-unreadable", str(exc)) from exc
+    return table

@@ -475,9 +475,28 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     sys.exit(result.exit_code)
 
 
-@cli.command(short_help="Show runs, files and where an employer was delivered.",
+def _waiting_days(ctx: click.Context, param: click.Parameter,
+                  values: tuple[str, ...]) -> dict[str, int]:
+    """--waiting-days STATE=DAYS (repeated): a bound per state, checked."""
+    from intake.definition.registration import WAITING_DAYS
+
+    bounds: dict[str, int] = {}
+    for value in values:
+        state, _, days = value.partition("=")
+        if state not in {str(s) for s in WAITING_DAYS} or not days.isdigit():
+            raise click.BadParameter(
+                f"{value!r}: give STATE=DAYS with STATE one of "
+                f"{', '.join(str(s) for s in WAITING_DAYS)}, e.g. setup=20", ctx=ctx,
+                param=param)
+        bounds[state] = int(days)
+    return bounds
+
+
+@cli.command(short_help="Show runs, files, the registrations' states and where an employer "
+                        "was delivered.",
              epilog=examples("intake history --out verwerkt/",
                              "intake history 8106625 --out verwerkt/",
+                             "intake history --out verwerkt/ --json --waiting-days setup=20",
                              "intake history --db verwerkt/intake.sqlite --lang en"))
 @click.argument("werkgever_id", required=False)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
@@ -485,24 +504,46 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The batch output folder holding intake.sqlite.")
 @lang_option("Language of the lines printed.")
-def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lang: str) -> None:
-    """List runs and files, or where and when WERKGEVER_ID was registered.
+@click.option("--waiting-days", multiple=True, metavar="STATE=DAYS", callback=_waiting_days,
+              help="Days a registration may stay in a state before it is listed as waiting "
+                   "(delivered, completed, setup); repeat for several (default: delivered=10, "
+                   "completed=10, setup=30).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the counts per state and the registrations waiting as JSON "
+                   "(with WERKGEVER_ID: its deliveries and states).")
+def history(werkgever_id: str | None, db: Path | None, out_dir: Path | None, lang: str,
+            waiting_days: dict[str, int], as_json: bool) -> None:
+    """List runs and files, then the registrations per state and those waiting longer than
+    their state's bound (oldest first); or where and when WERKGEVER_ID was registered and its
+    states.
 
     Exit 1 when WERKGEVER_ID was never delivered; 2 when the ledger is missing or damaged.
     """
+    import json
+
+    from intake.batch.funnel import funnel
     from intake.batch.ledger import Ledger
-    from intake.batch.log import UnknownEmployer, history_lines
+    from intake.batch.log import UnknownEmployer, employer_json, history_lines
 
     if werkgever_id is not None and not werkgever_id.strip():
         raise click.BadParameter("an empty Werkgever ID; leave it out to list every run",
                                  param_hint="WERKGEVER_ID")
     ledger = Ledger(_ledger_path(db, out_dir), create=False)
+    language: Any = lang
     try:
-        for line in history_lines(ledger, werkgever_id, lang):  # type: ignore[arg-type]
+        if as_json:
+            data = funnel(ledger, waiting_days).to_json() if werkgever_id is None \
+                else employer_json(ledger, werkgever_id)
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        for line in history_lines(ledger, werkgever_id, language):
             click.echo(line)
+        if werkgever_id is None:
+            for line in funnel(ledger, waiting_days).lines(language):
+                click.echo(line)
     except UnknownEmployer as exc:
         # An answer ("never delivered"), not a failure: the message alone, exit 1.
-        click.echo(exc.message(lang), err=True)  # type: ignore[arg-type]
+        click.echo(exc.message(language), err=True)
         sys.exit(exc.exit_code)
     finally:
         ledger.close()

@@ -36,7 +36,7 @@ IDS = [f"{' '.join(path)} {max(option.opts, key=len)}" for path, _, option in OP
 TEXTS = {"--contract-prefix": ["A020", "B"], "--redeliver": ["W1", "W2"],
          "--messages-from": ["Operations <ops@asr.nl>"], "--email": ["salaris@noord.nl"],
          "--submit-to": ["ops@asr.nl"], "--host": ["0.0.0.0"],
-         "--forwarded-allow-ips": ["127.0.0.1"]}
+         "--forwarded-allow-ips": ["127.0.0.1"], "--waiting-days": ["setup=20", "completed=5"]}
 
 
 def _values(option: click.Option, tmp_path: Path) -> list[str]:

@@ -457,6 +457,12 @@ class Ledger:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    def state_history(self, werkgever_id: str) -> list[sqlite3.Row]:
+        """Every state an employer's registrations had, oldest first."""
+        return list(self.db.execute(
+            "SELECT werkgever_id, loonheffingennummer, state, at, source, first_exchange, reason "
+            "FROM states WHERE werkgever_id = ? ORDER BY id", (werkgever_id,)))
+
     def untold(self) -> list[sqlite3.Row]:
         """The changes to live or refused no bureau message has told yet, oldest first, with
         the bureau's name and address from the registration's latest delivery."""

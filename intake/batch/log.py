@@ -80,6 +80,21 @@ class UnknownEmployer(IntakeError):
     code = "history-unknown-employer"
 
 
+def employer_json(ledger: Ledger, werkgever_id: str) -> dict[str, Any]:
+    """`intake history WERKGEVER_ID --json`: its deliveries and its states, oldest first."""
+    rows = ledger.registrations(werkgever_id)
+    if not rows:
+        raise UnknownEmployer(*(HISTORY["unknown"][lg].format(id=werkgever_id, path=ledger.path)
+                                for lg in ("nl", "en")))
+    return {"werkgever_id": werkgever_id,
+            "deliveries": [{"loonheffingennummer": r["loonheffingennummer"], "file": r["name"],
+                            "run": r["run_id"], "at": r["processed_at"],
+                            "row": r["source_row"]} for r in rows],
+            "states": [{k: s[k] for k in ("loonheffingennummer", "state", "at", "source",
+                                          "first_exchange", "reason")}
+                       for s in ledger.state_history(werkgever_id)]}
+
+
 def history_lines(ledger: Ledger, werkgever_id: str | None, lang: Lang = "nl") -> Iterator[str]:
     """`intake history`: runs and files, or where an employer was registered (UnknownEmployer
     when it never was)."""
@@ -97,6 +112,13 @@ def history_lines(ledger: Ledger, werkgever_id: str | None, lang: Lang = "nl") -
                 werkgever_id=r["werkgever_id"], lhn=r["loonheffingennummer"],
                 at=r["processed_at"], run=r["run_id"], name=shown(r["name"]),
                 row=r["source_row"])
+        from intake.definition.registration import WORDS, State
+
+        for s in ledger.state_history(werkgever_id):
+            extra = s["first_exchange"] or s["reason"] or ""
+            yield (f"{s['werkgever_id']}  {s['loonheffingennummer']}  {s['at']}  "
+                   f"{WORDS[lang][State(s['state'])]}  {shown(s['source'])}  {shown(extra)}"
+                   ).rstrip()
         return
     labels = UI[lang]
     for run in ledger.runs():

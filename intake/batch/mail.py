@@ -26,6 +26,7 @@ from typing import Any
 
 from intake.batch.pages import local_time
 from intake.definition.messages import UI, Lang
+from intake.definition.registration import shown_day
 from intake.outputs.terminal import printable
 
 #: Used when `intake batch --messages` is given no --messages-from.
@@ -65,6 +66,14 @@ WORDS: dict[Lang, dict[str, str]] = {
         "keylane": "Keylane neemt contact met je op voor de verdere inrichting van de "
                    "aangeleverde werkgevers.",
         "regards": "Met vriendelijke groet,",
+        "subject_news": "Salariskoppeling a.s.r.: de stand van je aanmeldingen op {date}",
+        "intro_news": "Er is nieuws over werkgevers die je eerder bij a.s.r. hebt aangemeld.",
+        "news": "De stand van je aanmeldingen",
+        "live": "{name} (Werkgever ID {id}): de salariskoppeling is gerealiseerd. De eerste "
+                "uitwisseling van gegevens is op {date}.",
+        "refused": "{name} (Werkgever ID {id}): de aanmelding is afgewezen. Reden: {reason} "
+                   "Los dit op en meld de werkgever daarna opnieuw aan als je de koppeling "
+                   "nog wilt.",
     },
     "en": {
         "subject": "a.s.r. payroll link: your registrations of {date}",
@@ -88,6 +97,13 @@ WORDS: dict[Lang, dict[str, str]] = {
                           "marked and a Controle sheet with the next step.",
         "keylane": "Keylane will contact you to set up the employers delivered.",
         "regards": "Kind regards,",
+        "subject_news": "a.s.r. payroll link: where your registrations stand on {date}",
+        "intro_news": "There is news about employers you registered with a.s.r. before.",
+        "news": "Where your registrations stand",
+        "live": "{name} (Employer ID {id}): the payroll link is live. The first exchange of "
+                "data is on {date}.",
+        "refused": "{name} (Employer ID {id}): the registration was refused. Reason: {reason} "
+                   "Resolve this, then register the employer again if you still want the link.",
     },
 }
 
@@ -224,18 +240,41 @@ def _block(f: Mapping[str, Any], notes: Sequence[Mapping[str, Any]],
     return Block(title, tuple(lines))
 
 
+def news_block(news: Sequence[Mapping[str, Any]], lang: Lang) -> Block:
+    """The registrations of a bureau that went live (with the date of the first exchange) or
+    were refused (and why) since its last message."""
+    w = WORDS[lang]
+    lines = []
+    for n in news:
+        name = printable(str(n.get("werkgever_naam") or n["werkgever_id"]))
+        if n["state"] == "live":
+            lines.append(w["live"].format(name=name, id=n["werkgever_id"],
+                                          date=shown_day(str(n.get("first_exchange")), lang)))
+        else:
+            reason = printable(str(n.get("reason") or "")).strip()
+            if reason and reason[-1] not in ".!?":
+                reason += "."
+            lines.append(w["refused"].format(name=name, id=n["werkgever_id"], reason=reason))
+    return Block(w["news"], tuple(lines))
+
+
 def letter(name: str, files: Sequence[Mapping[str, Any]], summary: Mapping[str, Any],
-           feedback: Mapping[str, Feedback], attached: set[str], lang: Lang) -> Letter:
-    """The words of one bureau's message about `files` (its own) in the run of `summary`."""
+           feedback: Mapping[str, Feedback], attached: set[str], lang: Lang,
+           news: Sequence[Mapping[str, Any]] = ()) -> Letter:
+    """The words of one bureau's message about `files` (its own) in the run of `summary`, and
+    about its registrations that went live or were refused (`news`)."""
     w = WORDS[lang]
     run = summary["run"]
     notes = summary.get("cross_file") or []
     blocks = tuple(_block(f, [n for n in notes if n.get("file") == f["name"]],
                           feedback.get(f["name"]), f["name"] in attached, run["id"], lang)
                    for f in files)
-    opening = (w["hello"].format(name=name) if name else w["hello_anon"],
-               w["intro"].format(when=local_time(run.get("started_at")), run=run["id"],
-                                 files=_count(len(files), w["file"], w["files"])))
+    if news:
+        blocks += (news_block(news, lang),)
+    intro = w["intro"].format(when=local_time(run.get("started_at")), run=run["id"],
+                              files=_count(len(files), w["file"], w["files"])) if files \
+        else w["intro_news"]
+    opening = (w["hello"].format(name=name) if name else w["hello_anon"], intro)
     closing = []
     if feedback:
         closing.append(w["about_feedback"])
@@ -243,7 +282,8 @@ def letter(name: str, files: Sequence[Mapping[str, Any]], summary: Mapping[str, 
         closing.append(w["keylane"])
     closing.append(f"{w['regards']}\na.s.r.")
     date = local_time(run.get("started_at")).split(" ")[0]
-    return Letter(w["subject"].format(date=date), opening, blocks, tuple(closing))
+    subject = w["subject" if files else "subject_news"].format(date=date)
+    return Letter(subject, opening, blocks, tuple(closing))
 
 
 def compose(to: Address, words: Letter, sender: Address,

@@ -86,6 +86,8 @@ class Planned:
     raw_email: str
     files: tuple[Mapping[str, Any], ...]
     name: str
+    #: Its registrations that went live or were refused since its last message.
+    news: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass
@@ -125,11 +127,18 @@ def plan(summary: Mapping[str, Any], lang: Lang) -> Plan:
             continue
         for key, (to, raw) in valid.items():
             groups.setdefault(key, (to, raw, []))[2].append(f)
+    news: dict[str, list[Mapping[str, Any]]] = {}
+    for n in summary.get("registrations") or []:
+        found = recipient(str(n.get("bureau") or ""), str(n.get("email") or ""))
+        if isinstance(found, Recipient):  # a bureau without a valid address was listed then
+            groups.setdefault(found.key, (found, str(n["email"]), []))
+            news.setdefault(found.key, []).append(n)
     width = max(3, len(str(len(groups))))
     for number, key in enumerate(sorted(groups), 1):
         to, raw, files = groups[key]
         result.messages.append(Planned(to, raw, tuple(files),
-                                       message_name(number, to.address.display_name, width)))
+                                       message_name(number, to.address.display_name, width),
+                                       tuple(news.get(key, ()))))
     return result
 
 
@@ -161,7 +170,8 @@ def _write_one(item: Planned, summary: Mapping[str, Any], run_dir: Path, lang: L
         raise ValueError(f"outside {FOLDER}: {item.name!r}")
     feedback, attached = _attachments(item.files, run_dir, cap)
     names = {name for name, fb in feedback.items() if fb in attached}
-    words = letter(item.to.address.display_name, item.files, summary, feedback, names, lang)
+    words = letter(item.to.address.display_name, item.files, summary, feedback, names, lang,
+                   item.news)
     message = compose(item.to.address, words, sender, attached)
     data = bytes(message)
     check(data, item.to.address, sender)
@@ -169,6 +179,7 @@ def _write_one(item: Planned, summary: Mapping[str, Any], run_dir: Path, lang: L
     atomic_write_bytes(target, data)
     return {"bureau": item.to.address.display_name, "email": item.to.address.addr_spec,
             "message": item.name, "files": [str(f["name"]) for f in item.files],
+            "registrations": [str(n["werkgever_id"]) for n in item.news],
             "attached": [fb.name for fb in attached],
             "not_attached": [str(fb.path.relative_to(run_dir)) for fb in feedback.values()
                              if fb not in attached]}
@@ -197,6 +208,24 @@ def record(written: Sequence[Mapping[str, Any]], the_plan: Plan,
     return {"folder": FOLDER, "written": list(written),
             "not_written": [u.to_json() for u in (*the_plan.not_written, *failed)],
             "no_address": [u.to_json() for u in the_plan.no_address]}
+
+
+def news(ledger: Ledger) -> list[dict[str, Any]]:
+    """The registrations that went live or were refused since the last run with messages, each
+    with its bureau (name, address) and employer name from its latest delivery: summary.json's
+    `registrations`, from which the messages are planned (so the next run plans them again if
+    a message was not written)."""
+    found = []
+    for r in ledger.untold():
+        data = json.loads(r["data"] or "{}")
+        found.append({"id": r["id"], "werkgever_id": r["werkgever_id"],
+                      "loonheffingennummer": r["loonheffingennummer"],
+                      "werkgever_naam": data.get("werkgever_naam", ""),
+                      "bureau": data.get("salarisverwerker_naam", ""),
+                      "email": data.get("salarisverwerker_email", ""), "state": r["state"],
+                      "at": r["at"], "first_exchange": r["first_exchange"],
+                      "reason": r["reason"]})
+    return found
 
 
 def write_messages(summary: Mapping[str, Any], run_dir: Path, lang: Lang, sender: Address,
@@ -257,10 +286,12 @@ def send(ledger: Ledger, summary: dict[str, Any], run_dir: Path, lang: Lang,
     """The run's messages, then those earlier runs did not write; summary.json and index.html
     say what became of each. Returns the operator's notes (stderr), one per message not
     written or bureau without an address."""
+    summary["registrations"] = news(ledger)
     messages = write_messages(summary, run_dir, lang, sender)
     messages["earlier"] = catch_up(ledger, run_dir.parent, summary["run"]["id"], lang, sender)
     summary["messages"] = messages
     save(run_dir, summary, lang)
+    ledger.mark_told([int(n["id"]) for n in summary["registrations"]], summary["run"]["id"])
     notes = [f"{len(messages['written'])} message(s) written to "
              f"{run_dir / FOLDER}"] if messages["written"] else []
     notes += [f"no message for {u['bureau']} <{u['email']}> ({u['file']}): {u['reason']}"

@@ -11,10 +11,14 @@ page. What it reads:
     notes:     run_id, file_id, data (JSON: the cross-file findings; only those of severity
                error, batch-conflict, are conflicts: the others are notes, such as a harmless
                repeat of an employer delivered before)
+    employers: werkgever_id, loonheffingennummer, data (JSON: the employer's name), per file
+    states:    werkgever_id, loonheffingennummer, state, at, first_exchange, reason (issue 25;
+               absent in a ledger older than schema 4: every registration is then delivered)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections import Counter
@@ -101,6 +105,21 @@ class BureauView:
     statuses: dict[str, int]
     delivered: int
     last_processed: str
+
+
+@dataclass(frozen=True)
+class RegistrationView:
+    """One registration of a bureau: the employer, its state, since when, and the date of the
+    first exchange (live) or the reason (refused)."""
+
+    werkgever_id: str
+    loonheffingennummer: str
+    werkgever_naam: str
+    state: str
+    since: str
+    days: int
+    first_exchange: str | None = None
+    reason: str | None = None
 
 
 class LedgerView:
@@ -296,6 +315,57 @@ class LedgerView:
             db.close()
         by_name = [f for f in files if f.name == inbox_name]
         return by_name or files
+
+
+    def registrations(self, bureau: str, today: dt.date | None = None,
+                      ) -> list[RegistrationView]:
+        """The registrations delivered from a bureau's inbox folder (files named `bureau/…`),
+        each with its state now and how many days it has been in it; oldest state first."""
+        db = self._connect()
+        if db is None:
+            return []
+        try:
+            have = self._columns(db, "employers")
+            if not {"werkgever_id", "loonheffingennummer", "file_id"} <= have:
+                return []
+            prefix = f"{bureau}/"
+            delivered = db.execute(
+                "SELECT e.werkgever_id, e.loonheffingennummer, "
+                + ("e.data" if "data" in have else "'{}'") + ", f.processed_at FROM employers e "
+                "JOIN files f ON f.id = e.file_id WHERE substr(f.name, 1, ?) = ? ORDER BY e.id",
+                (len(prefix), prefix)).fetchall()
+            states: dict[tuple[str, str], sqlite3.Row] = {}
+            if {"state", "at", "first_exchange", "reason"} <= self._columns(db, "states"):
+                states = {(r[0], r[1]): r for r in db.execute(
+                    "SELECT werkgever_id, loonheffingennummer, state, at, first_exchange, "
+                    "reason FROM states WHERE id IN (SELECT MAX(id) FROM states "
+                    "GROUP BY werkgever_id, loonheffingennummer)")}
+        finally:
+            db.close()
+        today = today or dt.datetime.now(dt.UTC).date()
+        latest: dict[tuple[str, str], RegistrationView] = {}
+        for werkgever_id, lhn, data, processed_at in delivered:
+            key = (str(werkgever_id), str(lhn))
+            found = states.get(key)
+            since = str(found["at"] if found else processed_at or "")
+            row = _json(data)
+            latest.pop(key, None)
+            latest[key] = RegistrationView(
+                werkgever_id=key[0], loonheffingennummer=key[1],
+                werkgever_naam=str(row.get("werkgever_naam", "")) if isinstance(row, dict)
+                else "",
+                state=str(found["state"]) if found else "delivered", since=since,
+                days=_days(since, today),
+                first_exchange=found["first_exchange"] if found else None,
+                reason=found["reason"] if found else None)
+        return sorted(latest.values(), key=lambda r: r.since)
+
+
+def _days(iso: str, today: dt.date) -> int:
+    try:
+        return max(0, (today - dt.date.fromisoformat(iso[:10])).days)
+    except ValueError:
+        return 0
 
 
 def _run_view(r: dict[str, Any], files: list[FileView]) -> RunView:

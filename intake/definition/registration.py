@@ -10,6 +10,7 @@ of the batch, and a repeat of the state a registration is in changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum, StrEnum
 
 from intake.definition.messages import Lang
@@ -76,3 +77,14 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
 #: (an inference: Keylane's set-up takes weeks, a.s.r.'s completion days). Live and refused are
 #: ends and never wait.
 WAITING_DAYS: dict[State, int] = {State.DELIVERED: 10, State.COMPLETED: 10, State.SETUP: 30}
+
+
+def shown_day(day: str, lang: Lang) -> str:
+    """A date (YYYY-MM-DD) as the reader writes it: 15-01-2027 in Dutch, 15 January 2027 in
+    English; anything else as it is."""
+    try:
+        moment = dt.date.fromisoformat(day)
+    except ValueError:
+        return day
+    return moment.strftime("%d-%m-%Y") if lang == "nl" else \
+        f"{moment.day} {moment.strftime('%B')} {moment.year}"

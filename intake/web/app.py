@@ -48,6 +48,8 @@ from intake.checking.check import Settings
 from intake.definition.errors import IntakeError
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.definition.messages import UI, Lang
+from intake.definition.registration import WORDS as STATE_WORDS
+from intake.definition.registration import shown_day
 from intake.definition.status import Door, Status
 from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
@@ -209,7 +211,8 @@ class Intake:
                                       autoescape=True, undefined=jinja2.StrictUndefined)
         self.env.filters["when"] = _when
         self.env.globals.update(status_nl=STATUS_NL, ledger_status_nl=LEDGER_STATUS_NL,
-                                run_status_nl=RUN_STATUS_NL)
+                                run_status_nl=RUN_STATUS_NL, state_nl=STATE_WORDS["nl"])
+        self.env.filters["day"] = lambda iso: shown_day(str(iso), "nl")
 
     # --- rendering ----------------------------------------------------------------------------
 
@@ -350,7 +353,8 @@ class Intake:
         bureau = session.principal.name
         rows = [(u, self._nightly(u)) for u in self.store.uploads(bureau)]
         return self.page("uploads", request, session=session, uploads=rows,
-                         max_mb=self.config.max_upload_mb, suffixes=SPREADSHEET_SUFFIXES)
+                         max_mb=self.config.max_upload_mb, suffixes=SPREADSHEET_SUFFIXES,
+                         registrations=self.ledger.registrations(bureau))
 
     def _nightly(self, upload: Upload) -> list[Any]:
         if not upload.inbox_name:

@@ -172,3 +172,24 @@ def test_the_other_bureau_warning_as_rendered_speaks_plainly(tmp_path: Path,
     for html in (page[page.index("<main>"):], line):
         visible = " ".join(re.sub(r"<[^>]+>", " ", html).split())
         assert _problems(visible, "nl") == [], visible
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_news_of_registrations_speaks_plainly(lang: Lang) -> None:
+    """A bureau's message about employers gone live and refused (subject, opening, the block of
+    news, closing), the names of the states and the web page's line for a live employer name
+    no option, command or path and (Dutch) say je, not u/uw."""
+    from intake.batch.mail import letter
+    from intake.definition.registration import WORDS
+
+    news = [{"werkgever_id": "8106625", "werkgever_naam": "Bakkerij Van Dijk B.V.",
+             "state": "live", "first_exchange": "2027-01-15", "reason": None},
+            {"werkgever_id": "8120456", "werkgever_naam": "Jansen & Zn.", "state": "refused",
+             "first_exchange": None, "reason": "Het raamwerkcontract is beëindigd"}]
+    summary = {"run": {"id": "20261207-020000", "started_at": "2026-12-07T02:00:00+00:00"}}
+    words = letter("De Telling", [], summary, {}, set(), lang, news)
+    texts = [words.subject, *words.opening, *words.closing,
+             *(line for block in words.blocks for line in (block.title, *block.lines)),
+             *WORDS[lang].values()]
+    assert any("2027" in t for t in texts)
+    assert [(t, p) for t in texts for p in _problems(t, lang)] == []

@@ -1,0 +1,136 @@
+"""Issue 25 end to end: the shipped samples go through the batch, the shipped status file (completed,
+in set-up, live with a date, refused with a reason), and then the bureau's web page, the bureau's
+message and `intake history --json` tell where each registration is, in Dutch and English."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import re
+import shutil
+import sqlite3
+from email import policy
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from intake.batch.run import BatchOptions, run_batch
+from intake.definition.messages import Lang
+from intake.outputs.samples import STATUS_SAMPLE_NAME, VALID_WERKGEVERS
+from intake.web import keys as bureaus
+from intake.web.app import ServeConfig, create_app
+
+from conftest import run_intake
+
+ROOT = Path(__file__).resolve().parents[2]
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _message(run_dir: Path) -> str:
+    """The plain text of the run's one bureau message."""
+    [path] = sorted((run_dir / "berichten").glob("*.eml"))
+    parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    body = parsed.get_body(preferencelist=("plain",))
+    assert body is not None
+    return " ".join(f"{parsed['Subject']}\n{body.get_content()}".split())
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_samples_walk_from_delivery_to_live(tmp_path: Path, lang: Lang) -> None:
+    """voorbeeld-geldig.xlsx delivered from bureau noord's folder, status-voorbeeld.csv imported
+    (twice: the second changes nothing): the next run's message names the employer gone live with
+    the date of its first exchange and the one refused with its reason; the bureau's page lists
+    all six with their state; history --json counts 2 delivered, 1 of each other state."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    (inbox / "noord").mkdir(parents=True)
+    shutil.copyfile(ROOT / "samples" / "voorbeeld-geldig.xlsx",
+                    inbox / "noord" / "voorbeeld-geldig.xlsx")
+    nightly = BatchOptions(inbox=inbox, out_dir=out, recursive=True, settle_seconds=0,
+                           messages=True, lang=lang)
+    assert [f.status for f in run_batch(nightly).files] == ["accepted"]
+
+    status = ROOT / "samples" / STATUS_SAMPLE_NAME
+    first = run_intake("status", "import", str(status), "--out", str(out), "--lang", lang,
+                       "--json")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert json.loads(first.stdout)["changed"] == 4
+    again = run_intake("status", "import", str(status), "--out", str(out), "--lang", lang,
+                       "--json")
+    assert (again.returncode, json.loads(again.stdout)["changed"]) == (0, 0)
+
+    second = run_batch(nightly)
+    text = _message(second.run_dir)
+    live, refused = VALID_WERKGEVERS[2], VALID_WERKGEVERS[3]
+    if lang == "nl":
+        assert "de stand van je aanmeldingen" in text
+        assert (f"{live[2]} (Werkgever ID {live[5]}): de salariskoppeling is gerealiseerd. De "
+                "eerste uitwisseling van gegevens is op 15-01-2027.") in text
+        assert f"{refused[2]} (Werkgever ID {refused[5]}): de aanmelding is afgewezen. " \
+               "Reden: Het raamwerkcontract is beëindigd;" in text
+    else:
+        assert "where your registrations stand" in text
+        assert (f"{live[2]} (Employer ID {live[5]}): the payroll link is live. The first "
+                "exchange of data is on 15 January 2027.") in text
+        assert f"{refused[2]} (Employer ID {refused[5]}): the registration was refused." in text
+    # Told once: the run after says nothing of them again (no message at all).
+    third = run_batch(nightly)
+    assert not (third.run_dir / "berichten").exists()
+
+    history = run_intake("history", "--out", str(out), "--json", "--lang", lang)
+    assert history.returncode == 0, history.stderr
+    assert json.loads(history.stdout)["states"] == {
+        "delivered": 2, "completed": 1, "setup": 1, "live": 1, "refused": 1}
+    # Time passes: set-up began 40 days ago, one delivery 20 days ago, another 5.
+    today = dt.datetime.now(dt.UTC).date()
+    ledger = sqlite3.connect(out / "intake.sqlite")
+    for werkgever, days in ((VALID_WERKGEVERS[1][5], 40), (VALID_WERKGEVERS[4][5], 20),
+                            (VALID_WERKGEVERS[5][5], 5)):
+        ledger.execute("UPDATE states SET at = ? WHERE werkgever_id = ?",
+                       (f"{today - dt.timedelta(days=days)}T09:00:00+00:00", werkgever))
+    ledger.commit()
+    ledger.close()
+    waiting = json.loads(run_intake("history", "--out", str(out), "--json").stdout)["waiting"]
+    assert [(w["werkgever_id"], w["state"], w["days"]) for w in waiting] == [
+        (VALID_WERKGEVERS[1][5], "setup", 40), (VALID_WERKGEVERS[4][5], "delivered", 20)]
+    stricter = run_intake("history", "--out", str(out), "--json", "--waiting-days",
+                          "delivered=4", "--waiting-days", "setup=45")
+    assert [w["days"] for w in json.loads(stricter.stdout)["waiting"]] == [20, 5]
+
+    db = bureaus.connect(out / "intake.sqlite")
+    key = bureaus.add(db, "noord")
+    db.close()
+    with TestClient(create_app(ServeConfig(inbox=inbox, out_dir=out))) as client:
+        token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+        page = client.post("/inloggen", data={"csrf": token, "sleutel": key}).text
+    table = page[page.index('id="registrations"'):]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    cells = [[" ".join(re.sub(r"<[^>]+>", " ", c).split())
+              for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
+    shown = {c[1]: (c[3], c[5], c[6]) for c in cells}
+    assert len(shown) == len(VALID_WERKGEVERS)
+    assert shown[live[5]] == ("live", "0", "Eerste uitwisseling van gegevens op 15-01-2027")
+    assert shown[VALID_WERKGEVERS[1][5]][1] == "40"
+    assert shown[refused[5]][0] == "afgewezen"
+    assert shown[refused[5]][2].startswith("Het raamwerkcontract is beëindigd")
+    assert shown[VALID_WERKGEVERS[0][5]][0] == "aangevuld door a.s.r."
+    assert shown[VALID_WERKGEVERS[1][5]][0] == "in inrichting bij Keylane"
+    assert shown[VALID_WERKGEVERS[4][5]][0] == "aangeleverd"
+
+
+def test_another_bureau_sees_none_of_these_employers(tmp_path: Path) -> None:
+    """A bureau's page lists only the employers delivered from its own inbox folder."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    (inbox / "noord").mkdir(parents=True)
+    shutil.copyfile(ROOT / "samples" / "voorbeeld-geldig.xlsx",
+                    inbox / "noord" / "voorbeeld-geldig.xlsx")
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, recursive=True, settle_seconds=0))
+    db = bureaus.connect(out / "intake.sqlite")
+    key = bureaus.add(db, "zuid")
+    db.close()
+    with TestClient(create_app(ServeConfig(inbox=inbox, out_dir=out))) as client:
+        token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+        page = client.post("/inloggen", data={"csrf": token, "sleutel": key}).text
+    assert 'id="registrations"' not in page
+    assert "Nog geen werkgevers aangeleverd" in page

@@ -1,6 +1,7 @@
-"""Issue 25 end to end: the shipped samples go through the batch, the shipped status file (completed,
-in set-up, live with a date, refused with a reason), and then the bureau's web page, the bureau's
-message and `intake history --json` tell where each registration is, in Dutch and English."""
+"""Issue 25 end to end: the shipped samples go through the batch, the shipped status file
+(completed, in set-up, live with a date, refused with a reason), and then the bureau's web page,
+the bureau's message and `intake history --json` tell where each registration is, in Dutch and
+English."""
 
 from __future__ import annotations
 

@@ -512,6 +512,15 @@ class Ledger:
             "SELECT data FROM dga WHERE run_id = ? ORDER BY id", (run_id,))]
         return employers, dga
 
+    def delivered_by(self, run_id: str) -> dict[str, str]:
+        """Per Werkgever ID delivered in a run: the name of the file that delivered it."""
+        found: dict[str, str] = {}
+        for werkgever_id, name in self.db.execute(
+                "SELECT e.werkgever_id, f.name FROM employers e JOIN files f ON f.id = e.file_id "
+                "WHERE e.run_id = ? ORDER BY e.id", (run_id,)):
+            found.setdefault(werkgever_id, name)
+        return found
+
     def delivered_counts(self, run_id: str) -> dict[int, tuple[int, int]]:
         """Per file id of a run: how many employer and DGA rows it delivered."""
         counts: dict[int, tuple[int, int]] = {}

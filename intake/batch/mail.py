@@ -58,6 +58,8 @@ WORDS: dict[Lang, dict[str, str]] = {
         "fix_all": "Verbeter de rode cellen in {feedback}, sla het op en lever het opnieuw aan "
                    "zoals je {workbook} aanleverde.",
         "nothing": "Je hoeft hiervoor niets te doen.",
+        "corrected": "Die zijn in dezelfde verwerking alsnog aangeleverd met {files}; je hoeft "
+                     "dit bestand niet meer te verbeteren.",
         "attached": "De feedbackwerkmap {feedback} zit in de bijlage.",
         "kept": "De feedbackwerkmap {feedback} ({mb} MB) is te groot om mee te sturen; a.s.r. "
                 "bewaart hem bij verwerking {run}. Vraag erom als je hem nodig hebt.",
@@ -90,6 +92,8 @@ WORDS: dict[Lang, dict[str, str]] = {
         "fix_all": "Correct the red cells in {feedback}, save it and submit it again the way "
                    "you submitted {workbook}.",
         "nothing": "There is nothing you need to do about it.",
+        "corrected": "They were delivered in the same run with {files}; you need not correct "
+                     "this file any more.",
         "attached": "The feedback workbook {feedback} is attached.",
         "kept": "The feedback workbook {feedback} ({mb} MB) is too large to send along; a.s.r. "
                 "keeps it with run {run}. Ask for it if you need it.",
@@ -225,7 +229,9 @@ def _block(f: Mapping[str, Any], notes: Sequence[Mapping[str, Any]],
     for note in conflicts:
         lines.append(printable(f"{note.get('sheet')}!{note.get('cell')}: {note.get('message')} "
                                f"{note.get('hint') or ''}".strip()))
-    if status in _FIXABLE and int(counts.get("errors", 0)) > len(conflicts):
+    if f.get("corrected_by"):
+        lines.append(w["corrected"].format(files=", ".join(map(str, f["corrected_by"]))))
+    elif status in _FIXABLE and int(counts.get("errors", 0)) > len(conflicts):
         lines.append(w["fix" if delivered else "fix_all"].format(
             feedback=feedback.name if feedback else name, workbook=name))
     elif f.get("error") and status not in ("accepted", *_FIXABLE):

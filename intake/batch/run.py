@@ -748,6 +748,16 @@ def recover(ledger: Ledger, lang: Lang) -> list[str]:
     return notes
 
 
+def _corrected_later(files: list[dict[str, Any]], delivered_by: Mapping[str, str]) -> None:
+    """Mark the files whose rejected employers were all delivered by other files of the same
+    run (`corrected_by`: their names): a bureau that sent a corrected copy is not asked to
+    correct the first one. The Werkgever IDs themselves stay out of summary.json."""
+    for entry in files:
+        rejected = (entry.get("counts") or {}).pop("rejected_ids", None)
+        if rejected and all(delivered_by.get(i) not in (None, entry["name"]) for i in rejected):
+            entry["corrected_by"] = sorted({delivered_by[i] for i in rejected})
+
+
 def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
                    status: str = "finished", waiting: list[FileOutcome] | None = None,
                    ) -> dict[str, Any]:
@@ -780,6 +790,7 @@ def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
     files = [from_row(row, delivered.get(row["id"], (0, 0))).to_json()
              for row in ledger.files(run_id)]
     files += [f.to_json() for f in waiting or []]
+    _corrected_later(files, ledger.delivered_by(run_id))
     summary = {
         "run": {"id": run_id, "started_at": run["started_at"], "finished_at":
                 run["finished_at"], "status": run["status"], "inbox": run["inbox"]},

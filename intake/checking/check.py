@@ -159,9 +159,19 @@ def counts_of(result: Result) -> dict[str, Any]:
     emails = result.werkgevers.values.get("salarisverwerker_email") or []
     bureaus = sorted({(str(n or ""), str(e or "")) for n, e in zip(names, emails, strict=False)
                       if n or e})
+    ids = result.werkgevers.values.get("werkgever_id") or []
+    rejected = sorted({str(i) for i, bad in zip(ids, result.werkgevers.rejected, strict=False)
+                       if bad and i})
     return {"werkgevers": result.werkgevers.counts(), "dga": result.dga.counts(),
             "errors": result.errors, "warnings": result.warnings,
-            "bureaus": [list(b) for b in bureaus]}
+            "bureaus": [list(b) for b in bureaus],
+            # the Werkgever IDs not delivered (a few: where a later file of the same run
+            # delivers them all, the batch says so instead of asking to correct this one)
+            **({"rejected_ids": rejected} if len(rejected) <= REJECTED_IDS_KEPT else {})}
+
+
+#: At most this many Werkgever IDs of rejected rows are kept with a file's counts.
+REJECTED_IDS_KEPT = 1000
 
 
 def with_cross_file(result: Result, extra: list[Finding], held: frozenset[int]) -> Result:

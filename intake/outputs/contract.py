@@ -212,6 +212,7 @@ def summary_schema() -> dict[str, Any]:
                     "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                     "size": count, "error": text, "output": text, "same_as": text,
                     "moved_to": text, "processed_at": text, "delivered": pair,
+                    "corrected_by": {"type": "array", "items": text},
                     "counts": {"type": "object", "properties": {
                         "werkgevers": report_schema()["properties"]["summary"]["properties"][
                             "werkgevers"],

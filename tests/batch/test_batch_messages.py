@@ -289,3 +289,40 @@ def test_a_conflict_is_told_with_its_own_advice_and_no_correction(tmp_path: Path
     assert "neem dan contact op met a.s.r." in body
     assert "Verbeter" not in body and "Keylane neemt contact" not in body
     assert "- noord.xlsx" not in body
+
+
+def test_a_file_corrected_later_in_the_same_run_is_not_to_be_corrected(tmp_path: Path) -> None:
+    """Noord sends a file with one wrong row and, in the same night, a corrected copy that
+    delivers that employer: the first file's part of the message says the employer was
+    delivered with the second file and asks no correction of it; summary.json names the file
+    that corrected it, and no Werkgever ID."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    noord = ("Loonbureau Noord", "info@noord.nl")
+    fill(inbox / "a-eerste.xlsx", [_bureau(1, *noord),
+                                   _bureau(2, *noord, loonheffingennummer="123")], [])
+    fill(inbox / "b-verbeterd.xlsx", [_bureau(2, *noord)], [])
+    run, summary = _batch(inbox, out)
+    first = next(f for f in summary["files"] if f["name"] == "a-eerste.xlsx")
+    assert first["status"] == "partially accepted"
+    assert first["corrected_by"] == ["b-verbeterd.xlsx"]
+    assert "rejected_ids" not in first["counts"]
+    (message,) = _by_address(run).values()
+    body = _plain(message)
+    part = body[body.index("- a-eerste.xlsx"):body.index("- b-verbeterd.xlsx")]
+    assert "alsnog aangeleverd met b-verbeterd.xlsx" in part and "Verbeter" not in part
+
+
+def test_a_file_whose_rejected_rows_no_later_file_delivered_is_still_to_be_corrected(
+        tmp_path: Path) -> None:
+    """The same first file with a second file delivering another employer: it is still asked
+    to be corrected, and summary.json names no file that corrected it."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    noord = ("Loonbureau Noord", "info@noord.nl")
+    fill(inbox / "a-eerste.xlsx", [_bureau(1, *noord),
+                                   _bureau(2, *noord, loonheffingennummer="123")], [])
+    fill(inbox / "b-ander.xlsx", [_bureau(3, *noord)], [])
+    run, summary = _batch(inbox, out)
+    first = next(f for f in summary["files"] if f["name"] == "a-eerste.xlsx")
+    assert "corrected_by" not in first
+    body = _plain(next(iter(_by_address(run).values())))
+    assert "Verbeter de rode cellen in a-eerste-feedback.xlsx" in body

@@ -73,7 +73,7 @@ from intake.validation.process import gc_paused
 from intake.validation.limits import Limits
 from intake.validation.validate import Options, validate_workbook
 out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
-options = Options(limits=Limits(**json.loads(sys.argv[3])))
+options = Options(limits=Limits(**{"max_seconds": 0, **json.loads(sys.argv[3])}))
 with gc_paused():  # as intake.outputs.pipeline.run writes them
     result = validate_workbook(Path(sys.argv[1]), options)
     report = build_report(result, options)
@@ -122,7 +122,7 @@ from intake.validation.limits import Limits
 from intake.validation.safety import inspect
 from intake.validation.validate import Options, validate_workbook
 path = Path(sys.argv[1])
-limits = Limits(**json.loads(sys.argv[3]))
+limits = Limits(**{"max_seconds": 0, **json.loads(sys.argv[3])})
 validate_workbook(Path(sys.argv[2]), Options())  # warm: the lazy imports, compiled patterns
 start = time.perf_counter()
 book = python_calamine.CalamineWorkbook.from_path(str(path))

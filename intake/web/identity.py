@@ -23,6 +23,13 @@ PUBLIC_MAIL = frozenset({
     "protonmail.com", "gmx.com", "gmx.net", "hetnet.nl", "casema.nl", "chello.nl"})
 
 
+def _valid(address: str) -> bool:
+    """Whether `address` passes the rule of the E-mail salarisverwerker field."""
+    from intake.batch.addresses import ascii_address
+
+    return bool(address.strip()) and not isinstance(ascii_address(address), str)
+
+
 def _domain(address: str) -> str:
     return address.strip().rpartition("@")[2].strip().rstrip(".").casefold()
 
@@ -47,6 +54,8 @@ def other_bureaus(named: Iterable[Sequence[str]], bureau_email: str | None,
     others = []
     for pair in named:
         name, email = (str(pair[0] or ""), str(pair[1] or "")) if len(pair) > 1 else ("", "")
-        if email.strip() and not same_bureau(email, bureau_email):  # no address: its own error
+        # A row without a valid address is an error of its own (email-invalid) and is not
+        # delivered: it names no other bureau (the sample's "salaris@detelling" did).
+        if _valid(email) and not same_bureau(email, bureau_email):
             others.append((name, email))
     return tuple(sorted(set(others)))

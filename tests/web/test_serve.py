@@ -754,6 +754,23 @@ def test_a_bureaus_own_rows_at_its_domain_are_placed_at_once(
     assert sorted(p.parent.name for p in inbox_files(site)) == ["noord", "zuid"]
 
 
+def test_a_row_with_a_broken_address_names_no_other_bureau(
+        site: Site, noord: tuple[TestClient, str]) -> None:
+    """The shipped sample with mistakes, uploaded by the bureau it belongs to: its one row with
+    a broken address (salaris@detelling, an error of its own that is not delivered) does not
+    make the upload another bureau's: no warning, the accepted employer is forwarded."""
+    from intake.outputs.samples import write_samples
+
+    db = bureaus.connect(site.config.ledger_path)
+    bureaus.set_email(db, "noord", "salaris@detelling.nl")
+    db.close()
+    client, csrf = noord
+    shipped = {p.name: p for p in write_samples(site.folder / "samples")}
+    page = upload(client, csrf, shipped["voorbeeld-fouten.xlsx"],
+                  follow=True).text  # type: ignore[attr-defined]
+    assert "Deels goedgekeurd" in page and 'id="other-bureau"' not in page
+
+
 def test_a_keys_table_without_the_email_column_is_upgraded_in_place(tmp_path: Path) -> None:
     """A ledger whose web_keys was made before the e-mail column gets it added; its key
     still logs in and an address can be recorded."""

@@ -572,6 +572,19 @@ class _Run:
                           "earlier_date": _shown_date(earlier.at, self.lang),
                           "earlier_run": earlier.run_id}
                 fields = _differences(json.loads(earlier.data), row)
+                refused = self.ledger.current(*key)
+                if refused is not None and refused.state == "refused":
+                    # a.s.r. refused it: a new delivery is what the bureau can do about it
+                    replaces[len(employers)] = earlier.employer_id
+                    self.seen[key] = (name, row["bron_rij"], row)
+                    employers.append({**row, "bron_bestand": inert(name)})
+                    params["reason"] = refused.reason or "-"
+                    notes.append(Finding(
+                        "batch-after-refusal", sheet=validation.sheet, row=row["bron_rij"],
+                        column=validation.werkgever_id_column, field="werkgever_id",
+                        value=row["werkgever_id"],
+                        params=(*params.items(), ("lhn", row["loonheffingennummer"]))))
+                    continue
             if fields and earlier is not None and row["werkgever_id"] in self.options.redeliver:
                 code = "batch-redelivered"
                 replaces[len(employers)] = earlier.employer_id
@@ -672,9 +685,11 @@ def _shown_date(at: str, lang: Lang) -> str:
 
 
 def _differences(earlier: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:
-    """The labels of the fields in which `row` differs from the `earlier` registration."""
-    return [f.label for f in WERKGEVERS.fields
-            if str(earlier.get(f.name, "") or "") != str(row.get(f.name, "") or "")]
+    """The labels of the fields in which `row` differs from the `earlier` registration; fields
+    `intake prune` blanked in it (listed under its "_pruned") are not compared."""
+    forgotten = set(earlier.get("_pruned") or ())
+    return [f.label for f in WERKGEVERS.fields if f.name not in forgotten
+            and str(earlier.get(f.name, "") or "") != str(row.get(f.name, "") or "")]
 
 
 def _kill_workers() -> None:

@@ -477,6 +477,17 @@ CATALOGUE: dict[str, Entry] = {
          "from {earlier_file} (row {earlier_row}, {earlier_date}); different: {fields}.",
          "Nothing to do."),
     ),
+    "batch-after-refusal": _e(
+        "warning", "Opnieuw aangeleverd na afwijzing", "Delivered again after a refusal",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} was door a.s.r. afgewezen "
+         "({reason}); het is opnieuw aangeleverd en vervangt de aanmelding uit {earlier_file} "
+         "(rij {earlier_row}, {earlier_date}).",
+         "Niets te doen: a.s.r. bekijkt de aanmelding opnieuw."),
+        ("Employer ID {value} with wage tax number {lhn} was refused by a.s.r. ({reason}); it "
+         "was delivered again and replaces the registration from {earlier_file} (row "
+         "{earlier_row}, {earlier_date}).",
+         "Nothing to do: a.s.r. looks at the registration again."),
+    ),
     "batch-lhn-other-employer": _e(
         "warning", "Loonheffingennummer bij twee werkgevers", "Wage tax number at two employers",
         ("Loonheffingennummer {lhn} staat ook bij Werkgever ID {other_id} in {earlier_file} "
@@ -972,11 +983,13 @@ STOPS: dict[str, dict[str, str]] = {
     "batch-disk-full": {"nl": "maak ruimte vrij", "en": "free some space"},
     "batch-fix-this": {"nl": "los dit op", "en": "fix this"},
     "ledger-damaged": {
-        "nl": "{path}: {what}; zet de laatste goede kopie terug (back-up), of verplaats dit "
-              "bestand bewust om met een leeg grootboek te beginnen (dan wordt alles opnieuw "
+        "nl": "{path}: {what}; zet de laatste goede kopie terug (de back-up van intake "
+              "backup: docs/operator.md, 'Backup and restore'), of verplaats dit bestand "
+              "bewust om met een leeg grootboek te beginnen (dan wordt alles opnieuw "
               "aangeleverd)",
-        "en": "{path}: {what}; restore the last good copy (backup), or move this file away on "
-              "purpose to start an empty ledger (everything is then delivered again)"},
+        "en": "{path}: {what}; restore the last good copy (the backup intake backup made: "
+              "docs/operator.md, 'Backup and restore'), or move this file away on purpose to "
+              "start an empty ledger (everything is then delivered again)"},
     "ledger-empty": {"nl": "het grootboek is leeg (0 bytes)",
                      "en": "the ledger is empty (0 bytes)"},
     "ledger-not-sqlite": {

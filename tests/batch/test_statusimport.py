@@ -203,3 +203,38 @@ def test_the_command_prints_and_exits_like_the_others(ledger_path: Path,
     assert done.stdout.strip() == "status.csv: 1 rijen, 1 vastgelegd, 0 al zo, 0 met een fout"
     missing = run_intake("status", "import", str(path), "--db", str(tmp_path / "geen.sqlite"))
     assert missing.returncode == 2
+
+
+def test_a_refused_registration_sent_again_unchanged_is_delivered_again(tmp_path: Path) -> None:
+    """An employer a.s.r. refused and the bureau sends again with the same data is delivered
+    again (a warning naming the refusal's reason, the registration it replaces), and its state
+    goes back to delivered; one that was not refused is still not delivered twice."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    fill(inbox / "eerste.xlsx", [employer(1), employer(2)], [])
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    status = tmp_path / "status.csv"
+    status.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling,reden\n"
+                      f"{_id(1)},{lhn(1)},refused,,geen polis\n", encoding="utf-8")
+    ledger = Ledger(out / "intake.sqlite")
+    try:
+        assert not import_status(ledger, status, ImportOptions()).findings
+    finally:
+        ledger.close()
+    # employer 3 too: a file of the same rows written in the same second would be the same
+    # bytes, skipped as processed before
+    fill(inbox / "opnieuw.xlsx", [employer(1), employer(2), employer(3)], [])
+    again = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    summary = json.loads((again.run_dir / "summary.json").read_text(encoding="utf-8"))
+    codes = {(n["value"], n["code"]) for n in summary["cross_file"]}
+    assert codes == {(_id(1), "batch-after-refusal"), (_id(2), "batch-already-registered")}
+    note = next(n for n in summary["cross_file"] if n["code"] == "batch-after-refusal")
+    assert "(geen polis)" in note["message"] and "eerste.xlsx (rij 2" in note["message"]
+    assert summary["delivery"]["werkgevers"] == 2  # employers 1 (again) and 3
+    ledger = Ledger(out / "intake.sqlite")
+    try:
+        assert ledger.current(_id(1), lhn(1)).state == "delivered"  # type: ignore[union-attr]
+        replaced = ledger.db.execute("SELECT COUNT(*) FROM employers WHERE replaces IS NOT "
+                                     "NULL").fetchone()[0]
+        assert replaced == 1
+    finally:
+        ledger.close()

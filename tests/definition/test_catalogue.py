@@ -126,7 +126,27 @@ def test_every_catalogue_code_is_produced(tmp_path: Path) -> None:
             seen |= {note["code"] for note in summary["cross_file"]}
     assert second.run_dir.is_dir()
     seen |= _status_codes(tmp_path, out / "intake.sqlite")
+    seen |= _after_refusal(tmp_path, inbox, out)
     assert sorted(set(CATALOGUE) - seen) == []
+
+
+def _after_refusal(tmp_path: Path, inbox: Path, out: Path) -> set[str]:
+    """The codes of a run that delivers again an employer a.s.r. refused (employer 3)."""
+    from intake.batch.ledger import Ledger
+    from intake.batch.statusimport import ImportOptions, import_status
+
+    path = tmp_path / "afgewezen.csv"
+    path.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling,reden\n"
+                    f"9000003,{lhn(3)},refused,,geen polis\n", encoding="utf-8")
+    ledger = Ledger(out / "intake.sqlite")
+    try:
+        import_status(ledger, path, ImportOptions())
+    finally:
+        ledger.close()
+    fill(inbox / "f.xlsx", [employer(3)], [])
+    run = run_batch(BatchOptions(inbox=inbox / "f.xlsx", out_dir=out, settle_seconds=0))
+    summary = json.loads((run.run_dir / "summary.json").read_text(encoding="utf-8"))
+    return {note["code"] for note in summary["cross_file"]}
 
 
 def _status_codes(tmp_path: Path, ledger_path: Path) -> set[str]:

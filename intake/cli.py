@@ -564,6 +564,87 @@ def db_options(command: Callable[..., None]) -> Callable[..., None]:
                         help="The ledger (default OUTDIR/intake.sqlite with --out).")(command)
 
 
+@cli.command(short_help="Copy the ledger and the web's database safely, while they run.",
+             epilog=examples("intake backup --out verwerkt/ /var/backups/intake/2026-12-07",
+                             "intake backup --out verwerkt/ \"backup/$(date +%F)\" --json"))
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@db_options
+@lang_option("Language of the lines printed.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the copies made (path, size, rows per table) as JSON.")
+def backup(dest: Path, db: Path | None, out_dir: Path | None, lang: str,
+           as_json: bool) -> None:
+    """Copy the ledger (and OUTDIR/web/web.sqlite, the web intake's own database, when there
+    is one) into the folder DEST as intake.sqlite and web.sqlite.
+
+    Made with SQLite's online backup API: safe while the batch or the web intake writes, each
+    copy is the database at one moment, checked with integrity_check before it gets its name.
+    An existing file in DEST is never overwritten. Exit 0 when the copies were made; 2 when
+    they cannot be (a copy exists, the ledger is missing or damaged, DEST cannot be written).
+    """
+    import json
+
+    from intake.batch.backup import back_up
+
+    ledger = _ledger_path(db, out_dir)
+    web = (out_dir or ledger.parent) / "web" / "web.sqlite"
+    result = back_up(ledger, web, dest)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    from intake.outputs.terminal import printable
+
+    words = {"nl": "{copy}: kopie van {source}, integrity_check ok, {size} bytes",
+             "en": "{copy}: copy of {source}, integrity_check ok, {size} bytes"}[lang]
+    for c in (result.ledger, result.web):
+        if c is not None:
+            click.echo(words.format(copy=printable(str(c.copy)),
+                                    source=printable(str(c.source)), size=c.size))
+
+
+@cli.command(short_help="Forget what the retention period no longer allows (AVG).",
+             epilog=examples("intake prune --out verwerkt/ --older-than 365 --dry-run",
+                             "intake prune --out verwerkt/ --older-than 365",
+                             "intake prune --out verwerkt/ --older-than 365 --json"))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="The batch output folder: its run folders, web/ and ledger.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="The ledger (default OUTDIR/intake.sqlite).")
+@click.option("--older-than", "days", type=click.IntRange(1), required=True, metavar="DAYS",
+              help="The retention period: what is older than this many days is forgotten.")
+@click.option("--dry-run", is_flag=True,
+              help="Count what would be removed and blanked, and change nothing.")
+@lang_option("Language of the lines printed.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the counts and what was left as JSON.")
+def prune(out_dir: Path, db: Path | None, days: int, dry_run: bool, lang: str,
+          as_json: bool) -> None:
+    """Remove what is older than DAYS: the folders of finished runs (reports, feedback
+    workbooks, CSVs, messages), the web intake's uploads (their folders and rows), and in the
+    ledger the personal data of delivered rows (a DGA's name and personeelsnummer, the
+    bureau's e-mail address).
+
+    The ledger keeps what exactly-once delivery needs: each Werkgever ID and
+    loonheffingennummer delivered and each file's sha256, so a file or an employer delivered
+    before is still not delivered again. A run still going is never touched, links are never
+    followed, and no batch runs meanwhile (OUTDIR's lock). Exit 0: done; 1: something was left
+    (a link, a folder that could not be removed: listed); 2: cannot run (no ledger, a batch
+    holds the lock).
+    """
+    import json
+
+    from intake.batch.prune import lines
+    from intake.batch.prune import prune as forget
+
+    result = forget(out_dir, db, days, dry_run)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for line in lines(result, lang):
+            click.echo(line)
+    sys.exit(result.exit_code)
+
+
 @cli.group(cls=IntakeGroup, short_help="Record how far registrations got after delivery.",
            epilog=examples("intake status import status-2026-12-07.csv --out verwerkt/"))
 def status() -> None:

@@ -1,0 +1,202 @@
+"""intake prune: what is older than the retention period goes, what exactly-once delivery needs
+stays, nothing outside OUTDIR is touched."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from intake.batch.ledger import Ledger
+from intake.batch.prune import Pruned, prune
+from intake.batch.run import BatchOptions, run_batch
+from intake.definition.status import Status
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.web.store import Store
+
+from conftest import replace, run_intake
+
+#: A moment a year and a day after the fixture's run: everything in it is older than 365 days.
+LATER = dt.datetime.now(dt.UTC) + dt.timedelta(days=366)
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One batch run delivering an employer with two DGAs, and one finished web upload with
+    its folder; built once, copied by each test."""
+    base = tmp_path_factory.mktemp("prune")
+    inbox, out = base / "in", base / "out"
+    fill(inbox / "a.xlsx", VALID_WERKGEVERS[:1], VALID_DGA[:2])
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    store = Store(out / "intake.sqlite", out / "web" / "web.sqlite")
+    upload = store.add_upload("noord", "a.xlsx", ".xlsx", "0" * 64, 10)
+    store.finish_upload(upload.id, Status.ACCEPTED, {}, None)
+    store.close()
+    (out / "web" / "uploads" / upload.id).mkdir(parents=True)
+    (out / "web" / "uploads" / upload.id / "a.xlsx").write_bytes(b"workbook")
+    return base
+
+
+@pytest.fixture
+def base(made: Path, tmp_path: Path) -> Path:
+    """A copy of the module's inbox and OUTDIR for one test."""
+    shutil.copytree(made, tmp_path / "copy")
+    return tmp_path / "copy"
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    """Every file under `out` but the SQLite files, with its bytes."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and ".sqlite" not in p.name and p.name != "index.html"}
+
+
+def _dump(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return list(db.iterdump())
+
+
+def _counts(result: Pruned) -> dict[str, object]:
+    return {k: v for k, v in result.to_json().items() if k != "dry_run"}
+
+
+def test_dry_run_removes_nothing_and_reports_the_same_counts(base: Path) -> None:
+    """--dry-run changes no file and no row, and counts exactly what the real prune then
+    removes and blanks: the run folder, the upload (folder and row), one employer row and two
+    DGA rows; a second prune finds nothing left."""
+    out = base / "out"
+    files, ledger, web = _tree(out), _dump(out / "intake.sqlite"), _dump(out / "web" /
+                                                                          "web.sqlite")
+    dry = prune(out, None, 365, dry_run=True, now=LATER)
+    assert _tree(out) == files
+    assert _dump(out / "intake.sqlite") == ledger
+    assert _dump(out / "web" / "web.sqlite") == web
+    real = prune(out, None, 365, now=LATER)
+    assert _counts(dry) == _counts(real)
+    assert real.to_json()["removed"] == {"run_folders": 1, "uploads": 1, "upload_rows": 1}
+    assert real.to_json()["blanked"] == {"employer_rows": 1, "dga_rows": 2}
+    assert real.exit_code == 0
+    assert [p.name for p in out.iterdir() if p.is_dir()] == ["web"]
+    assert list((out / "web" / "uploads").iterdir()) == []
+    again = prune(out, None, 365, now=LATER)
+    assert again.to_json()["removed"] == {"run_folders": 0, "uploads": 0, "upload_rows": 0}
+    assert again.to_json()["blanked"] == {"employer_rows": 0, "dga_rows": 0}
+
+
+def test_nothing_younger_than_the_bound_goes(base: Path) -> None:
+    """Without the year gone by, a 365-day prune removes and blanks nothing."""
+    result = prune(base / "out", None, 365)
+    assert result.to_json()["removed"] == {"run_folders": 0, "uploads": 0, "upload_rows": 0}
+    assert result.to_json()["blanked"] == {"employer_rows": 0, "dga_rows": 0}
+
+
+def test_the_ledger_keeps_keys_and_hashes_and_forgets_names(base: Path) -> None:
+    """After prune the delivered rows keep Werkgever ID, loonheffingennummer and the employer's
+    data but for the bureau's address; the DGAs' names and personeelsnummers are blank; every
+    file keeps its sha256."""
+    out = base / "out"
+    ledger = Ledger(out / "intake.sqlite")
+    hashes = [f["sha256"] for f in ledger.files()]
+    ledger.close()
+    prune(out, None, 365, now=LATER)
+    ledger = Ledger(out / "intake.sqlite")
+    try:
+        assert [f["sha256"] for f in ledger.files()] == hashes
+        ((run_id,),) = ledger.db.execute("SELECT DISTINCT run_id FROM employers")
+        employers, dga = ledger.delivery(run_id)
+    finally:
+        ledger.close()
+    (row,) = employers
+    assert (row["werkgever_id"], row["loonheffingennummer"]) == ("8106625", "810662504L01")
+    assert row["werkgever_naam"] == "Bakkerij Van Dijk B.V."
+    assert row["salarisverwerker_email"] == "" and row["_pruned"] == ["salarisverwerker_email"]
+    assert [(d["werkgever_id"], d["naam"], d["personeelsnummer"]) for d in dga] == [
+        ("8106625", "", ""), ("8106625", "", "")]
+    assert "J. van Dijk" not in (out / "intake.sqlite").read_bytes().decode("latin-1")
+
+
+def test_prune_keeps_exactly_once(base: Path) -> None:
+    """After prune, the file delivered before (still in the inbox) is skipped as processed
+    before, and a new file with the same employer and another bureau address is 'already
+    registered' (not a conflict): neither delivers the employer again."""
+    inbox, out = base / "in", base / "out"
+    prune(out, None, 365, now=LATER)
+    changed = replace(VALID_WERKGEVERS[0], salarisverwerker_email="nieuw@detelling.nl")
+    fill(inbox / "b.xlsx", [changed], VALID_DGA[:2])
+    result = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    by_name = {f.name: f for f in result.files}
+    assert by_name["a.xlsx"].status is Status.SKIPPED
+    assert by_name["b.xlsx"].delivered[0] == 0
+    summary = json.loads((result.run_dir / "summary.json").read_text(encoding="utf-8"))
+    assert [c["code"] for c in summary["cross_file"]] == ["batch-already-registered"]
+    assert summary["delivery"] == {"werkgevers": 0, "dga": 0}
+
+
+def test_a_symlink_in_outdir_pointing_outside_is_not_followed(base: Path) -> None:
+    """An old run's folder replaced by a link to a folder outside OUTDIR, a link inside the
+    other run folder and an upload's folder that is a link: what they point to is untouched,
+    the links that stand for a folder are left and listed, and the exit code is 1."""
+    out, outside = base / "out", base / "elsewhere"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not ours")
+    ledger = Ledger(out / "intake.sqlite")
+    ((run_id,),) = ledger.db.execute("SELECT id FROM runs")
+    with ledger.transaction() as db:
+        db.execute("INSERT INTO runs (id, started_at, finished_at, status, inbox, out_dir) "
+                   "VALUES ('20200101-000000', '2020-01-01T00:00:00+00:00', "
+                   "'2020-01-01T00:10:00+00:00', 'finished', 'in', ?)", (str(out),))
+    ledger.close()
+    (out / "20200101-000000").symlink_to(outside, target_is_directory=True)
+    (out / run_id / "link").symlink_to(outside, target_is_directory=True)
+    (upload,) = (out / "web" / "uploads").iterdir()
+    shutil.rmtree(upload)
+    upload.symlink_to(outside, target_is_directory=True)
+    result = prune(out, None, 365, now=LATER)
+    assert (outside / "keep.txt").read_text() == "not ours"
+    assert not (out / run_id).exists()
+    assert {(Path(s.path).name, s.reason) for s in result.skipped} == {
+        ("20200101-000000", "symlink"), (upload.name, "symlink")}
+    assert result.exit_code == 1
+    assert result.to_json()["removed"] == {"run_folders": 1, "uploads": 0, "upload_rows": 0}
+
+
+def test_a_run_still_going_is_never_touched(base: Path) -> None:
+    """A run the ledger marks running, however old, keeps its folder and its rows' data."""
+    out = base / "out"
+    ledger = Ledger(out / "intake.sqlite")
+    with ledger.transaction() as db:
+        db.execute("UPDATE runs SET status = 'running'")
+    ledger.close()
+    result = prune(out, None, 365, now=LATER)
+    assert result.to_json()["removed"]["run_folders"] == 0
+    assert result.to_json()["blanked"] == {"employer_rows": 0, "dga_rows": 0}
+    assert len([p for p in out.iterdir() if p.is_dir()]) == 2
+
+
+def test_the_command_prints_the_library_result(base: Path) -> None:
+    """`intake prune --dry-run --json` prints exactly the library's dry-run result, exit 0;
+    the text form names the counts in Dutch; a held batch lock is exit 2."""
+    out = base / "out"
+    for table, column in (("runs", "finished_at"), ("files", "processed_at")):
+        with sqlite3.connect(out / "intake.sqlite") as db:
+            db.execute(f"UPDATE {table} SET {column} = '2020-01-01T00:00:00+00:00'")
+    done = run_intake("prune", "--out", str(out), "--older-than", "30", "--dry-run", "--json")
+    assert done.returncode == 0, done.stderr
+    expected = prune(out, None, 30, dry_run=True).to_json()
+    printed = json.loads(done.stdout)
+    assert {k: v for k, v in printed.items() if k != "before"} == {
+        k: v for k, v in expected.items() if k != "before"}
+    assert printed["blanked"] == {"employer_rows": 1, "dga_rows": 2}
+    text = run_intake("prune", "--out", str(out), "--older-than", "30", "--dry-run")
+    assert "1 map(pen) van verwerkingen" in text.stdout
+    from intake.batch.run import acquire_lock
+
+    lock = acquire_lock(out)
+    try:
+        held = run_intake("prune", "--out", str(out), "--older-than", "30")
+    finally:
+        lock.release()
+    assert held.returncode == 2 and "bezig" in held.stderr

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from intake.batch.ledger import Ledger
+from intake.batch.ledger import LATEST_STATES, Ledger
 from intake.definition.messages import Lang
 from intake.definition.registration import ORDER, WAITING_DAYS, WORDS, State
 
@@ -63,26 +64,32 @@ def funnel(ledger: Ledger, bounds: Mapping[str, int] | None = None,
            today: dt.date | None = None) -> Funnel:
     """The funnel of the ledger's registrations; `bounds` in days per state (the defaults of
     `WAITING_DAYS` for the states not given)."""
+    return funnel_of(ledger.db, bounds, today)
+
+
+def funnel_of(db: sqlite3.Connection, bounds: Mapping[str, int] | None = None,
+              today: dt.date | None = None) -> Funnel:
+    """The same over a connection to a ledger (the web's is for reading only)."""
     today = today or dt.datetime.now(dt.UTC).date()
     limits = {str(s): d for s, d in WAITING_DAYS.items()} | dict(bounds or {})
-    states = ledger.current_states()
-    counts = Counter(c.state for c in states.values())
+    states = {(r[0], r[1]): (r[2], r[3]) for r in db.execute(LATEST_STATES)}
+    counts = Counter(state for state, _ in states.values())
     waiting = []
-    names = _names(ledger)
-    for (werkgever_id, lhn), c in states.items():
-        days = (today - dt.date.fromisoformat(c.at[:10])).days
-        if c.state in limits and days > limits[c.state]:
+    names = _names(db)
+    for (werkgever_id, lhn), (state, at) in states.items():
+        days = (today - dt.date.fromisoformat(at[:10])).days
+        if state in limits and days > limits[state]:
             waiting.append(Waiting(werkgever_id, lhn, names.get((werkgever_id, lhn), ""),
-                                   c.state, c.at, days))
+                                   state, at, days))
     waiting.sort(key=lambda w: (w.since, w.werkgever_id))
     ordered = {str(s): counts.get(str(s), 0) for s in (*ORDER, State.REFUSED)}
     return Funnel(ordered, waiting, limits)
 
 
-def _names(ledger: Ledger) -> dict[tuple[str, str], str]:
+def _names(db: sqlite3.Connection) -> dict[tuple[str, str], str]:
     """Each registration's employer name, from its latest delivery."""
     names = {}
-    for werkgever_id, lhn, data in ledger.db.execute(
+    for werkgever_id, lhn, data in db.execute(
             "SELECT werkgever_id, loonheffingennummer, data FROM employers ORDER BY id"):
         try:
             names[(werkgever_id, lhn)] = str(json.loads(data).get("werkgever_naam", ""))

@@ -193,9 +193,12 @@ class Change:
 
 
 #: The latest state of every registration (a subquery over `states`).
-_LATEST = ("SELECT werkgever_id, loonheffingennummer, state, at, first_exchange, reason, id "
-           "FROM states WHERE id IN (SELECT MAX(id) FROM states "
-           "GROUP BY werkgever_id, loonheffingennummer)")
+#: Each registration's state now (its latest change).
+LATEST_STATES = (
+    "SELECT werkgever_id, loonheffingennummer, state, at, first_exchange, reason, id "
+    "FROM states WHERE id IN (SELECT MAX(id) FROM states "
+    "GROUP BY werkgever_id, loonheffingennummer)")
+_LATEST = LATEST_STATES
 
 
 @contextmanager

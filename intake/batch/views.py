@@ -24,7 +24,10 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from intake.batch.funnel import Funnel
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,21 @@ class LedgerView:
         by_name = [f for f in files if f.name == inbox_name]
         return by_name or files
 
+
+    def funnel(self, today: dt.date | None = None) -> Funnel | None:
+        """The registrations per state and those waiting too long (`intake.batch.funnel`);
+        None for a ledger without states."""
+        from intake.batch.funnel import funnel_of
+
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            if not self._columns(db, "states") or not self._columns(db, "employers"):
+                return None
+            return funnel_of(db, today=today)
+        finally:
+            db.close()
 
     def registrations(self, bureau: str, today: dt.date | None = None,
                       ) -> list[RegistrationView]:

@@ -573,7 +573,8 @@ class Intake:
                          held=[u for u in uploads if u.held],
                          confirmed=[u for u in uploads if u.other_bureaus and u.confirmed_at],
                          nightly={u.id: self._nightly(u) for u in uploads if u.inbox_name},
-                         recent_runs=RECENT_RUNS)
+                         recent_runs=RECENT_RUNS, funnel=self.ledger.funnel(),
+                         state_words={str(k): v for k, v in STATE_WORDS["nl"].items()})
 
     async def run(self, request: Request) -> Response:
         session = self.need(request, Role.OPERATOR)

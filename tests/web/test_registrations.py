@@ -22,6 +22,7 @@ from intake.definition.messages import Lang
 from intake.outputs.samples import STATUS_SAMPLE_NAME, VALID_WERKGEVERS
 from intake.web import keys as bureaus
 from intake.web.app import ServeConfig, create_app
+from intake.web.keys import Role
 
 from conftest import run_intake
 
@@ -118,6 +119,22 @@ def test_the_samples_walk_from_delivery_to_live(tmp_path: Path, lang: Lang) -> N
     assert shown[VALID_WERKGEVERS[0][5]][0] == "aangevuld door a.s.r."
     assert shown[VALID_WERKGEVERS[1][5]][0] == "in inrichting bij Keylane"
     assert shown[VALID_WERKGEVERS[4][5]][0] == "aangeleverd"
+
+    # a.s.r.'s operator page: the same counts per state, the same two waiting, oldest first
+    db = bureaus.connect(out / "intake.sqlite")
+    operator = bureaus.add(db, "beheer", role=Role.OPERATOR)
+    db.close()
+    with TestClient(create_app(ServeConfig(inbox=inbox, out_dir=out))) as client:
+        token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
+        client.post("/inloggen", data={"csrf": token, "sleutel": operator})
+        beheer = client.get("/beheer").text
+    counts = re.findall(r"<td[^>]*>(\d+)</td>",
+                        beheer[beheer.index('id="funnel"'):beheer.index("</table>",
+                                                                        beheer.index('id="funnel"'))])
+    assert counts == ["2", "1", "1", "1", "1"]
+    listed = beheer[beheer.index('id="waiting"'):]
+    assert listed.index(VALID_WERKGEVERS[1][5]) < listed.index(VALID_WERKGEVERS[4][5])
+    assert VALID_WERKGEVERS[5][5] not in listed[:listed.index("</table>")]
 
 
 def test_another_bureau_sees_none_of_these_employers(tmp_path: Path) -> None:

@@ -50,6 +50,8 @@ def _values(option: click.Option, tmp_path: Path) -> list[str]:
         return [str(tmp_path / "elsewhere")]
     if isinstance(kind, click.types.StringParamType):
         return TEXTS[max(option.opts, key=len)]
+    if not isinstance(default, int) and isinstance(kind, click.types.IntParamType):
+        return ["30"]  # a required number without a default (prune --older-than)
     if isinstance(default, int):
         return [str(default + 1)]
     assert isinstance(default, float), option.opts

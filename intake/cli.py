@@ -405,7 +405,8 @@ def _messages_from(ctx: click.Context, param: click.Parameter, value: str | None
                    "<salariskoppeling@asr.nl>').")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
-              help="One line per file on stderr: text, or one JSON object per line.")
+              help="One line per file (and per note) on stderr: text (time, then "
+                   "key=value), or one JSON object per line.")
 @limit_options
 def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, jobs: int,
           recursive: bool, move_to: Path | None, settle: float, prefixes: tuple[str, ...],
@@ -432,7 +433,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
     accepted; 1: some rows or files need attention; 2: could not run (bad folder, lock held,
     damaged ledger, full disk).
     """
-    from intake.batch.log import log_line
+    from intake.batch.log import log_fields
     from intake.batch.outcome import FileOutcome
     from intake.batch.run import BatchOptions, run_batch
     options = BatchOptions(
@@ -442,6 +443,12 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
         messages=messages, messages_from=messages_from,
         contract_prefixes=prefixes, limits=_limits(max_rows, max_cells, max_mb, max_seconds,
                                                           max_memory_mb))
+    import logging
+
+    from intake.outputs.logs import configure
+
+    configure(log_format)  # type: ignore[arg-type]
+    log = logging.getLogger("intake.batch")
     tty = sys.stderr.isatty() and log_format == "text"
     bar: Any = None
 
@@ -453,7 +460,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
                 bar.__enter__()
             bar.update(1)
         else:
-            click.echo(log_line(run_id, outcome, log_format), err=True)  # type: ignore[arg-type]
+            log.info("file", extra={"fields": log_fields(run_id, outcome)})
 
     try:
         result = run_batch(options, progress)
@@ -461,7 +468,7 @@ def batch(inbox: Path, out_dir: Path, db: Path | None, force: bool, lang: str, j
         if bar is not None:
             bar.__exit__(None, None, None)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        log.warning("note", extra={"fields": {"note": note}})
     if not result.run_id:
         from intake.definition.messages import UI
 
@@ -848,13 +855,17 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
 @click.option("--max-connections-per-address", type=click.IntRange(1), default=64,
               show_default=True, help="Open connections from one client address (the "
               "trusted proxies of --forwarded-allow-ips excepted).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="One line per request (and per server event) on stderr: text (time, then "
+                   "key=value), or one JSON object per line.")
 @limit_options
 @click.pass_context
 def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host: str, port: int,
           lang: str, prefixes: tuple[str, ...], max_upload_mb: int, workers: int,
           large_workers: int, large_mb: float, forwarded_allow_ips: str, hsts: bool,
           header_seconds: float, max_connections: int, max_connections_per_address: int,
-          max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
+          log_format: str, max_rows: int, max_cells: int, max_mb: int, max_seconds: float,
           max_memory_mb: int) -> None:
     """Run the web intake: bureaus upload workbooks and see the findings at once; good
     workbooks go to INBOX/<bureau>/ for the nightly `intake batch --recursive`; the operator
@@ -874,7 +885,7 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
         connections=ConnectionLimits(header_seconds=header_seconds,
                                      max_connections=max_connections,
                                      per_address=max_connections_per_address))
-    run_server(config, host, port, forwarded_allow_ips)
+    run_server(config, host, port, forwarded_allow_ips, log_format)  # type: ignore[arg-type]
 
 
 def settings_from_environment(group: click.Group, prefix: str = "INTAKE") -> None:

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from intake.batch.ledger import Ledger
 from intake.batch.outcome import FileOutcome
 from intake.definition.errors import IntakeError
 from intake.definition.messages import Lang
 from intake.definition.status import Status
+from intake.outputs.logs import LogFormat, local_time, render
 
-LogFormat = Literal["text", "json"]
 
-
-def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
-    """One line for the cron log: time, run, file, status, counts, and why when not accepted.
-    Text values are JSON-quoted, so no file name can start a line of its own."""
-    record: dict[str, Any] = {
-        "time": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
-        "run": run_id, "file": outcome.name, "status": str(outcome.status)}
+def log_fields(run_id: str, outcome: FileOutcome) -> dict[str, Any]:
+    """A file's log event: run, file, status, counts, and why when not accepted."""
+    record: dict[str, Any] = {"run": run_id, "file": outcome.name,
+                              "status": str(outcome.status)}
     rows = (outcome.counts or {}).get("werkgevers")
     if isinstance(rows, Mapping):
         record |= {"rows": rows.get("rows", 0), "accepted": rows.get("accepted", 0),
@@ -34,22 +30,14 @@ def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
         record["reason"] = outcome.reason
     if outcome.moved_to:
         record["moved_to"] = outcome.moved_to
-    if fmt == "json":
-        return _json(record)
-    head = f"{record.pop('time')} run={record.pop('run')} "
-    return head + " ".join(
-        f"{key}={value if isinstance(value, int) else _json(value)}"
-        for key, value in record.items())
+    return record
 
 
-def _json(value: object) -> str:
-    """`value` as JSON that stays one line in every viewer and reads in its order: besides the
-    control characters JSON escapes, every character a terminal must not get raw (line and
-    paragraph separators, NEL, U+202E: `intake.outputs.terminal.unsafe`) is a \\u escape."""
-    from intake.outputs.terminal import unsafe
-
-    text = json.dumps(value, ensure_ascii=False)
-    return "".join(f"\\u{ord(ch):04x}" if unsafe(ch) else ch for ch in text)
+def log_line(run_id: str, outcome: FileOutcome, fmt: LogFormat = "text") -> str:
+    """One line for the log: time, run, file, status, counts, and why when not accepted (as
+    `intake.outputs.logs.Formatter` writes the event). Text values are JSON-quoted, so no file
+    name can start a line of its own."""
+    return render({"time": local_time(), **log_fields(run_id, outcome)}, fmt)
 
 
 #: `intake history`'s words, per language.

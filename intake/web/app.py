@@ -51,6 +51,7 @@ from intake.definition.messages import UI, Lang
 from intake.definition.registration import WORDS as STATE_WORDS
 from intake.definition.registration import shown_day
 from intake.definition.status import Door, Status
+from intake.outputs.logs import LogFormat
 from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
 from intake.validation.reader import SPREADSHEET_SUFFIXES
@@ -698,10 +699,15 @@ def create_app(config: ServeConfig) -> ASGIApp:
     return SecurityHeaders(limited, hsts=config.hsts)
 
 
-def serve(config: ServeConfig, host: str, port: int, forwarded_allow_ips: str) -> None:
-    """Run the server until it is stopped (Ctrl+C or SIGTERM)."""
+def serve(config: ServeConfig, host: str, port: int, forwarded_allow_ips: str,
+          log_format: LogFormat = "text") -> None:
+    """Run the server until it is stopped (Ctrl+C or SIGTERM), its log lines (uvicorn's
+    access lines included) one event a line on stderr in `log_format`."""
     import uvicorn
 
+    from intake.outputs.logs import configure_web
+
+    configure_web(log_format)
     app = create_app(config)
     proxies = frozenset(a.strip() for a in forwarded_allow_ips.split(",") if a.strip())
     limits = raise_file_limit(dataclasses.replace(
@@ -709,7 +715,7 @@ def serve(config: ServeConfig, host: str, port: int, forwarded_allow_ips: str) -
     server = uvicorn.Server(uvicorn.Config(
         app, host=host, port=port, proxy_headers=bool(proxies),
         forwarded_allow_ips=forwarded_allow_ips or None, http=protocol(limits),
-        server_header=False, log_level="info", timeout_keep_alive=5))
+        server_header=False, log_level="info", log_config=None, timeout_keep_alive=5))
     # uvicorn shuts down on SIGTERM and then sends the signal again to the handler it found:
     # the default one would end the process before its exit handlers run (the warm checking
     # children and their folders in TMPDIR would be left). A stop is a clean exit.

@@ -13,7 +13,7 @@ import _thread
 import math
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -68,18 +68,35 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 @contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
+    fired: list[bool] = []
+
     def expire(signum: int, frame: FrameType | None) -> None:
+        fired.append(True)
         raise TimeLimitExceeded(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        with _still_a_time_out(seconds, lambda: bool(fired)):
+            yield
     finally:
         try:
             signal.setitimer(signal.ITIMER_REAL, 0)
         finally:  # even when the alarm went off just now, inside this finally
             signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _still_a_time_out(seconds: float, expired: Callable[[], bool]) -> Iterator[None]:
+    """An error that ends the block after the time ran out is the time-out: the exception
+    arrives at any bytecode, also inside a library that turns whatever its callback raises
+    into an error of its own (polars makes a TypeError of it while it reads a data type)."""
+    try:
+        yield
+    except Exception as exc:
+        if expired():
+            raise TimeLimitExceeded(seconds) from exc
+        raise
 
 
 @contextmanager
@@ -106,7 +123,8 @@ def _interrupt(seconds: float) -> Iterator[None]:
     timer = threading.Thread(target=fire, name="intake-time-limit", daemon=True)
     timer.start()
     try:
-        yield
+        with _still_a_time_out(seconds, expired.is_set):
+            yield
     finally:
         done.set()
         timer.join()

@@ -57,6 +57,31 @@ def test_time_out_is_not_an_exception_a_library_could_swallow() -> None:
         _busy(5)
 
 
+def _turned_into_a_type_error() -> None:
+    """What polars does when reading a data type calls back into Python and that raises:
+    whatever was raised, a TypeError of its own comes out."""
+    try:
+        _busy(5)
+    except BaseException:
+        raise TypeError("'<unprintable str object>' is not a Polars data type") from None
+
+
+@pytest.mark.parametrize("setitimer", [True, False], ids=["alarm", "timer-thread"])
+def test_a_time_out_a_library_turns_into_another_error_is_still_a_time_out(
+        monkeypatch: pytest.MonkeyPatch, setitimer: bool) -> None:
+    """The time-out struck inside library code that raised an error of its own instead (seen
+    at pandera 0.26's floor, in a sweep of limits): the block still ends in TimeLimitExceeded,
+    never in that error; an error before the time ran out is left as it is."""
+    if not setitimer:
+        monkeypatch.delattr(signal, "setitimer")
+        monkeypatch.delattr(signal, "SIGALRM")
+    with pytest.raises(TimeLimitExceeded) as ended, time_limit(0.05):
+        _turned_into_a_type_error()
+    assert isinstance(ended.value.__cause__, TypeError)
+    with pytest.raises(ValueError), time_limit(5):
+        raise ValueError("a real error, in time")
+
+
 def test_time_limit_without_setitimer(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where signal.setitimer and SIGALRM do not exist (Windows) the limit still holds, a block
     that ends in time is left alone and Ctrl+C's handler is given back."""

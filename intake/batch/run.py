@@ -551,13 +551,20 @@ class _Run:
         replaces: dict[int, int] = {}
         conflicts: set[int] = set()
         rows = validation.employer_rows()
+
+        def deliver(key: tuple[str, str], row: dict[str, Any],
+                    replacing: int | None = None) -> None:
+            if replacing is not None:
+                replaces[len(employers)] = replacing
+            self.seen[key] = (name, row["bron_rij"], row)
+            employers.append({**row, "bron_bestand": inert(name)})
+
         for row in rows:
             key = (row["werkgever_id"], row["loonheffingennummer"])
             in_run = self.seen.get(key)
             earlier = None if in_run is not None else self.ledger.earlier(*key)
             if in_run is None and earlier is None:
-                self.seen[key] = (name, row["bron_rij"], row)
-                employers.append({**row, "bron_bestand": inert(name)})
+                deliver(key, row)
                 continue
             if in_run is not None:
                 code = "batch-duplicate-in-run"
@@ -572,24 +579,16 @@ class _Run:
                           "earlier_date": _shown_date(earlier.at, self.lang),
                           "earlier_run": earlier.run_id}
                 fields = _differences(json.loads(earlier.data), row)
-                refused = self.ledger.current(*key)
-                if refused is not None and refused.state == "refused":
-                    # a.s.r. refused it: a new delivery is what the bureau can do about it
-                    replaces[len(employers)] = earlier.employer_id
-                    self.seen[key] = (name, row["bron_rij"], row)
-                    employers.append({**row, "bron_bestand": inert(name)})
-                    params["reason"] = refused.reason or "-"
-                    notes.append(Finding(
-                        "batch-after-refusal", sheet=validation.sheet, row=row["bron_rij"],
-                        column=validation.werkgever_id_column, field="werkgever_id",
-                        value=row["werkgever_id"],
-                        params=(*params.items(), ("lhn", row["loonheffingennummer"]))))
-                    continue
+                state = self.ledger.current(*key)
+                if state is not None and state.state == "refused":
+                    # a.s.r. refused it: a new delivery is what the bureau can do about it,
+                    # whatever its data (so no fields to differ, no conflict)
+                    code, fields = "batch-after-refusal", []
+                    params["reason"] = state.reason or "-"
+                    deliver(key, row, earlier.employer_id)
             if fields and earlier is not None and row["werkgever_id"] in self.options.redeliver:
                 code = "batch-redelivered"
-                replaces[len(employers)] = earlier.employer_id
-                self.seen[key] = (name, row["bron_rij"], row)
-                employers.append({**row, "bron_bestand": inert(name)})
+                deliver(key, row, earlier.employer_id)
             elif fields:
                 code = "batch-conflict"
                 conflicts.add(row["bron_rij"])

@@ -199,11 +199,11 @@ def read_workbook(path: Path, limits: Limits | None = None,
         raise UnreadableWorkbook(path, "not-found")
     if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
         raise UnreadableWorkbook(path, "not-a-spreadsheet", path.suffix)
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise UnreadableWorkbook(path, "empty-file")
     ahead = _ReadAhead(path, HEADER_SEARCH_ROWS + limits.max_rows) \
-        if read_ahead and limits.inspect and path.stat().st_size <= READ_AHEAD_MAX_BYTES \
-        else None
+        if read_ahead and limits.inspect and size <= READ_AHEAD_MAX_BYTES else None
     try:
         inspection = inspect(path, limits) if limits.inspect else Inspection()
     except Refused as exc:

@@ -356,6 +356,14 @@ class Sandbox:
             target=_child, name="intake-check", daemon=True,
             args=(child_end, self.bounds, work, os.getpid(), pdeathsig, self.warm,
                   method == "fork"))
+        if method != "fork" and os.name == "posix":
+            # multiprocessing starts its resource tracker at the first spawn and unblocks SIGINT
+            # and SIGTERM in this thread when it has: inside the block below, that would leave
+            # the child's start open to a Ctrl-C (a traceback from its interpreter's start on
+            # the batch's stderr, seen in the soak). Started first, it is left alone.
+            from multiprocessing import resource_tracker
+
+            resource_tracker.ensure_running()
         with _signals_blocked():
             process.start()
         child_end.close()

@@ -663,13 +663,17 @@ def status() -> None:
                 epilog=examples(
                     "intake status import status-2026-12-07.csv --out verwerkt/",
                     "intake status import keylane.xlsx --db verwerkt/intake.sqlite --json",
-                    "intake status import status.csv --out verwerkt/ --max-days-back 30"))
+                    "intake status import status.csv --out verwerkt/ --max-days-back 30",
+                    "intake status import status.csv --out verwerkt/ --messages"))
 @click.argument("file", type=click.Path(path_type=Path))
 @db_options
-@lang_option("Language of the findings and the lines printed.")
+@lang_option("Language of the findings, the lines printed and the bureaus' messages.")
 @click.option("--max-days-back", type=click.IntRange(0), default=90, show_default=True,
               help="A date of the first exchange further back than this many days is an "
                    "error (a typing error, most likely).")
+@click.option("--max-days-ahead", type=click.IntRange(0), default=365, show_default=True,
+              help="A date of the first exchange further ahead than this many days is an "
+                   "error (2062 for 2026, most likely).")
 @click.option("--max-rows", type=click.IntRange(1), default=Limits.max_rows, show_default=True,
               help="Rows read; more is an error and the rest is not read.")
 @click.option("--max-mb", type=click.IntRange(1), default=Limits.max_uncompressed_mb,
@@ -677,47 +681,55 @@ def status() -> None:
                                       "in MB.")
 @click.option("--max-seconds", type=Seconds(), default=60.0, show_default=True,
               help="Time reading and checking the file may take (0: no limit).")
+@click.option("--messages", is_flag=True,
+              help="Write now, not at the next run, a draft message per bureau about its "
+                   "registrations that went live or were refused and that no message told yet "
+                   "(OUTDIR/status/<time>/berichten/<nnn>-<bureau>.eml; OUTDIR is the ledger's "
+                   "folder with --db); nothing is sent, and the next run does not tell them "
+                   "again. Takes OUTDIR's batch lock.")
+@click.option("--messages-from", metavar="'NAME <ADDRESS>'", callback=_messages_from,
+              help="From of the messages (default: '\"a.s.r. salariskoppeling\" "
+                   "<salariskoppeling@asr.nl>').")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print the result (changes and findings) as JSON.")
+              help="Print the result (changes, findings, messages) as JSON.")
 def status_import(file: Path, db: Path | None, out_dir: Path | None, lang: str,
-                  max_days_back: int, max_rows: int, max_mb: int, max_seconds: float,
+                  max_days_back: int, max_days_ahead: int, max_rows: int, max_mb: int,
+                  max_seconds: float, messages: bool, messages_from: str | None,
                   as_json: bool) -> None:
     """Check FILE (CSV or a workbook with a sheet Status; columns Werkgever ID,
     Loonheffingennummer, Status, Datum eerste uitwisseling, Reden) and record its new states in
     the ledger, in one transaction.
 
-    A row with an error (an employer never delivered, a move backwards, live without a date,
-    refused without a reason, a date too far back, an employer twice) is not recorded; the
-    others are. A state a registration already has changes nothing, so importing a file twice
-    changes nothing. Exit 0 when every row was taken, 1 when a row has an error, 2 when FILE
-    cannot be read or the ledger is missing or damaged.
+    A row with an error (an employer never delivered, a move backwards, live without a date or
+    with a date too far back or ahead, refused without a reason, an employer twice) is not
+    recorded; the others are. A state a registration already has changes nothing, and a row an
+    earlier import of the same content recorded is never recorded again: a file imported twice
+    changes nothing, and the line printed says when it was imported before. Exit 0 when every
+    row was taken, 1 when a row has an error, 2 when FILE cannot be read, the ledger is missing
+    or damaged, or (with --messages) a run holds OUTDIR's lock.
     """
     import json
 
-    from intake.batch.ledger import Ledger
-    from intake.batch.statusimport import ImportOptions, import_status
+    from intake.batch.statusimport import ImportOptions, Messages, import_file
 
-    ledger = Ledger(_ledger_path(db, out_dir), create=False)
-    try:
-        result = import_status(ledger, file, ImportOptions(
-            max_days_back=max_days_back,
-            limits=Limits(max_rows=max_rows, max_uncompressed_mb=max_mb,
-                          max_seconds=max_seconds)))
-    finally:
-        ledger.close()
+    ledger_path = _ledger_path(db, out_dir)
     language: Any = lang
+    result = import_file(ledger_path, file, ImportOptions(
+        max_days_back=max_days_back, max_days_ahead=max_days_ahead,
+        limits=Limits(max_rows=max_rows, max_uncompressed_mb=max_mb,
+                      max_seconds=max_seconds)),
+        Messages(out_dir or ledger_path.parent, language, messages_from) if messages else None)
     if as_json:
         click.echo(json.dumps(result.to_json(language), ensure_ascii=False, indent=2))
     else:
+        from intake.outputs.terminal import printable
+
         for f in result.findings:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "")
-            click.echo(f"{where}: {f.message(language)} {f.hint(language)}")
-        words = {"nl": "{file}: {rows} rijen, {changed} vastgelegd, {unchanged} al zo, "
-                       "{rejected} met een fout",
-                 "en": "{file}: {rows} rows, {changed} recorded, {unchanged} already so, "
-                       "{rejected} with an error"}[lang]
-        click.echo(words.format(file=file.name, rows=result.rows, changed=result.changed,
-                                unchanged=result.unchanged, rejected=result.rejected))
+            click.echo(printable(f"{where}: {f.message(language)} {f.hint(language)}"))
+        click.echo(result.line(language))
+    for note in result.notes(language):
+        click.echo(f"note: {note}", err=True)
     sys.exit(result.exit_code)
 
 

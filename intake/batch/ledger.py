@@ -192,6 +192,17 @@ class Change:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class StatusImport:
+    """A status file imported before: its id, name, when, its rows and the changes it made."""
+
+    id: int
+    name: str
+    imported_at: str
+    rows: int
+    changed: int
+
+
 #: The latest state of every registration (a subquery over `states`).
 #: Each registration's state now (its latest change).
 LATEST_STATES = (
@@ -459,6 +470,20 @@ class Ledger:
             "VALUES (?, ?, ?, ?, ?)", (name, sha256, now(), rows, changed))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    def status_imports(self, sha256: str) -> list[StatusImport]:
+        """The imports of a status file with this content, oldest first."""
+        return [StatusImport(*r) for r in self.db.execute(
+            "SELECT id, name, imported_at, rows, changed FROM status_imports WHERE sha256 = ? "
+            "ORDER BY id", (sha256,))]
+
+    def recorded_by(self, import_ids: Sequence[int],
+                    db: sqlite3.Connection | None = None) -> set[tuple[str, str, str]]:
+        """The states these imports recorded: (Werkgever ID, loonheffingennummer, state)."""
+        marks = ",".join("?" * len(import_ids))
+        return {(r[0], r[1], r[2]) for r in (db or self.db).execute(
+            "SELECT werkgever_id, loonheffingennummer, state FROM states "
+            f"WHERE import_id IN ({marks})", tuple(import_ids))} if import_ids else set()
 
     def state_history(self, werkgever_id: str) -> list[sqlite3.Row]:
         """Every state an employer's registrations had, oldest first."""

@@ -47,6 +47,8 @@ REASONS: dict[Lang, dict[str, str]] = {
                     "geschreven, stuur de feedback zelf",
         "failed": "bericht niet geschreven ({error}); de volgende verwerking met --messages "
                   "probeert het opnieuw",
+        "news": "geen geldig e-mailadres voor het nieuws over Werkgever ID {id} ({state}); "
+                "geen bericht geschreven, vertel het de salarisverwerker zelf",
     },
     "en": {
         "address": "no valid e-mail address ({code}); no message written",
@@ -55,6 +57,8 @@ REASONS: dict[Lang, dict[str, str]] = {
         "too-many": "the file names {n} e-mail addresses (more than {max}); no messages "
                     "written, send the feedback yourself",
         "failed": "message not written ({error}); the next run with --messages tries again",
+        "news": "no valid e-mail address for the news about Employer ID {id} ({state}); no "
+                "message written, tell the payroll processor yourself",
     },
 }
 
@@ -130,9 +134,13 @@ def plan(summary: Mapping[str, Any], lang: Lang) -> Plan:
     news: dict[str, list[Mapping[str, Any]]] = {}
     for n in summary.get("registrations") or []:
         found = recipient(str(n.get("bureau") or ""), str(n.get("email") or ""))
-        if isinstance(found, Recipient):  # a bureau without a valid address was listed then
+        if isinstance(found, Recipient):
             groups.setdefault(found.key, (found, str(n["email"]), []))
             news.setdefault(found.key, []).append(n)
+        else:  # no message can tell it (an address pruned or never valid): the operator's
+            result.no_address.append(Unsent(str(n.get("bureau") or ""), str(n.get("email") or ""),
+                                            "", reasons["news"].format(id=n["werkgever_id"],
+                                                                       state=n["state"])))
     width = max(3, len(str(len(groups))))
     for number, key in enumerate(sorted(groups), 1):
         to, raw, files = groups[key]
@@ -301,3 +309,54 @@ def send(ledger: Ledger, summary: dict[str, Any], run_dir: Path, lang: Lang,
               f"message of run {e['run']} for {e['email']} still not written: {e['reason']}"
               for e in messages["earlier"]]
     return notes
+
+
+#: Where `intake status import --messages` writes: OUTDIR/status/<stamp>/berichten/.
+NEWS_FOLDER = "status"
+
+
+def send_news(ledger: Ledger, out_dir: Path, lang: Lang, sender: Address,
+              ) -> dict[str, Any] | None:
+    """The bureau messages about the registrations that went live or were refused and that no
+    message told yet, written now (not at the next run) into OUTDIR/status/<stamp>/berichten/
+    with the account in summary.json beside it; None when there is no such news. Each change
+    is marked told (so the next run does not tell it again) unless its message could not be
+    written: the next run with messages tells that one. The caller holds OUTDIR's lock, so a
+    run cannot tell the same news meanwhile."""
+    import datetime as dt
+
+    from intake.batch.ledger import now
+
+    found = news(ledger)
+    if not found:
+        return None
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    folder = out_dir / NEWS_FOLDER / stamp
+    number = 1
+    while folder.exists():
+        number += 1
+        folder = out_dir / NEWS_FOLDER / f"{stamp}-{number}"
+    summary: dict[str, Any] = {"run": {"id": f"{NEWS_FOLDER}/{folder.name}",
+                                       "started_at": now()},
+                               "files": [], "registrations": found}
+    try:
+        folder.mkdir(parents=True)
+        the_plan = plan(summary, lang)
+        written, failed = write(the_plan.messages, summary, folder, lang, sender)
+        summary["messages"] = record(written, the_plan, failed)
+        atomic_write_text(folder / "summary.json",
+                          json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    except OSError as exc:  # nothing marked told: the next run with messages tells it
+        from intake.definition.errors import IntakeError
+        from intake.outputs.terminal import printable
+
+        raise IntakeError.stop("status-messages-not-written", folder=printable(str(folder)),
+                               reason=exc.strerror or type(exc).__name__) from exc
+    again = {u.key for u in failed}
+    told = []
+    for n in found:
+        to = recipient(str(n.get("bureau") or ""), str(n.get("email") or ""))
+        if not isinstance(to, Recipient) or to.key not in again:
+            told.append(int(n["id"]))
+    ledger.mark_told(told, summary["run"]["id"])
+    return summary

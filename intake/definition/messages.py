@@ -566,10 +566,33 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "status-date-too-old": _e(
         "error", "Datum te ver terug", "Date too far back",
-        ("De datum {value} ligt meer dan {days} dagen terug; waarschijnlijk een tikfout.",
-         "Controleer de datum van de eerste uitwisseling (dag, maand en jaar)."),
-        ("The date {value} is more than {days} days ago; probably a typing error.",
-         "Check the date of the first exchange (day, month and year)."),
+        ("Werkgever {werkgever_id} is live, maar de datum van de eerste uitwisseling, "
+         "{date_nl}, ligt {days} dagen terug: verder dan de grens van {bound} dagen, dus "
+         "waarschijnlijk een tikfout. De status is niet vastgelegd.",
+         "Controleer dag, maand en jaar in de kolom '{label}' en verbeter de datum (niet vóór "
+         "{limit_nl}). Was de eerste uitwisseling echt zo lang geleden, vraag dan het beheer "
+         "van de koppeling de grens voor deze keer te verruimen."),
+        ("Employer {werkgever_id} is live, but the date of the first exchange, {date_en}, is "
+         "{days} days ago: further back than the bound of {bound} days, so probably a typing "
+         "error. The state was not recorded.",
+         "Check the day, month and year in column '{label}' and correct the date (not before "
+         "{limit_en}). If the first exchange really was that long ago, ask the link's "
+         "administrators to widen the bound for this once."),
+    ),
+    "status-date-too-far-ahead": _e(
+        "error", "Datum te ver vooruit", "Date too far ahead",
+        ("Werkgever {werkgever_id} is live, maar de datum van de eerste uitwisseling, "
+         "{date_nl}, ligt {days} dagen vooruit: verder dan de grens van {bound} dagen, dus "
+         "waarschijnlijk een tikfout (vaak in het jaar). De status is niet vastgelegd.",
+         "Controleer dag, maand en jaar in de kolom '{label}' en verbeter de datum (niet na "
+         "{limit_nl}). Staat de eerste uitwisseling echt zo ver vooruit, vraag dan het beheer "
+         "van de koppeling de grens voor deze keer te verruimen."),
+        ("Employer {werkgever_id} is live, but the date of the first exchange, {date_en}, is "
+         "{days} days ahead: further than the bound of {bound} days, so probably a typing "
+         "error (often in the year). The state was not recorded.",
+         "Check the day, month and year in column '{label}' and correct the date (not after "
+         "{limit_en}). If the first exchange really is that far ahead, ask the link's "
+         "administrators to widen the bound for this once."),
     ),
     "status-duplicate": _e(
         "error", "Werkgever dubbel", "Employer twice",
@@ -1027,6 +1050,11 @@ STOPS: dict[str, dict[str, str]] = {
     "bureau-unknown": {
         "nl": "geen werkende sleutel voor {name!r} (zie 'intake bureau list')",
         "en": "no working key for {name!r} (see 'intake bureau list')"},
+    "status-messages-not-written": {
+        "nl": "de statussen zijn vastgelegd, maar de berichten niet: {folder}: {reason}; los "
+              "dit op, dan schrijft de volgende verwerking met --messages ze (ook status import)",
+        "en": "the states were recorded, but not the messages: {folder}: {reason}; fix this, "
+              "and the next run with --messages writes them (status import too)"},
 }
 
 

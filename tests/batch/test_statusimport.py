@@ -60,7 +60,8 @@ def _flat(result: object) -> list[tuple[int | None, str | None, str]]:
 def test_a_valid_file_records_each_state_and_twice_changes_nothing(ledger_path: Path,
                                                                     tmp_path: Path) -> None:
     """completed, setup, live with a date and refused with a reason are recorded (Dutch
-    spellings too); the same file again records nothing and finds nothing."""
+    spellings too); the same file again records nothing (no state, no import), finds nothing
+    and names the earlier import."""
     path = _csv(tmp_path, f"{_id(1)};{lhn(1)};aangevuld;;", f"{_id(2)};{lhn(2)};In inrichting;;",
                 f"{_id(3)};{lhn(3)};live;15-12-2026;",
                 f"{_id(4)};{lhn(4)};afgewezen;;\"Contract beëindigd; vraag een nieuw aan.\"")
@@ -70,9 +71,14 @@ def test_a_valid_file_records_each_state_and_twice_changes_nothing(ledger_path: 
     assert states == {_id(1): "completed", _id(2): "setup", _id(3): "live",
                       _id(4): "refused", _id(5): "delivered"}
     again, states_again = _import(ledger_path, path)
-    assert (again.changed, again.unchanged, _flat(again)) == (0, 4, [])  # type: ignore[attr-defined]
+    assert (again.changed, again.repeated, _flat(again)) == (0, 4, [])  # type: ignore[attr-defined]
+    assert again.repeat_of.name == "status.csv"  # type: ignore[attr-defined]
+    assert again.line("nl").endswith(  # type: ignore[attr-defined]
+        f"; dezelfde inhoud is al ingelezen op {again.repeat_of.imported_at[:10]} "  # type: ignore[attr-defined]
+        f"{again.repeat_of.imported_at[11:16]} (als status.csv), niets veranderd")  # type: ignore[attr-defined]
     assert states_again == states
     db = Ledger(ledger_path, create=False)
+    assert db.db.execute("SELECT COUNT(*) FROM status_imports").fetchone()[0] == 1
     rows = db.db.execute("SELECT werkgever_id, first_exchange, reason, source FROM states "
                          "WHERE import_id IS NOT NULL ORDER BY id").fetchall()
     db.close()
@@ -238,3 +244,347 @@ def test_a_refused_registration_sent_again_unchanged_is_delivered_again(tmp_path
         assert replaced == 1
     finally:
         ledger.close()
+
+
+# --- the bounds on the date of the first exchange ------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "code", "days"), [
+    ("15-01-2062", "status-date-too-far-ahead", 12_823),   # a typing error in the year
+    ("2027-12-08", "status-date-too-far-ahead", 366),      # one day past a year ahead
+    ("2026-09-07", "status-date-too-old", 91),             # one day past 90 days back
+    ("07-12-2016", "status-date-too-old", 3_652),
+])
+def test_a_date_outside_its_bounds_is_a_finding_on_its_cell(ledger_path: Path, tmp_path: Path,
+                                                            typed: str, code: str,
+                                                            days: int) -> None:
+    """A date of the first exchange too far ahead or back is an error on its own cell (column
+    D of its row), saying how far, the bound, and the latest or earliest date taken, in the
+    reader's date format; the row is not recorded and the good row beside it is."""
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;{typed};", f"{_id(2)};{lhn(2)};setup;;")
+    result, states = _import(ledger_path, path)
+    assert _flat(result) == [(2, "D", code)]
+    (finding,) = result.findings  # type: ignore[attr-defined]
+    assert finding.value == typed
+    nl, en = finding.message("nl") + " " + finding.hint("nl"), finding.message("en")
+    if code == "status-date-too-far-ahead":
+        assert f"ligt {days} dagen vooruit: verder dan de grens van 365 dagen" in nl
+        assert "(niet na 07-12-2027)" in nl and f"is {days} days ahead" in en
+    else:
+        assert f"ligt {days} dagen terug: verder dan de grens van 90 dagen" in nl
+        assert "(niet vóór 08-09-2026)" in nl and f"is {days} days ago" in en
+    assert "kolom 'Datum eerste uitwisseling'" in nl
+    assert states == {_id(1): "delivered", _id(2): "setup", **{_id(n): "delivered"
+                                                               for n in (3, 4, 5)}}
+
+
+def test_the_dates_on_the_bounds_are_taken(ledger_path: Path, tmp_path: Path) -> None:
+    """Exactly 90 days back and exactly 365 days ahead are within the bounds."""
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;2026-09-08;",
+                f"{_id(2)};{lhn(2)};live;2027-12-07;")
+    result, states = _import(ledger_path, path)
+    assert _flat(result) == [] and (states[_id(1)], states[_id(2)]) == ("live", "live")
+
+
+def test_the_bounds_are_options_of_the_command(ledger_path: Path, tmp_path: Path) -> None:
+    """--max-days-ahead 30 refuses a date 40 days ahead that the default takes; the finding in
+    --json names its cell; --max-days-back 0 refuses yesterday."""
+    ahead = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;{ahead};")
+    strict = run_intake("status", "import", str(path), "--db", str(ledger_path),
+                        "--max-days-ahead", "30", "--json")
+    data = json.loads(strict.stdout)
+    assert strict.returncode == 1 and data["changed"] == 0
+    assert [(f["cell"], f["code"]) for f in data["findings"]] == [
+        ("D2", "status-date-too-far-ahead")]
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    other = _csv(tmp_path, f"{_id(2)};{lhn(2)};live;{yesterday};", name="gisteren.csv")
+    done = run_intake("status", "import", str(other), "--db", str(ledger_path),
+                      "--max-days-back", "0")
+    assert done.returncode == 1 and "Status!D2: " in done.stdout
+    assert run_intake("status", "import", str(path), "--db", str(ledger_path)).returncode == 0
+
+
+# --- a file imported twice -----------------------------------------------------------------------
+
+
+def test_a_repeat_does_not_refuse_again_what_was_delivered_since(tmp_path: Path) -> None:
+    """An employer refused, then delivered again by the bureau: the old status file imported
+    once more does not refuse it again (nothing recorded, no import); a new file saying
+    refused does."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    fill(inbox / "eerste.xlsx", [employer(1)], [])
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    ledger_path = out / "intake.sqlite"
+    old = _csv(tmp_path, f"{_id(1)};{lhn(1)};refused;;geen polis")
+    _import(ledger_path, old)
+    fill(inbox / "opnieuw.xlsx", [employer(1), employer(2)], [])
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    again, states = _import(ledger_path, old)
+    assert (again.changed, again.repeated, states[_id(1)]) == (0, 1, "delivered")  # type: ignore[attr-defined]
+    db = Ledger(ledger_path, create=False)
+    assert db.db.execute("SELECT COUNT(*) FROM status_imports").fetchone()[0] == 1
+    db.close()
+    new = _csv(tmp_path, f"{_id(1)};{lhn(1)};refused;;nog steeds geen polis", name="nieuw.csv")
+    _, states = _import(ledger_path, new)
+    assert states[_id(1)] == "refused"
+
+
+def test_a_repeat_takes_the_rows_that_failed_the_first_time(ledger_path: Path,
+                                                            tmp_path: Path) -> None:
+    """A row whose employer was not yet delivered is an error the first time; once it is
+    delivered, the same file records that row (and only that row, as a new import naming the
+    earlier one)."""
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};completed;;", f"{_id(6)};{lhn(6)};completed;;")
+    first, _ = _import(ledger_path, path)
+    assert _flat(first) == [(3, "A", "status-unknown-employer")]
+    inbox = ledger_path.parent.parent / "in"
+    fill(inbox / "later.xlsx", [employer(6)], [])
+    run_batch(BatchOptions(inbox=inbox, out_dir=ledger_path.parent, settle_seconds=0))
+    again, states = _import(ledger_path, path)
+    assert (again.changed, again.repeated, _flat(again)) == (1, 1, [])  # type: ignore[attr-defined]
+    assert again.repeat_of is not None and "niets veranderd" not in again.line("nl")  # type: ignore[attr-defined]
+    assert states[_id(6)] == "completed"
+    db = Ledger(ledger_path, create=False)
+    assert [tuple(r) for r in db.db.execute("SELECT rows, changed FROM status_imports "
+                                            "ORDER BY id")] == [(2, 1), (2, 1)]
+    db.close()
+
+
+def test_the_command_says_in_one_line_that_the_file_was_imported_before(
+        ledger_path: Path, tmp_path: Path) -> None:
+    """A copy of an imported file under another name: exit 0, one line naming when and under
+    which name the same content was imported, and its --json names the earlier import."""
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};completed;;")
+    assert run_intake("status", "import", str(path), "--db", str(ledger_path)).returncode == 0
+    copy = tmp_path / "kopie.csv"
+    copy.write_bytes(path.read_bytes())
+    done = run_intake("status", "import", str(copy), "--db", str(ledger_path), "--lang", "en")
+    assert done.returncode == 0
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("kopie.csv: 1 rows, 0 recorded, 1 already so, 0 with an error; the "
+                           "same content was imported before on ")
+    assert line.endswith(" (as status.csv), nothing changed")
+    data = json.loads(run_intake("status", "import", str(copy), "--db", str(ledger_path),
+                                 "--json").stdout)
+    assert data["repeat_of"]["name"] == "status.csv" and data["changed"] == 0
+
+
+# --- hostile status files ------------------------------------------------------------------------
+
+
+def _snapshot(ledger_path: Path) -> tuple[int, int]:
+    db = Ledger(ledger_path, create=False)
+    try:
+        return (db.db.execute("SELECT COUNT(*) FROM status_imports").fetchone()[0],
+                db.db.execute("SELECT COUNT(*) FROM states").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_fifo_a_folder_and_a_vanished_file_are_refused_in_one_line(ledger_path: Path,
+                                                                      tmp_path: Path) -> None:
+    """A FIFO is refused without waiting for a writer, a folder and a missing file in one line
+    each (exit 2); nothing is recorded."""
+    import os
+
+    fifo = tmp_path / "status.csv"
+    os.mkfifo(fifo)
+    folder = tmp_path / "map.csv"
+    folder.mkdir()
+    for path, words in ((fifo, "not a file"), (folder, "not a file"),
+                        (tmp_path / "weg.csv", "file not found")):
+        start = time.monotonic()
+        done = run_intake("status", "import", str(path), "--db", str(ledger_path), "--lang",
+                          "en")
+        assert time.monotonic() - start < 5
+        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    assert _snapshot(ledger_path) == (0, 5)
+
+
+def test_an_odd_file_name_is_recorded_and_printed_safely(ledger_path: Path,
+                                                          tmp_path: Path) -> None:
+    """A name with bytes that are not UTF-8, an escape sequence and a line break: the ledger
+    records it with \\xNN, the line printed shows the control characters escaped, one line."""
+    import os
+
+    raw = os.fsencode(tmp_path) + b"/st\xffat\x1b[31mus\n.csv"
+    with open(raw, "wb") as f:
+        f.write((HEADER + f"{_id(1)};{lhn(1)};completed;;\n").encode())
+    name = os.fsdecode(raw)
+    done = run_intake("status", "import", name, "--db", str(ledger_path))
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("st\\xffat\\x1b[31mus\\n.csv: 1 rijen, 1 vastgelegd")
+    db = Ledger(ledger_path, create=False)
+    (recorded,) = db.db.execute("SELECT name FROM status_imports").fetchone()
+    (source,) = db.db.execute("SELECT source FROM states WHERE import_id IS NOT NULL"
+                              ).fetchone()
+    db.close()
+    assert recorded == "st\\xffat\x1b[31mus\n.csv" and source == f"status {recorded}:2"
+    history = run_intake("history", _id(1), "--db", str(ledger_path))
+    assert "\x1b" not in history.stdout and "\n.csv" not in history.stdout
+
+
+def test_a_damaged_ledger_stops_the_import_and_is_not_touched(ledger_path: Path,
+                                                              tmp_path: Path) -> None:
+    """A truncated ledger, and a text file in its place: exit 2 in one line, the file's bytes
+    as they were."""
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};completed;;")
+    whole = ledger_path.read_bytes()
+    for damaged in (whole[:4096], b"geen grootboek\n"):
+        ledger_path.write_bytes(damaged)
+        for wal in ("-wal", "-shm"):
+            ledger_path.with_name(ledger_path.name + wal).unlink(missing_ok=True)
+        done = run_intake("status", "import", str(path), "--db", str(ledger_path))
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+        assert "grootboek" in done.stderr
+        assert ledger_path.read_bytes() == damaged
+
+
+def test_wrong_types_in_a_workbook_are_findings_on_their_cells(ledger_path: Path,
+                                                               tmp_path: Path) -> None:
+    """A number as the state, a date as the Werkgever ID, text as the date, a formula and a
+    boolean: each an error on its cell; nothing recorded."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Status"
+    sheet.append(["Werkgever ID", "Loonheffingennummer", "Status", "Datum eerste uitwisseling",
+                  "Reden"])
+    sheet.append([int(_id(1)), lhn(1), 3, None, None])
+    sheet.append([dt.datetime(2026, 1, 1), lhn(2), "setup", None, None])
+    sheet.append([int(_id(3)), lhn(3), "live", "volgende week", None])
+    sheet.append([int(_id(4)), True, "setup", None, None])
+    path = tmp_path / "typen.xlsx"
+    book.save(path)
+    result, states = _import(ledger_path, path)
+    assert [(r, c) for r, c, _ in _flat(result)] == [(2, "C"), (3, "A"), (4, "D"), (5, "B")]
+    assert result.changed == 0 and set(states.values()) == {"delivered"}  # type: ignore[attr-defined]
+
+
+# --- telling the bureaus now (--messages) ------------------------------------------------------
+
+
+def _eml(path: Path) -> tuple[str, str, str]:
+    """A draft message's To, Subject and plain text (on one line)."""
+    import email
+    from email import policy
+
+    parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    body = parsed.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(parsed["To"]), str(parsed["Subject"]), " ".join(body.get_content().split())
+
+
+def _news_folders(out: Path) -> list[Path]:
+    return sorted(p for p in (out / "status").iterdir()) if (out / "status").is_dir() else []
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_messages_tell_the_bureau_now_and_the_next_run_not_again(ledger_path: Path,
+                                                                 tmp_path: Path,
+                                                                 lang: str) -> None:
+    """status import --messages writes the bureau's message about the employer gone live (with
+    the date) and the one refused (with the reason) at once, in the language asked; the next
+    batch run with messages does not tell them again, and a second import has no news."""
+    out = ledger_path.parent
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;{dt.date.today() + dt.timedelta(days=20)};",
+                f"{_id(2)};{lhn(2)};refused;;Geen polis bij a.s.r.",
+                f"{_id(3)};{lhn(3)};setup;;")
+    done = run_intake("status", "import", str(path), "--out", str(out), "--messages",
+                      "--lang", lang)
+    assert done.returncode == 0, done.stderr
+    (folder,) = _news_folders(out)
+    (eml,) = sorted((folder / "berichten").glob("*.eml"))
+    assert eml.name == "001-salarisbureau-noord-b-v.eml"
+    assert done.stderr.strip().splitlines()[-1].endswith(str(folder / "berichten"))
+    to, subject, text = _eml(eml)
+    assert to == '"Salarisbureau Noord B.V." <info@noord.nl>'
+    day = dt.date.today() + dt.timedelta(days=20)
+    if lang == "nl":
+        assert subject.startswith("Salariskoppeling a.s.r.: de stand van je aanmeldingen op ")
+        assert (f"Werkgever 1 (Werkgever ID {_id(1)}): de salariskoppeling is gerealiseerd. De "
+                f"eerste uitwisseling van gegevens is op {day:%d-%m-%Y}.") in text
+        assert (f"Werkgever 2 (Werkgever ID {_id(2)}): de aanmelding is afgewezen. Reden: Geen "
+                "polis bij a.s.r.") in text
+    else:
+        assert subject.startswith("a.s.r. payroll link: where your registrations stand on ")
+        assert f"Werkgever 1 (Employer ID {_id(1)}): the payroll link is live." in text
+    assert "Werkgever 3" not in text  # set-up is not news for the bureau
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert [n["werkgever_id"] for n in summary["registrations"]] == [_id(1), _id(2)]
+    assert summary["messages"]["written"][0]["registrations"] == [_id(1), _id(2)]
+
+    inbox = tmp_path / "in"
+    fill(inbox / "b.xlsx", [employer(7)], [])
+    night = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0, messages=True))
+    run = json.loads((night.run_dir / "summary.json").read_text(encoding="utf-8"))
+    assert run["registrations"] == []
+    (night_eml,) = sorted((night.run_dir / "berichten").glob("*.eml"))
+    assert "Werkgever 1 (" not in _eml(night_eml)[2]
+    other = _csv(tmp_path, f"{_id(4)};{lhn(4)};completed;;", name="later.csv")
+    again = run_intake("status", "import", str(other), "--out", str(out), "--messages")
+    assert again.returncode == 0 and again.stderr == ""
+    assert _news_folders(out) == [folder]
+
+
+def test_news_not_told_now_is_told_by_the_next_run(ledger_path: Path, tmp_path: Path) -> None:
+    """Messages that cannot be written (OUTDIR/status is a file): the states are recorded, one
+    line says the messages were not (exit 2), and the next batch run with messages tells the
+    news."""
+    out = ledger_path.parent
+    (out / "status").write_text("in de weg\n", encoding="utf-8")
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;{dt.date.today()};")
+    done = run_intake("status", "import", str(path), "--out", str(out), "--messages")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "de statussen zijn vastgelegd, maar de berichten niet" in done.stderr
+    assert _import(ledger_path, path)[1][_id(1)] == "live"
+    inbox = tmp_path / "in"
+    fill(inbox / "b.xlsx", [employer(7)], [])
+    night = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0, messages=True))
+    (eml,) = sorted((night.run_dir / "berichten").glob("*.eml"))
+    assert "de salariskoppeling is gerealiseerd" in _eml(eml)[2]
+
+
+def test_news_for_a_bureau_without_an_address_is_listed(ledger_path: Path,
+                                                        tmp_path: Path) -> None:
+    """A registration whose bureau address is gone (blanked by retention): no message, and the
+    operator is told in the result and on stderr which employer's news to pass on by hand."""
+    import sqlite3
+
+    out = ledger_path.parent
+    db = sqlite3.connect(ledger_path)
+    db.execute("UPDATE employers SET data = json_set(data, '$.salarisverwerker_email', '') "
+               "WHERE werkgever_id = ?", (_id(3),))
+    db.commit()
+    db.close()
+    path = _csv(tmp_path, f"{_id(3)};{lhn(3)};live;{dt.date.today()};")
+    done = run_intake("status", "import", str(path), "--out", str(out), "--messages",
+                      "--json")
+    assert done.returncode == 0
+    news = json.loads(done.stdout)["news"]
+    assert news["messages"]["written"] == []
+    (unsent,) = news["messages"]["no_address"]
+    assert unsent["bureau"] == "Salarisbureau Noord B.V." and f"Werkgever ID {_id(3)}" in \
+        unsent["reason"]
+    assert f"Werkgever ID {_id(3)} (live)" in done.stderr
+    assert not list(out.glob("status/*/berichten"))
+
+
+def test_messages_wait_for_a_run_that_holds_the_lock(ledger_path: Path, tmp_path: Path) -> None:
+    """While a batch run holds OUTDIR's lock, status import --messages stops in one line (exit
+    2) and imports nothing; without --messages the import goes on."""
+    from intake.batch.run import acquire_lock
+
+    out = ledger_path.parent
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;{dt.date.today()};")
+    lock = acquire_lock(out)
+    try:
+        done = run_intake("status", "import", str(path), "--out", str(out), "--messages")
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+        assert _snapshot(ledger_path) == (0, 5)
+        assert run_intake("status", "import", str(path), "--out", str(out)).returncode == 0
+    finally:
+        lock.release()

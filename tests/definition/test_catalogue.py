@@ -176,6 +176,10 @@ def _status_codes(tmp_path: Path, ledger_path: Path) -> set[str]:
                           encoding="utf-8")
         import_status(ledger, single, options)
         codes |= {f.code for f in import_status(ledger, backward, options).findings}
+        ahead = tmp_path / "vooruit-2062.csv"
+        ahead.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling\n"
+                         f"9000005,{lhn(3)},live,2062-01-15\n", encoding="utf-8")
+        codes |= {f.code for f in import_status(ledger, ahead, options).findings}
     finally:
         ledger.close()
     return codes

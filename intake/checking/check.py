@@ -63,6 +63,8 @@ class Settings:
     columns: int | None = None
     #: How the file came in: the outputs' next step depends on it.
     door: Door = Door.COMMAND_LINE
+    #: Other languages report.html is also written in (report.<lang>.html: the web intake's).
+    html_langs: tuple[Lang, ...] = ()
 
     @property
     def limits(self) -> Limits:
@@ -237,7 +239,7 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
                     result = with_cross_file(result, list(additions.findings), additions.held)
                     delivered = additions.delivered
             files = write_outputs(result, target, options, settings.lang, settings.dialect,
-                                  delivered, settings.door)
+                                  delivered, settings.door, settings.html_langs)
     except UnreadableWorkbook as exc:
         if reading_ahead():  # refused while calamine still reads it: this process goes
             retire()
@@ -399,7 +401,7 @@ def write_failure_report(workbook: Path, out_dir: Path, checked: Checked, settin
     earlier check wrote there (it is not true now); None where the folder cannot be written
     (the one line on stderr still says why, and a folder made for it is removed)."""
     from intake.outputs.feedback import feedback_name
-    from intake.outputs.pipeline import OUTPUT_NAMES
+    from intake.outputs.pipeline import HTML_COPIES, OUTPUT_NAMES
     from intake.outputs.report import write_report_json
 
     path = out_dir / "report.json"
@@ -407,7 +409,7 @@ def write_failure_report(workbook: Path, out_dir: Path, checked: Checked, settin
     try:
         made = not out_dir.exists()
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in (*OUTPUT_NAMES, feedback_name(workbook)):
+        for name in (*OUTPUT_NAMES, *HTML_COPIES, feedback_name(workbook)):
             if name != "report.json" and (out_dir / name).is_file():
                 (out_dir / name).unlink()
         write_report_json(failure_report(workbook, checked, settings, hashed), path)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.definition.errors import IntakeError
-from intake.definition.messages import STOPS, Lang
+from intake.definition.messages import LANGS, STOPS, Lang
 from intake.definition.status import Door
 from intake.outputs.export import CsvDialect, write_csvs
 from intake.outputs.feedback import feedback_name, feedback_round, write_feedback
@@ -27,6 +27,15 @@ OUTPUT_NAMES = ("report.json", "report.html", "werkgevers.csv", "dga.csv", "data
 STAGING_PREFIX = ".staging-"
 #: Where a process id cannot be checked, a staging folder this old is left over.
 _STALE_SECONDS = 24 * 3600
+
+
+def html_name(lang: Lang) -> str:
+    """The name of report.html's copy in `lang` (written where a door asks for it)."""
+    return f"report.{lang}.html"
+
+
+#: Every copy of report.html in another language a door may ask for.
+HTML_COPIES = tuple(html_name(lang) for lang in LANGS)
 
 
 class CannotWrite(IntakeError):
@@ -69,7 +78,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def replaces_input(workbook: Path, out_dir: Path) -> bool:
     return any(_same_file(out_dir / name, workbook)
-               for name in (*OUTPUT_NAMES, feedback_name(workbook)))
+               for name in (*OUTPUT_NAMES, *HTML_COPIES, feedback_name(workbook)))
 
 
 def default_out_dir(workbook: Path, base: Path = Path("reports")) -> Path:
@@ -117,9 +126,12 @@ def _is_stale(folder: Path) -> bool:
 def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = "nl",
                   dialect: CsvDialect = "standard",
                   delivered: tuple[int, int] | None = None,
-                  door: Door = Door.COMMAND_LINE) -> list[Path]:
+                  door: Door = Door.COMMAND_LINE,
+                  html_langs: tuple[Lang, ...] = ()) -> list[Path]:
     """Write report.json, report.html, the CSVs with their datapackage.json and the feedback
-    workbook of `result` into `out_dir`, once; return their paths.
+    workbook of `result` into `out_dir`, once; return their paths. `html_langs`: languages
+    other than `lang` report.html is also written in, as report.<lang>.html (the web intake
+    shows the report in the language its reader chose).
 
     The one writer of a validation's outputs, for every door. They are written in a staging
     folder and moved into `out_dir` only when all of them are complete, so a failure never
@@ -143,10 +155,16 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
         report = build_report(result, options, lang, delivered=delivered)
         write_report_json(report, staging / "report.json")
         write_html(result, report, staging / "report.html", lang, door)
+        copies = []
+        for other in html_langs:
+            if other != lang:
+                copies.append(staging / html_name(other))
+                write_html(result, report, copies[-1], other, door)
         csvs = write_csvs(result, staging, dialect, options.contract_prefixes)
         feedback = write_feedback(result, staging, lang, delivered=delivered, door=door)
         files = []
-        for path in [staging / "report.json", staging / "report.html", *csvs, feedback]:
+        for path in [staging / "report.json", staging / "report.html", *copies, *csvs,
+                     feedback]:
             try:
                 os.replace(path, out_dir / path.name)
             except OSError as exc:

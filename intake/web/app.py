@@ -47,16 +47,14 @@ from intake.batch.views import LedgerView
 from intake.checking.check import Settings
 from intake.definition.errors import IntakeError
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
-from intake.definition.messages import UI, Lang
-from intake.definition.registration import WORDS as STATE_WORDS
-from intake.definition.registration import shown_day
+from intake.definition.messages import LANGS, UI, Lang
 from intake.definition.status import Door, Status
 from intake.outputs.logs import LogFormat
 from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
 from intake.validation.reader import SPREADSHEET_SUFFIXES
 from intake.validation.validate import Options
-from intake.web import health, identity
+from intake.web import health, identity, words
 from intake.web import inbox as inbox_files
 from intake.web.connections import ConnectionLimits, protocol, raise_file_limit
 from intake.web.keys import Role
@@ -76,20 +74,8 @@ LOGIN_CHECKS_AT_ONCE = 2
 #: The operator's "actie nodig" looks at the conflicts and unread files of this many runs.
 RECENT_RUNS = 7
 
-STATUS_NL = {
-    Status.CHECKING: "Wordt gecontroleerd",
-    Status.ACCEPTED: "Goedgekeurd",
-    Status.PARTIAL: "Deels goedgekeurd",
-    Status.REJECTED: "Afgekeurd",
-    Status.UNREADABLE: "Onleesbaar",
-    Status.TOO_LARGE: "Te groot om veilig te lezen",
-    Status.TIMED_OUT: "Duurde te lang",
-    Status.FAILED: "Niet gecontroleerd",
-}
-#: A batch status as the operator's pages say it: the catalogue's words, for every status.
-LEDGER_STATUS_NL = {str(s): UI["nl"][f"st_{s}"] for s in Status if f"st_{s}" in UI["nl"]}
-RUN_STATUS_NL = {"running": "bezig", "finished": "klaar", "interrupted": "onderbroken, "
-                 "afgemaakt door de volgende run"}
+#: The name of the blank template a bureau downloads.
+TEMPLATE_NAME = "werkgevers-aanmelding.xlsx"
 
 
 class ServeError(IntakeError):
@@ -136,11 +122,12 @@ class ServeConfig:
 
 
 class Refusal(Exception):
-    """A request answered with an error page: status, title, what to do."""
+    """A request answered with an error page: its status, and the words (`intake.web.words`)
+    of its title (`<key>_title`) and of what to do (`<key>`, its fields from `values`)."""
 
-    def __init__(self, status: int, title: str, text: str) -> None:
-        super().__init__(title)
-        self.status, self.title, self.text = status, title, text
+    def __init__(self, status: int, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.status, self.key, self.values = status, key, values
 
 
 def _report_css() -> str:
@@ -197,7 +184,8 @@ class Intake:
         self.small = anyio.CapacityLimiter(config.workers)
         self.large = anyio.CapacityLimiter(config.large_workers)
         settings = Settings(Options(contract_prefixes=config.contract_prefixes,
-                                    limits=config.limits), lang=config.lang, door=Door.WEB)
+                                    limits=config.limits), lang=config.lang, door=Door.WEB,
+                            html_langs=LANGS)
         #: Placing into the inbox is decided and done under this lock: a second click on
         #: "doorsturen" (or a retry) finds the upload placed and changes nothing.
         self._placing = threading.Lock()
@@ -211,27 +199,66 @@ class Intake:
         self.env = jinja2.Environment(loader=jinja2.PackageLoader("intake", "templates"),
                                       autoescape=True, undefined=jinja2.StrictUndefined)
         self.env.filters["when"] = _when
-        self.env.globals.update(status_nl=STATUS_NL, ledger_status_nl=LEDGER_STATUS_NL,
-                                run_status_nl=RUN_STATUS_NL, state_nl=STATE_WORDS["nl"])
-        self.env.filters["day"] = lambda iso: shown_day(str(iso), "nl")
 
     # --- rendering ----------------------------------------------------------------------------
 
+    def lang(self, request: Request) -> Lang:
+        """The language of `request`: the person's choice, else serve's --lang."""
+        return words.chosen(request.cookies.get(words.LANG_COOKIE), self.config.lang)
+
     def page(self, name: str, request: Request, status: int = 200,
              session: Session | None = None, **values: Any) -> HTMLResponse:
-        """A page from templates/web-<name>.html.j2."""
-        body = self.env.get_template(f"web-{name}.html.j2").render(
-            session=session, path=request.url.path, **values)
-        return HTMLResponse(body, status_code=status)
+        """A page from templates/web-<name>.html.j2, in the request's language."""
+        lang = self.lang(request)
+        # Where the switch of language comes back to: this page, or for the answer to a form
+        # the page the form was on (a GET of a form's address is no page of its own).
+        back = request.url.path
+        if request.method == "GET":
+            back += f"?{request.url.query}" if request.url.query else ""
+        elif request.method == "POST":
+            back = back.removesuffix("/doorsturen")
+        else:
+            back = "/"
+        body = self.render(name, lang, session=session, path=request.url.path, back=back,
+                           **values)
+        response = HTMLResponse(body, status_code=status)
+        response.headers["content-language"] = lang
+        return response
+
+    def render(self, name: str, lang: Lang, **values: Any) -> str:
+        """templates/web-<name>.html.j2 in `lang`, with `values`."""
+        return self.env.get_template(f"web-{name}.html.j2").render(
+            lang=lang, t=words.Words(lang), ui=UI[lang], other=words.other(lang), **values)
+
+    def error_page(self, request: Request, refusal: Refusal,
+                   session: Session | None = None) -> HTMLResponse:
+        """The error page of `refusal`, in the request's language."""
+        t = words.Words(self.lang(request))
+        return self.page("error", request, refusal.status, session=session,
+                         title=t(f"{refusal.key}_title"), text=t(refusal.key, **refusal.values))
 
     async def refusal_page(self, scope: Scope, receive: Receive, send: Send,
                            refusal: Refusal) -> None:
         """An error page for a refusal made outside a route (the body limit)."""
-        request = Request(scope, receive)
-        response = self.page("error", request, refusal.status, title=refusal.title,
-                             text=refusal.text)
+        response = self.error_page(Request(scope, receive), refusal)
         response.headers["connection"] = "close"
         await response(scope, receive, send)
+
+    async def switch(self, request: Request) -> Response:
+        """Choose the language of the pages (kept in a cookie) and go back to the page the
+        switch was on; only a path of this site is gone back to."""
+        lang = str(request.path_params["lang"])
+        if lang not in LANGS:
+            raise Refusal(404, "no_page")
+        back = str(request.query_params.get("terug") or "/")
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+            back = "/"
+        response = RedirectResponse(back, 303)
+        # Lax, not Strict: a link to the site from an e-mail opens in the chosen language too.
+        response.set_cookie(words.LANG_COOKIE, lang, max_age=words.LANG_COOKIE_DAYS * 86400,
+                            path="/", httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https")
+        return response
 
     # --- who is asking ------------------------------------------------------------------------
 
@@ -244,20 +271,16 @@ class Intake:
         """The session of someone with `role`, or a refusal."""
         session = self.session(request)
         if session is None:
-            raise Refusal(401, "Niet ingelogd",
-                          "Log in met de toegangssleutel van jullie bureau.")
+            raise Refusal(401, "not_logged_in")
         if session.principal.role != role:
-            raise Refusal(403, "Geen toegang",
-                          "Deze pagina is er niet voor jouw sleutel.")
+            raise Refusal(403, "no_access")
         return session
 
     @staticmethod
     def check_csrf(session: Session, form: Any) -> None:
         """Refuse a form without the session's token."""
         if not same_token(session.csrf, str(form.get("csrf") or "")):
-            raise Refusal(403, "Formulier verlopen",
-                          "Het formulier was verlopen of kwam niet van deze site. Open de "
-                          "pagina opnieuw en probeer het nog eens.")
+            raise Refusal(403, "form_expired")
 
     # --- login --------------------------------------------------------------------------------
 
@@ -279,16 +302,12 @@ class Intake:
         async with request.form(max_files=0, max_fields=5) as form:
             given, key = str(form.get("csrf") or ""), str(form.get("sleutel") or "")
         if not same_token(request.cookies.get(LOGIN_COOKIE), given):
-            raise Refusal(403, "Formulier verlopen",
-                          "Het inlogformulier was verlopen of kwam niet van deze site. Open de "
-                          "pagina opnieuw en probeer het nog eens.")
+            raise Refusal(403, "login_expired")
         # The try is counted before its key is checked, so that tries sent at once cannot all
         # pass the count; a right key takes its count back.
         recent = self._tries(client)
         if len(recent) >= LOGIN_ATTEMPTS:
-            raise Refusal(429, "Te veel pogingen",
-                          "Er is te vaak een verkeerde sleutel ingevuld. Probeer het over een "
-                          "kwartier opnieuw.")
+            raise Refusal(429, "too_many_tries")
         counted = time.time()
         recent.append(counted)
         principal = await anyio.to_thread.run_sync(self.store.verify_key, key,
@@ -298,9 +317,7 @@ class Intake:
                 recent.remove(counted)
         else:
             token = secrets.token_urlsafe(32)
-            response = self.page("login", request, 401, csrf=token,
-                                 error="Deze sleutel is onbekend of ingetrokken. Controleer de "
-                                       "sleutel die je van a.s.r. kreeg.")
+            response = self.page("login", request, 401, csrf=token, error="login_wrong")
             self._cookie(request, response, LOGIN_COOKIE, token, 3600)
             return response
         cookie, _ = await anyio.to_thread.run_sync(self.store.open_session, principal,
@@ -355,7 +372,8 @@ class Intake:
         rows = [(u, self._nightly(u)) for u in self.store.uploads(bureau)]
         return self.page("uploads", request, session=session, uploads=rows,
                          max_mb=self.config.max_upload_mb, suffixes=SPREADSHEET_SUFFIXES,
-                         registrations=self.ledger.registrations(bureau))
+                         registrations=self.ledger.registrations(bureau),
+                         template_name=TEMPLATE_NAME)
 
     def _nightly(self, upload: Upload) -> list[Any]:
         if not upload.inbox_name:
@@ -368,9 +386,8 @@ class Intake:
             self.check_csrf(session, form)
             file = form.get("werkmap")
             if not isinstance(file, UploadFile) or not file.filename:
-                raise Refusal(400, "Geen bestand gekozen",
-                              "Kies de werkmap die je wilt laten controleren en klik op "
-                              "'Controleren'.")
+                raise Refusal(400, "no_file",
+                              button=words.Words(self.lang(request))("check_button"))
             # The name as people will read it: control and direction characters (a right-to-
             # left override) as escapes; a long name shortened in its stem, never its suffix.
             full = printable(Path(file.filename.replace("\\", "/")).name)
@@ -380,23 +397,17 @@ class Intake:
                 keep = len(suffix) if suffix in SPREADSHEET_SUFFIXES else 0
                 original = full[:200 - keep] + full[len(full) - keep:]
             if suffix not in SPREADSHEET_SUFFIXES:
-                raise Refusal(415, "Geen werkmap",
-                              f"'{original}' is geen werkmap. Upload een Excel- of "
-                              "LibreOffice-bestand: " + ", ".join(SPREADSHEET_SUFFIXES) + ".")
+                raise Refusal(415, "not_a_workbook", name=original,
+                              suffixes=", ".join(SPREADSHEET_SUFFIXES))
             head = await file.read(8)
             await file.seek(0)
             if not head:
-                raise Refusal(400, "Leeg bestand",
-                              f"'{original}' is leeg (0 bytes). Sla de werkmap opnieuw op en "
-                              "upload die.")
+                raise Refusal(400, "empty_file", name=original)
             if not head.startswith(MAGIC):
-                raise Refusal(415, "Geen werkmap",
-                              f"'{original}' heet {suffix}, maar is geen werkmap (bijvoorbeeld "
-                              "tekst of een pdf met een andere naam). Open het bestand in Excel "
-                              "of LibreOffice, sla het op als werkmap (.xlsx) en upload dat.")
+                raise Refusal(415, "disguised", name=original, suffix=suffix)
             upload, work = await anyio.to_thread.run_sync(
                 self._receive, file, session.principal.name, original, suffix)
-        await self._check(upload, work)
+        await self._check(upload, work, self.lang(request))
         return RedirectResponse(f"/uploads/{upload.id}", 303)
 
     def _receive(self, file: UploadFile, bureau: str, original: str,
@@ -417,25 +428,26 @@ class Intake:
         staging.rename(work)
         return upload, work
 
-    async def _check(self, upload: Upload, work: Path) -> None:
-        """Validate in a worker process (bounded), record the outcome, place a good file."""
+    async def _check(self, upload: Upload, work: Path, lang: Lang) -> None:
+        """Validate in a worker process (bounded), in the language of the person who uploaded
+        (the feedback workbook and report.json; report.html in every language, for the result
+        page in whichever the reader chooses), record the outcome, place a good file."""
         large = upload.size > self.config.large_mb * 2**20
         limiter = self.large if large else self.small
         if self.waiting >= self.config.max_queue:
             self.store.finish_upload(upload.id, Status.FAILED, {},
-                                     "de server was te druk; upload het bestand later opnieuw")
-            raise Refusal(503, "Even geduld",
-                          "Er worden nu te veel bestanden tegelijk gecontroleerd. Probeer het "
-                          "over een paar minuten opnieuw.")
+                                     words.WORDS[lang]["error_busy"])
+            raise Refusal(503, "server_busy")
         self.waiting += 1
         try:
             checked = await anyio.to_thread.run_sync(
-                self.lanes[large].check, self._copy(upload), work / "rapport", limiter=limiter)
+                self.lanes[large].check, self._copy(upload), work / "rapport", lang,
+                limiter=limiter)
         finally:
             self.waiting -= 1
         # Writes go through a thread: the nightly batch may hold the database's write lock.
         await anyio.to_thread.run_sync(self.store.finish_upload, upload.id, checked.status,
-                                       dict(checked.counts), checked.message(self.config.lang))
+                                       dict(checked.counts), checked.message(lang))
         others: tuple[tuple[str, str], ...] = ()
         if checked.status in (Status.ACCEPTED, Status.PARTIAL):
             # Rows naming another bureau: held until the bureau confirms (never placed quietly).
@@ -478,7 +490,7 @@ class Intake:
     async def template(self, request: Request) -> Response:
         """The blank template, for a bureau that does not have it yet."""
         self.need(request, Role.BUREAU)
-        path = self.config.out_dir / "web" / "werkgevers-aanmelding.xlsx"
+        path = self.config.out_dir / "web" / TEMPLATE_NAME
         if not path.is_file():
             from intake.outputs.template import write_template
 
@@ -490,19 +502,25 @@ class Intake:
         """The session and the upload in the path, if it is theirs (else 404, not 403)."""
         session = self.session(request)
         if session is None:
-            raise Refusal(401, "Niet ingelogd",
-                          "Log in met de toegangssleutel van jullie bureau.")
+            raise Refusal(401, "not_logged_in")
         bureau = None if session.principal.role == Role.OPERATOR else session.principal.name
         upload = self.store.upload(str(request.path_params["upload_id"]), bureau)
         if upload is None:
-            raise Refusal(404, "Niet gevonden",
-                          "Deze upload bestaat niet of is niet van jullie bureau.")
+            raise Refusal(404, "no_upload")
         return session, upload
+
+    def _report(self, upload: Upload, lang: Lang) -> Path:
+        """The upload's report.html in `lang`: the one written in the check's language, or
+        its copy in the other (an upload checked before both were written: the one there is)."""
+        from intake.outputs.pipeline import html_name
+
+        folder = self.config.uploads_dir / upload.id / "rapport"
+        translated = folder / html_name(lang)
+        return translated if translated.is_file() else folder / "report.html"
 
     async def result(self, request: Request) -> Response:
         session, upload = self._own(request)
-        folder = self.config.uploads_dir / upload.id / "rapport"
-        report = folder / "report.html"
+        report = self._report(upload, self.lang(request))
         feedback = self._feedback(upload)
         earlier = self.store.placed_before(upload.bureau, upload.sha256)
         return self.page("result", request, session=session, upload=upload,
@@ -515,41 +533,39 @@ class Intake:
     async def forward(self, request: Request) -> Response:
         session, upload = self._own(request)
         if session.principal.role != Role.BUREAU:
-            raise Refusal(403, "Geen toegang", "Alleen het bureau zelf kan doorsturen.")
+            raise Refusal(403, "bureau_forwards")
         async with request.form(max_files=0, max_fields=5) as form:
             self.check_csrf(session, form)
             confirmed = str(form.get("bevestig") or "") == "ja"
         if upload.status != Status.PARTIAL and not (upload.status == Status.ACCEPTED
                                                     and upload.other_bureaus):
-            raise Refusal(409, "Kan niet doorsturen",
-                          "Alleen een deels goedgekeurde werkmap kan zo worden doorgestuurd.")
+            raise Refusal(409, "cannot_forward")
         if upload.held:
             if not confirmed:
-                raise Refusal(400, "Eerst bevestigen",
-                              "De rijen van deze werkmap noemen een ander bureau. Vink aan dat "
-                              "jullie deze werkgevers aanleveren, of upload de juiste werkmap.")
+                raise Refusal(400, "confirm_first")
             await anyio.to_thread.run_sync(self.store.confirm, upload.id)
         await anyio.to_thread.run_sync(self._place, upload.id)
         return RedirectResponse(f"/uploads/{upload.id}", 303)
 
     async def download(self, request: Request) -> Response:
         _, upload = self._own(request)
+        lang = self.lang(request)
         what = str(request.path_params["what"])
         folder = self.config.uploads_dir / upload.id / "rapport"
         stem = inbox_files.tame(upload.original_name)
         if what == "feedback":
             path = self._feedback(upload)
             if path is None:
-                raise Refusal(404, "Niet gevonden", "Voor deze upload is geen feedback.")
+                raise Refusal(404, "no_feedback")
             # Its own name: the upload's name with -feedback (the next round's with -2 …).
             return FileResponse(path, filename=path.name,
                                 media_type="application/vnd.openxmlformats-officedocument."
                                            "spreadsheetml.sheet" if path.suffix == ".xlsx"
                                 else "application/vnd.ms-excel.sheet.macroEnabled.12")
-        names = {"rapport.html": ("report.html", "text/html; charset=utf-8"),
+        names = {"rapport.html": (self._report(upload, lang).name, "text/html; charset=utf-8"),
                  "report.json": ("report.json", "application/json")}
         if what not in names or not (folder / names[what][0]).is_file():
-            raise Refusal(404, "Niet gevonden", "Dit bestand is er niet voor deze upload.")
+            raise Refusal(404, "no_such_file")
         name, media = names[what]
         response = FileResponse(folder / name, media_type=media,
                                 filename=f"rapport-{stem}{Path(name).suffix}")
@@ -574,14 +590,13 @@ class Intake:
                          held=[u for u in uploads if u.held],
                          confirmed=[u for u in uploads if u.other_bureaus and u.confirmed_at],
                          nightly={u.id: self._nightly(u) for u in uploads if u.inbox_name},
-                         recent_runs=RECENT_RUNS, funnel=self.ledger.funnel(),
-                         state_words={str(k): v for k, v in STATE_WORDS["nl"].items()})
+                         recent_runs=RECENT_RUNS, funnel=self.ledger.funnel())
 
     async def run(self, request: Request) -> Response:
         session = self.need(request, Role.OPERATOR)
         found = self.ledger.run(str(request.path_params["run_id"]))
         if found is None:
-            raise Refusal(404, "Niet gevonden", "Deze run staat niet in het grootboek.")
+            raise Refusal(404, "no_run")
         run, files, conflicts = found
         return self.page("run", request, session=session, run=run, files=files,
                          conflicts=[c for c in conflicts if c.real],
@@ -626,17 +641,14 @@ def create_app(config: ServeConfig) -> ASGIApp:
     for leftover in config.uploads_dir.glob(".incoming-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     intake = Intake(config)
-    intake.store.fail_unfinished("de server werd herstart tijdens het controleren; upload het "
-                                 "bestand opnieuw")
+    intake.store.fail_unfinished(words.WORDS[config.lang]["error_restarted"])
 
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
             try:
                 response: Response = await handler(request)
             except Refusal as refusal:
-                session = intake.session(request)
-                return intake.page("error", request, refusal.status, session=session,
-                                   title=refusal.title, text=refusal.text)
+                return intake.error_page(request, refusal, intake.session(request))
             return response
         return endpoint
 
@@ -654,6 +666,7 @@ def create_app(config: ServeConfig) -> ASGIApp:
         Route("/uploads/{upload_id}/{what}", guarded(intake.download), methods=["GET"]),
         Route("/beheer", guarded(intake.operator)),
         Route("/beheer/runs/{run_id}", guarded(intake.run)),
+        Route("/taal/{lang}", guarded(intake.switch), methods=["GET"]),
         Route("/static/rapport.css", intake.report_css_file),
         Route("/healthz", intake.health),
         Route("/metrics", intake.metrics),
@@ -669,28 +682,21 @@ def create_app(config: ServeConfig) -> ASGIApp:
         intake.store.close()
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return intake.page("error", request, 404, session=intake.session(request),
-                           title="Niet gevonden", text="Deze pagina bestaat niet.")
+        return intake.error_page(request, Refusal(404, "no_page"), intake.session(request))
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
-        return intake.page("error", request, 405, session=intake.session(request),
-                           title="Niet toegestaan", text="Deze actie kan hier niet.")
+        return intake.error_page(request, Refusal(405, "not_allowed"),
+                                 intake.session(request))
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         # A form that cannot be read (a field over its size, a multipart body without its
         # boundary): the bureau's words, not the framework's English.
-        return intake.page("error", request, 400, session=intake.session(request),
-                           title="Formulier niet te lezen",
-                           text="Wat je verstuurde kon niet als formulier worden gelezen (te "
-                                "groot of beschadigd). Open de pagina opnieuw en probeer het "
-                                "nog eens.")
+        return intake.error_page(request, Refusal(400, "bad_form"), intake.session(request))
 
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={400: bad_request, 404: not_found, 405: not_allowed})
     app.state.intake = intake
-    too_large = Refusal(413, "Bestand te groot",
-                        f"Een upload mag ten hoogste {config.max_upload_mb} MB zijn. Splits de "
-                        "werkmap in delen en upload die apart.")
+    too_large = Refusal(413, "too_large", mb=config.max_upload_mb)
 
     async def page_413(scope: Scope, receive: Receive, send: Send) -> None:
         await intake.refusal_page(scope, receive, send, too_large)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import queue
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from intake.checking.check import Checked, Settings, bounds, outcome, submit
 from intake.checking.sandbox import Sandbox, give_back, take
+from intake.definition.messages import Lang
 
 
 class Lane:
@@ -60,10 +62,12 @@ class Lane:
             self._all.discard(box)
         box.close(kill=True)
 
-    def check(self, workbook: Path, out_dir: Path) -> Checked:
-        """Check `workbook` into `out_dir` in a child; blocks until done or killed."""
+    def check(self, workbook: Path, out_dir: Path, lang: Lang | None = None) -> Checked:
+        """Check `workbook` into `out_dir` in a child, in `lang` (else the lane's language);
+        blocks until done or killed."""
         box = self._take()
-        submit(box, workbook, out_dir, self.settings)
+        settings = self.settings if lang is None else replace(self.settings, lang=lang)
+        submit(box, workbook, out_dir, settings)
         checked = outcome(box, out_dir)
         if self.large or box.jobs >= self.JOBS_PER_WORKER or box.pid is None:
             self._drop(box)  # a large file's memory goes with its child; a dead one is gone

@@ -122,27 +122,32 @@ def test_report_and_controle_as_written_speak_plainly(tmp_path: Path, lang: Lang
 @pytest.mark.parametrize("page", BUREAU_PAGES)
 def test_web_pages_for_bureaus_say_je(page: str) -> None:
     """The text of each bureau page of the web intake (its template without markup and
-    template code) names no option, command or path and says je, not u/uw; so do the
-    messages the web application shows a bureau."""
+    template code: none, its words are in intake.web.words) names no option, command or path
+    and says je, not u/uw."""
     source = resources.files("intake").joinpath(f"templates/{page}.html.j2").read_text("utf-8")
     text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}|<[^>]+>", " ", source, flags=re.S)
     assert _problems(text, "nl") == []
 
 
-def test_web_application_messages_say_je() -> None:
-    """Every Dutch sentence in the web application's code (its refusals and errors) says je,
-    not u/uw, and names no option or command."""
-    source = resources.files("intake.web").joinpath("app.py").read_text("utf-8")
-    strings = re.findall(r'"([^"\n]*[a-z] [a-z][^"\n]*)"', source)
-    dutch = [s for s in strings if re.search(r"\b(?:de|het|een|van|je|niet)\b", s)]
-    assert len(dutch) > 10
-    assert [(s, p) for s in dutch for p in _problems(s, "nl")] == []
+@pytest.mark.parametrize("lang", LANGS)
+def test_web_words_for_bureaus_say_je(lang: Lang) -> None:
+    """Every word of the web intake a bureau reads (`intake.web.words`, all but the operator's
+    op_ keys: its pages, refusals and errors), filled with sample values, names no option or
+    command and (Dutch) says je, not u/uw."""
+    from intake.web.words import WORDS
+
+    texts = {key: _sample(text) for key, text in WORDS[lang].items()
+             if not key.startswith("op_")}
+    assert len(texts) > 100
+    assert [(k, t, p) for k, t in texts.items() for p in _problems(t, lang)] == []
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("confirmed", [None, "2026-11-30T10:00:00+00:00"],
                          ids=["held", "confirmed"])
 def test_the_other_bureau_warning_as_rendered_speaks_plainly(tmp_path: Path,
-                                                             confirmed: str | None) -> None:
+                                                             confirmed: str | None,
+                                                             lang: Lang) -> None:
     """The result page of an upload whose rows name another bureau (held, and after the
     bureau confirmed), rendered with its values, names no option, command or path and says
     je, not u/uw; so does the line the upload list shows for it."""
@@ -161,17 +166,17 @@ def test_the_other_bureau_warning_as_rendered_speaks_plainly(tmp_path: Path,
                                         "salaris@vandijkpartners.nl"),),
                         confirmed_at=confirmed)
         session = Session(Principal("noord", Role.BUREAU, "k"), "csrf")
-        env = intake.env
-        page = env.get_template("web-result.html.j2").render(
-            session=session, path="/uploads/abc", upload=upload, report=None, feedback=None,
-            duplicate=None, nightly=[], own_email="info@noord.nl")
-        line = env.get_template("web-nightly.html.j2").render(u=upload, nightly=[])
+        page = intake.render("result", lang, session=session, path="/uploads/abc",
+                             back="/uploads/abc", upload=upload, report=None, feedback=None,
+                             duplicate=None, nightly=[], own_email="info@noord.nl")
+        line = intake.render("nightly", lang, u=upload, nightly=[])
     finally:
         intake.store.close()
-    assert ("nog niet doorgestuurd" in page) is (confirmed is None)
+    not_yet = "nog niet doorgestuurd" if lang == "nl" else "not been forwarded to a.s.r. yet"
+    assert (not_yet in page) is (confirmed is None)
     for html in (page[page.index("<main>"):], line):
         visible = " ".join(re.sub(r"<[^>]+>", " ", html).split())
-        assert _problems(visible, "nl") == [], visible
+        assert _problems(visible, lang) == [], visible
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -585,14 +585,19 @@ def test_placing_never_overwrites_and_the_batch_ignores_a_file_being_written(
     assert [f.name for f in result.files] == ["noord/a.xlsx"]
 
 
-def test_every_batch_status_has_its_dutch_word_on_the_operators_pages() -> None:
-    """The operator's pages name each status of a batch file in Dutch, from the catalogue
-    (before, timed-out, refused, inaccessible and vanished showed as English codes)."""
+def test_every_batch_status_has_its_word_on_the_operators_pages() -> None:
+    """The operator's pages name each status of a batch file in their language, from the
+    catalogue (before, timed-out, refused, inaccessible and vanished showed as English
+    codes)."""
+    from intake.definition.messages import UI
     from intake.definition.status import Status
-    from intake.web.app import LEDGER_STATUS_NL
+    from intake.web.words import Words
 
-    assert set(LEDGER_STATUS_NL) == {str(s) for s in Status if s is not Status.CHECKING}
-    assert LEDGER_STATUS_NL["too-large"] == "te groot om veilig te lezen"
+    for lang in ("nl", "en"):
+        assert [s for s in Status if s is not Status.CHECKING
+                and Words(lang).ledger_status(str(s)) != UI[lang].get(f"st_{s}")] == [], lang
+    assert Words("nl").ledger_status("too-large") == "te groot om veilig te lezen"
+    assert Words("en").ledger_status("too-large") == "too large to read safely"
 
 
 @pytest.mark.parametrize(("content", "headers"), [

@@ -22,7 +22,8 @@
     event.preventDefault();
     if (event.dataTransfer && event.dataTransfer.files.length) {
       input.files = event.dataTransfer.files;
-      if (hint) { hint.textContent = "Gekozen: " + input.files[0].name; }
+      // The word comes from the page, in the page's language.
+      if (hint) { hint.textContent = (form.dataset.chosen || "") + " " + input.files[0].name; }
     }
   });
   form.addEventListener("submit", function () {

@@ -573,40 +573,64 @@ def db_options(command: Callable[..., None]) -> Callable[..., None]:
 
 @cli.command(short_help="Copy the ledger and the web's database safely, while they run.",
              epilog=examples("intake backup --out verwerkt/ /var/backups/intake/2026-12-07",
-                             "intake backup --out verwerkt/ \"backup/$(date +%F)\" --json"))
+                             "intake backup --out verwerkt/ \"backup/$(date +%F)\" --json",
+                             "intake backup --out verwerkt/ --dated --keep 30 /var/backups/intake"))
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @db_options
+@click.option("--dated", is_flag=True,
+              help="Put the copies in a new folder DEST/YYYY-MM-DDTHHMMSSZ (the time, UTC).")
+@click.option("--keep", type=click.IntRange(1), metavar="N",
+              help="With --dated: then remove the oldest backups in DEST so that N remain.")
 @lang_option("Language of the lines printed.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the copies made (path, size, rows per table) as JSON.")
-def backup(dest: Path, db: Path | None, out_dir: Path | None, lang: str,
-           as_json: bool) -> None:
+def backup(dest: Path, db: Path | None, out_dir: Path | None, dated: bool, keep: int | None,
+           lang: str, as_json: bool) -> None:
     """Copy the ledger (and OUTDIR/web/web.sqlite, the web intake's own database, when there
     is one) into the folder DEST as intake.sqlite and web.sqlite.
 
     Made with SQLite's online backup API: safe while the batch or the web intake writes, each
-    copy is the database at one moment, checked with integrity_check before it gets its name.
-    An existing file in DEST is never overwritten. Exit 0 when the copies were made; 2 when
-    they cannot be (a copy exists, the ledger is missing or damaged, DEST cannot be written).
+    copy is the database at one moment, checked with integrity_check before it gets its name;
+    both copies or neither. An existing file in DEST is never overwritten. Exit 0 when the
+    copies were made; 1 when they were but an old backup --keep should remove was left; 2 when
+    they cannot be (a copy exists, the ledger is missing or damaged, DEST cannot be written or
+    is full; nothing of this backup is left in DEST); 143/130 when stopped by SIGTERM/SIGINT
+    (nothing left either).
     """
     import json
 
     from intake.batch.backup import back_up
+    from intake.batch.stopping import stop_on_signals
 
+    if keep is not None and not dated:
+        raise click.UsageError("--keep needs --dated (it keeps the newest dated folders)")
     ledger = _ledger_path(db, out_dir)
     web = (out_dir or ledger.parent) / "web" / "web.sqlite"
-    result = back_up(ledger, web, dest)
+    with stop_on_signals("intake backup is gestopt ({signal}); er is geen (halve) kopie "
+                         "achtergebleven", "intake backup was stopped ({signal}); no copy, "
+                         "half or whole, was left"):
+        result = back_up(ledger, web, dest, dated=dated, keep=keep)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-        return
+        sys.exit(result.exit_code)
     from intake.outputs.terminal import printable
 
-    words = {"nl": "{copy}: kopie van {source}, integrity_check ok, {size} bytes",
-             "en": "{copy}: copy of {source}, integrity_check ok, {size} bytes"}[lang]
+    words = {"nl": ("{copy}: kopie van {source}, integrity_check ok, {size} bytes",
+                    "oude back-up verwijderd: {path}", "oude back-up niet verwijderd: {path} "
+                                                       "({reason})"),
+             "en": ("{copy}: copy of {source}, integrity_check ok, {size} bytes",
+                    "old backup removed: {path}", "old backup not removed: {path} "
+                                                  "({reason})")}[lang]
     for c in (result.ledger, result.web):
         if c is not None:
-            click.echo(words.format(copy=printable(str(c.copy)),
-                                    source=printable(str(c.source)), size=c.size))
+            click.echo(words[0].format(copy=printable(str(c.copy)),
+                                       source=printable(str(c.source)), size=c.size))
+    for path in result.removed:
+        click.echo(words[1].format(path=printable(str(path))))
+    for path, reason in result.not_removed:
+        click.echo(words[2].format(path=printable(str(path)), reason=printable(reason)),
+                   err=True)
+    sys.exit(result.exit_code)
 
 
 @cli.command(short_help="Forget what the retention period no longer allows (AVG).",
@@ -636,14 +660,20 @@ def prune(out_dir: Path, db: Path | None, days: int, dry_run: bool, lang: str,
     before is still not delivered again. A run still going is never touched, links are never
     followed, and no batch runs meanwhile (OUTDIR's lock). Exit 0: done; 1: something was left
     (a link, a folder that could not be removed: listed); 2: cannot run (no ledger, a batch
-    holds the lock).
+    holds the lock, a full disk: the ledger is left as it was); 143/130: stopped by
+    SIGTERM/SIGINT (run it again to finish).
     """
     import json
 
     from intake.batch.prune import lines
     from intake.batch.prune import prune as forget
+    from intake.batch.stopping import stop_on_signals
 
-    result = forget(out_dir, db, days, dry_run)
+    with stop_on_signals("intake prune is gestopt ({signal}); wat in het grootboek gewist werd "
+                         "is helemaal of niet vastgelegd: start het opnieuw om af te maken",
+                         "intake prune was stopped ({signal}); what it blanked in the ledger "
+                         "is committed as a whole or not at all: run it again to finish"):
+        result = forget(out_dir, db, days, dry_run)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:

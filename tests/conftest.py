@@ -166,3 +166,16 @@ def at(name: str, row: int, spec: Any = None) -> tuple[str, str]:
 
     spec = spec or WERKGEVERS
     return spec.name, cell_of(name, row, spec)
+
+
+def file_size_limit(limit: int) -> Callable[[], None]:
+    """A `preexec_fn` for a child that may write no file beyond `limit` bytes (RLIMIT_FSIZE,
+    with SIGXFSZ ignored): its writes fail as on a full disk, with EFBIG where a full disk
+    gives ENOSPC, and a short write that SQLite reports as SQLITE_FULL."""
+    def limited() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return limited

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,10 +12,18 @@ import pytest
 
 from intake.cli import cli
 
-from conftest import INTAKE
+from conftest import INTAKE, run_intake
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
-UNITS = ("intake-serve.service", "intake-batch.service", "intake-batch.timer")
+UNITS = ("intake-serve.service", "intake-batch.service", "intake-batch.timer",
+         "intake-backup.service", "intake-backup.timer", "intake-prune.service",
+         "intake-prune.timer")
+SERVICES = tuple(u for u in UNITS if u.endswith(".service"))
+#: What each service may write (ProtectSystem=strict makes the rest read-only).
+WRITES = {"intake-serve.service": "/var/lib/intake/inbox /var/lib/intake/out",
+          "intake-batch.service": "/var/lib/intake/inbox /var/lib/intake/out",
+          "intake-backup.service": "/var/lib/intake/out /var/backups/intake",
+          "intake-prune.service": "/var/lib/intake/out"}
 INSTALLED = "/srv/intake/.venv/bin/intake"
 
 
@@ -51,7 +60,7 @@ def envvars(group: click.Group) -> set[str]:
 
 @pytest.mark.external
 def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
-    """`systemd-analyze verify` accepts the three units without an error or a warning (an
+    """`systemd-analyze verify` accepts every unit without an error or a warning (an
     unknown or misspelt key is a warning), with ExecStart pointing at this intake command."""
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is missing (Debian package systemd; .ci/run installs it)")
@@ -77,15 +86,18 @@ def test_systemd_analyze_verify_catches_a_misspelt_key(tmp_path: Path) -> None:
     assert "Unknown key 'ProtectSystm'" in done.stderr
 
 
-@pytest.mark.parametrize("unit", ["intake-serve.service", "intake-batch.service"])
+@pytest.mark.parametrize("unit", SERVICES)
 def test_the_services_run_hardened_and_limited(unit: str) -> None:
-    """Both services run as the intake user, on a read-only system but for the inbox and the
-    output folder, without new privileges or capabilities, with a private /tmp and limits on
-    files, memory and tasks."""
+    """Every service runs as the intake user, on a read-only system but for the folders it
+    writes, without new privileges or capabilities, with a private /tmp and limits on files,
+    memory and tasks; those that need no network have none."""
     found = settings(unit)
     assert found["User"] == found["Group"] == ["intake"]
     assert found["ProtectSystem"] == ["strict"] and found["ProtectHome"] == ["yes"]
-    assert found["ReadWritePaths"] == ["/var/lib/intake/inbox /var/lib/intake/out"]
+    assert found["ReadWritePaths"] == [WRITES[unit]]
+    if unit != "intake-serve.service":
+        assert found["PrivateNetwork"] == ["yes"]
+        assert found["RestrictAddressFamilies"] == ["AF_UNIX"]
     assert found["NoNewPrivileges"] == found["PrivateTmp"] == ["yes"]
     assert found["CapabilityBoundingSet"] == [""]
     assert {"LimitNOFILE", "MemoryMax", "TasksMax"} <= found.keys()
@@ -100,8 +112,13 @@ def test_the_folders_the_services_write_are_those_the_settings_name() -> None:
     assert {env["INTAKE_SERVE_INBOX"], env["INTAKE_SERVE_OUT"]} == writable
     assert env["INTAKE_BATCH_OUT"] == env["INTAKE_SERVE_OUT"]
     (start,) = settings("intake-batch.service")["ExecStart"]
-    assert start == f"{INSTALLED} batch {env['INTAKE_SERVE_INBOX']}"
+    assert start == f"{INSTALLED} batch --recursive {env['INTAKE_SERVE_INBOX']}"
     assert settings("intake-serve.service")["ExecStart"] == [f"{INSTALLED} serve"]
+    assert env["INTAKE_BACKUP_OUT"] == env["INTAKE_PRUNE_OUT"] == env["INTAKE_SERVE_OUT"]
+    (start,) = settings("intake-backup.service")["ExecStart"]
+    assert start == f"{INSTALLED} backup --dated /var/backups/intake"
+    assert start.split()[-1] in settings("intake-backup.service")["ReadWritePaths"][0].split()
+    assert settings("intake-prune.service")["ExecStart"] == [f"{INSTALLED} prune"]
 
 
 def test_the_settings_file_names_only_real_variables() -> None:
@@ -118,3 +135,35 @@ def test_the_timer_starts_the_batch_every_night_and_catches_up() -> None:
     assert timer["OnCalendar"] == ["*-*-* 02:00:00"] and timer["Persistent"] == ["true"]
     batch = settings("intake-batch.service")
     assert batch["Type"] == ["oneshot"] and batch["SuccessExitStatus"] == ["1"]
+
+
+def test_backup_and_prune_run_on_schedule_from_the_settings_file() -> None:
+    """The backup runs nightly before the batch and keeps a number of nights; prune runs weekly
+    with the retention period of the settings file; both catch up after the machine was off."""
+    env = environment_file()
+    assert int(env["INTAKE_BACKUP_KEEP"]) >= 1 and int(env["INTAKE_PRUNE_OLDER_THAN"]) >= 1
+    backup, prune, batch = (settings(f"intake-{u}.timer") for u in ("backup", "prune", "batch"))
+    assert backup["OnCalendar"] == ["*-*-* 01:30:00"] < batch["OnCalendar"]
+    assert prune["OnCalendar"] == ["Sun *-*-* 06:00:00"]
+    assert backup["Persistent"] == prune["Persistent"] == ["true"]
+    for unit in ("intake-backup.service", "intake-prune.service"):
+        assert settings(unit)["Type"] == ["oneshot"]
+
+
+def test_the_web_intakes_uploads_are_in_the_nightly_batch(tmp_path: Path) -> None:
+    """The web intake places an upload in INBOX/<bureau>/; the batch as the unit starts it
+    (its ExecStart's options, the settings file's variables) processes such a file, and
+    without --recursive it would not (the unit shipped before did not)."""
+    from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    upload = inbox / "salarisbureau-noord" / "20261207-010203-abc-werkmap.xlsx"
+    fill(upload, VALID_WERKGEVERS[:1], VALID_DGA[:1])
+    os.utime(upload, (0, 0))
+    (start,) = settings("intake-batch.service")["ExecStart"]
+    options = start.split()[2:-1]
+    assert options == ["--recursive"]
+    without = run_intake("batch", str(inbox), "--out", str(out))
+    assert (without.returncode, "geen bestanden" in without.stdout) == (0, True)
+    done = run_intake("batch", *options, str(inbox), "--out", str(out))
+    assert (done.returncode, "1 accepted" in done.stdout) == (0, True), done.stderr

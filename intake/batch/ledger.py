@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import sqlite3
 import stat
 from collections.abc import Iterator, Mapping, Sequence
@@ -139,6 +140,34 @@ def _damaged(path: Path, what: str, **params: object) -> LedgerError:
     return LedgerError(
         STOPS["ledger-damaged"]["nl"].format(path=path, what=texts["nl"].format(**params)),
         STOPS["ledger-damaged"]["en"].format(path=path, what=texts["en"].format(**params)))
+
+
+#: SQLite's primary result codes that say the disk or the access failed, not the file's content
+#: (BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PERM: sqlite3.h).
+_NOT_DAMAGE = {5, 6, 7, 8, 10, 13, 14, 3}
+_SQLITE_FULL = 13
+_SQLITE_IOERR_SHORT_READ = 10 | (2 << 8)
+
+
+def _not_damage(exc: sqlite3.Error) -> bool:
+    """True when `exc` is about the disk or access (full, I/O, permissions, locks), not about
+    the ledger's content: such a ledger is not damaged and must not be restored."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code != _SQLITE_IOERR_SHORT_READ and code & 0xFF in _NOT_DAMAGE
+
+
+def _cannot_open(path: Path, exc: sqlite3.Error) -> LedgerError:
+    """The ledger at `path` is whole but cannot be used now (a full disk, I/O, access)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    try:
+        full = code == _SQLITE_FULL or shutil.disk_usage(path.parent).free < 1_000_000
+    except OSError:
+        full = False
+    fix, texts = STOPS["ledger-disk-full" if full else "ledger-fix-access"], \
+        STOPS["ledger-cannot-open"]
+    return LedgerError(texts["nl"].format(path=path, detail=exc, fix=fix["nl"]),
+                       texts["en"].format(path=path, detail=exc, fix=fix["en"]),
+                       code="ledger-cannot-open")
 
 
 def now() -> str:
@@ -298,6 +327,8 @@ class Ledger:
             self.db.execute("PRAGMA synchronous=FULL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            if _not_damage(exc):
+                raise _cannot_open(path, exc) from exc
             raise _damaged(path, "ledger-broken", detail=exc) from exc
 
     def _check(self) -> None:

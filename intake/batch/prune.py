@@ -18,6 +18,7 @@ lock is held throughout, so no batch runs meanwhile.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake.batch.ledger import Ledger
+from intake.definition.errors import IntakeError
 from intake.definition.messages import Lang
 
 #: The key of a ledger row's data that lists the fields prune blanked (never compared again).
@@ -41,6 +43,7 @@ BLANKED: dict[str, tuple[str, ...]] = {
 }
 _RUN_ID = re.compile(r"\d{8}-\d{6}(-\d+)?")
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_INDEX_LINK = re.compile(r'href="(\d{8}-\d{6}(?:-\d+)?)/')
 
 
 @dataclass(frozen=True)
@@ -179,17 +182,53 @@ def prune(out_dir: Path, db: Path | None, older_than_days: int, dry_run: bool = 
     skipped: list[Skipped] = []
     try:
         with _locked(out_dir):
+            # Folders first: on a full disk their space is what the ledger's commit needs.
             runs = _run_folders(ledger, out_dir, bound, dry_run, skipped)
             uploads, upload_rows = _uploads(out_dir / "web", bound, dry_run, skipped)
             employers, dga = _blank(ledger, bound, dry_run)
-            if runs and not dry_run:
+            if not dry_run and (runs or _stale_index(out_dir)):
                 from intake.batch.run import write_runs_index
 
                 write_runs_index(ledger, out_dir, _lang(ledger))
+    except (sqlite3.Error, OSError) as exc:
+        raise _cannot_finish(out_dir, exc) from exc
     finally:
         ledger.close()
     return Pruned(bound.replace(microsecond=0).isoformat(), dry_run, runs, uploads,
                   upload_rows, employers, dga, tuple(skipped))
+
+
+class PruneError(IntakeError):
+    """Prune could not finish (a full disk, a folder that cannot be written): exit 2; what
+    the ledger had is kept as it was or blanked as a whole, and a second prune finishes."""
+
+    code = "prune-failed"
+
+
+def _cannot_finish(out_dir: Path, exc: sqlite3.Error | OSError) -> PruneError:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)) \
+        or code == 13
+    detail = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+    fix = ("maak ruimte vrij", "free some space") if full else \
+        ("controleer de schijf (is die vol?)", "check the disk (is it full?)") if code == 10 \
+        else ("los dit op", "fix this")
+    return PruneError(f"intake prune kon niet afmaken in {out_dir} ({detail}); het grootboek is "
+                      "heel (wat gewist werd is helemaal of niet vastgelegd): "
+                      f"{fix[0]} en start prune opnieuw",
+                      f"intake prune could not finish in {out_dir} ({detail}); the ledger is "
+                      "intact (what was blanked is committed as a whole or not at all): "
+                      f"{fix[1]} and run prune again")
+
+
+def _stale_index(out_dir: Path) -> bool:
+    """True when OUTDIR/index.html links to a run folder that is gone (a prune stopped before
+    it rewrote the page)."""
+    try:
+        page = (out_dir / "index.html").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(not (out_dir / m).is_dir() for m in set(_INDEX_LINK.findall(page)))
 
 
 def _lang(ledger: Ledger) -> Lang:

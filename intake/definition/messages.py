@@ -1026,6 +1026,18 @@ STOPS: dict[str, dict[str, str]] = {
         "nl": "{path}: het grootboek kan niet worden gelezen ({reason})",
         "en": "{path}: the ledger cannot be read ({reason})"},
     "ledger-missing": {"nl": "geen grootboek op {path}", "en": "no ledger at {path}"},
+    "ledger-cannot-open": {
+        "nl": "{path}: het grootboek kan niet worden geopend of geschreven ({detail}); het is "
+              "niet beschadigd en er is niets in veranderd: {fix} en start opnieuw",
+        "en": "{path}: the ledger cannot be opened or written ({detail}); it is not damaged "
+              "and nothing in it was changed: {fix} and run again"},
+    "ledger-disk-full": {"nl": "maak ruimte vrij op de schijf van het grootboek",
+                         "en": "free some space on the ledger's disk"},
+    "ledger-fix-access": {
+        "nl": "controleer de schijf en of deze gebruiker er mag schrijven (ook naast het "
+              "bestand: SQLite maakt daar -wal en -shm)",
+        "en": "check the disk, and that this user may write there (beside the file too: "
+              "SQLite makes -wal and -shm there)"},
     "ledger-not-a-file": {
         "nl": "{path} is geen gewoon bestand (een map, FIFO of apparaat); geef het pad van het "
               "grootboek zelf op",

@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import signal
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from intake.definition.status import Status
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.web.store import Store
 
-from conftest import replace, run_intake
+from conftest import INTAKE, file_size_limit, replace, run_intake
 
 #: A moment a year and a day after the fixture's run: everything in it is older than 365 days.
 LATER = dt.datetime.now(dt.UTC) + dt.timedelta(days=366)
@@ -79,7 +82,7 @@ def test_dry_run_removes_nothing_and_reports_the_same_counts(base: Path) -> None
     assert real.to_json()["removed"] == {"run_folders": 1, "uploads": 1, "upload_rows": 1}
     assert real.to_json()["blanked"] == {"employer_rows": 1, "dga_rows": 2}
     assert real.exit_code == 0
-    assert [p.name for p in out.iterdir() if p.is_dir()] == ["web"]
+    assert [p.name for p in out.iterdir() if p.is_dir() and p.name != "web"] == []
     assert list((out / "web" / "uploads").iterdir()) == []
     again = prune(out, None, 365, now=LATER)
     assert again.to_json()["removed"] == {"run_folders": 0, "uploads": 0, "upload_rows": 0}
@@ -200,3 +203,86 @@ def test_the_command_prints_the_library_result(base: Path) -> None:
     finally:
         lock.release()
     assert held.returncode == 2 and "bezig" in held.stderr
+
+
+def _aged(out: Path) -> None:
+    """Make the fixture's run, file and upload years old (the command prunes by today)."""
+    for table, column in (("runs", "finished_at"), ("files", "processed_at")):
+        with sqlite3.connect(out / "intake.sqlite") as db:
+            db.execute(f"UPDATE {table} SET {column} = '2020-01-01T00:00:00+00:00'")
+        db.close()
+    with sqlite3.connect(out / "web" / "web.sqlite") as db:
+        db.execute("UPDATE web_uploads SET uploaded_at = '2020-01-01T00:00:00+00:00'")
+    db.close()
+
+
+def _prune_again_finishes(out: Path) -> None:
+    """A second prune, without the fault, blanks what the first could not and leaves no link
+    to a removed run on OUTDIR/index.html."""
+    again = run_intake("prune", "--out", str(out), "--older-than", "30", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["blanked"] == {"employer_rows": 1, "dga_rows": 2}
+    assert [p.name for p in out.iterdir() if p.is_dir() and p.name != "web"] == []
+    assert "/index.html" not in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_full_disk_when_prune_commits_leaves_the_ledger_as_it_was(base: Path) -> None:
+    """The ledger's commit fails for want of room (a file size limit on the process; the
+    ledger's -shm kept by a reader, so the open succeeds): exit 2, one line saying the ledger is
+    intact and to run prune again; the ledger is exactly as before, whole; a second prune
+    finishes."""
+    out = base / "out"
+    _aged(out)
+    shutil.rmtree(out / "web")  # only the ledger to write
+    before = _dump(out / "intake.sqlite")
+    reader = sqlite3.connect(out / "intake.sqlite")
+    try:
+        reader.execute("SELECT COUNT(*) FROM runs").fetchone()
+        done = subprocess.run([INTAKE, "prune", "--out", str(out), "--older-than", "30",
+                               "--lang", "en"], capture_output=True, text=True, check=False,
+                              preexec_fn=file_size_limit(2_000))
+    finally:
+        reader.close()
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"Error: intake prune could not finish in {out} (disk I/O error); the ledger is intact "
+        "(what was blanked is committed as a whole or not at all): check the disk (is it "
+        "full?) and run prune again"]
+    assert _dump(out / "intake.sqlite") == before
+    with sqlite3.connect(out / "intake.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    _prune_again_finishes(out)
+
+
+def test_sigterm_midway_through_prune_leaves_the_ledger_whole(base: Path) -> None:
+    """SIGTERM while prune waits for the web intake's database (its run folder already
+    removed): exit 143, one line, the ledger unchanged and the batch lock free; a second prune
+    finishes, and OUTDIR/index.html no longer links to the removed run."""
+    out = base / "out"
+    _aged(out)
+    before = _dump(out / "intake.sqlite")
+    holder = sqlite3.connect(out / "web" / "web.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a web intake writing: prune waits for it
+    try:
+        pruning = subprocess.Popen([INTAKE, "prune", "--out", str(out), "--older-than", "30",
+                                    "--lang", "en"], stderr=subprocess.PIPE, text=True)
+        for _ in range(600):
+            if not [p for p in out.iterdir() if p.name.startswith("20")]:
+                break  # the run folder is gone: prune is at the uploads
+            time.sleep(0.05)
+        time.sleep(0.5)
+        pruning.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    _, err = pruning.communicate(timeout=60)
+    assert (pruning.returncode, err.strip().splitlines()) == (143, [
+        "Error: intake prune was stopped (SIGTERM); what it blanked in the ledger is committed "
+        "as a whole or not at all: run it again to finish"])
+    assert _dump(out / "intake.sqlite") == before
+    with sqlite3.connect(out / "web" / "web.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM web_uploads").fetchone()[0] == 1
+    db.close()
+    _prune_again_finishes(out)

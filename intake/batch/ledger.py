@@ -523,15 +523,18 @@ class Ledger:
             "FROM states WHERE werkgever_id = ? ORDER BY id", (werkgever_id,)))
 
     def untold(self) -> list[sqlite3.Row]:
-        """The changes to live or refused no bureau message has told yet, oldest first, with
-        the bureau's name and address from the registration's latest delivery."""
+        """The changes to live or refused (`TOLD`) no bureau message has told yet, oldest
+        first, with the bureau's name and address from the registration's latest delivery."""
+        from intake.definition.registration import TOLD
+
         return list(self.db.execute(
             "SELECT s.id, s.werkgever_id, s.loonheffingennummer, s.state, s.at, "
             "s.first_exchange, s.reason, (SELECT e.data FROM employers e WHERE "
             "e.werkgever_id = s.werkgever_id AND e.loonheffingennummer = s.loonheffingennummer "
             "ORDER BY e.id DESC LIMIT 1) AS data FROM states s WHERE s.told_in IS NULL AND "
-            "s.state IN ('live', 'refused') AND s.id IN (SELECT MAX(id) FROM states "
-            "GROUP BY werkgever_id, loonheffingennummer) ORDER BY s.id"))
+            f"s.state IN ({','.join('?' * len(TOLD))}) AND s.id IN (SELECT MAX(id) FROM "
+            "states GROUP BY werkgever_id, loonheffingennummer) ORDER BY s.id",
+            tuple(str(t) for t in TOLD)))
 
     def mark_told(self, ids: Sequence[int], run_id: str) -> None:
         """Record that the messages of `run_id` told these changes."""

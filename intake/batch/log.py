@@ -70,6 +70,8 @@ class UnknownEmployer(IntakeError):
 
 def employer_json(ledger: Ledger, werkgever_id: str) -> dict[str, Any]:
     """`intake history WERKGEVER_ID --json`: its deliveries and its states, oldest first."""
+    from intake.definition.registration import STATE_RECORD
+
     rows = ledger.registrations(werkgever_id)
     if not rows:
         raise UnknownEmployer(*(HISTORY["unknown"][lg].format(id=werkgever_id, path=ledger.path)
@@ -78,8 +80,7 @@ def employer_json(ledger: Ledger, werkgever_id: str) -> dict[str, Any]:
             "deliveries": [{"loonheffingennummer": r["loonheffingennummer"], "file": r["name"],
                             "run": r["run_id"], "at": r["processed_at"],
                             "row": r["source_row"]} for r in rows],
-            "states": [{k: s[k] for k in ("loonheffingennummer", "state", "at", "source",
-                                          "first_exchange", "reason")}
+            "states": [{k: s[k] for k in STATE_RECORD}
                        for s in ledger.state_history(werkgever_id)]}
 
 

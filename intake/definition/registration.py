@@ -28,6 +28,8 @@ class State(StrEnum):
 
 #: The forward order of the states a registration goes through (refused is beside it).
 ORDER: tuple[State, ...] = (State.DELIVERED, State.COMPLETED, State.SETUP, State.LIVE)
+#: The states the bureau is told of in its message (the manual's step 4, or a refusal).
+TOLD: tuple[State, ...] = (State.LIVE, State.REFUSED)
 
 
 class Move(Enum):
@@ -77,6 +79,30 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
 #: (an inference: Keylane's set-up takes weeks, a.s.r.'s completion days). Live and refused are
 #: ends and never wait.
 WAITING_DAYS: dict[State, int] = {State.DELIVERED: 10, State.COMPLETED: 10, State.SETUP: 30}
+
+
+#: The records the ledger's states are published in (`intake history --json`, summary.json's
+#: `registrations`): per record its keys and JSON types, in order. The JSON Schemas of the
+#: contract (`intake.outputs.contract`) are made from these; the tests hold the output to them.
+DAY, TEXT, TIME, COUNT, NULLABLE_DAY, NULLABLE_TEXT = (
+    "day", "text", "time", "count", "day or null", "text or null")
+#: A registration in its state longer than the bound (`intake history --json`, `waiting`).
+WAITING_RECORD: dict[str, str] = {
+    "werkgever_id": TEXT, "loonheffingennummer": TEXT, "werkgever_naam": TEXT, "state": TEXT,
+    "since": TIME, "days": COUNT}
+#: One delivery of an employer (`intake history WERKGEVER_ID --json`, `deliveries`).
+DELIVERY_RECORD: dict[str, str] = {
+    "loonheffingennummer": TEXT, "file": TEXT, "run": TEXT, "at": TIME, "row": COUNT}
+#: One state an employer's registration had (`intake history WERKGEVER_ID --json`, `states`).
+STATE_RECORD: dict[str, str] = {
+    "loonheffingennummer": TEXT, "state": TEXT, "at": TIME, "source": TEXT,
+    "first_exchange": NULLABLE_DAY, "reason": NULLABLE_TEXT}
+#: A change a bureau is told of (summary.json's `registrations`): the state's row id in the
+#: ledger, the registration, its employer and bureau from its latest delivery, the change.
+NEWS_RECORD: dict[str, str] = {
+    "id": COUNT, "werkgever_id": TEXT, "loonheffingennummer": TEXT, "werkgever_naam": TEXT,
+    "bureau": TEXT, "email": TEXT, "state": TEXT, "at": TIME, "first_exchange": NULLABLE_DAY,
+    "reason": NULLABLE_TEXT}
 
 
 def shown_day(day: str, lang: Lang) -> str:

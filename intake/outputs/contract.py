@@ -22,6 +22,7 @@ from intake.validation.rules import rules_for
 #: The JSON Schemas' identifiers (URNs: nothing is fetched from them).
 REPORT_SCHEMA_ID = f"urn:asr-loket-intake:report:{REPORT_FORMAT_VERSION}"
 SUMMARY_SCHEMA_ID = "urn:asr-loket-intake:batch-summary:1"
+HISTORY_SCHEMA_ID = "urn:asr-loket-intake:history:1"
 
 PRIMARY_KEYS = {"werkgevers": ["werkgever_id", "loonheffingennummer"],
                 "dga": ["werkgever_id", "personeelsnummer"],
@@ -231,7 +232,114 @@ def summary_schema() -> dict[str, Any]:
                                                              "delivered")}},
             "delivery": pair,
             "cross_file": {"type": "array", "items": note},
+            "registrations": {
+                "type": "array", "items": news_record(),
+                "description": "The registrations that went live or were refused since the "
+                               "last messages (with --messages: told in this run's)."},
+            "messages": messages_schema(),
         },
+    }
+
+
+#: What each JSON type of `intake.definition.registration`'s records is in a JSON Schema.
+_RECORD_TYPES: dict[str, dict[str, Any]] = {
+    "text": {"type": "string"},
+    "text or null": {"type": ["string", "null"]},
+    "time": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}"},
+    "day": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "day or null": {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "count": {"type": "integer", "minimum": 0},
+}
+
+
+def _record(fields: dict[str, str], **narrower: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema of one of the ledger's records: every key required, no other key."""
+    return {"type": "object", "required": list(fields), "additionalProperties": False,
+            "properties": {name: narrower.get(name, _RECORD_TYPES[kind])
+                           for name, kind in fields.items()}}
+
+
+def news_record() -> dict[str, Any]:
+    """One change a bureau is told of (summary.json's `registrations`)."""
+    from intake.definition.registration import NEWS_RECORD, TOLD
+
+    return _record(NEWS_RECORD, state={"enum": [str(s) for s in TOLD]})
+
+
+def messages_schema() -> dict[str, Any]:
+    """summary.json's `messages` (a run with --messages): each message written, and who got
+    none and why."""
+    text = {"type": "string"}
+    texts = {"type": "array", "items": text}
+    unsent = {"type": "object", "required": ["bureau", "email", "file", "reason"],
+              "properties": {k: text for k in ("bureau", "email", "file", "reason", "message",
+                                                "key")}}
+    return {"type": "object", "required": ["folder", "written", "not_written", "no_address"],
+            "properties": {
+                "folder": text,
+                "written": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["bureau", "email", "message", "files", "registrations",
+                                 "attached", "not_attached"],
+                    "properties": {"bureau": text, "email": text, "message": text,
+                                   "files": texts, "registrations": texts, "attached": texts,
+                                   "not_attached": texts}}},
+                "not_written": {"type": "array", "items": unsent},
+                "no_address": {"type": "array", "items": unsent},
+                "earlier": {"type": "array", "items": {
+                    "type": "object", "required": ["run", "written"],
+                    "properties": {"run": text, "written": {"type": "boolean"}}}}}}
+
+
+def history_schema() -> dict[str, Any]:
+    """A JSON Schema (2020-12) of `intake history --json`: the funnel (registrations per
+    state, the bounds, those waiting longer, oldest first), or with a Werkgever ID that
+    employer's deliveries and states."""
+    from intake.definition.registration import (
+        DELIVERY_RECORD,
+        ORDER,
+        STATE_RECORD,
+        WAITING_DAYS,
+        WAITING_RECORD,
+        State,
+    )
+
+    count = {"type": "integer", "minimum": 0}
+    states = [str(s) for s in (*ORDER, State.REFUSED)]
+    waits = [str(s) for s in WAITING_DAYS]
+    funnel = {
+        "type": "object", "title": "intake history --json",
+        "required": ["states", "waiting_days", "waiting"], "additionalProperties": False,
+        "properties": {
+            "states": {"type": "object", "required": states, "additionalProperties": False,
+                       "description": "How many registrations are in each state now.",
+                       "properties": {s: count for s in states}},
+            "waiting_days": {"type": "object", "propertyNames": {"enum": waits},
+                             "additionalProperties": count,
+                             "description": "The bound per state, in days (live and refused "
+                                            "are ends and never wait)."},
+            "waiting": {"type": "array", "items": _record(WAITING_RECORD,
+                                                          state={"enum": waits}),
+                        "description": "The registrations in their state longer than its "
+                                       "bound, oldest first."}}}
+    employer = {
+        "type": "object", "title": "intake history WERKGEVER_ID --json",
+        "required": ["werkgever_id", "deliveries", "states"], "additionalProperties": False,
+        "properties": {
+            "werkgever_id": {"type": "string"},
+            "deliveries": {"type": "array", "items": _record(DELIVERY_RECORD)},
+            "states": {"type": "array", "items": _record(STATE_RECORD, state={
+                "enum": [str(s) for s in State]}),
+                       "description": "Every state its registrations had, oldest first, "
+                                      "with when (UTC) and the source: batch <run> or status "
+                                      "<file>:<row>."}}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": HISTORY_SCHEMA_ID,
+        "title": "intake history --json",
+        "description": "The registrations after delivery (the manual's steps 3 and 4): the "
+                       "funnel, or one employer's deliveries and states.",
+        "oneOf": [funnel, employer],
     }
 
 
@@ -245,8 +353,10 @@ def status_schema() -> dict[str, Any]:
         "A status file for `intake status import`: one row per registration (Werkgever ID + "
         "loonheffingennummer) with the state it reached. Also checked against the ledger: the "
         "employer was delivered; states only move forward (delivered, completed, setup, live; "
-        "refused before live); live needs eerste_uitwisseling, not further back than the bound "
-        "(90 days unless --max-days-back); refused needs reden; each employer once. A CSV "
+        "refused before live); live needs eerste_uitwisseling, not further back or ahead than "
+        "the bounds (90 days back and 365 ahead unless --max-days-back, --max-days-ahead); "
+        "refused needs reden; each employer once; a row an earlier import of the same file "
+        "recorded is not recorded again. A CSV "
         "separated by ; or , (UTF-8, or Windows-1252), or a workbook with a sheet Status.")
     return schema
 
@@ -270,7 +380,10 @@ def docs(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> str:
         "validate datapackage.json` next to the CSVs), `status.schema.json` (the status file "
         "of `intake status import`), `report.schema.json` (JSON Schema of "
         "report.json), `summary.schema.json` (JSON Schema of the summary.json of an `intake batch` "
-        "run). Every delivery folder (`intake validate`, each file and each run of `intake "
+        "run, with the registrations that went live or were refused and the bureau messages), "
+        "`history.schema.json` (JSON Schema of `intake history --json`: the registrations per "
+        "state and those waiting, or one employer's deliveries and states). Every delivery "
+        "folder (`intake validate`, each file and each run of `intake "
         "batch`) holds its own datapackage.json, with the CSV dialect chosen, the contract "
         "prefixes in force and, for a run, `bron_bestand`. The check digit (elfproef) of the "
         "loonheffingennummer and e-mail syntax "
@@ -378,6 +491,7 @@ def contract_files(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> dict[
     files["datapackage.json"] = dump(datapackage(prefixes=prefixes))
     files["report.schema.json"] = dump(report_schema())
     files["summary.schema.json"] = dump(summary_schema())
+    files["history.schema.json"] = dump(history_schema())
     files["README.md"] = docs(prefixes)
     return files
 

@@ -5,11 +5,19 @@ does not (Windows) a timer thread asks the main thread to stop through `_thread.
 whose SIGINT handler is ours for the duration of the block. Either way the exception arrives
 between two bytecodes of the main thread; a call into native code (calamine, the XML parser)
 is interrupted when it returns.
+
+It holds in the main thread only: Python delivers signals, and `interrupt_main` its interrupt,
+to the main thread alone, and no other thread can be stopped from outside. Called from another
+thread (a thread pool, a web server's worker) the block runs without a limit, and a warning on
+the logger `intake.validation.timelimit` says so each time. A limit in any thread is the
+checking child's (`intake.checking.check`), whose time the operating system enforces: the
+commands, the batch and the web intake all check a workbook there.
 """
 
 from __future__ import annotations
 
 import _thread
+import logging
 import math
 import signal
 import threading
@@ -21,6 +29,7 @@ from intake.definition.messages import FILE_ERRORS, Lang
 
 #: Longer than this is no limit at all (and more than setitimer accepts everywhere).
 _NO_LIMIT = 365 * 24 * 3600.0
+_log = logging.getLogger(__name__)
 
 
 class TimeLimitExceeded(BaseException):
@@ -53,9 +62,16 @@ def _usable(seconds: float) -> bool:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise TimeLimitExceeded inside the block once `seconds` have passed (main thread only;
-    0, a negative or an infinite number of seconds: no limit)."""
-    if not _usable(seconds) or threading.current_thread() is not threading.main_thread():
+    """Raise TimeLimitExceeded inside the block once `seconds` have passed (0, a negative or an
+    infinite number of seconds: no limit). In the main thread only: in another thread the block
+    runs without a limit, and a warning is logged (see the module)."""
+    if not _usable(seconds):
+        yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        _log.warning("time limit of %g s not applied in thread %r: it holds in the main thread "
+                     "only; check the workbook in a child process (intake.checking.check) for "
+                     "a limit in any thread", seconds, threading.current_thread().name)
         yield
         return
     if hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM"):

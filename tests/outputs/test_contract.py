@@ -234,3 +234,47 @@ def test_the_sample_status_file_is_current_and_meets_its_schema(tmp_path: Path) 
                                                          basepath=str(tmp_path)))
     assert report.flatten(["rowNumber", "fieldName", "type"]) == [
         [6, "status", "constraint-error"], [6, "eerste_uitwisseling", "constraint-error"]]
+
+
+def test_history_json_and_the_runs_news_match_their_schemas(tmp_path: Path) -> None:
+    """After a batch of the valid sample and the shipped status file: `intake history --json`
+    (the funnel, and one employer's deliveries and states) is valid against
+    history.schema.json, and the next run's summary.json with its registrations and messages
+    against summary.schema.json; a state the ledger does not know, or a key too many in a
+    record, is not."""
+    from intake.outputs.contract import HISTORY_SCHEMA_ID, history_schema, summary_schema
+    from intake.outputs.samples import STATUS_SAMPLE_NAME, employer, fill
+
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copyfile(SAMPLES / "voorbeeld-geldig.xlsx", inbox / "voorbeeld-geldig.xlsx")
+    assert run_intake("batch", str(inbox), "--out", str(out), "--settle", "0").returncode == 0
+    done = run_intake("status", "import", str(SAMPLES / STATUS_SAMPLE_NAME), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    schema = history_schema()
+    assert schema["$id"] == HISTORY_SCHEMA_ID
+    funnel = json.loads(run_intake("history", "--out", str(out), "--json").stdout)
+    assert sum(funnel["states"].values()) == 6
+    jsonschema.validate(funnel, schema)
+    one = json.loads(run_intake("history", "8120001", "--out", str(out), "--json").stdout)
+    assert [s["state"] for s in one["states"]] == ["delivered", "live"]
+    jsonschema.validate(one, schema)
+
+    fill(inbox / "later.xlsx", [employer(1)], [])
+    assert run_intake("batch", str(inbox), "--out", str(out), "--settle", "0",
+                      "--messages").returncode == 0
+    (run,) = sorted(p for p in out.iterdir() if (p / "summary.json").is_file()
+                    and "later.xlsx" in (p / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert [(n["werkgever_id"], n["state"]) for n in summary["registrations"]] == [
+        ("8120001", "live"), ("8120456", "refused")]
+    assert [m["registrations"] for m in summary["messages"]["written"]] == [
+        [], ["8120001", "8120456"]]  # Noord's file, De Telling's news
+    jsonschema.validate(summary, summary_schema())
+
+    for broken, against in ((dict(funnel, states={**funnel["states"], "klaar": 1}), schema),
+                            (dict(one, states=[dict(one["states"][0], state="klaar")]), schema),
+                            (dict(summary, registrations=[dict(summary["registrations"][0],
+                                                               extra=1)]), summary_schema())):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, against)

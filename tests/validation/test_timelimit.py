@@ -151,3 +151,53 @@ def test_validate_where_sigalrm_and_fchmod_do_not_exist(tmp_path: Path, extra: t
         assert len(list((tmp_path / "out").glob("*-feedback.xlsx"))) == 1
     else:
         assert failure_report(tmp_path / "out")["status"] == "timed-out"
+
+
+def test_off_the_main_thread_the_limit_is_not_applied_and_a_warning_says_so(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """In a worker thread a limit of 0.01 s over 0.3 s of work raises nothing (Python cannot
+    interrupt that thread), and the logger says so, naming the limit and the thread; in the
+    main thread the same block is cut off."""
+    import threading
+
+    outcome: list[str] = []
+
+    def work() -> None:
+        try:
+            with time_limit(0.01):
+                _busy(0.3)
+            outcome.append("finished")
+        except TimeLimitExceeded:
+            outcome.append("time-out")
+
+    with caplog.at_level("WARNING", logger="intake.validation.timelimit"):
+        worker = threading.Thread(target=work, name="pool-1")
+        worker.start()
+        worker.join()
+    assert outcome == ["finished"]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [(
+        "WARNING", "time limit of 0.01 s not applied in thread 'pool-1': it holds in the main "
+        "thread only; check the workbook in a child process (intake.checking.check) for a "
+        "limit in any thread")]
+    with pytest.raises(TimeLimitExceeded), time_limit(0.01):
+        _busy(0.3)
+
+
+def test_in_any_thread_the_checking_child_holds_the_time_limit(tmp_path: Path) -> None:
+    """The check every door uses, called from a worker thread, still stops a workbook that
+    takes longer than its limit: the child is killed by its parent, status timed-out."""
+    import threading
+
+    from intake.checking.check import Settings, check
+
+    path = hostile.huge_values(tmp_path)
+    found: list[object] = []
+
+    def work() -> None:
+        found.append(check(path, tmp_path / "out", Settings(Options(
+            limits=Limits(max_seconds=0.05)))).status)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(120)
+    assert [str(s) for s in found] == ["timed-out"]

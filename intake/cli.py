@@ -913,6 +913,10 @@ def serve(ctx: click.Context, inbox: Path, out_dir: Path, db: Path | None, host:
     workbooks go to INBOX/<bureau>/ for the nightly `intake batch --recursive`; the operator
     sees the runs, files, deliveries and conflicts of the ledger. Keys: `intake bureau`.
     """
+    try:
+        import resource  # noqa: F401  (the checking children's memory and CPU limits)
+    except ImportError:  # Windows
+        raise IntakeError.stop("serve-posix-only") from None
     from intake.web.app import ServeConfig
     from intake.web.app import serve as run_server
     from intake.web.connections import ConnectionLimits

@@ -163,9 +163,14 @@ def _remove(path: Path, dry_run: bool, skipped: list[Skipped]) -> bool:
 
 @contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
-    from intake.batch.run import acquire_lock
+    from intake.batch.run import BatchError, acquire_lock
 
-    lock = acquire_lock(out_dir)
+    try:
+        lock = acquire_lock(out_dir)
+    except BatchError as exc:
+        if exc.code == "batch-posix-only":  # Windows: no flock; prune says so in its own name
+            raise BatchError.stop("prune-posix-only") from None
+        raise
     try:
         yield
     finally:

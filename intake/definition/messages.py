@@ -995,6 +995,20 @@ STOPS: dict[str, dict[str, str]] = {
         "en": "intake batch runs on Linux and other POSIX systems only (it locks the output "
               "folder with flock and stops its worker processes with POSIX signals); run the "
               "nightly batch on the Linux server"},
+    "prune-posix-only": {
+        "nl": "intake prune werkt alleen op Linux en andere POSIX-systemen (het vergrendelt de "
+              "uitvoermap met flock, zodat er geen verwerking tegelijk loopt); draai het op de "
+              "Linux-server",
+        "en": "intake prune runs on Linux and other POSIX systems only (it locks the output "
+              "folder with flock, so that no batch runs meanwhile); run it on the Linux server"},
+    "serve-posix-only": {
+        "nl": "intake serve werkt alleen op Linux en andere POSIX-systemen (elke werkmap wordt "
+              "gecontroleerd in een proces met de geheugen- en CPU-grenzen van het "
+              "besturingssysteem, die Windows zo niet kent); draai de webintake op de "
+              "Linux-server",
+        "en": "intake serve runs on Linux and other POSIX systems only (every workbook is "
+              "checked in a process held to the operating system's memory and CPU limits, which "
+              "Windows does not offer this way); run the web intake on the Linux server"},
     "batch-no-inbox": {
         "nl": "de inbox {inbox} is geen map of bestand",
         "en": "inbox {inbox} is not a folder or a file"},

@@ -313,6 +313,14 @@ def _against_ledger(status: StatusFile, name: str, states: dict[tuple[str, str],
             continue
         elif (found := move(State(now.state), State(state))) is Move.SAME:
             unchanged += 1
+            if state == State.LIVE and date and now.first_exchange and \
+                    date != now.first_exchange:  # not a move: said, never silently dropped
+                findings.append(Finding(
+                    "status-live-other-date", sheet=sheet, row=row,
+                    column=data.columns["eerste_uitwisseling"], field="eerste_uitwisseling",
+                    value=data.shown["eerste_uitwisseling"][i] or date, params=(
+                        *ids, *_days("date", date), *_days("current", now.first_exchange),
+                        *_days("since", now.at[:10]))))
             continue
         elif found is Move.BACKWARD:
             problem = Finding("status-backward", column=data.columns["status"], field="status",
@@ -343,6 +351,12 @@ def _against_ledger(status: StatusFile, name: str, states: dict[tuple[str, str],
     return findings, changes, unchanged, held, repeated
 
 
+def _days(name: str, day: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A date as a finding's two parameters, `name`_nl and `name`_en, each as its reader
+    writes dates."""
+    return (f"{name}_nl", shown_day(day, "nl")), (f"{name}_en", shown_day(day, "en"))
+
+
 def _out_of_bounds(shown: str, date: str, today: dt.date, options: ImportOptions,
                    ids: tuple[tuple[str, str], ...], sheet: str | None, row: int,
                    column: str) -> Finding:
@@ -357,6 +371,4 @@ def _out_of_bounds(shown: str, date: str, today: dt.date, options: ImportOptions
                    value=shown or date, params=(
                        *ids, ("days", str(abs(days))),
                        ("bound", str(options.max_days_back if back else options.max_days_ahead)),
-                       ("date_nl", shown_day(date, "nl")), ("date_en", shown_day(date, "en")),
-                       ("limit_nl", shown_day(bound.isoformat(), "nl")),
-                       ("limit_en", shown_day(bound.isoformat(), "en"))))
+                       *_days("date", date), *_days("limit", bound.isoformat())))

@@ -594,6 +594,20 @@ CATALOGUE: dict[str, Entry] = {
          "{limit_en}). If the first exchange really is that far ahead, ask the link's "
          "administrators to widen the bound for this once."),
     ),
+    "status-live-other-date": _e(
+        "warning", "Al live met een andere datum", "Already live with another date",
+        ("Werkgever {werkgever_id} is al live sinds {since_nl}, met de eerste uitwisseling op "
+         "{current_nl}; de datum {date_nl} in dit bestand is niet vastgelegd.",
+         "Een live aanmelding verandert niet meer via het statusbestand. Is de eerste "
+         "uitwisseling verschoven, laat het salarisbureau dat dan zelf weten; staat er een "
+         "verkeerde datum in het grootboek, neem dan contact op met het beheer van de "
+         "koppeling."),
+        ("Employer {werkgever_id} is live since {since_en}, with the first exchange on "
+         "{current_en}; the date {date_en} in this file was not recorded.",
+         "A live registration no longer changes through the status file. If the first exchange "
+         "was moved, tell the payroll bureau yourself; if the ledger holds a wrong date, "
+         "contact the link's administrators."),
+    ),
     "status-duplicate": _e(
         "error", "Werkgever dubbel", "Employer twice",
         ("Werkgever {werkgever_id} met loonheffingennummer {lhn} staat ook in rij {first}; "

@@ -305,6 +305,26 @@ def test_the_bounds_are_options_of_the_command(ledger_path: Path, tmp_path: Path
     assert run_intake("status", "import", str(path), "--db", str(ledger_path)).returncode == 0
 
 
+def test_live_again_with_another_date_is_a_warning_not_a_change(ledger_path: Path,
+                                                                tmp_path: Path) -> None:
+    """A registration live since the first file, live again in a later file with another date:
+    a warning on the date's cell naming both dates, the date kept as it was, exit 0; the same
+    date again is no finding."""
+    _import(ledger_path, _csv(tmp_path, f"{_id(1)};{lhn(1)};live;15-01-2027;", name="a.csv"))
+    later = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;01-02-2027;", name="b.csv")
+    result, _ = _import(ledger_path, later)
+    assert _flat(result) == [(2, "D", "status-live-other-date")]
+    assert (result.exit_code, result.changed, result.unchanged) == (0, 0, 1)  # type: ignore[attr-defined]
+    (finding,) = result.findings  # type: ignore[attr-defined]
+    assert "met de eerste uitwisseling op 15-01-2027; de datum 01-02-2027 in dit bestand is " \
+           "niet vastgelegd" in finding.message("nl")
+    db = Ledger(ledger_path, create=False)
+    assert db.current(_id(1), lhn(1)).first_exchange == "2027-01-15"  # type: ignore[union-attr]
+    db.close()
+    same = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;2027-01-15;", name="c.csv")
+    assert _flat(_import(ledger_path, same)[0]) == []
+
+
 # --- a file imported twice -----------------------------------------------------------------------
 
 

@@ -180,6 +180,11 @@ def _status_codes(tmp_path: Path, ledger_path: Path) -> set[str]:
         ahead.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling\n"
                          f"9000005,{lhn(3)},live,2062-01-15\n", encoding="utf-8")
         codes |= {f.code for f in import_status(ledger, ahead, options).findings}
+        for day in ("2026-12-20", "2027-01-10"):  # live, then live with another date
+            live = tmp_path / f"live-{day}.csv"
+            live.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling\n"
+                            f"9000002,{lhn(2)},live,{day}\n", encoding="utf-8")
+            codes |= {f.code for f in import_status(ledger, live, options).findings}
     finally:
         ledger.close()
     return codes

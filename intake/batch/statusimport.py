@@ -161,8 +161,8 @@ def import_status(ledger: Ledger, path: Path,
         except UnreadableWorkbook as exc:  # named by the file given, not by the private copy
             raise UnreadableWorkbook(Path(printable(shown_name(str(path)))), exc.reason,
                                      exc.detail) from exc
-    earlier = ledger.status_imports(digest)
-    with ledger.transaction() as db:
+    with ledger.transaction() as db:  # the earlier imports too: two at once are one, then two
+        earlier = ledger.status_imports(digest)
         done = ledger.recorded_by([e.id for e in earlier], db)
         findings, changes, unchanged, held, repeated = _against_ledger(
             status, name, ledger.current_states(), done, options)

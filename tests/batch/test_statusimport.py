@@ -608,3 +608,20 @@ def test_messages_wait_for_a_run_that_holds_the_lock(ledger_path: Path, tmp_path
         assert run_intake("status", "import", str(path), "--out", str(out)).returncode == 0
     finally:
         lock.release()
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    ((HEADER + f"{_id(1)};{lhn(1)};refused;;{'x' * 200_000}\n").encode(), "field larger"),
+    ((HEADER + f"{_id(1)};{lhn(1)};completed;;\n").encode("utf-16"), "not readable text"),
+    (b"", "empty"),
+])
+def test_a_csv_that_cannot_be_read_as_a_table_is_one_line(ledger_path: Path, tmp_path: Path,
+                                                          content: bytes, words: str) -> None:
+    """A cell of 200,000 characters, a CSV saved as UTF-16, an empty file: exit 2, one line
+    saying why, nothing recorded."""
+    path = tmp_path / "status.csv"
+    path.write_bytes(content)
+    done = run_intake("status", "import", str(path), "--db", str(ledger_path), "--lang", "en")
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert _snapshot(ledger_path) == (0, 5)

@@ -1,12 +1,14 @@
 """Issue 25 end to end: the shipped samples go through the batch, the shipped status file
-(completed, in set-up, live with a date, refused with a reason), and then the bureau's web page,
-the bureau's message and `intake history --json` tell where each registration is, in Dutch and
-English."""
+(completed, in set-up, live with a date, refused with a reason), and then the bureau's web page
+(in serve's language and, by its switch, in the other), the bureau's message and `intake history
+--json` tell where each registration is, in Dutch and English."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import email
+import html
 import json
 import re
 import shutil
@@ -15,6 +17,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from languages import leftovers, visible, workbook_strings
 from starlette.testclient import TestClient
 
 from intake.batch.run import BatchOptions, run_batch
@@ -28,6 +31,15 @@ from conftest import run_intake
 
 ROOT = Path(__file__).resolve().parents[2]
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _registrations(page: str) -> dict[str, tuple[str, str, str]]:
+    """The "Je werkgevers" table: Werkgever ID -> (state, days, note)."""
+    table = page[page.index('id="registrations"'):]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    cells = [[" ".join(re.sub(r"<[^>]+>", " ", c).split())
+              for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
+    return {c[1]: (c[3], c[5], html.unescape(c[6])) for c in cells}
 
 
 def _message(run_dir: Path) -> str:
@@ -44,7 +56,8 @@ def test_the_samples_walk_from_delivery_to_live(tmp_path: Path, lang: Lang) -> N
     """voorbeeld-geldig.xlsx delivered from bureau noord's folder, status-voorbeeld.csv imported
     (twice: the second changes nothing): the next run's message names the employer gone live with
     the date of its first exchange and the one refused with its reason; the bureau's page lists
-    all six with their state; history --json counts 2 delivered, 1 of each other state."""
+    all six with their state, in serve's language and by the switch in the other, without a
+    word of the other language; history --json counts 2 delivered, 1 of each other state."""
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     (inbox / "noord").mkdir(parents=True)
     shutil.copyfile(ROOT / "samples" / "voorbeeld-geldig.xlsx",
@@ -103,22 +116,37 @@ def test_the_samples_walk_from_delivery_to_live(tmp_path: Path, lang: Lang) -> N
     db = bureaus.connect(out / "intake.sqlite")
     key = bureaus.add(db, "noord")
     db.close()
-    with TestClient(create_app(ServeConfig(inbox=inbox, out_dir=out))) as client:
+    # The bureau's page, first in serve's language, then in the other by its switch.
+    other: Lang = "en" if lang == "nl" else "nl"
+    with TestClient(create_app(ServeConfig(inbox=inbox, out_dir=out, lang=lang))) as client:
         token = CSRF.search(client.get("/inloggen").text).group(1)  # type: ignore[union-attr]
-        page = client.post("/inloggen", data={"csrf": token, "sleutel": key}).text
-    table = page[page.index('id="registrations"'):]
-    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
-    cells = [[" ".join(re.sub(r"<[^>]+>", " ", c).split())
-              for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
-    shown = {c[1]: (c[3], c[5], c[6]) for c in cells}
-    assert len(shown) == len(VALID_WERKGEVERS)
-    assert shown[live[5]] == ("live", "0", "Eerste uitwisseling van gegevens op 15-01-2027")
-    assert shown[VALID_WERKGEVERS[1][5]][1] == "40"
-    assert shown[refused[5]][0] == "afgewezen"
-    assert shown[refused[5]][2].startswith("Het raamwerkcontract is beëindigd")
-    assert shown[VALID_WERKGEVERS[0][5]][0] == "aangevuld door a.s.r."
-    assert shown[VALID_WERKGEVERS[1][5]][0] == "in inrichting bij Keylane"
-    assert shown[VALID_WERKGEVERS[4][5]][0] == "aangeleverd"
+        pages = {lang: client.post("/inloggen", data={"csrf": token, "sleutel": key}).text,
+                 other: client.get(f"/taal/{other}?terug=/uploads").text}
+    # The data the page shows: the workbook's, and what a.s.r. wrote in the status file (the
+    # reason of a refusal is a.s.r.'s own words, in a.s.r.'s language).
+    with status.open(encoding="utf-8-sig", newline="") as handle:
+        written = {cell.strip() for row in csv.reader(handle) for cell in row}
+    data = workbook_strings(ROOT / "samples" / "voorbeeld-geldig.xlsx") | written | {"noord"}
+    for page_lang, page in pages.items():
+        assert f'<html lang="{page_lang}">' in page
+        assert leftovers(visible(page)[1], page_lang, data) == []
+        shown = _registrations(page)
+        assert len(shown) == len(VALID_WERKGEVERS)
+        assert shown[VALID_WERKGEVERS[1][5]][1] == "40"
+        assert shown[refused[5]][2].startswith("Het raamwerkcontract is beëindigd")  # a.s.r.'s
+        said = {werkgever: state for werkgever, (state, _, _) in shown.items()}
+        if page_lang == "nl":
+            assert shown[live[5]] == ("live", "0",
+                                      "Eerste uitwisseling van gegevens op 15-01-2027")
+            assert "<th>Stand</th>" in page and "<h2>Je werkgevers</h2>" in page
+            expected = ["aangevuld door a.s.r.", "in inrichting bij Keylane", "live",
+                        "afgewezen", "aangeleverd", "aangeleverd"]
+        else:
+            assert shown[live[5]] == ("live", "0", "First exchange of data on 15 January 2027")
+            assert "<th>State</th>" in page and "<h2>Your employers</h2>" in page
+            expected = ["completed by a.s.r.", "in set-up at Keylane", "live", "refused",
+                        "delivered", "delivered"]
+        assert [said[w[5]] for w in VALID_WERKGEVERS] == expected
 
     # a.s.r.'s operator page: the same counts per state, the same two waiting, oldest first
     db = bureaus.connect(out / "intake.sqlite")

@@ -46,16 +46,22 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
-    """`intake serve` as its own process on a free port; stopped (SIGTERM) at the end."""
+def server(tmp_path: Path, request: pytest.FixtureRequest,
+           ) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """`intake serve` as its own process on a free port (with `--lang` when the test is
+    parametrized with one); stopped (SIGTERM) at the end. Keys: bureau noord, operator
+    beheer."""
     out, inbox = tmp_path / "out", tmp_path / "inbox"
     db = bureaus.connect(out / "intake.sqlite")
-    keys = {"noord": bureaus.add(db, "noord")}
+    keys = {"noord": bureaus.add(db, "noord"),
+            "beheer": bureaus.add(db, "beheer", bureaus.Role.OPERATOR)}
     db.close()
     port = free_port()
     log = (tmp_path / "server.log").open("w")
+    lang = getattr(request, "param", None)
     process = subprocess.Popen([INTAKE, "serve", "--inbox", str(inbox), "--out", str(out),
-                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+                                "--port", str(port), *(["--lang", lang] if lang else [])],
+                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -227,3 +233,198 @@ def test_drag_and_drop_uploads_and_the_csp_blocks_nothing(
     assert [p.parent.name for p in inbox.rglob("*.xlsx")] == ["noord"]
     log = d.get_log("browser")  # type: ignore[attr-defined]
     assert not [e for e in log if "Content Security Policy" in e["message"]], log
+
+
+# --- in Dutch and in English ---------------------------------------------------------------
+
+#: The shipped samples.
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+#: What a person reads on the page: its title, the text of the body without scripts, styles
+#: and elements marked with another language than the page's (the switch), and the read
+#: attributes; with the page's language.
+READ = """
+const lang = document.documentElement.lang;
+const clone = document.body.cloneNode(true);
+clone.querySelectorAll("script, style").forEach(e => e.remove());
+clone.querySelectorAll("[lang]").forEach(e => { if (e.lang !== lang) { e.remove(); } });
+const read = ["title", "alt", "aria-label", "placeholder", "data-chosen"];
+const said = [...clone.querySelectorAll(read.map(a => `[${a}]`).join(", "))]
+  .map(e => read.map(a => e.getAttribute(a) || "").join(" "));
+const walker = document.createTreeWalker(clone, NodeFilter.SHOW_TEXT);
+const texts = [];
+while (walker.nextNode()) { texts.push(walker.currentNode.data); }
+return [lang, [document.title, ...texts, ...said].join(" ")];
+"""
+#: The page is no wider than the window and the switch is on screen.
+LAYOUT = """
+const root = document.documentElement;
+const s = document.getElementById("lang-switch").getBoundingClientRect();
+return [root.scrollWidth <= root.clientWidth, s.width > 0 && s.right <= root.clientWidth
+        && s.top >= 0 && s.bottom <= window.innerHeight];
+"""
+
+
+def _read(d: object, lang: str, data: set[str], name: str) -> str:
+    """The page's visible text, asserting it is in `lang` without a word only the other
+    language has, with its layout whole and the switch on screen (a screenshot as `name`)."""
+    from languages import leftovers
+
+    shown_lang, text = d.execute_script(READ)  # type: ignore[attr-defined]
+    assert shown_lang == lang, name
+    assert leftovers(text, lang, data) == [], name  # type: ignore[arg-type]
+    assert d.execute_script(LAYOUT) == [True, True], name  # type: ignore[attr-defined]
+    _shot(d, name)
+    return str(text)
+
+
+def _data(samples: Path, *more: str) -> set[str]:
+    """What the pages show of the user's data: the samples' values, the rules' codes."""
+    from languages import workbook_strings
+
+    from intake.definition.messages import CATALOGUE
+
+    found = set(CATALOGUE) | set(more)
+    for sample in samples.glob("voorbeeld-*.xlsx"):
+        found |= workbook_strings(sample) | {sample.stem}
+    return found
+
+
+def test_the_switch_turns_every_page_and_is_remembered_until_switched_back(
+        server: tuple[str, dict[str, str], Path], browser: object, tmp_path: Path) -> None:
+    """serve without --lang: Dutch first. The switch on the login page turns it English and
+    comes back to it; the login (its token), the upload page, a result with the shipped
+    sample's findings, the list and an error page then stay English without switching again,
+    none with a Dutch word left; the switch on a result page turns it and the next pages
+    Dutch, none with an English word left. Every page fits the window with the switch on
+    screen."""
+    from selenium.webdriver.common.by import By
+
+    from intake.definition.messages import CATALOGUE
+
+    base, keys, _ = server
+    d: object = browser
+    data = _data(SAMPLES, "noord")
+    d.get(base + "/")  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Inloggen"  # type: ignore[attr-defined]
+    _read(d, "nl", data, "lang-1-inloggen")
+    d.find_element(By.ID, "lang-switch").click()  # type: ignore[attr-defined]
+    assert d.current_url == base + "/inloggen"  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Log in"  # type: ignore[attr-defined]
+    _read(d, "en", data, "lang-2-login")
+    d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Upload a workbook"  # type: ignore[attr-defined]
+    _read(d, "en", data, "lang-3-upload")
+
+    d.find_element(By.ID, "werkmap").send_keys(  # type: ignore[attr-defined]
+        str(SAMPLES / "voorbeeld-fouten.xlsx"))
+    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
+    assert heading == "voorbeeld-fouten.xlsx: Partially accepted"
+    result = d.current_url  # type: ignore[attr-defined]
+    report = load_json_from(d, result + "/report.json", tmp_path)
+    assert report["options"]["lang"] == "en"  # type: ignore[index]
+    codes = {f["code"] for f in report["findings"]}  # type: ignore[attr-defined, union-attr]
+    shown = d.find_element(By.ID, "report").text  # type: ignore[attr-defined]
+    assert [c for c in codes if CATALOGUE[c].title_en not in shown] == []
+    for f in report["findings"]:  # type: ignore[attr-defined, union-attr]
+        assert f["message"] in shown
+    _read(d, "en", data, "lang-4-result")
+    d.get(base + "/uploads")  # type: ignore[attr-defined]
+    assert "Not forwarded: correct the errors and upload again" in _read(
+        d, "en", data, "lang-5-uploads")
+    d.get(base + "/bestaat-niet")  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Not found"  # type: ignore[attr-defined]
+    _read(d, "en", data, "lang-6-missing")
+
+    d.get(result)  # type: ignore[attr-defined]
+    d.find_element(By.ID, "lang-switch").click()  # type: ignore[attr-defined]
+    assert d.current_url == result  # type: ignore[attr-defined]
+    heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
+    assert heading == "voorbeeld-fouten.xlsx: Deels goedgekeurd"
+    shown = d.find_element(By.ID, "report").text  # type: ignore[attr-defined]
+    assert [c for c in codes if CATALOGUE[c].title_nl not in shown] == []
+    _read(d, "nl", data, "lang-7-resultaat")
+    d.get(base + "/uploads")  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Werkmap uploaden"  # type: ignore[attr-defined]
+    _read(d, "nl", data, "lang-8-uploads")
+    log = d.get_log("browser")  # type: ignore[attr-defined]
+    assert not [e for e in log if "Content Security Policy" in e["message"]], log
+
+
+@pytest.mark.parametrize("server", ["en"], indirect=True)
+def test_the_registrations_table_in_english_first_and_dutch_by_the_switch(
+        server: tuple[str, dict[str, str], Path], browser: object, tmp_path: Path) -> None:
+    """serve --lang en, a browser asking for Dutch: the first page is English. The shipped
+    valid sample uploaded through the page, the nightly batch, the shipped status file
+    imported: "Your employers" lists the six with their states (completed, in set-up, live
+    with the first exchange's date, refused with a.s.r.'s reason, delivered); by the switch
+    "Je werkgevers" lists them in Dutch; neither page has a word of the other language; the
+    operator's overview too, in each language."""
+    from selenium.webdriver.common.by import By
+
+    from intake.batch.run import BatchOptions, run_batch
+    from intake.outputs.samples import STATUS_SAMPLE_NAME
+
+    from conftest import run_intake
+
+    base, keys, inbox = server
+    out = inbox.parent / "out"
+    d: object = browser
+    status = SAMPLES / STATUS_SAMPLE_NAME
+    data = _data(SAMPLES, "noord", "beheer", str(inbox),
+                 *(c.strip() for line in status.read_text("utf-8").splitlines()
+                   for c in line.split(",")))
+    d.get(base + "/")  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Log in"  # type: ignore[attr-defined]
+    d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    assert "No employers delivered yet" in _read(d, "en", data, "lang-9-none-yet")
+    d.find_element(By.ID, "werkmap").send_keys(  # type: ignore[attr-defined]
+        str(SAMPLES / "voorbeeld-geldig.xlsx"))
+    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
+    assert heading == "voorbeeld-geldig.xlsx: Accepted"
+    _read(d, "en", data, "lang-10-accepted")
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, recursive=True, settle_seconds=0))
+    done = run_intake("status", "import", str(status), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    def table() -> dict[str, tuple[str, str]]:
+        rows = d.find_elements(By.CSS_SELECTOR, "#registrations tr")  # type: ignore[attr-defined]
+        cells = [[c.text for c in r.find_elements(By.TAG_NAME, "td")] for r in rows[1:]]
+        return {c[1]: (c[3], c[6]) for c in cells}
+
+    d.get(base + "/uploads")  # type: ignore[attr-defined]
+    heads = [h.text for h in d.find_elements(By.CSS_SELECTOR, "#registrations th")]  # type: ignore[attr-defined]
+    assert heads == ["Employer", "Employer ID", "Wage tax number", "State", "Since", "Days",
+                     "Note"]
+    english = table()
+    _read(d, "en", data, "lang-11-your-employers")
+    d.find_element(By.ID, "lang-switch").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.CSS_SELECTOR, "main h2:last-of-type").text == "Je werkgevers"  # type: ignore[attr-defined]
+    heads = [h.text for h in d.find_elements(By.CSS_SELECTOR, "#registrations th")]  # type: ignore[attr-defined]
+    assert heads == ["Werkgever", "Werkgever ID", "Loonheffingennummer", "Stand", "Sinds",
+                     "Dagen", "Toelichting"]
+    dutch = table()
+    _read(d, "nl", data, "lang-12-je-werkgevers")
+    ids = [str(w[5]) for w in VALID_WERKGEVERS]
+    reason = "Het raamwerkcontract is beëindigd; vraag bij a.s.r. een nieuw contract aan"
+    assert [english[i][0] for i in ids] == ["completed by a.s.r.", "in set-up at Keylane",
+                                            "live", "refused", "delivered", "delivered"]
+    assert english[ids[2]][1] == "First exchange of data on 15 January 2027"
+    assert english[ids[3]][1].startswith(reason)
+    assert [dutch[i][0] for i in ids] == ["aangevuld door a.s.r.", "in inrichting bij Keylane",
+                                          "live", "afgewezen", "aangeleverd", "aangeleverd"]
+    assert dutch[ids[2]][1] == "Eerste uitwisseling van gegevens op 15-01-2027"
+    assert dutch[ids[3]][1].startswith(reason)
+
+    d.delete_all_cookies()  # type: ignore[attr-defined]
+    d.get(base + "/inloggen")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "sleutel").send_keys(keys["beheer"])  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Overview for a.s.r."  # type: ignore[attr-defined]
+    _read(d, "en", data, "lang-13-overview")
+    d.find_element(By.ID, "lang-switch").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Overzicht voor a.s.r."  # type: ignore[attr-defined]
+    _read(d, "nl", data, "lang-14-overzicht")

@@ -873,8 +873,10 @@ def bureau_revoke(name: str, db: Path | None, out_dir: Path | None) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on (0: any free port).")
 @click.option("--lang", type=LANG, default="nl", show_default=True,
-              help="Language of the reports and feedback workbooks (the pages are Dutch; "
-                   "errors that stop the server are English).")
+              help="Language of the pages on a first visit (each page can switch between Dutch "
+                   "and English, and the choice is kept) and of the check of an upload (the "
+                   "person's chosen language, if any, wins); errors that stop the server are "
+                   "English.")
 @contract_prefix_option()
 @click.option("--max-upload-mb", type=click.IntRange(1), default=50, show_default=True,
               help="Largest upload accepted (larger: 413).")

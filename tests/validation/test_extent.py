@@ -38,29 +38,104 @@ def sheet_xml(rows: list[list[Cell]]) -> bytes:
     return ('<worksheet><sheetData>' + "".join(out) + "</sheetData></worksheet>").encode()
 
 
-def ranges(xml: bytes, block: int, shortcut: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+def scanned(xml: bytes, block: int, shortcut: bool | str,
+            monkeypatch: pytest.MonkeyPatch) -> Inspection:
+    """The inspection of one sheet fed in blocks of `block` bytes. `shortcut`: True for the
+    one-search proof piece by piece, "batch" for the batched counts of polars (every batch of
+    any size, batches of `block` bytes), False for visiting every cell."""
     inspection = Inspection()
     scan = extent._XmlSheetScan("Blad1", inspection)
-    if not shortcut:
-        monkeypatch.setattr(scan, "_bounded", lambda xml: False)
+    if shortcut == "batch":
+        monkeypatch.setattr(extent, "BATCH_MIN_BYTES", 0)
+        monkeypatch.setattr(extent, "BATCH_BYTES", block)
+        monkeypatch.setattr(scan, "_bounded", lambda xml: False)  # only the batch may prove
+    else:
+        monkeypatch.setattr(extent, "BATCH_MIN_BYTES", 1 << 40)  # piece by piece
+        if not shortcut:
+            monkeypatch.setattr(scan, "_bounded", lambda xml: False)
     for at in range(0, len(xml), block):
         scan.feed(xml[at:at + block])
     scan.finish()
     monkeypatch.undo()
-    return inspection.ranges.get("Blad1"), scan.row, scan.col
+    inspection.sheet_end = (scan.row, scan.col)  # type: ignore[attr-defined]
+    return inspection
+
+
+def ranges(xml: bytes, block: int, shortcut: bool | str, monkeypatch: pytest.MonkeyPatch) -> object:
+    inspection = scanned(xml, block, shortcut, monkeypatch)
+    return (inspection.ranges.get("Blad1"),
+            *inspection.sheet_end)  # type: ignore[attr-defined]
 
 
 @settings(max_examples=300, deadline=None)
 @given(rows=st.lists(st.lists(cells, min_size=0, max_size=6), min_size=1, max_size=12),
-       regular=st.booleans(), block=st.sampled_from([40, 97, 1 << 20]))
+       regular=st.booleans(), block=st.sampled_from([40, 97, 1 << 20]),
+       shortcut=st.sampled_from([True, "batch"]))
 def test_shortcut_gives_the_range_of_visiting_every_cell(
-        rows: list[list[Cell]], regular: bool, block: int) -> None:
+        rows: list[list[Cell]], regular: bool, block: int, shortcut: bool | str) -> None:
     if regular:  # the common shape: plain references, rows in order, the shortcut applies
         rows = [[(c, n + 1, e, True, False) for c, _, e, _, _ in row] for n, row in
                 enumerate(rows)]
     xml = sheet_xml(rows)
     with pytest.MonkeyPatch.context() as mp:
-        assert ranges(xml, block, True, mp) == ranges(xml, block, False, mp)
+        assert ranges(xml, block, shortcut, mp) == ranges(xml, block, False, mp)
+
+
+def _regular(count: int) -> list[list[Cell]]:
+    return [[(c, n, False, True, False) for c in range(9)] for n in range(1, count + 1)]
+
+
+def _with(rows: list[list[Cell]], at: int, tag: str) -> bytes:
+    """The sheet of `rows` with `tag` written inside row `at` (before its end tag)."""
+    xml = sheet_xml(rows)
+    end = xml.index(b"</row>", xml.index(f'<row r="{at}"'.encode()))
+    return xml[:end] + tag.encode() + xml[end:]
+
+
+@pytest.mark.parametrize(("name", "xml"), [
+    ("regular", sheet_xml(_regular(4000))),
+    ("a cell after the last row", sheet_xml(_regular(4000)).replace(
+        b"</sheetData>", b'<c r="AB5000"><v>1</v></c></sheetData>')),
+    ("XFD1048576 mid-file", _with(_regular(4000), 2000, '<c r="XFD1048576"><v>1</v></c>')),
+    ("an out-of-order row", _with(_regular(4000), 2000, '</row><row r="9000"><c r="B9000">'
+                                  '<v>1</v></c>')),
+    ("a cell without a reference", _with(_regular(4000), 2000, "<c><v>1</v></c>")),
+    ("a prefixed cell", _with(_regular(4000), 2000, '<x:c r="M2000"><x:v>1</x:v></x:c>')),
+    ("a $ reference", _with(_regular(4000), 2000, '<c r="$M$2000"><v>1</v></c>')),
+    ("a lower-case reference", _with(_regular(4000), 2000, '<c r="m2000"><v>1</v></c>')),
+    ("an attribute before the reference", _with(_regular(4000), 2000,
+                                                '<c s="1" r="M2000"><v>1</v></c>')),
+    ("a tab after the tag name", _with(_regular(4000), 2000, '<c\tr="M2000"><v>1</v></c>')),
+    ("an empty cell far out", _with(_regular(4000), 2000, '<c r="ZZ2000" s="1"/>')),
+    ("a hidden row and an error value", _with(_regular(4000), 3000, '<c r="J3000" t="e">'
+                                              '<v>#N/A</v></c>').replace(
+        b'<row r="17">', b'<row r="17" hidden="1">')),
+    ("a formula without a value", _with(_regular(4000), 3999, '<c r="J3999"><f>A1+1</f></c>')),
+])
+@pytest.mark.parametrize("block", [1 << 12, 1 << 16])
+def test_batched_counts_give_what_visiting_every_cell_gives(
+        name: str, xml: bytes, block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hostile variants of a regular sheet of 4,000 rows: the batched counts prove the
+    box or fall back, and the range, the position after the last cell, the hidden rows, the
+    error values and the formulas without a value are those of visiting every cell."""
+    def seen(shortcut: bool | str) -> tuple[object, ...]:
+        found = scanned(xml, block, shortcut, monkeypatch)
+        return (found.ranges.get("Blad1"), found.sheet_end,  # type: ignore[attr-defined]
+                dict(found.hidden_rows), dict(found.formula_errors),
+                dict(found.formulas_without_value))
+
+    assert seen("batch") == seen(False)
+
+
+def test_the_batched_counts_prove_a_regular_sheet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the regular sheet the batch proves the box itself (no piece is visited), so the
+    comparison above is not a comparison of the fallback with itself."""
+    visited: list[bytes] = []
+    monkeypatch.setattr(extent._XmlSheetScan, "_scan_piece",
+                        lambda self, xml: visited.append(xml))
+    found = scanned(sheet_xml(_regular(4000)), 1 << 16, "batch", monkeypatch)
+    assert found.ranges["Blad1"] == extent.Box(0, 0, 3999, 8)
+    assert visited == []
 
 
 def test_a_cell_beyond_the_sampled_box_is_found(monkeypatch: pytest.MonkeyPatch) -> None:

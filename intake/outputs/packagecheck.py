@@ -4,15 +4,19 @@ Run on every feedback package before it is handed out. What a patch of ours coul
 exception shows: a changed part that is no longer namespace-aware XML, an element of ours in no
 namespace or another one than its parent's, a `count=` that no longer matches the children, a
 cell style index past the end of cellXfs, more or fewer than one selected tab. Parts the patch
-left as they were are not judged: a quirk of the writer's is not ours to refuse.
+left as they were are not judged, nor the rows of a worksheet it left as they were: a quirk of
+the writer's is not ours to refuse.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import re
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from typing import IO
 from xml.parsers import expat
 
 from intake.outputs.xmlparts import NS_MC
@@ -51,15 +55,75 @@ def _content(element: ET.Element) -> list[ET.Element]:
     return out
 
 
-def _parses(package: zipfile.ZipFile, name: str, styles: int | None = None) -> str | None:
+class _Rows:
+    """A part read in blocks and cut after each row's end tag (`</row>`, left out): the
+    pieces read so far, and what follows the last one once the part has ended."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.pieces: list[bytes] = []
+        self.carry = b""
+        self.ended = False
+        self.count = 0
+
+    def read(self) -> None:
+        block = self.stream.read(1 << 22)
+        if not block:
+            self.ended = True
+            return
+        pieces = (self.carry + block).split(b"</row>")
+        self.carry = pieces.pop()
+        self.pieces += pieces
+        self.count += len(pieces)
+
+
+def _patched_rows(source: zipfile.ZipFile, package: zipfile.ZipFile, name: str) -> bytes | None:
+    """The worksheet `name` of `package` as far as it differs from the same part of `source`:
+    its start up to its first row's end, every piece ending in a row's end tag that differs
+    from the source's piece at the same place, and everything after the last row, in their
+    order. A patch that changes rows (their styles, a cell added) keeps their number and
+    order, so where the source has as many pieces this is well-formed XML when the patched
+    part is: the pieces left out are the source's own, the writer's, not ours to judge. None
+    where the pieces do not pair up (a patch that changed the number of rows, a prefixed
+    sheet whose rows end otherwise): the whole part is then checked. The pieces are compared
+    in bulk (a row at a time in Python costs more than the parse it saves)."""
+    if name not in source.namelist():
+        return None
+    kept: list[bytes] = []
+    with source.open(name) as before, package.open(name) as after:
+        old, new = _Rows(before), _Rows(after)
+        first = True
+        while not (old.ended and new.ended):
+            (old if len(old.pieces) <= len(new.pieces) and not old.ended else
+             new if not new.ended else old).read()
+            n = min(len(old.pieces), len(new.pieces))
+            if not n:
+                continue
+            if first:  # the start of the part, up to the first row's end
+                kept.append(new.pieces[0])
+                old.pieces[0] = new.pieces[0]
+                first = False
+            kept += itertools.compress(new.pieces[:n], map(bytes.__ne__, old.pieces[:n],
+                                                           new.pieces[:n]))
+            del old.pieces[:n], new.pieces[:n]
+    if old.count != new.count or not new.count:
+        return None  # no row end tag at all, or not as many: nothing to pair
+    kept.append(new.carry)  # the end, after the last row
+    return b"</row>".join(kept)
+
+
+def _parses(package: zipfile.ZipFile, name: str, styles: int | None = None,
+            source: zipfile.ZipFile | None = None) -> str | None:
     """None when the part is well-formed namespace-aware XML, else why not; with `styles` (the
     length of cellXfs), also when a cell or row of it has a style index past that end. One
-    pass over the part, which may be a worksheet of a hundred MB."""
+    pass over the part, which may be a worksheet of a hundred MB; with `source`, the package
+    it was patched from, only over the rows the patch changed (`_patched_rows`)."""
     parser = expat.ParserCreate(namespace_separator=" ")
     past = re.compile(rb's="(' + at_least(styles) + rb')"') if styles is not None else None
     carry = b""
+    patched = _patched_rows(source, package, name) if source is not None else None
     try:
-        with package.open(name) as stream:
+        with io.BytesIO(patched) if patched is not None else package.open(name) as stream:
             while block := stream.read(1 << 20):
                 parser.Parse(block, False)
                 if past is not None:
@@ -173,7 +237,7 @@ def _workbook_problems(source: zipfile.ZipFile, package: zipfile.ZipFile,
         with package.open(part) as stream:
             head = stream.read(1 << 18)
         selected += bool(_SELECTED.search(head))
-        if part in changed_names and (why := _parses(package, part, xf_count)):
+        if part in changed_names and (why := _parses(package, part, xf_count, source)):
             problems.append(why)
     if selected != 1:
         problems.append(f"{selected} tabs are selected, not one")

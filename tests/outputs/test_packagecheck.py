@@ -152,8 +152,25 @@ def _style_past_the_end_halfway(text: str) -> str:
     return text[:half] + '<c s="9999"' + text[half + 2:]
 
 
+def _unbound_prefix_in_row(number: int) -> Callable[[str], str]:
+    def change(text: str) -> str:
+        at = text.index(f'<row r="{number}"')
+        return text[:at] + text[at:].replace("<c ", "<q:c ", 1).replace("</c>", "</q:c>", 1)
+    return change
+
+
+def _a_row_removed_and_damage(text: str) -> str:
+    """One row fewer (the pieces no longer pair up with the source's) and an unbound prefix in
+    a row the patch left as it was."""
+    start = text.index('<row r="2000"')
+    text = text[:start] + text[text.index("</row>", start) + 6:]
+    return _unbound_prefix_in_row(2500)(text)
+
+
 @pytest.mark.parametrize(("change", "words"), [(_left_open, "not XML"),
-                                               (_style_past_the_end_halfway, "cellXfs has")])
+                                               (_style_past_the_end_halfway, "cellXfs has"),
+                                               (_unbound_prefix_in_row(1500), "not XML"),
+                                               (_a_row_removed_and_damage, "not XML")])
 def test_a_large_sheet_is_checked_in_one_pass(tmp_path: Path, change: Callable[[str], str],
                                               words: str) -> None:
     """A worksheet over the size parsed as a tree (1 MB) is still checked: a tag left open at
@@ -171,3 +188,26 @@ def test_a_large_sheet_is_checked_in_one_pass(tmp_path: Path, change: Callable[[
     _edit(r"xl/worksheets/sheet1\.xml", change)(parts)
     problems = feedback_problems(source, write_parts(tmp_path / "stuk.xlsx", parts))
     assert problems and any(words in p for p in problems), problems
+
+
+def test_rows_the_patch_left_as_they_were_are_not_judged(tmp_path: Path) -> None:
+    """A large sheet is checked as far as the patch changed it: a row of the source that is
+    no namespace-aware XML (an unbound prefix), left as it was, is the writer's; the same
+    damage in a row where the source has none is ours and found."""
+    from intake.outputs.samples import employer
+
+    rows = [employer(n) for n in range(3000)]
+    rows[1199] = replace(rows[1199], loonheffingennummer="123")  # row 1201 gets a mark
+    source = fill(tmp_path / "groot.xlsx", rows, [])
+    parts = parts_of(source)
+    name = "xl/worksheets/sheet1.xml"
+    _edit(r"xl/worksheets/sheet1\.xml", _unbound_prefix_in_row(1500))(parts)
+    quirky = write_parts(tmp_path / "eigenaardig.xlsx", parts)
+    feedback = tmp_path / "feedback.xlsx"
+    patch_package(quirky, feedback, validate_workbook(quirky), "nl")
+    assert b"<q:c " in parts_of(feedback)[name]
+    assert feedback_problems(quirky, feedback) == []
+    damaged = parts_of(feedback)
+    _edit(r"xl/worksheets/sheet1\.xml", _unbound_prefix_in_row(1201))(damaged)
+    problems = feedback_problems(quirky, write_parts(tmp_path / "stuk.xlsx", damaged))
+    assert problems and any("not XML" in p for p in problems), problems

@@ -65,6 +65,13 @@ class Finding:
         """How to fix it, in the given language."""
         return render(self.code, lang, self._context(lang))[1]
 
+    def texts(self, lang: Lang = "nl") -> tuple[str, str, str]:
+        """The column label, the message and the fix at once (a report of many findings asks
+        for all three of each)."""
+        context = self._context(lang)
+        message, hint = render(self.code, lang, context)
+        return (context["label"] if self.field else ""), message, hint
+
     def label(self, lang: Lang = "nl") -> str:
         """The field's column label in the given language ("" for a file-level finding)."""
         return self._context(lang)["label"] if self.field else ""
@@ -81,6 +88,7 @@ class Finding:
 
     def to_dict(self, lang: Lang = "nl") -> dict[str, object]:
         """The finding as it appears in report.json."""
+        _, message, hint = self.texts(lang)
         return {
             "severity": self.severity,
             "code": self.code,
@@ -90,6 +98,6 @@ class Finding:
             "cell": self.cell,
             "field": self.field,
             "value": self.value,
-            "message": self.message(lang),
-            "hint": self.hint(lang),
+            "message": message,
+            "hint": hint,
         }

@@ -191,10 +191,10 @@ def _marks(findings: list[Finding], lang: Lang) -> tuple[
         col = column_index(f.column)
         if row.get(col) != "error":
             row[col] = f.severity
-        message = f.message(lang)
+        _, message, hint = f.texts(lang)
         if not message.endswith((".", "?", "!", ")")):
             message += "."  # two sentences never run together
-        notes[f.sheet][f"{f.column}{f.row}"].append(f"{message} {f.hint(lang)}")
+        notes[f.sheet][f"{f.column}{f.row}"].append(f"{message} {hint}")
     return ({s: dict(r) for s, r in marks.items()},
             {s: {ref: "\n\n".join(texts) for ref, texts in cells.items()}
              for s, cells in notes.items()})
@@ -568,10 +568,11 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
         if f.cell and f.sheet:
             quoted = "'" + f.sheet.replace("'", "''") + "'"
             links.append((f"C{row_number}", f"{quoted}!{f.cell}"))
+        label, message, hint = f.texts(lang)
         rows.append([(ui[f.severity], style[f.severity]), (f.sheet or "", style["plain"]),
                      (f.cell or "", style["link"] if f.cell else style["plain"]),
-                     (f.label(lang), style["plain"]), (f.value or "", style["plain"]),
-                     (f.message(lang), style["plain"]), (f.hint(lang), style["plain"]),
+                     (label, style["plain"]), (f.value or "", style["plain"]),
+                     (message, style["plain"]), (hint, style["plain"]),
                      (f.code, style["plain"])])
     if len(result.findings) > MAX_CONTROLE_ROWS:
         rows.append([(ui["shown_of"].format(shown=MAX_CONTROLE_ROWS, total=len(result.findings),

@@ -34,8 +34,9 @@ def _finding_view(f: Finding, lang: Lang, result: Result) -> dict[str, object]:
         if f.field and data.sheet == f.sheet and f.field in data.columns:
             field = data.spec.field(f.field)
             label = field.label if lang == "nl" else field.label_en
+    _, message, hint = f.texts(lang)
     return {"severity": f.severity, "sheet": f.sheet, "cell": f.cell, "label": label,
-            "value": f.value, "message": f.message(lang), "hint": f.hint(lang), "code": f.code}
+            "value": f.value, "message": message, "hint": hint, "code": f.code}
 
 
 def _row_groups(data: SheetData, findings: list[Finding], lang: Lang, result: Result,

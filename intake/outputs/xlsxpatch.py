@@ -432,6 +432,8 @@ def _patch_row(prefix: str, row_attrs: str, inner: str, number: int,
     last = 0
     next_col = 0
     for cell in _CELL.finditer(inner):
+        if not pending and not pool.stale:
+            break  # every mark placed, no old mark of ours to clean: the rest stays as it is
         col = _cell_column(cell.group(2), next_col)
         next_col = col + 1
         while pending and pending[0][0] < col:

@@ -66,6 +66,8 @@ COMMENT_MARK = "intake:"
 CONTROLE_NAME = "IntakeControle"
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Any character xml_text changes: most texts have none and are returned as they are.
+_ESCAPED = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
 _CHUNK = 1 << 20
 
 
@@ -78,6 +80,8 @@ class PackageError(IntakeError):
 
 def xml_text(value: str) -> str:
     """Escape text for an XML text node or attribute; control characters as Excel's _xHHHH_."""
+    if _ESCAPED.search(value) is None:
+        return value
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = value.replace('"', "&quot;")
     return _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", value)

@@ -251,7 +251,10 @@ class Intake:
         if lang not in LANGS:
             raise Refusal(404, "no_page")
         back = str(request.query_params.get("terug") or "/")
-        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        # Not another site: no //host, no backslash, no control character (a browser drops a
+        # tab or a newline in a URL, so /<tab>/host would become //host).
+        if (not back.startswith("/") or back.startswith("//") or "\\" in back
+                or any(ord(c) < 32 or ord(c) == 127 for c in back)):
             back = "/"
         response = RedirectResponse(back, 303)
         # Lax, not Strict: a link to the site from an e-mail opens in the chosen language too.

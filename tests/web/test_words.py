@@ -140,7 +140,7 @@ def test_words_fill_escape_and_count() -> None:
 @pytest.mark.parametrize(("back", "to"), [
     ("/uploads", "/uploads"), ("/uploads/abc?x=1", "/uploads/abc?x=1"), (None, "/"),
     ("//evil.example/", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"),
-    ("evil", "/")])
+    ("/\t/evil.example", "/"), ("/\n/evil.example", "/"), ("evil", "/")])
 def test_the_switch_keeps_the_choice_and_goes_back_only_within_the_site(
         site: Site, back: str | None, to: str) -> None:
     """/taal/en sets the cookie (a year, HttpOnly, SameSite=Lax) and goes back to the page

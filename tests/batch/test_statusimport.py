@@ -625,3 +625,27 @@ def test_a_csv_that_cannot_be_read_as_a_table_is_one_line(ledger_path: Path, tmp
     assert done.returncode == 2 and words in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert _snapshot(ledger_path) == (0, 5)
+
+
+def test_a_runs_news_for_a_bureau_without_an_address_is_the_operators(ledger_path: Path,
+                                                                      tmp_path: Path) -> None:
+    """The night's run with messages lists a registration gone live whose bureau address was
+    blanked (it was dropped without a word): summary.json's no_address names the employer,
+    and the run's index.html has it under Actie nodig."""
+    import sqlite3
+
+    out = ledger_path.parent
+    db = sqlite3.connect(ledger_path)
+    db.execute("UPDATE employers SET data = json_set(data, '$.salarisverwerker_email', '') "
+               "WHERE werkgever_id = ?", (_id(2),))
+    db.commit()
+    db.close()
+    _import(ledger_path, _csv(tmp_path, f"{_id(2)};{lhn(2)};live;{TODAY};"))
+    inbox = tmp_path / "in"
+    fill(inbox / "b.xlsx", [employer(7)], [])
+    night = run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0, messages=True))
+    summary = json.loads((night.run_dir / "summary.json").read_text(encoding="utf-8"))
+    (unsent,) = summary["messages"]["no_address"]
+    assert unsent["email"] == "" and f"Werkgever ID {_id(2)} (live)" in unsent["reason"]
+    page = (night.run_dir / "index.html").read_text(encoding="utf-8")
+    assert f"Werkgever ID {_id(2)} (live)" in page[page.index("Actie nodig"):]

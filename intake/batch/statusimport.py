@@ -32,7 +32,14 @@ from intake.batch.inbox import shown as shown_name
 from intake.batch.ledger import Change, Current, Ledger, StatusImport
 from intake.definition.findings import Finding
 from intake.definition.messages import Lang
-from intake.definition.registration import Move, State, move, shown_day
+from intake.definition.registration import (
+    CHANGE_RECORD,
+    IMPORT_RECORD,
+    Move,
+    State,
+    move,
+    shown_day,
+)
 from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
 from intake.validation.reader import UnreadableWorkbook
@@ -130,21 +137,17 @@ class ImportResult:
     def to_json(self, lang: Lang) -> dict[str, object]:
         """The result as `--json` prints it."""
         earlier = self.repeat_of
-        return {"file": str(self.path), "name": self.name, "sha256": self.sha256,
+        return {"file": shown_name(str(self.path)), "name": self.name, "sha256": self.sha256,
                 "rows": self.rows, "changed": self.changed,
                 "unchanged": self.unchanged, "repeated": self.repeated,
                 "rejected": self.rejected, "valid": self.errors == 0,
                 "repeat_of": None if earlier is None else {
-                    "name": earlier.name, "imported_at": earlier.imported_at,
-                    "rows": earlier.rows, "changed": earlier.changed},
+                    k: getattr(earlier, k) for k in IMPORT_RECORD},
                 "news": None if self.news is None else {
                     "folder": str(self.news_folder),
                     "registrations": self.news["registrations"],
                     "messages": self.news["messages"]},
-                "changes": [{"werkgever_id": c.werkgever_id,
-                             "loonheffingennummer": c.loonheffingennummer, "state": c.state,
-                             "first_exchange": c.first_exchange, "reason": c.reason}
-                            for c in self.changes],
+                "changes": [{k: getattr(c, k) for k in CHANGE_RECORD} for c in self.changes],
                 "findings": [f.to_dict(lang) for f in self.findings]}
 
 

@@ -97,6 +97,13 @@ DELIVERY_RECORD: dict[str, str] = {
 STATE_RECORD: dict[str, str] = {
     "loonheffingennummer": TEXT, "state": TEXT, "at": TIME, "source": TEXT,
     "first_exchange": NULLABLE_DAY, "reason": NULLABLE_TEXT}
+#: A change a status file recorded (`intake status import --json`, `changes`).
+CHANGE_RECORD: dict[str, str] = {
+    "werkgever_id": TEXT, "loonheffingennummer": TEXT, "state": TEXT,
+    "first_exchange": NULLABLE_DAY, "reason": NULLABLE_TEXT}
+#: A status file imported before (`intake status import --json`, `repeat_of`).
+IMPORT_RECORD: dict[str, str] = {"name": TEXT, "imported_at": TIME, "rows": COUNT,
+                                 "changed": COUNT}
 #: A change a bureau is told of (summary.json's `registrations`): the state's row id in the
 #: ledger, the registration, its employer and bureau from its latest delivery, the change.
 NEWS_RECORD: dict[str, str] = {

@@ -23,6 +23,7 @@ from intake.validation.rules import rules_for
 REPORT_SCHEMA_ID = f"urn:asr-loket-intake:report:{REPORT_FORMAT_VERSION}"
 SUMMARY_SCHEMA_ID = "urn:asr-loket-intake:batch-summary:1"
 HISTORY_SCHEMA_ID = "urn:asr-loket-intake:history:1"
+STATUS_IMPORT_SCHEMA_ID = "urn:asr-loket-intake:status-import:1"
 
 PRIMARY_KEYS = {"werkgevers": ["werkgever_id", "loonheffingennummer"],
                 "dga": ["werkgever_id", "personeelsnummer"],
@@ -343,6 +344,47 @@ def history_schema() -> dict[str, Any]:
     }
 
 
+def status_import_schema() -> dict[str, Any]:
+    """A JSON Schema (2020-12) of `intake status import --json`: the rows taken, the changes
+    recorded, the findings, the earlier import of the same content, the messages written."""
+    from intake.definition.registration import CHANGE_RECORD, IMPORT_RECORD, ORDER, State
+
+    count = {"type": "integer", "minimum": 0}
+    text = {"type": "string"}
+    recorded = [str(s) for s in (*ORDER[1:], State.REFUSED)]
+    finding = report_schema()["properties"]["findings"]["items"]
+    finding["properties"]["field"] = {"enum": [None, *(f.name for f in STATUS.fields)]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": STATUS_IMPORT_SCHEMA_ID,
+        "title": "intake status import --json",
+        "type": "object",
+        "required": ["file", "name", "sha256", "rows", "changed", "unchanged", "repeated",
+                     "rejected", "valid", "repeat_of", "news", "changes", "findings"],
+        "additionalProperties": False,
+        "properties": {
+            "file": text, "name": text,
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            **{k: count for k in ("rows", "changed", "unchanged", "repeated", "rejected")},
+            "valid": {"type": "boolean"},
+            "repeat_of": {"oneOf": [{"type": "null"}, _record(IMPORT_RECORD)],
+                          "description": "The first earlier import of the same content "
+                                         "(sha256), if any."},
+            "news": {"oneOf": [{"type": "null"}, {
+                "type": "object", "required": ["folder", "registrations", "messages"],
+                "additionalProperties": False,
+                "properties": {"folder": text,
+                               "registrations": {"type": "array", "items": news_record()},
+                               "messages": messages_schema()}}],
+                     "description": "With --messages: the changes told and the messages "
+                                    "written (null: no news)."},
+            "changes": {"type": "array", "items": _record(CHANGE_RECORD,
+                                                          state={"enum": recorded})},
+            "findings": {"type": "array", "items": finding},
+        },
+    }
+
+
 def status_schema() -> dict[str, Any]:
     """The Table Schema of the status file `intake status import` reads (a CSV, or the sheet
     Status of a workbook): what a.s.r. or Keylane sends in. Beyond what the schema says, the
@@ -382,7 +424,9 @@ def docs(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> str:
         "report.json), `summary.schema.json` (JSON Schema of the summary.json of an `intake batch` "
         "run, with the registrations that went live or were refused and the bureau messages), "
         "`history.schema.json` (JSON Schema of `intake history --json`: the registrations per "
-        "state and those waiting, or one employer's deliveries and states). Every delivery "
+        "state and those waiting, or one employer's deliveries and states), "
+        "`status-import.schema.json` (JSON Schema of `intake status import --json`). Every "
+        "delivery "
         "folder (`intake validate`, each file and each run of `intake "
         "batch`) holds its own datapackage.json, with the CSV dialect chosen, the contract "
         "prefixes in force and, for a run, `bron_bestand`. The check digit (elfproef) of the "
@@ -492,6 +536,7 @@ def contract_files(prefixes: Sequence[str] = DEFAULT_CONTRACT_PREFIXES) -> dict[
     files["report.schema.json"] = dump(report_schema())
     files["summary.schema.json"] = dump(summary_schema())
     files["history.schema.json"] = dump(history_schema())
+    files["status-import.schema.json"] = dump(status_import_schema())
     files["README.md"] = docs(prefixes)
     return files
 

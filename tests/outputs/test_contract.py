@@ -278,3 +278,38 @@ def test_history_json_and_the_runs_news_match_their_schemas(tmp_path: Path) -> N
                                                                extra=1)]), summary_schema())):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(broken, against)
+
+
+def test_status_import_json_matches_its_schema(tmp_path: Path) -> None:
+    """`intake status import --json` of the shipped status file with messages (changes and the
+    news told), of the same file again (repeat_of, nothing changed) and of a file with
+    findings is valid against status-import.schema.json; a state it never records is not."""
+    from intake.outputs.contract import STATUS_IMPORT_SCHEMA_ID, status_import_schema
+    from intake.outputs.samples import STATUS_SAMPLE_NAME
+
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copyfile(SAMPLES / "voorbeeld-geldig.xlsx", inbox / "voorbeeld-geldig.xlsx")
+    assert run_intake("batch", str(inbox), "--out", str(out), "--settle", "0").returncode == 0
+    schema = status_import_schema()
+    assert schema["$id"] == STATUS_IMPORT_SCHEMA_ID
+    sample = str(SAMPLES / STATUS_SAMPLE_NAME)
+    first = json.loads(run_intake("status", "import", sample, "--out", str(out), "--messages",
+                                  "--json").stdout)
+    assert first["changed"] == 4 and len(first["news"]["registrations"]) == 2
+    again = json.loads(run_intake("status", "import", sample, "--out", str(out),
+                                  "--json").stdout)
+    assert again["repeat_of"]["changed"] == 4 and again["news"] is None
+    bad = tmp_path / "fout.csv"
+    bad.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling\n"
+                   "8106625,810662504L01,klaar,\n9999999,810662504L01,setup,\n",
+                   encoding="utf-8")
+    findings = json.loads(run_intake("status", "import", str(bad), "--out", str(out),
+                                     "--json").stdout)
+    assert [f["code"] for f in findings["findings"]] == ["state-invalid",
+                                                         "status-unknown-employer"]
+    for result in (first, again, findings):
+        jsonschema.validate(result, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(dict(first, changes=[dict(first["changes"][0],
+                                                      state="delivered")]), schema)

@@ -47,7 +47,7 @@ from intake.batch.views import LedgerView
 from intake.checking.check import Settings
 from intake.definition.errors import IntakeError
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
-from intake.definition.messages import LANGS, UI, Lang
+from intake.definition.messages import LANGS, Lang
 from intake.definition.status import Door, Status
 from intake.outputs.logs import LogFormat
 from intake.outputs.terminal import printable
@@ -228,7 +228,7 @@ class Intake:
     def render(self, name: str, lang: Lang, **values: Any) -> str:
         """templates/web-<name>.html.j2 in `lang`, with `values`."""
         return self.env.get_template(f"web-{name}.html.j2").render(
-            lang=lang, t=words.Words(lang), ui=UI[lang], other=words.other(lang), **values)
+            lang=lang, t=words.Words(lang), other=words.other(lang), **values)
 
     def error_page(self, request: Request, refusal: Refusal,
                    session: Session | None = None) -> HTMLResponse:

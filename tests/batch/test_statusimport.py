@@ -404,15 +404,17 @@ def _snapshot(ledger_path: Path) -> tuple[int, int]:
 
 def test_a_fifo_a_folder_and_a_vanished_file_are_refused_in_one_line(ledger_path: Path,
                                                                       tmp_path: Path) -> None:
-    """A FIFO is refused without waiting for a writer, a folder and a missing file in one line
-    each (exit 2); nothing is recorded."""
+    """A FIFO is refused without waiting for a writer, a folder, a link to /dev/zero (never
+    read to its end) and a missing file in one line each (exit 2); nothing is recorded."""
     import os
 
     fifo = tmp_path / "status.csv"
     os.mkfifo(fifo)
     folder = tmp_path / "map.csv"
     folder.mkdir()
-    for path, words in ((fifo, "not a file"), (folder, "not a file"),
+    zero = tmp_path / "nul.csv"
+    zero.symlink_to("/dev/zero")
+    for path, words in ((fifo, "not a file"), (folder, "not a file"), (zero, "not a file"),
                         (tmp_path / "weg.csv", "file not found")):
         start = time.monotonic()
         done = run_intake("status", "import", str(path), "--db", str(ledger_path), "--lang",

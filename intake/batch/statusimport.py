@@ -202,11 +202,16 @@ def import_file(ledger_path: Path, path: Path, options: ImportOptions | None = N
 
     lock = None
     if messages is not None:
-        from intake.batch.run import acquire_lock
+        from intake.batch.run import BatchError, acquire_lock
 
         if not ledger_path.exists():
             raise LedgerError.stop("ledger-missing", path=ledger_path)
-        lock = acquire_lock(messages.out_dir)
+        try:
+            lock = acquire_lock(messages.out_dir)
+        except BatchError as exc:  # Windows: no flock; said in the import's own name
+            if exc.code == "batch-posix-only":
+                raise BatchError.stop("status-messages-posix-only") from None
+            raise
     try:
         ledger = Ledger(ledger_path, create=False)
         try:

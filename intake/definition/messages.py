@@ -1090,6 +1090,15 @@ STOPS: dict[str, dict[str, str]] = {
     "bureau-unknown": {
         "nl": "geen werkende sleutel voor {name!r} (zie 'intake bureau list')",
         "en": "no working key for {name!r} (see 'intake bureau list')"},
+    "status-messages-posix-only": {
+        "nl": "intake status import --messages werkt alleen op Linux en andere POSIX-systemen "
+              "(het vergrendelt de uitvoermap met flock, zodat een verwerking hetzelfde nieuws "
+              "niet tegelijk vertelt); importeer zonder --messages, dan vertelt de volgende "
+              "verwerking het, of draai het op de Linux-server",
+        "en": "intake status import --messages runs on Linux and other POSIX systems only (it "
+              "locks the output folder with flock, so that no run tells the same news "
+              "meanwhile); import without --messages and the next run tells it, or run it on "
+              "the Linux server"},
     "status-messages-not-written": {
         "nl": "de statussen zijn vastgelegd, maar de berichten niet: {folder}: {reason}; los "
               "dit op, dan schrijft de volgende verwerking met --messages ze (ook status import)",

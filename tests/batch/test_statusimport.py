@@ -653,3 +653,26 @@ def test_a_runs_news_for_a_bureau_without_an_address_is_the_operators(ledger_pat
     assert unsent["email"] == "" and f"Werkgever ID {_id(2)} (live)" in unsent["reason"]
     page = (night.run_dir / "index.html").read_text(encoding="utf-8")
     assert f"Werkgever ID {_id(2)} (live)" in page[page.index("Actie nodig"):]
+
+
+def test_without_flock_only_messages_are_refused(ledger_path: Path, tmp_path: Path) -> None:
+    """In a Python without fcntl (as on Windows): the import alone works; with messages it is
+    one line naming status import (not batch), exit 2, and nothing is imported."""
+    import subprocess
+    import sys
+
+    def without_fcntl(*args: str) -> subprocess.CompletedProcess[str]:
+        code = ("import sys; sys.modules['fcntl'] = None; from intake.cli import cli; "
+                "cli(prog_name='intake')")
+        return subprocess.run([sys.executable, "-c", code, "status", "import", *args],
+                              capture_output=True, text=True, check=False)
+
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;{dt.date.today()};")
+    done = without_fcntl(str(path), "--db", str(ledger_path), "--messages")
+    assert (done.returncode, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("Fout: intake status import --messages werkt alleen op Linux"), line
+    assert _snapshot(ledger_path) == (0, 5)
+    plain = without_fcntl(str(path), "--db", str(ledger_path))
+    assert plain.returncode == 0, plain.stderr
+    assert _snapshot(ledger_path) == (1, 6)

@@ -3,6 +3,8 @@
 Older than the bound (by the time a run finished, a file was processed, an upload arrived):
 
 - run folders OUTDIR/<run-id>/ of finished runs (reports, feedback workbooks, CSVs, messages);
+- the folders of the news a status import wrote at once, OUTDIR/status/<time>/ (messages with
+  the bureaus' names and addresses);
 - web uploads OUTDIR/web/uploads/<id>/ and their rows in OUTDIR/web/web.sqlite;
 - in the ledger, the personal data of delivered rows: a DGA's name and personeelsnummer, and
   the bureau's e-mail address (E-mail salarisverwerker) of an employer row.
@@ -42,6 +44,8 @@ BLANKED: dict[str, tuple[str, ...]] = {
     "dga": ("naam", "personeelsnummer"),
 }
 _RUN_ID = re.compile(r"\d{8}-\d{6}(-\d+)?")
+#: The time in the name of a news folder (OUTDIR/status/20261207-031500[-2]/), UTC.
+_NEWS_STAMP = re.compile(r"(\d{8}-\d{6})(?:-\d+)?")
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _INDEX_LINK = re.compile(r'href="(\d{8}-\d{6}(?:-\d+)?)/')
 
@@ -67,6 +71,7 @@ class Pruned:
     employer_rows: int = 0
     dga_rows: int = 0
     skipped: tuple[Skipped, ...] = field(default=())
+    news_folders: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -77,7 +82,7 @@ class Pruned:
         """The result as `--json` prints it."""
         return {"before": self.before, "dry_run": self.dry_run,
                 "removed": {"run_folders": self.run_folders, "uploads": self.uploads,
-                            "upload_rows": self.upload_rows},
+                            "upload_rows": self.upload_rows, "news_folders": self.news_folders},
                 "blanked": {"employer_rows": self.employer_rows, "dga_rows": self.dga_rows},
                 "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped]}
 
@@ -86,15 +91,17 @@ class Pruned:
 WORDS = {
     "nl": {"head": "{verb} van voor {before}:",
            "verb": "Verwijderd", "verb_dry": "Zou verwijderen (--dry-run: niets veranderd)",
-           "runs": "{n} map(pen) van verwerkingen", "uploads": "{n} upload(s) van de webintake "
-                                                            "({rows} rij(en) in web.sqlite)",
+           "runs": "{n} map(pen) van verwerkingen",
+           "news": "{n} map(pen) met berichten van het inlezen van standen",
+           "uploads": "{n} upload(s) van de webintake ({rows} rij(en) in web.sqlite)",
            "ledger": "persoonsgegevens gewist in {e} werkgeversrij(en) en {d} DGA-rij(en) "
                      "van het grootboek",
            "skipped": "overgeslagen: {path} ({reason})"},
     "en": {"head": "{verb} from before {before}:",
            "verb": "Removed", "verb_dry": "Would remove (--dry-run: nothing changed)",
-           "runs": "{n} run folder(s)", "uploads": "{n} web upload(s) ({rows} row(s) in "
-                                                   "web.sqlite)",
+           "runs": "{n} run folder(s)",
+           "news": "{n} folder(s) of messages from status imports",
+           "uploads": "{n} web upload(s) ({rows} row(s) in web.sqlite)",
            "ledger": "personal data blanked in {e} employer row(s) and {d} DGA row(s) of the "
                      "ledger",
            "skipped": "skipped: {path} ({reason})"},
@@ -109,6 +116,7 @@ def lines(result: Pruned, lang: str) -> Iterator[str]:
     yield w["head"].format(verb=w["verb_dry" if result.dry_run else "verb"],
                            before=result.before)
     yield "  " + w["runs"].format(n=result.run_folders)
+    yield "  " + w["news"].format(n=result.news_folders)
     yield "  " + w["uploads"].format(n=result.uploads, rows=result.upload_rows)
     yield "  " + w["ledger"].format(e=result.employer_rows, d=result.dga_rows)
     for s in result.skipped:
@@ -189,6 +197,7 @@ def prune(out_dir: Path, db: Path | None, older_than_days: int, dry_run: bool = 
         with _locked(out_dir):
             # Folders first: on a full disk their space is what the ledger's commit needs.
             runs = _run_folders(ledger, out_dir, bound, dry_run, skipped)
+            news = _news_folders(out_dir, bound, dry_run, skipped)
             uploads, upload_rows = _uploads(out_dir / "web", bound, dry_run, skipped)
             employers, dga = _blank(ledger, bound, dry_run)
             if not dry_run and (runs or _stale_index(out_dir)):
@@ -200,7 +209,7 @@ def prune(out_dir: Path, db: Path | None, older_than_days: int, dry_run: bool = 
     finally:
         ledger.close()
     return Pruned(bound.replace(microsecond=0).isoformat(), dry_run, runs, uploads,
-                  upload_rows, employers, dga, tuple(skipped))
+                  upload_rows, employers, dga, tuple(skipped), news)
 
 
 class PruneError(IntakeError):
@@ -252,6 +261,30 @@ def _run_folders(ledger: Ledger, out_dir: Path, bound: dt.datetime, dry_run: boo
             continue
         if _older(run["finished_at"] or run["started_at"], bound) and \
                 _remove(out_dir / run["id"], dry_run, skipped):
+            removed += 1
+    return removed
+
+
+def _news_folders(out_dir: Path, bound: dt.datetime, dry_run: bool,
+                  skipped: list[Skipped]) -> int:
+    """Remove the folders OUTDIR/status/<time>/ of news written before `bound` (by the time in
+    their name; a folder named otherwise is not ours and stays); how many."""
+    from intake.batch.outbox import NEWS_FOLDER
+
+    news = out_dir / NEWS_FOLDER
+    why = _folder(news)
+    if why == "missing":
+        return 0
+    if why is not None:
+        skipped.append(Skipped(str(news), why))
+        return 0
+    removed = 0
+    for entry in sorted(news.iterdir()):
+        stamp = _NEWS_STAMP.fullmatch(entry.name)
+        if stamp is None:
+            continue
+        written = dt.datetime.strptime(stamp.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC)
+        if written < bound and _remove(entry, dry_run, skipped):
             removed += 1
     return removed
 

@@ -79,20 +79,23 @@ def test_dry_run_removes_nothing_and_reports_the_same_counts(base: Path) -> None
     assert _dump(out / "web" / "web.sqlite") == web
     real = prune(out, None, 365, now=LATER)
     assert _counts(dry) == _counts(real)
-    assert real.to_json()["removed"] == {"run_folders": 1, "uploads": 1, "upload_rows": 1}
+    assert real.to_json()["removed"] == {"run_folders": 1, "uploads": 1, "upload_rows": 1,
+                                          "news_folders": 0}
     assert real.to_json()["blanked"] == {"employer_rows": 1, "dga_rows": 2}
     assert real.exit_code == 0
     assert [p.name for p in out.iterdir() if p.is_dir() and p.name != "web"] == []
     assert list((out / "web" / "uploads").iterdir()) == []
     again = prune(out, None, 365, now=LATER)
-    assert again.to_json()["removed"] == {"run_folders": 0, "uploads": 0, "upload_rows": 0}
+    assert again.to_json()["removed"] == {"run_folders": 0, "uploads": 0, "upload_rows": 0,
+                                           "news_folders": 0}
     assert again.to_json()["blanked"] == {"employer_rows": 0, "dga_rows": 0}
 
 
 def test_nothing_younger_than_the_bound_goes(base: Path) -> None:
     """Without the year gone by, a 365-day prune removes and blanks nothing."""
     result = prune(base / "out", None, 365)
-    assert result.to_json()["removed"] == {"run_folders": 0, "uploads": 0, "upload_rows": 0}
+    assert result.to_json()["removed"] == {"run_folders": 0, "uploads": 0, "upload_rows": 0,
+                                           "news_folders": 0}
     assert result.to_json()["blanked"] == {"employer_rows": 0, "dga_rows": 0}
 
 
@@ -163,7 +166,8 @@ def test_a_symlink_in_outdir_pointing_outside_is_not_followed(base: Path) -> Non
     assert {(Path(s.path).name, s.reason) for s in result.skipped} == {
         ("20200101-000000", "symlink"), (upload.name, "symlink")}
     assert result.exit_code == 1
-    assert result.to_json()["removed"] == {"run_folders": 1, "uploads": 0, "upload_rows": 0}
+    assert result.to_json()["removed"] == {"run_folders": 1, "uploads": 0, "upload_rows": 0,
+                                             "news_folders": 0}
 
 
 def test_a_run_still_going_is_never_touched(base: Path) -> None:
@@ -286,3 +290,27 @@ def test_sigterm_midway_through_prune_leaves_the_ledger_whole(base: Path) -> Non
         assert db.execute("SELECT COUNT(*) FROM web_uploads").fetchone()[0] == 1
     db.close()
     _prune_again_finishes(out)
+
+
+def test_the_news_of_a_status_import_goes_after_the_retention_period(base: Path) -> None:
+    """The folders a status import wrote its messages in (OUTDIR/status/<time>/, with the
+    bureaus' names and addresses) go by the time in their name: the one from before the
+    bound goes, a younger one stays, a folder named otherwise is not ours and stays, a link
+    is left and reported; --dry-run counts the same and removes nothing."""
+    out = base / "out"
+    news = out / "status"
+    old = (LATER - dt.timedelta(days=400)).strftime("%Y%m%d-%H%M%S")
+    young = (LATER - dt.timedelta(days=10)).strftime("%Y%m%d-%H%M%S")
+    for name in (old, f"{old}-2", young, "eigen-map"):
+        (news / name / "berichten").mkdir(parents=True)
+        (news / name / "berichten" / "bureau.eml").write_text("Aan: info@noord.nl")
+    (news / "20000101-000000").symlink_to(base / "in", target_is_directory=True)
+    dry = prune(out, None, 365, dry_run=True, now=LATER)
+    assert dry.news_folders == 2 and (news / old).is_dir()
+    result = prune(out, None, 365, now=LATER)
+    assert result.news_folders == 2
+    assert sorted(p.name for p in news.iterdir()) == sorted(["20000101-000000", "eigen-map",
+                                                             young])
+    assert [s.reason for s in result.skipped] == ["symlink"]
+    assert (base / "in" / "a.xlsx").is_file()  # the link was not followed
+    assert result.exit_code == 1

@@ -652,8 +652,8 @@ def prune(out_dir: Path, db: Path | None, days: int, dry_run: bool, lang: str,
           as_json: bool) -> None:
     """Remove what is older than DAYS: the folders of finished runs (reports, feedback
     workbooks, CSVs, messages) and of a status import's messages, the web intake's uploads
-    (their folders and rows), and in the ledger the personal data of delivered rows (a DGA's name and personeelsnummer, the
-    bureau's e-mail address).
+    (their folders and rows), and in the ledger the personal data of delivered rows (a DGA's
+    name and personeelsnummer, the bureau's e-mail address).
 
     The ledger keeps what exactly-once delivery needs: each Werkgever ID and
     loonheffingennummer delivered and each file's sha256, so a file or an employer delivered

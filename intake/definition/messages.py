@@ -916,6 +916,13 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
         "nl": "het CSV-bestand is geen leesbare tekst (UTF-8 of Windows-1252); sla het op als "
               "CSV UTF-8",
         "en": "the CSV file is not readable text (UTF-8 or Windows-1252); save it as CSV UTF-8"},
+    "csv-cell-too-long": {
+        "nl": "een cel van het CSV-bestand is te lang om te lezen; meestal staat er een "
+              "aanhalingsteken (\") dat niet gesloten wordt, zodat de rest van het bestand één "
+              "cel lijkt: verbeter de aanhalingstekens en sla het bestand opnieuw op als CSV UTF-8",
+        "en": "a cell of the CSV file is too long to read; usually a quotation mark (\") is not "
+              "closed, so the rest of the file reads as one cell: correct the quotation marks "
+              "and save the file again as CSV UTF-8"},
     "not-a-file": {"nl": "dit is geen bestand maar een map of een speciaal bestand; geef de "
                          "werkmap zelf op",
                    "en": "this is not a file but a folder or a special file; give the workbook "

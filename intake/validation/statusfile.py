@@ -165,6 +165,7 @@ def _read_csv(path: Path, limits: Limits, findings: list[Finding]) -> Table | No
             table.rows.append(reader.line_num)
             for name, j in positions.items():
                 table.values[name].append(row[j] if j < len(row) else "")
-    except csv.Error as exc:
-        raise UnreadableWorkbook(path, "csv-unreadable", str(exc)) from exc
+    except csv.Error as exc:  # in practice the csv module's limit on a field's length
+        reason = "csv-cell-too-long" if "field limit" in str(exc) else "csv-unreadable"
+        raise UnreadableWorkbook(path, reason, f"{exc}; line {reader.line_num}") from exc
     return table

@@ -617,12 +617,14 @@ def test_messages_wait_for_a_run_that_holds_the_lock(ledger_path: Path, tmp_path
      "not readable text"),  # neither UTF-8 nor Windows-1252
     ((HEADER + f"{_id(1)};{lhn(1)};completed;;\n").encode("utf-16"), "not readable text"),
     (b"", "empty"),
+    ((HEADER + f'{_id(1)};{lhn(1)};refused;;"Contract beëindigd\n' + "x" * 200_000
+      + "\n").encode(), "a quotation mark"),  # a quote never closed: the rest is one cell
 ])
 def test_a_csv_that_cannot_be_read_as_a_table_is_one_line(ledger_path: Path, tmp_path: Path,
                                                           content: bytes, words: str) -> None:
-    """Bytes that are neither UTF-8 nor Windows-1252, a CSV saved as UTF-16, an empty file:
-    exit 2, one line saying why, nothing recorded. (A cell over the csv module's field limit
-    is refused the same way, but that limit is process-wide and other libraries raise it.)"""
+    """Bytes that are neither UTF-8 nor Windows-1252, a CSV saved as UTF-16, an empty file, a
+    quotation mark never closed (the rest of the file one cell, over the csv module's limit
+    in a fresh process): exit 2, one line saying why, nothing recorded."""
     path = tmp_path / "status.csv"
     path.write_bytes(content)
     done = run_intake("status", "import", str(path), "--db", str(ledger_path), "--lang", "en")

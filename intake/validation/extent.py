@@ -327,6 +327,22 @@ def _column(letters: bytes) -> int:
     return index - 1
 
 
+def _sampled_box(pieces: list[bytes]) -> tuple[bytes, bytes, int, int] | None:
+    """The first and last column and row of the plain cells with a value in the first and
+    last 16 KB of each piece: the box a search then proves or refutes. None where there is
+    no such cell, or a column is not in capitals."""
+    sample = [(c, int(r)) for piece in pieces
+              for c, r, end in _PLAIN_CELL_REF.findall(piece[:_SAMPLE])
+              + _PLAIN_CELL_REF.findall(piece[-_SAMPLE:]) if end != b"/"]
+    if not sample:
+        return None
+    first_col = min((c for c, _ in sample), key=_letters_order)
+    last_col = max((c for c, _ in sample), key=_letters_order)
+    if not (first_col + last_col).isupper():
+        return None
+    return first_col, last_col, min(r for _, r in sample), max(r for _, r in sample)
+
+
 class _XmlSheetScan(_XmlScan):
     """A worksheet of .xlsx: the range of its cells with a value (calamine skips cells without
     one and ignores `dimension`; a cell without a reference follows the one before it), hidden
@@ -368,16 +384,10 @@ class _XmlSheetScan(_XmlScan):
         of each piece, no prefixed tag. The pieces with hidden rows, error values or formulas
         are then read as before. False (nothing recorded) where the counts do not prove the
         box, or the text is no UTF-8: the pieces are then measured one by one."""
-        sample = [(c, int(r)) for piece in pieces
-                  for c, r, end in _PLAIN_CELL_REF.findall(piece[:_SAMPLE])
-                  + _PLAIN_CELL_REF.findall(piece[-_SAMPLE:]) if end != b"/"]
-        if not sample:
+        box = _sampled_box(pieces)
+        if box is None:
             return False
-        first_col = min((c for c, _ in sample), key=_letters_order)
-        last_col = max((c for c, _ in sample), key=_letters_order)
-        first_row, last_row = min(r for _, r in sample), max(r for _, r in sample)
-        if not (first_col + last_col).isupper():
-            return False
+        first_col, last_col, first_row, last_row = box
         import polars as pl
 
         try:
@@ -433,15 +443,10 @@ class _XmlSheetScan(_XmlScan):
         """
         if b":c" in xml:
             return False
-        sample = [(c, int(r)) for c, r, end in _PLAIN_CELL_REF.findall(xml[:_SAMPLE])
-                  + _PLAIN_CELL_REF.findall(xml[-_SAMPLE:]) if end != b"/"]
-        if not sample:
+        box = _sampled_box([xml])
+        if box is None:
             return False
-        first_col = min((c for c, _ in sample), key=_letters_order)
-        last_col = max((c for c, _ in sample), key=_letters_order)
-        first_row, last_row = min(r for _, r in sample), max(r for _, r in sample)
-        if not (first_col + last_col).isupper():
-            return False
+        first_col, last_col, first_row, last_row = box
         columns_outside = _outside(first_col, last_col, _LETTERS)
         rows_outside = _outside(str(first_row).encode(), str(last_row).encode(), _DIGITS)
         odd = re.compile(b'<c(?:[>/\t\n\r]| (?!r="(?!' + columns_outside

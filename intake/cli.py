@@ -26,6 +26,8 @@ LANG = click.Choice(["nl", "en"])
 #: ctx.meta keys (shared by every context of one invocation): the language of the message
 #: when an IntakeError stops a command, and whether to show its traceback instead.
 LANG_KEY = "intake.lang"
+#: The most days an option that counts days takes (a century: beyond it a date overflows).
+MAX_DAYS = 36_500
 DEBUG_KEY = "intake.debug"
 
 
@@ -490,11 +492,12 @@ def _waiting_days(ctx: click.Context, param: click.Parameter,
     bounds: dict[str, int] = {}
     for value in values:
         state, _, days = value.partition("=")
-        if state not in {str(s) for s in WAITING_DAYS} or not days.isdigit():
+        if state not in {str(s) for s in WAITING_DAYS} or not days.isdigit() or \
+                int(days) > MAX_DAYS:
             raise click.BadParameter(
                 f"{value!r}: give STATE=DAYS with STATE one of "
-                f"{', '.join(str(s) for s in WAITING_DAYS)}, e.g. setup=20", ctx=ctx,
-                param=param)
+                f"{', '.join(str(s) for s in WAITING_DAYS)} and DAYS at most {MAX_DAYS}, "
+                "e.g. setup=20", ctx=ctx, param=param)
         bounds[state] = int(days)
     return bounds
 
@@ -641,7 +644,8 @@ def backup(dest: Path, db: Path | None, out_dir: Path | None, dated: bool, keep:
               required=True, help="The batch output folder: its run folders, web/ and ledger.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="The ledger (default OUTDIR/intake.sqlite).")
-@click.option("--older-than", "days", type=click.IntRange(1), required=True, metavar="DAYS",
+@click.option("--older-than", "days", type=click.IntRange(1, MAX_DAYS), required=True,
+              metavar="DAYS",
               help="The retention period: what is older than this many days is forgotten.")
 @click.option("--dry-run", is_flag=True,
               help="Count what would be removed and blanked, and change nothing.")
@@ -698,10 +702,10 @@ def status() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @db_options
 @lang_option("Language of the findings, the lines printed and the bureaus' messages.")
-@click.option("--max-days-back", type=click.IntRange(0), default=90, show_default=True,
+@click.option("--max-days-back", type=click.IntRange(0, MAX_DAYS), default=90, show_default=True,
               help="A date of the first exchange further back than this many days is an "
                    "error (a typing error, most likely).")
-@click.option("--max-days-ahead", type=click.IntRange(0), default=365, show_default=True,
+@click.option("--max-days-ahead", type=click.IntRange(0, MAX_DAYS), default=365, show_default=True,
               help="A date of the first exchange further ahead than this many days is an "
                    "error (2062 for 2026, most likely).")
 @click.option("--max-rows", type=click.IntRange(1), default=Limits.max_rows, show_default=True,

@@ -555,3 +555,20 @@ def test_json_and_quiet_together_are_a_usage_error(tmp_path: Path) -> None:
     done = run_intake("validate", str(sample), "--json", "-q", "--out", str(tmp_path / "o"))
     assert done.returncode == 2 and "choose one" in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["prune", "--out", "{out}", "--older-than", "800000", "--dry-run"],
+    ["status", "import", "{status}", "--out", "{out}", "--max-days-back", "800000"],
+    ["status", "import", "{status}", "--out", "{out}", "--max-days-ahead", "3000000"],
+    ["history", "--out", "{out}", "--waiting-days", "setup=99999999999"],
+])
+def test_a_count_of_days_beyond_a_century_is_refused_by_its_option(tmp_path: Path,
+                                                                   args: list[str]) -> None:
+    """A typo of a few digits too many in a count of days is an option error naming the
+    bound (exit 2), not a date overflow's traceback."""
+    (tmp_path / "status.csv").write_text("werkgever_id,loonheffingennummer,status\n")
+    filled = [a.format(out=tmp_path / "out", status=tmp_path / "status.csv") for a in args]
+    done = CliRunner().invoke(cli, filled)
+    assert done.exit_code == 2, done.output
+    assert "36500" in done.output and "Traceback" not in done.output

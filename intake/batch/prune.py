@@ -281,10 +281,12 @@ def _news_folders(out_dir: Path, bound: dt.datetime, dry_run: bool,
     removed = 0
     for entry in sorted(news.iterdir()):
         stamp = _NEWS_STAMP.fullmatch(entry.name)
-        if stamp is None:
-            continue
-        written = dt.datetime.strptime(stamp.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC)
-        if written < bound and _remove(entry, dry_run, skipped):
+        try:
+            written = dt.datetime.strptime(stamp.group(1), "%Y%m%d-%H%M%S").replace(
+                tzinfo=dt.UTC) if stamp else None
+        except ValueError:  # digits that are no time (20201301-250000): not ours either
+            written = None
+        if written is not None and written < bound and _remove(entry, dry_run, skipped):
             removed += 1
     return removed
 

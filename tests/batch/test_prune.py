@@ -295,13 +295,14 @@ def test_sigterm_midway_through_prune_leaves_the_ledger_whole(base: Path) -> Non
 def test_the_news_of_a_status_import_goes_after_the_retention_period(base: Path) -> None:
     """The folders a status import wrote its messages in (OUTDIR/status/<time>/, with the
     bureaus' names and addresses) go by the time in their name: the one from before the
-    bound goes, a younger one stays, a folder named otherwise is not ours and stays, a link
-    is left and reported; --dry-run counts the same and removes nothing."""
+    bound goes, a younger one stays, a folder named otherwise (also with digits that are no
+    time) is not ours and stays, a link is left and reported; --dry-run counts the same and
+    removes nothing; the ledger is blanked after them all the same."""
     out = base / "out"
     news = out / "status"
     old = (LATER - dt.timedelta(days=400)).strftime("%Y%m%d-%H%M%S")
     young = (LATER - dt.timedelta(days=10)).strftime("%Y%m%d-%H%M%S")
-    for name in (old, f"{old}-2", young, "eigen-map"):
+    for name in (old, f"{old}-2", young, "eigen-map", "20201301-250000", "00000000-000000"):
         (news / name / "berichten").mkdir(parents=True)
         (news / name / "berichten" / "bureau.eml").write_text("Aan: info@noord.nl")
     (news / "20000101-000000").symlink_to(base / "in", target_is_directory=True)
@@ -309,8 +310,8 @@ def test_the_news_of_a_status_import_goes_after_the_retention_period(base: Path)
     assert dry.news_folders == 2 and (news / old).is_dir()
     result = prune(out, None, 365, now=LATER)
     assert result.news_folders == 2
-    assert sorted(p.name for p in news.iterdir()) == sorted(["20000101-000000", "eigen-map",
-                                                             young])
+    assert sorted(p.name for p in news.iterdir()) == sorted([
+        "20000101-000000", "eigen-map", young, "20201301-250000", "00000000-000000"])
     assert [s.reason for s in result.skipped] == ["symlink"]
     assert (base / "in" / "a.xlsx").is_file()  # the link was not followed
-    assert result.exit_code == 1
+    assert result.exit_code == 1 and result.employer_rows == 1

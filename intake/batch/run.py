@@ -505,7 +505,7 @@ class _Run:
         held rows go back to its child, for its outputs."""
         from intake.checking.check import Additions
 
-        decision = self._cross_file(job.staged.entry.name, validated)
+        decision = self._cross_file(job.staged.entry.name, validated, job.staged.sha256)
         decisions.append(decision)
         return Additions(tuple(decision.findings), frozenset(decision.held),
                          (len(decision.employers), len(decision.dga)))
@@ -540,12 +540,14 @@ class _Run:
                      decision.replaces)
         shutil.rmtree(staged.copy.parent, ignore_errors=True)
 
-    def _cross_file(self, name: str, validation: Validated) -> _Decision:
+    def _cross_file(self, name: str, validation: Validated, sha256: str) -> _Decision:
         """Which accepted rows are delivered: each employer at most once, whatever the file
         and however it came (`--force` included). Delivered before with the same data: not
         delivered again (a warning); with other data: a conflict (an error), unless
         --redeliver names it, which replaces the registration once: one decision per employer
-        per run, so a second changed copy in the same run is a conflict with the first."""
+        per run, so a second changed copy in the same run is a conflict with the first. A
+        registration a.s.r. refused is delivered again by a file sent since, not by the same
+        content processed again (`sha256`, processed before the refusal: --force)."""
         employers: list[dict[str, Any]] = []
         notes: list[Finding] = []
         replaces: dict[int, int] = {}
@@ -582,10 +584,16 @@ class _Run:
                 state = self.ledger.current(*key)
                 if state is not None and state.state == "refused":
                     # a.s.r. refused it: a new delivery is what the bureau can do about it,
-                    # whatever its data (so no fields to differ, no conflict)
-                    code, fields = "batch-after-refusal", []
+                    # whatever its data (so no fields to differ, no conflict); the content
+                    # processed before the refusal, checked again, is no new delivery
                     params["reason"] = state.reason or "-"
-                    deliver(key, row, earlier.employer_id)
+                    fields = []
+                    before = self.ledger.done_before(sha256)
+                    if before is not None and before["processed_at"] <= state.at:
+                        code = "batch-refused-same-content"
+                    else:
+                        code = "batch-after-refusal"
+                        deliver(key, row, earlier.employer_id)
             if fields and earlier is not None and row["werkgever_id"] in self.options.redeliver:
                 code = "batch-redelivered"
                 deliver(key, row, earlier.employer_id)

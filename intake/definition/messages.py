@@ -488,6 +488,18 @@ CATALOGUE: dict[str, Entry] = {
          "{earlier_row}, {earlier_date}).",
          "Nothing to do: a.s.r. looks at the registration again."),
     ),
+    "batch-refused-same-content": _e(
+        "warning", "Afgewezen, niet opnieuw aangeleverd", "Refused, not delivered again",
+        ("Werkgever ID {value} met loonheffingennummer {lhn} is door a.s.r. afgewezen "
+         "({reason}). Dit bestand is hetzelfde als het bestand dat de werkgever eerder "
+         "aanleverde ({earlier_file}, rij {earlier_row}, {earlier_date}), dus het is niet "
+         "opnieuw aangeleverd.",
+         "Los op wat a.s.r. als reden noemt en lever de werkgever daarna opnieuw aan."),
+        ("Employer ID {value} with wage tax number {lhn} was refused by a.s.r. ({reason}). "
+         "This file is the same as the file that delivered the employer before "
+         "({earlier_file}, row {earlier_row}, {earlier_date}), so it was not delivered again.",
+         "Resolve what a.s.r. gives as the reason, then submit the employer again."),
+    ),
     "batch-lhn-other-employer": _e(
         "warning", "Loonheffingennummer bij twee werkgevers", "Wage tax number at two employers",
         ("Loonheffingennummer {lhn} staat ook bij Werkgever ID {other_id} in {earlier_file} "

@@ -131,7 +131,8 @@ def test_every_catalogue_code_is_produced(tmp_path: Path) -> None:
 
 
 def _after_refusal(tmp_path: Path, inbox: Path, out: Path) -> set[str]:
-    """The codes of a run that delivers again an employer a.s.r. refused (employer 3)."""
+    """The codes of the runs after a.s.r. refused employer 3: the file that delivered it,
+    checked again (not delivered again), and a new file (delivered again)."""
     from intake.batch.ledger import Ledger
     from intake.batch.statusimport import ImportOptions, import_status
 
@@ -143,10 +144,16 @@ def _after_refusal(tmp_path: Path, inbox: Path, out: Path) -> set[str]:
         import_status(ledger, path, ImportOptions())
     finally:
         ledger.close()
+    # b.xlsx delivered employer 3 before the refusal: checked again, it is no new delivery
+    same = run_batch(BatchOptions(inbox=inbox / "b.xlsx", out_dir=out, settle_seconds=0,
+                                  force=True))
     fill(inbox / "f.xlsx", [employer(3)], [])
     run = run_batch(BatchOptions(inbox=inbox / "f.xlsx", out_dir=out, settle_seconds=0))
-    summary = json.loads((run.run_dir / "summary.json").read_text(encoding="utf-8"))
-    return {note["code"] for note in summary["cross_file"]}
+    codes = set()
+    for done in (same, run):
+        summary = json.loads((done.run_dir / "summary.json").read_text(encoding="utf-8"))
+        codes |= {note["code"] for note in summary["cross_file"]}
+    return codes
 
 
 def _status_codes(tmp_path: Path, ledger_path: Path) -> set[str]:

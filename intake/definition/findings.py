@@ -20,6 +20,17 @@ _SHEET_FIELDS: dict[tuple[str, str], Field] = {
     (spec.name.casefold(), f.name): f for spec in (*SHEETS, STATUS) for f in spec.fields}
 
 
+#: What a finding about a sheet's layout points to: the template of a bureau's workbook, or
+#: for the status file (which has no template) its published description; nl, en.
+_STATUS_SHEET = STATUS.name.casefold()
+_TEMPLATE = {
+    False: ("het sjabloon van a.s.r. (werkgevers-aanmelding.xlsx)",
+            "a.s.r.'s template (werkgevers-aanmelding.xlsx)"),
+    True: ("de beschrijving van het statusbestand (status.schema.json)",
+           "the status file's description (status.schema.json)"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One finding: what (code), how bad (severity), where (sheet, row, column) and the value.
@@ -77,7 +88,9 @@ class Finding:
         return self._context(lang)["label"] if self.field else ""
 
     def _context(self, lang: Lang) -> dict[str, str]:
-        context = {"value": self.value or "", "sheet": self.sheet or "", "label": self.field or ""}
+        context = {"value": self.value or "", "sheet": self.sheet or "", "label": self.field or "",
+                   "template": _TEMPLATE[(self.sheet or "").casefold() == _STATUS_SHEET][
+                       lang == "en"]}
         spec = _SHEET_FIELDS.get(((self.sheet or "").casefold(), self.field or "")) or (
             _FIELDS.get(self.field or ""))
         if spec is not None:

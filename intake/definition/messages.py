@@ -35,11 +35,9 @@ CATALOGUE: dict[str, Entry] = {
     "sheet-missing": _e(
         "error", "Blad ontbreekt", "Sheet missing",
         ("Het blad '{sheet}' ontbreekt in de werkmap.",
-         "Gebruik het sjabloon van a.s.r. (werkgevers-aanmelding.xlsx) of geef het blad met de "
-         "gegevens de naam '{sheet}'."),
+         "Gebruik {template} of geef het blad met de gegevens de naam '{sheet}'."),
         ("The workbook has no sheet '{sheet}'.",
-         "Use a.s.r.'s template (werkgevers-aanmelding.xlsx) or name the sheet holding the "
-         "data '{sheet}'."),
+         "Use {template} or name the sheet holding the data '{sheet}'."),
     ),
     "dga-sheet-missing": _e(
         "error", "Blad DGA ontbreekt", "DGA sheet missing",
@@ -52,9 +50,10 @@ CATALOGUE: dict[str, Entry] = {
     "header-not-found": _e(
         "error", "Kopregel niet gevonden", "Header row not found",
         ("Op blad '{sheet}' staat in de eerste {rows} rijen geen kopregel met de kolomnamen.",
-         "Zet de kolomnamen uit het sjabloon (zoals '{example}') in één rij boven de gegevens."),
+         "Zet de kolomnamen uit {template} (zoals '{example}') in één rij boven de gegevens."),
         ("Sheet '{sheet}' has no header row with the column names in its first {rows} rows.",
-         "Put the template's column names (such as '{example}') in one row above the data."),
+         "Put the column names of {template} (such as '{example}') in one row above the "
+         "data."),
     ),
     "column-missing": _e(
         "error", "Kolom ontbreekt", "Column missing",
@@ -77,10 +76,10 @@ CATALOGUE: dict[str, Entry] = {
         "warning", "Onbekende kolom", "Unknown column",
         ("De kolom '{value}' wordt niet herkend en is genegeerd.",
          "Niets te doen als deze kolom alleen voor jullie eigen gebruik is. Was het een van de "
-         "verplichte kolommen, gebruik dan de naam uit het sjabloon."),
+         "verplichte kolommen, gebruik dan de naam uit {template}."),
         ("Column '{value}' is not recognised and was ignored.",
          "Nothing to do if it is for your own use. If it was meant as one of the required "
-         "columns, use the template's name."),
+         "columns, use the name from {template}."),
     ),
     "no-rows": _e(
         "error", "Geen werkgevers", "No employers",
@@ -935,9 +934,9 @@ FILE_ERRORS: dict[str, dict[str, str]] = {
         "en": "a cell of the CSV file is too long to read; usually a quotation mark (\") is not "
               "closed, so the rest of the file reads as one cell: correct the quotation marks "
               "and save the file again as CSV UTF-8"},
-    "not-a-file": {"nl": "dit is geen bestand maar een map of een speciaal bestand; geef de "
-                         "werkmap zelf op",
-                   "en": "this is not a file but a folder or a special file; give the workbook "
+    "not-a-file": {"nl": "dit is geen bestand maar een map of een speciaal bestand; geef het "
+                         "bestand zelf op",
+                   "en": "this is not a file but a folder or a special file; give the file "
                          "itself"},
     "not-a-spreadsheet": {
         "nl": "geen werkmap: gebruik .xlsx, .xlsm, .xlsb, .xls of .ods",

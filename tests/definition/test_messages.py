@@ -115,3 +115,21 @@ def test_every_stop_speaks_both_languages_with_the_same_blanks() -> None:
         blanks = [{f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f}
                   for lang in ("nl", "en")]
         assert blanks[0] == blanks[1], code
+
+
+@pytest.mark.parametrize(("sheet", "nl", "en"), [
+    ("Werkgevers", "het sjabloon van a.s.r. (werkgevers-aanmelding.xlsx)",
+     "a.s.r.'s template (werkgevers-aanmelding.xlsx)"),
+    ("Status", "de beschrijving van het statusbestand (status.schema.json)",
+     "the status file's description (status.schema.json)"),
+])
+def test_a_layout_finding_points_to_what_its_sheet_follows(sheet: str, nl: str, en: str) -> None:
+    """A missing sheet, a header not found, an unknown column: a bureau's workbook is pointed
+    to a.s.r.'s template, a status file (which has none) to its published description."""
+    from intake.definition.findings import Finding
+
+    for finding in (Finding("sheet-missing", sheet=sheet),
+                    Finding("header-not-found", sheet=sheet, params=(("rows", "1"),
+                                                                     ("example", "x"))),
+                    Finding("column-unknown", sheet=sheet, row=1, column="F", value="Extra")):
+        assert nl in finding.hint("nl") and en in finding.hint("en")

@@ -106,10 +106,14 @@ class ImportResult:
                        "{rejected} with an error"}[lang]
         text = words.format(file=printable(self.name), rows=self.rows, changed=self.changed,
                             unchanged=self.unchanged + self.repeated, rejected=self.rejected)
+        whole = sum(1 for f in self.findings if f.severity == "error" and f.row is None)
+        if whole:  # the header, the sheet: no row to count them on, and the exit is 1
+            text += {"nl": "; {n} fout(en) in het bestand zelf",
+                     "en": "; {n} error(s) in the file itself"}[lang].format(n=whole)
         if self.repeat_of is None:
             return text
-        before = {"nl": "; dezelfde inhoud is al ingelezen op {at} (als {name})",
-                  "en": "; the same content was imported before on {at} (as {name})"}[lang]
+        before = {"nl": "; dezelfde inhoud is al ingelezen op {at} UTC (als {name})",
+                  "en": "; the same content was imported before on {at} UTC (as {name})"}[lang]
         text += before.format(at=self.repeat_of.imported_at[:16].replace("T", " "),
                               name=printable(self.repeat_of.name))
         if not self.changed:

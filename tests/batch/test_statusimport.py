@@ -75,7 +75,7 @@ def test_a_valid_file_records_each_state_and_twice_changes_nothing(ledger_path: 
     assert again.repeat_of.name == "status.csv"  # type: ignore[attr-defined]
     assert again.line("nl").endswith(  # type: ignore[attr-defined]
         f"; dezelfde inhoud is al ingelezen op {again.repeat_of.imported_at[:10]} "  # type: ignore[attr-defined]
-        f"{again.repeat_of.imported_at[11:16]} (als status.csv), niets veranderd")  # type: ignore[attr-defined]
+        f"{again.repeat_of.imported_at[11:16]} UTC (als status.csv), niets veranderd")  # type: ignore[attr-defined]
     assert states_again == states
     db = Ledger(ledger_path, create=False)
     assert db.db.execute("SELECT COUNT(*) FROM status_imports").fetchone()[0] == 1
@@ -167,7 +167,7 @@ def test_a_hostile_workbook_is_refused_in_one_line_and_changes_nothing(
 def test_csv_that_is_not_text_or_has_no_header_is_handled(ledger_path: Path,
                                                           tmp_path: Path) -> None:
     """Binary bytes named .csv are refused in one line; a CSV without the columns is a
-    finding, not a traceback, and records nothing."""
+    finding, not a traceback, records nothing, and its line says the file has an error."""
     binary = tmp_path / "binair.csv"
     binary.write_bytes(b"\x00\x01\x02" * 100)
     done = run_intake("status", "import", str(binary), "--db", str(ledger_path))
@@ -178,6 +178,10 @@ def test_csv_that_is_not_text_or_has_no_header_is_handled(ledger_path: Path,
     assert [f[2] for f in _flat(result)] == ["header-not-found", "column-unknown",
                                              "column-unknown"]
     assert set(states.values()) == {"delivered"}
+    # the line counts the error no row carries: the exit is 1, not "0 with an error" alone
+    assert result.line("en").endswith(  # type: ignore[attr-defined]
+        "0 with an error; 1 error(s) in the file itself")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
 
 
 def test_a_hundred_thousand_rows_are_checked_within_the_row_limit(ledger_path: Path,
@@ -417,7 +421,7 @@ def test_the_command_says_in_one_line_that_the_file_was_imported_before(
     (line,) = done.stdout.splitlines()
     assert line.startswith("kopie.csv: 1 rows, 0 recorded, 1 already so, 0 with an error; the "
                            "same content was imported before on ")
-    assert line.endswith(" (as status.csv), nothing changed")
+    assert line.endswith(" UTC (as status.csv), nothing changed")
     data = json.loads(run_intake("status", "import", str(copy), "--db", str(ledger_path),
                                  "--json").stdout)
     assert data["repeat_of"]["name"] == "status.csv" and data["changed"] == 0

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from intake.batch.pages import PAGE
 from intake.definition.fields import SHEETS, STATUS
+from intake.definition.findings import TEMPLATE
 from intake.definition.messages import CATALOGUE, FILE_ERRORS, UI, Lang
 from intake.definition.registration import WORDS as STATE_WORDS
 from intake.web.words import WORDS, other
@@ -39,6 +40,8 @@ def _texts(lang: Lang) -> Iterator[str]:
         yield entry.title_nl if lang == "nl" else entry.title_en
     for texts in FILE_ERRORS.values():
         yield texts[lang]
+    for pair in TEMPLATE.values():  # what a layout finding points to
+        yield pair[lang == "en"]
     for spec in (*SHEETS, STATUS):
         for field in spec.fields:
             yield field.label if lang == "nl" else field.label_en

@@ -52,11 +52,15 @@ WORDS: dict[Lang, dict[str, str]] = {
         "delivered": "Aangeleverd aan a.s.r. en Keylane: {delivered} van {rows}.",
         "before": "Niet opnieuw aangeleverd: {n}, al eerder aangemeld met dezelfde gegevens.",
         "held": "Niet aangeleverd: {n}, met {errors} in de rood gemarkeerde cellen.",
+        "held_whole": "Niet aangeleverd: {n}, door {errors} in de werkmap als geheel.",
         "fix": "Verbeter de rode cellen in {feedback}, sla het op en lever het opnieuw aan "
                "zoals je {workbook} aanleverde; wat al is aangeleverd wordt niet nog eens "
                "aangeleverd.",
         "fix_all": "Verbeter de rode cellen in {feedback}, sla het op en lever het opnieuw aan "
                    "zoals je {workbook} aanleverde.",
+        "fix_whole": "Herstel in {workbook} wat bij de fouten staat (het gaat om de werkmap als "
+                     "geheel, niet om een cel), sla het op en lever het opnieuw aan zoals je het "
+                     "aanleverde.",
         "nothing": "Je hoeft hiervoor niets te doen.",
         "corrected": "Die zijn in dezelfde verwerking alsnog aangeleverd met {files}; je hoeft "
                      "dit bestand niet meer te verbeteren.",
@@ -87,10 +91,14 @@ WORDS: dict[Lang, dict[str, str]] = {
         "delivered": "Delivered to a.s.r. and Keylane: {delivered} of {rows}.",
         "before": "Not delivered again: {n}, registered before with the same data.",
         "held": "Not delivered: {n}, with {errors} in the cells marked red.",
+        "held_whole": "Not delivered: {n}, because of {errors} in the workbook as a whole.",
         "fix": "Correct the red cells in {feedback}, save it and submit it again the way you "
                "submitted {workbook}; what was delivered is not delivered again.",
         "fix_all": "Correct the red cells in {feedback}, save it and submit it again the way "
                    "you submitted {workbook}.",
+        "fix_whole": "Correct in {workbook} what the errors say (they are about the workbook "
+                     "as a whole, not a cell), save it and submit it again the way you "
+                     "submitted it.",
         "nothing": "There is nothing you need to do about it.",
         "corrected": "They were delivered in the same run with {files}; you need not correct "
                      "this file any more.",
@@ -224,16 +232,18 @@ def _block(f: Mapping[str, Any], notes: Sequence[Mapping[str, Any]],
                                                  w["werkgevers"])))
     if held_rows:
         errors = int(counts.get("errors", 0))
-        lines.append(w["held"].format(n=_count(held_rows, w["werkgever"], w["werkgevers"]),
-                                      errors=_count(errors, w["fout"], w["fouten"])))
+        held = "held" if counts.get("marked", True) else "held_whole"
+        lines.append(w[held].format(n=_count(held_rows, w["werkgever"], w["werkgevers"]),
+                                    errors=_count(errors, w["fout"], w["fouten"])))
     for note in conflicts:
         lines.append(printable(f"{note.get('sheet')}!{note.get('cell')}: {note.get('message')} "
                                f"{note.get('hint') or ''}".strip()))
     if f.get("corrected_by"):
         lines.append(w["corrected"].format(files=", ".join(map(str, f["corrected_by"]))))
     elif status in _FIXABLE and int(counts.get("errors", 0)) > len(conflicts):
-        lines.append(w["fix" if delivered else "fix_all"].format(
-            feedback=feedback.name if feedback else name, workbook=name))
+        # every error about the workbook as a whole (no header, a sheet too large): no red cell
+        fix = "fix" if delivered else "fix_all" if counts.get("marked", True) else "fix_whole"
+        lines.append(w[fix].format(feedback=feedback.name if feedback else name, workbook=name))
     elif f.get("error") and status not in ("accepted", *_FIXABLE):
         lines.append(printable(str(f["error"])))
     elif total and not held_rows:

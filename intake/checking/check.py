@@ -166,6 +166,7 @@ def counts_of(result: Result) -> dict[str, Any]:
                        if bad and i})
     return {"werkgevers": result.werkgevers.counts(), "dga": result.dga.counts(),
             "errors": result.errors, "warnings": result.warnings,
+            "marked": result.marked,  # an error about a cell: red in the feedback workbook
             "bureaus": [list(b) for b in bureaus],
             # the Werkgever IDs not delivered (a few: where a later file of the same run
             # delivers them all, the batch says so instead of asking to correct this one)

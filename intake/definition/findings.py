@@ -23,7 +23,7 @@ _SHEET_FIELDS: dict[tuple[str, str], Field] = {
 #: What a finding about a sheet's layout points to: the template of a bureau's workbook, or
 #: for the status file (which has no template) its published description; nl, en.
 _STATUS_SHEET = STATUS.name.casefold()
-_TEMPLATE = {
+TEMPLATE = {
     False: ("het sjabloon van a.s.r. (werkgevers-aanmelding.xlsx)",
             "a.s.r.'s template (werkgevers-aanmelding.xlsx)"),
     True: ("de beschrijving van het statusbestand (status.schema.json)",
@@ -89,7 +89,7 @@ class Finding:
 
     def _context(self, lang: Lang) -> dict[str, str]:
         context = {"value": self.value or "", "sheet": self.sheet or "", "label": self.field or "",
-                   "template": _TEMPLATE[(self.sheet or "").casefold() == _STATUS_SHEET][
+                   "template": TEMPLATE[(self.sheet or "").casefold() == _STATUS_SHEET][
                        lang == "en"]}
         spec = _SHEET_FIELDS.get(((self.sheet or "").casefold(), self.field or "")) or (
             _FIELDS.get(self.field or ""))

@@ -648,12 +648,13 @@ def delivered_note(delivered: int, accepted: int, lang: Lang) -> str:
 
 
 def next_step(door: str, status: str, lang: Lang, *, workbook: str, feedback: str,
-              accepted: int, rows: int) -> str:
+              accepted: int, rows: int, marked: bool = True) -> str:
     """What to do after a check that came in by `door` (a `Door`) with `status` (accepted,
     partially accepted, rejected): what to send, to whom, under which file name. For a
     partly accepted file it starts with how many employers were accepted."""
     ui = UI[lang]
-    text = ui[f"next_{door}_{status}"].format(workbook=workbook, feedback=feedback)
+    unmarked = "_unmarked" if status == "rejected" and not marked else ""
+    text = ui[f"next_{door}_{status}{unmarked}"].format(workbook=workbook, feedback=feedback)
     if status == "partially accepted":
         counted = ui["next_accepted_some" if accepted == 1 else "next_accepted_many"]
         text = f"{counted.format(n=accepted, rows=rows)} {text}"
@@ -759,6 +760,15 @@ UI: dict[Lang, dict[str, str]] = {
         "aangeleverd.",
         "next_web_rejected": "Er is niets naar a.s.r. gestuurd. Verbeter de rode cellen in "
         "{feedback}, sla het op en upload het opnieuw.",
+        "next_command line_rejected_unmarked": "Geen enkele werkgever is goedgekeurd. Los de "
+        "fouten uit dit overzicht op in {workbook} (ze gaan over de werkmap als geheel, niet "
+        "over een cel), sla het op en controleer het opnieuw.",
+        "next_batch_rejected_unmarked": "Er is niets aangeleverd. Los de fouten uit dit "
+        "overzicht op in {workbook} (ze gaan over de werkmap als geheel, niet over een cel), "
+        "sla het op en lever het opnieuw aan zoals je het aanleverde.",
+        "next_web_rejected_unmarked": "Er is niets naar a.s.r. gestuurd. Los de fouten uit dit "
+        "overzicht op in {workbook} (ze gaan over de werkmap als geheel, niet over een cel), "
+        "sla het op en upload het opnieuw.",
         "batch_title": "Nachtelijke verwerking",
         "run": "Verwerking",
         "status": "Status",
@@ -882,6 +892,15 @@ UI: dict[Lang, dict[str, str]] = {
         "upload's page; what was delivered is not delivered again.",
         "next_web_rejected": "Nothing was sent to a.s.r. Correct the red cells in {feedback}, "
         "save it and upload it again.",
+        "next_command line_rejected_unmarked": "No employer is accepted. Resolve the errors "
+        "in this overview in {workbook} (they are about the workbook as a whole, not a cell), "
+        "save it and check it again.",
+        "next_batch_rejected_unmarked": "Nothing was delivered. Resolve the errors in this "
+        "overview in {workbook} (they are about the workbook as a whole, not a cell), save it "
+        "and submit it again the way you submitted it.",
+        "next_web_rejected_unmarked": "Nothing was sent to a.s.r. Resolve the errors in this "
+        "overview in {workbook} (they are about the workbook as a whole, not a cell), save it "
+        "and upload it again.",
         "batch_title": "Nightly run",
         "run": "Run",
         "status": "Status",

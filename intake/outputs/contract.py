@@ -221,6 +221,8 @@ def summary_schema() -> dict[str, Any]:
                         "dga": report_schema()["properties"]["summary"]["properties"]["dga"],
                         "errors": count, "warnings": count, "conflicts": count,
                         "same_as": text, "run": text,
+                        "marked": {"type": "boolean", "description": "Whether an error is "
+                                   "about a cell (marked red in the feedback workbook)."},
                         "bureaus": {"type": "array", "items": {
                             "type": "array", "items": text, "minItems": 2, "maxItems": 2}}}},
                 },

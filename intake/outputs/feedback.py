@@ -553,7 +553,7 @@ def _controle_xml(result: Result, pool: StylePool, lang: Lang, checked_at: str |
     spanning(f"{ui['next_step']}: " + next_step(
         door, result.status, lang, workbook=result.path.name,
         feedback=feedback_name(result.path), accepted=result.werkgevers.accepted,
-        rows=len(result.werkgevers)), "plain")
+        rows=len(result.werkgevers), marked=result.marked), "plain")
     if values_only:
         spanning(ui["values_copy"], "bold_wrap")
     rows.append([])

@@ -119,7 +119,7 @@ def render_html(result: Result, report: dict[str, object], lang: Lang = "nl",
         next_step=next_step(door, result.status, lang, workbook=result.path.name,
                             feedback=feedback_name(result.path),
                             accepted=result.werkgevers.accepted,
-                            rows=len(result.werkgevers)),
+                            rows=len(result.werkgevers), marked=result.marked),
         delivered_note=_delivered_note(report, lang),
     )
     return str(page)

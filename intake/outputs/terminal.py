@@ -99,7 +99,7 @@ def summary_lines(result: Result, out_dir: Path, files: Sequence[Path], lang: La
     lines.append(f"{ui['next_step']}: " + next_step(
         Door.COMMAND_LINE, result.status, lang, workbook=printable(result.path.name),
         feedback=_quoted(feedback), accepted=result.werkgevers.accepted,
-        rows=len(result.werkgevers)))
+        rows=len(result.werkgevers), marked=result.marked))
     if result.status != Status.ACCEPTED:
         # The command line's own advice: the command that checks the corrected file.
         lines.append(ui["terminal_next"])

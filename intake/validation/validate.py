@@ -89,6 +89,12 @@ class Result:
         return self.errors == 0
 
     @property
+    def marked(self) -> bool:
+        """True when an error is about a cell (the feedback workbook marks it red); False when
+        every error is about the workbook as a whole (a sheet, the header, its size)."""
+        return any(f.severity == "error" and f.cell for f in self.findings)
+
+    @property
     def status(self) -> Status:
         """accepted when every employer is accepted and nothing is an error; partially
         accepted when some are; rejected when none is."""

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 import shutil
@@ -146,6 +147,17 @@ def _report_body(path: Path) -> Markup:
     body = text[start + len("<body>"):end] if start >= 0 and end > start else ""
     return Markup(re.sub(r'<p id="(?:next|feedback)">.*?</p>\n?', "", body, count=2,
                          flags=re.S))
+
+
+def _marked(path: Path) -> bool:
+    """Whether an error in report.json at `path` is about a cell (red in the feedback
+    workbook); True where it cannot be read (the usual case is said)."""
+    try:
+        findings = json.loads(path.read_text(encoding="utf-8")).get("findings") or []
+    except (OSError, ValueError, AttributeError):
+        return True
+    return any(isinstance(f, dict) and f.get("severity") == "error" and f.get("cell")
+               for f in findings)
 
 
 def _local() -> dt.tzinfo:
@@ -528,6 +540,7 @@ class Intake:
         earlier = self.store.placed_before(upload.bureau, upload.sha256)
         return self.page("result", request, session=session, upload=upload,
                          report=_report_body(report) if report.is_file() else None,
+                         marked=_marked(report.with_name("report.json")),
                          feedback=feedback.name if feedback else None,
                          duplicate=earlier if earlier and earlier.id != upload.id else None,
                          nightly=self._nightly(upload),

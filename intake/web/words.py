@@ -145,6 +145,9 @@ WORDS: dict[Lang, dict[str, str]] = {
         "rejected": "Geen enkele werkgever is goedgekeurd.",
         "rejected_then": "Download de feedbackwerkmap{name}, herstel de rode cellen, sla het "
         "bestand op en upload het hier opnieuw. Er is niets naar a.s.r. gestuurd.",
+        "rejected_unmarked_then": "Herstel in je werkmap wat hieronder bij de fouten staat (het "
+        "gaat om de werkmap als geheel, niet om een cel), sla het bestand op en upload het hier "
+        "opnieuw. Er is niets naar a.s.r. gestuurd.",
         "unreadable": "Dit bestand kan niet worden gelezen:",
         "not_checked": "Dit bestand is niet gecontroleerd:",
         "not_checked_then": "{error}. Er is niets naar a.s.r. gestuurd.",
@@ -412,6 +415,9 @@ WORDS: dict[Lang, dict[str, str]] = {
         "rejected": "No employer is accepted.",
         "rejected_then": "Download the feedback workbook{name}, correct the red cells, save the "
         "file and upload it here again. Nothing was sent to a.s.r.",
+        "rejected_unmarked_then": "Correct in your workbook what the errors below say (they "
+        "are about the workbook as a whole, not a cell), save the file and upload it here "
+        "again. Nothing was sent to a.s.r.",
         "unreadable": "This file cannot be read:",
         "not_checked": "This file was not checked:",
         "not_checked_then": "{error}. Nothing was sent to a.s.r.",

@@ -326,3 +326,26 @@ def test_a_file_whose_rejected_rows_no_later_file_delivered_is_still_to_be_corre
     assert "corrected_by" not in first
     body = _plain(next(iter(_by_address(run).values())))
     assert "Verbeter de rode cellen in a-eerste-feedback.xlsx" in body
+
+
+def test_a_file_rejected_as_a_whole_is_not_sent_to_red_cells(tmp_path: Path) -> None:
+    """A workbook without its Verloning column: no row can be delivered and no error is about
+    a cell, so the bureau is told to correct the workbook as a whole, not red cells that are
+    not there; summary.json's counts say no error is marked."""
+    import openpyxl
+
+    from intake.definition.fields import WERKGEVERS
+
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    noord = ("Loonbureau Noord", "info@noord.nl")
+    path = fill(inbox / "zonder-kolom.xlsx", [_bureau(1, *noord), _bureau(2, *noord)], [])
+    book = openpyxl.load_workbook(path)
+    labels = [c.value for c in book["Werkgevers"][1]]
+    book["Werkgevers"].delete_cols(labels.index(WERKGEVERS.field("verloning").label) + 1)
+    book.save(path)
+    run, summary = _batch(inbox, out)
+    (counts,) = [f["counts"] for f in summary["files"]]
+    assert counts["marked"] is False and counts["errors"] >= 1
+    body = " ".join(_plain(next(iter(_by_address(run).values()))).split())
+    assert "niet om een cel" in body and "rode cellen" not in body and "rood" not in body
+    assert "Niet aangeleverd: 2 werkgevers, door 1 fout in de werkmap als geheel." in body

@@ -173,3 +173,38 @@ def test_times_are_shown_in_dutch_time(check: Callable[..., Result], moment: str
     page = render_html(result, report, "nl")
     assert f"Gecontroleerd op {shown}" in page
     assert "UTC" not in page
+
+
+@pytest.mark.parametrize("door", list(Door))
+def test_a_workbook_rejected_as_a_whole_is_not_sent_to_red_cells(tmp_path: Path,
+                                                                   door: Door) -> None:
+    """No employer accepted and every error about the workbook as a whole (no header row): the
+    next step in report.html, on the Controle sheet and in the terminal says to correct the
+    workbook, not red cells that are not there; with a cell's error, the red cells."""
+    import openpyxl
+
+    from intake.outputs.feedback import write_feedback
+    from intake.outputs.samples import fill
+    from intake.outputs.terminal import summary_lines
+
+    source = fill(tmp_path / "kop.xlsx", VALID_WERKGEVERS, [])
+    book = openpyxl.load_workbook(source)
+    book["Werkgevers"].delete_rows(1)
+    book.save(source)
+    wrong = fill(tmp_path / "fout.xlsx", [replace(VALID_WERKGEVERS[0],
+                                                  loonheffingennummer="123")], [])
+    for path, marked in ((source, False), (wrong, True)):
+        result = validate_workbook(path)
+        assert result.status == "rejected" and result.marked is marked
+        page = render_html(result, build_report(result, Options()), "nl", door)
+        (next_step,) = re.findall(r'<p id="next">(.*?)</p>', page, re.S)
+        assert ("rode cellen" in next_step) is marked
+        assert ("niet over een cel" in next_step) is not marked
+        feedback = write_feedback(result, tmp_path / path.stem, "nl", door=door)
+        controle = openpyxl.load_workbook(feedback)[openpyxl.load_workbook(
+            feedback).sheetnames[0]]
+        texts = " ".join(str(c.value) for row in controle.iter_rows() for c in row if c.value)
+        assert ("niet over een cel" in texts) is not marked
+        if door == Door.COMMAND_LINE:
+            lines = " ".join(summary_lines(result, tmp_path / path.stem, [feedback], "nl"))
+            assert ("niet over een cel" in lines) is not marked

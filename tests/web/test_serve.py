@@ -792,3 +792,24 @@ def test_a_keys_table_without_the_email_column_is_upgraded_in_place(tmp_path: Pa
     with pytest.raises(bureaus.BureauKeyError):
         bureaus.set_email(db, "noord", "salaris@vandijkpartners,nl")
     db.close()
+
+
+def test_a_workbook_rejected_as_a_whole_is_not_sent_to_red_cells(
+        site: Site, noord: tuple[TestClient, str]) -> None:
+    """A workbook whose Werkgevers sheet has no header: no employer accepted, and no error is
+    about a cell, so the page says to correct the workbook as a whole, not red cells that
+    are not there; a workbook with a cell's error is still sent to its red cells."""
+    import openpyxl
+
+    client, csrf = noord
+    source = fill(site.folder / "kop.xlsx", VALID_WERKGEVERS, [])
+    book = openpyxl.load_workbook(source)
+    book["Werkgevers"].delete_rows(1)
+    book.save(source)
+    page = upload(client, csrf, source, follow=True).text  # type: ignore[attr-defined]
+    assert "kop.xlsx: Afgekeurd" in page
+    assert "niet om een cel" in page and "rode cellen" not in page
+    wrong = fill(site.folder / "fout.xlsx", [replace(VALID_WERKGEVERS[0],
+                                                     loonheffingennummer="123")], [])
+    page = upload(client, csrf, wrong, follow=True).text  # type: ignore[attr-defined]
+    assert "fout.xlsx: Afgekeurd" in page and "herstel de rode cellen" in page

@@ -215,8 +215,9 @@ STATUS_SAMPLE: tuple[tuple[int, str, str, str], ...] = (
     (0, "completed", "", ""),
     (1, "setup", "", ""),
     (2, "live", "2027-01-15", ""),
+    # the reason only: the bureau's message adds what to do (solve it, then submit again)
     (3, "refused", "", "Het raamwerkcontract is beëindigd; vraag bij a.s.r. een nieuw contract "
-                       "aan en meld de werkgever daarna opnieuw aan."),
+                       "aan."),
 )
 
 

@@ -756,11 +756,15 @@ def status_import(file: Path, db: Path | None, out_dir: Path | None, lang: str,
     if as_json:
         click.echo(json.dumps(result.to_json(language), ensure_ascii=False, indent=2))
     else:
-        from intake.outputs.terminal import printable
+        from intake.outputs.terminal import MAX_SHOWN, printable
 
-        for f in result.findings:
+        for f in result.findings[:MAX_SHOWN]:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "")
             click.echo(printable(f"{where}: {f.message(language)} {f.hint(language)}"))
+        if (more := len(result.findings) - MAX_SHOWN) > 0:  # every one: --json
+            click.echo({"nl": f"En nog {more} bevinding(en): alle staan in de uitvoer van --json.",
+                        "en": f"And {more} more finding(s): every one is in the output of "
+                              "--json."}[language])
         click.echo(result.line(language))
     for note in result.notes(language):
         click.echo(f"note: {note}", err=True)

@@ -108,6 +108,16 @@ WORDS = {
 }
 
 
+#: The words for prune's own reasons to leave something (the system's reasons stay as it says
+#: them).
+REASONS = {
+    "nl": {"symlink": "een koppeling (symbolic link): niet gevolgd en niet verwijderd",
+           "not-a-folder": "geen map"},
+    "en": {"symlink": "a symbolic link: not followed and not removed",
+           "not-a-folder": "not a folder"},
+}
+
+
 def lines(result: Pruned, lang: str) -> Iterator[str]:
     """What `intake prune` prints: the counts, then what was left and why."""
     from intake.outputs.terminal import printable
@@ -119,8 +129,10 @@ def lines(result: Pruned, lang: str) -> Iterator[str]:
     yield "  " + w["news"].format(n=result.news_folders)
     yield "  " + w["uploads"].format(n=result.uploads, rows=result.upload_rows)
     yield "  " + w["ledger"].format(e=result.employer_rows, d=result.dga_rows)
+    reasons = REASONS[lang]
     for s in result.skipped:
-        yield "  " + w["skipped"].format(path=printable(s.path), reason=printable(s.reason))
+        yield "  " + w["skipped"].format(path=printable(s.path),
+                                         reason=printable(reasons.get(s.reason, s.reason)))
 
 
 def _older(at: str | None, bound: dt.datetime) -> bool:

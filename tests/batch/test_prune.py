@@ -315,3 +315,21 @@ def test_the_news_of_a_status_import_goes_after_the_retention_period(base: Path)
     assert [s.reason for s in result.skipped] == ["symlink"]
     assert (base / "in" / "a.xlsx").is_file()  # the link was not followed
     assert result.exit_code == 1 and result.employer_rows == 1
+
+
+def test_what_prune_left_is_said_in_the_operators_words(base: Path) -> None:
+    """A run folder that is a link is left, and the line says so in words, in Dutch and in
+    English, not as the code `symlink`."""
+    from intake.batch.prune import lines
+
+    out = base / "out"
+    (run_dir,) = [p for p in out.iterdir() if p.is_dir() and p.name != "web"]
+    shutil.move(run_dir, base / "elders")
+    run_dir.symlink_to(base / "elders", target_is_directory=True)
+    result = prune(out, None, 365, dry_run=True, now=LATER)
+    for lang, words in (("nl", "een koppeling (symbolic link): niet gevolgd en niet "
+                                "verwijderd"),
+                        ("en", "a symbolic link: not followed and not removed")):
+        said = list(lines(result, lang))
+        assert said[-1].endswith(f"{run_dir} ({words})"), said
+        assert not any("(symlink)" in line for line in said)

@@ -715,3 +715,20 @@ def test_without_flock_only_messages_are_refused(ledger_path: Path, tmp_path: Pa
     plain = without_fcntl(str(path), "--db", str(ledger_path))
     assert plain.returncode == 0, plain.stderr
     assert _snapshot(ledger_path) == (1, 6)
+
+
+def test_the_terminal_shows_the_first_fifty_findings_and_how_many_more(ledger_path: Path,
+                                                                        tmp_path: Path) -> None:
+    """120 rows of employers never delivered: 50 findings on the terminal, then how many more
+    and where they all are (--json has every one), then the result's line; 100,000 bad rows
+    no longer print 100,000 lines."""
+    path = _csv(tmp_path, *(f"{9_200_000 + n};{lhn(n + 10)};completed;;" for n in range(120)))
+    done = run_intake("status", "import", str(path), "--db", str(ledger_path), "--lang", "en")
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1 and len(lines) == 52
+    assert all(line.startswith("Status!A") for line in lines[:50])
+    assert lines[50] == "And 70 more finding(s): every one is in the output of --json."
+    assert lines[51].endswith("120 with an error")
+    every = json.loads(run_intake("status", "import", str(path), "--db", str(ledger_path),
+                                  "--json").stdout)
+    assert len(every["findings"]) == 120

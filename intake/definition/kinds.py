@@ -514,12 +514,16 @@ def _state_checks(shape: FieldShape, prefixes: Sequence[str]) -> tuple[Check, ..
 
 
 _DMY = re.compile(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})$")
+_YMD = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+#: The time after a date in a date-time as systems export it (2027-01-15 00:00:00).
+_TIME = re.compile(r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?")
 
 
 def day(raw: object) -> str | None:
-    """A date as YYYY-MM-DD: an Excel date, ISO text, or the Dutch day-month-year (1-12-2026,
-    01/12/2026, 1.12.2026); anything else is kept as text (and fails its check)."""
+    """A date as YYYY-MM-DD: an Excel date, ISO text (also 2027-1-5, and a date-time as systems
+    export it: 2027-01-15 00:00:00), or the Dutch day-month-year (1-12-2026, 01/12/2026,
+    1.12.2026); anything else is kept as text (and fails its check)."""
     import datetime as dt
 
     if isinstance(raw, dt.datetime):
@@ -529,10 +533,14 @@ def day(raw: object) -> str | None:
     shown = " ".join(display(raw).split())
     if not shown:
         return None
-    if "T" in shown and _ISO_DAY.match(shown[:10]):
-        shown = shown[:10]
+    if _ISO_DAY.match(shown[:10]) and ("T" in shown or (
+            shown[10:11] == " " and _TIME.fullmatch(shown[11:]))):
+        shown = shown[:10]  # a date-time: its day
     if found := _DMY.match(shown):
         d, m, y = (int(g) for g in found.groups())
+    elif found := _YMD.match(shown):
+        y, m, d = (int(g) for g in found.groups())
+    if found:
         try:
             return dt.date(y, m, d).isoformat()
         except ValueError:

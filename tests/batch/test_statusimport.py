@@ -732,3 +732,30 @@ def test_the_terminal_shows_the_first_fifty_findings_and_how_many_more(ledger_pa
     every = json.loads(run_intake("status", "import", str(path), "--db", str(ledger_path),
                                   "--json").stdout)
     assert len(every["findings"]) == 120
+
+
+@pytest.mark.parametrize(("typed", "taken"), [
+    ("2027-01-15 00:00:00", "2027-01-15"),        # a date-time as systems export it
+    ("2027-01-15 13:45", "2027-01-15"),
+    ("2027-01-15T00:00:00+01:00", "2027-01-15"),
+    ("2027-1-5", "2027-01-05"),                   # ISO without its leading zeros
+    ("5-1-2027", "2027-01-05"),
+    ("2027-01-15 ongeveer", None),                # text after the date: not a date
+    ("2027-2-30", None),                          # no such day
+])
+def test_the_date_of_the_first_exchange_as_systems_write_it(ledger_path: Path, tmp_path: Path,
+                                                            typed: str,
+                                                            taken: str | None) -> None:
+    """A date-time, an ISO date without leading zeros and a Dutch date are taken as the day
+    they name; text after a date, or a day that does not exist, is date-invalid on its cell."""
+    path = _csv(tmp_path, f"{_id(1)};{lhn(1)};live;{typed};")
+    result, states = _import(ledger_path, path)
+    if taken is None:
+        assert _flat(result) == [(2, "D", "date-invalid")] and states[_id(1)] == "delivered"
+        return
+    assert _flat(result) == [] and states[_id(1)] == "live"
+    ledger = Ledger(ledger_path, create=False)
+    try:
+        assert ledger.current(_id(1), lhn(1)).first_exchange == taken  # type: ignore[union-attr]
+    finally:
+        ledger.close()

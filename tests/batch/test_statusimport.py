@@ -212,14 +212,8 @@ def test_the_command_prints_and_exits_like_the_others(ledger_path: Path,
     assert missing.returncode == 2
 
 
-def test_the_file_that_delivered_a_refused_registration_checked_again_delivers_nothing(
-        tmp_path: Path) -> None:
-    """The file that delivered an employer a.s.r. then refused, processed again (--force): no
-    new delivery (a warning with the reason and the earlier file, the state stays refused);
-    a file the bureau sends since, with the same rows, delivers it again."""
-    inbox, out = tmp_path / "in", tmp_path / "out"
-    first = fill(inbox / "eerste.xlsx", [employer(1)], [])
-    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+def _refuse_first(tmp_path: Path, out: Path) -> None:
+    """a.s.r.'s status file refuses employer 1 ("geen polis") in the ledger of `out`."""
     status = tmp_path / "status.csv"
     status.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling,reden\n"
                       f"{_id(1)},{lhn(1)},refused,,geen polis\n", encoding="utf-8")
@@ -228,6 +222,17 @@ def test_the_file_that_delivered_a_refused_registration_checked_again_delivers_n
         assert not import_status(ledger, status, ImportOptions()).findings
     finally:
         ledger.close()
+
+
+def test_the_file_that_delivered_a_refused_registration_checked_again_delivers_nothing(
+        tmp_path: Path) -> None:
+    """The file that delivered an employer a.s.r. then refused, processed again (--force): no
+    new delivery (a warning with the reason and the earlier file, the state stays refused);
+    a file the bureau sends since, with the same rows, delivers it again."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    first = fill(inbox / "eerste.xlsx", [employer(1)], [])
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    _refuse_first(tmp_path, out)
     forced = run_batch(BatchOptions(inbox=first, out_dir=out, settle_seconds=0, force=True))
     summary = json.loads((forced.run_dir / "summary.json").read_text(encoding="utf-8"))
     (note,) = summary["cross_file"]
@@ -255,14 +260,7 @@ def test_a_refused_registration_sent_again_unchanged_is_delivered_again(tmp_path
     inbox, out = tmp_path / "in", tmp_path / "out"
     fill(inbox / "eerste.xlsx", [employer(1), employer(2)], [])
     run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
-    status = tmp_path / "status.csv"
-    status.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling,reden\n"
-                      f"{_id(1)},{lhn(1)},refused,,geen polis\n", encoding="utf-8")
-    ledger = Ledger(out / "intake.sqlite")
-    try:
-        assert not import_status(ledger, status, ImportOptions()).findings
-    finally:
-        ledger.close()
+    _refuse_first(tmp_path, out)
     # employer 3 too: a file of the same rows written in the same second would be the same
     # bytes, skipped as processed before
     fill(inbox / "opnieuw.xlsx", [employer(1), employer(2), employer(3)], [])

@@ -97,15 +97,15 @@ def _patched_rows(source: zipfile.ZipFile, package: zipfile.ZipFile, name: str) 
             (old if len(old.pieces) <= len(new.pieces) and not old.ended else
              new if not new.ended else old).read()
             n = min(len(old.pieces), len(new.pieces))
-            if not n:
-                continue
-            if first:  # the start of the part, up to the first row's end
+            if n and first:  # the start of the part, up to the first row's end
                 kept.append(new.pieces[0])
                 old.pieces[0] = new.pieces[0]
                 first = False
             kept += itertools.compress(new.pieces[:n], map(bytes.__ne__, old.pieces[:n],
                                                            new.pieces[:n]))
             del old.pieces[:n], new.pieces[:n]
+            if (old.ended and new.pieces) or (new.ended and old.pieces):
+                return None  # one part has ended with the other's rows unpaired: not as many
     if old.count != new.count or not new.count:
         return None  # no row end tag at all, or not as many: nothing to pair
     kept.append(new.carry)  # the end, after the last row

@@ -40,6 +40,7 @@ from intake.definition.registration import (
     move,
     shown_day,
 )
+from intake.definition.registration import WORDS as STATE_WORDS
 from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
 from intake.validation.reader import UnreadableWorkbook
@@ -337,8 +338,9 @@ def _against_ledger(status: StatusFile, name: str, states: dict[tuple[str, str],
         elif found is Move.BACKWARD:
             problem = Finding("status-backward", column=data.columns["status"], field="status",
                               value=data.shown["status"][i], params=(
-                                  *ids, ("current", now.state),
-                                  ("since", now.at[:10])), sheet=sheet, row=row)
+                                  *ids, *((f"current_{lang}", STATE_WORDS[lang][
+                                      State(now.state)]) for lang in ("nl", "en")),
+                                  *_days("since", now.at[:10])), sheet=sheet, row=row)
         elif state == State.LIVE and date is None:
             problem = Finding("status-live-without-date",
                               column=data.columns.get("eerste_uitwisseling",

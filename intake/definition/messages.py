@@ -548,13 +548,13 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "status-backward": _e(
         "error", "Status terug", "State goes back",
-        ("Werkgever {werkgever_id} is al {current} (sinds {since}); '{value}' zou een stap "
-         "terug zijn en is niet vastgelegd.",
+        ("Werkgever {werkgever_id} is al {current_nl} (vastgelegd op {since_nl}); '{value}' "
+         "zou een stap terug zijn en is niet vastgelegd.",
          "Een aanmelding gaat alleen vooruit. Een afgewezen werkgever komt alleen terug door "
          "een nieuwe aanlevering; klopt de huidige status niet, neem dan contact op met het "
          "beheer van de koppeling."),
-        ("Employer {werkgever_id} is already {current} (since {since}); '{value}' would be a "
-         "step back and was not recorded.",
+        ("Employer {werkgever_id} is already {current_en} (recorded on {since_en}); '{value}' "
+         "would be a step back and was not recorded.",
          "A registration only moves forward. A refused employer comes back only by a new "
          "delivery; if the current state is wrong, contact the link's administrators."),
     ),

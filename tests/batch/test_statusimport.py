@@ -116,6 +116,14 @@ def test_each_problem_is_a_finding_with_its_row_and_changes_nothing(ledger_path:
         (12, "D", "date-invalid")]
     assert (result.changed, result.rejected, result.exit_code) == (0, 11, 1)  # type: ignore[attr-defined]
     assert states == {_id(1): "live", **{_id(n): "delivered" for n in range(2, 6)}}
+    backward = next(f for f in result.findings if f.code == "status-backward")  # type: ignore[attr-defined]
+    ledger = Ledger(ledger_path, create=False)
+    try:  # when the import above recorded live
+        recorded = dt.date.fromisoformat(ledger.current(_id(1), lhn(1)).at[:10])  # type: ignore[union-attr]
+    finally:
+        ledger.close()
+    assert f"is al live (vastgelegd op {recorded:%d-%m-%Y})" in backward.message("nl")
+    assert f"is already live (recorded on {recorded:%-d %B %Y})" in backward.message("en")
 
 
 def test_the_bound_on_dates_back_is_an_option(ledger_path: Path, tmp_path: Path) -> None:

@@ -140,13 +140,13 @@ def test_clerk_logs_in_uploads_fixes_and_the_file_reaches_the_inbox(
     assert d.find_element(By.TAG_NAME, "h1").text == "Inloggen"  # type: ignore[attr-defined]
     _shot(d, "1-inloggen")
     d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
     assert d.find_element(By.TAG_NAME, "h1").text == "Werkmap uploaden"  # type: ignore[attr-defined]
     assert "Of sleep de werkmap hierheen." in d.page_source  # type: ignore[attr-defined]
     _shot(d, "2-uploaden")
 
     d.find_element(By.ID, "werkmap").send_keys(str(mistakes))  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "#upload-form button")
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
     assert heading == "aanmelding-november.xlsx: Deels goedgekeurd"
     upload_url = d.current_url  # type: ignore[attr-defined]
@@ -168,7 +168,7 @@ def test_clerk_logs_in_uploads_fixes_and_the_file_reaches_the_inbox(
                  VALID_DGA)
     d.get(base + "/uploads")  # type: ignore[attr-defined]
     d.find_element(By.ID, "werkmap").send_keys(str(fixed))  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "#upload-form button")
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
     assert heading == "aanmelding-november-hersteld.xlsx: Goedgekeurd"
     assert "gaat vannacht naar a.s.r." in d.find_element(By.ID, "next").text  # type: ignore[attr-defined]
@@ -222,12 +222,12 @@ def test_drag_and_drop_uploads_and_the_csp_blocks_nothing(
     valid = fill(tmp_path / "gesleept.xlsx", VALID_WERKGEVERS, VALID_DGA)
     d.get(base + "/inloggen")  # type: ignore[attr-defined]
     d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
     d.execute_script(DROP, base64.b64encode(valid.read_bytes()).decode(),  # type: ignore[attr-defined]
                      valid.name)
     hint = d.find_element(By.CSS_SELECTOR, ".drop-hint").text  # type: ignore[attr-defined]
     assert hint == "Gekozen: gesleept.xlsx"
-    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "#upload-form button")
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
     assert heading == "gesleept.xlsx: Goedgekeurd"
     assert [p.parent.name for p in inbox.rglob("*.xlsx")] == ["noord"]
@@ -262,6 +262,21 @@ const s = document.getElementById("lang-switch").getBoundingClientRect();
 return [root.scrollWidth <= root.clientWidth, s.width > 0 && s.right <= root.clientWidth
         && s.top >= 0 && s.bottom <= window.innerHeight];
 """
+
+
+def _navigate(d: object, by: str, value: str) -> None:
+    """Click what leads to another page, and wait until that page has loaded: a click returns
+    before a slow answer (a form posted to a loaded server) has replaced the page, and the
+    old page's heading would be read."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = d.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
+    d.find_element(by, value).click()  # type: ignore[attr-defined]
+    wait = WebDriverWait(d, 120)  # type: ignore[arg-type]
+    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def _read(d: object, lang: str, data: set[str], name: str) -> str:
@@ -307,18 +322,18 @@ def test_the_switch_turns_every_page_and_is_remembered_until_switched_back(
     d.get(base + "/")  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text == "Inloggen"  # type: ignore[attr-defined]
     _read(d, "nl", data, "lang-1-inloggen")
-    d.find_element(By.ID, "lang-switch").click()  # type: ignore[attr-defined]
+    _navigate(d, By.ID, "lang-switch")
     assert d.current_url == base + "/inloggen"  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text == "Log in"  # type: ignore[attr-defined]
     _read(d, "en", data, "lang-2-login")
     d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
     assert d.find_element(By.TAG_NAME, "h1").text == "Upload a workbook"  # type: ignore[attr-defined]
     _read(d, "en", data, "lang-3-upload")
 
     d.find_element(By.ID, "werkmap").send_keys(  # type: ignore[attr-defined]
         str(SAMPLES / "voorbeeld-fouten.xlsx"))
-    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "#upload-form button")
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
     assert heading == "voorbeeld-fouten.xlsx: Partially accepted"
     result = d.current_url  # type: ignore[attr-defined]
@@ -338,7 +353,7 @@ def test_the_switch_turns_every_page_and_is_remembered_until_switched_back(
     _read(d, "en", data, "lang-6-missing")
 
     d.get(result)  # type: ignore[attr-defined]
-    d.find_element(By.ID, "lang-switch").click()  # type: ignore[attr-defined]
+    _navigate(d, By.ID, "lang-switch")
     assert d.current_url == result  # type: ignore[attr-defined]
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
     assert heading == "voorbeeld-fouten.xlsx: Deels goedgekeurd"
@@ -378,11 +393,11 @@ def test_the_registrations_table_in_english_first_and_dutch_by_the_switch(
     d.get(base + "/")  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text == "Log in"  # type: ignore[attr-defined]
     d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
     assert "No employers delivered yet" in _read(d, "en", data, "lang-9-none-yet")
     d.find_element(By.ID, "werkmap").send_keys(  # type: ignore[attr-defined]
         str(SAMPLES / "voorbeeld-geldig.xlsx"))
-    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "#upload-form button")
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
     assert heading == "voorbeeld-geldig.xlsx: Accepted"
     _read(d, "en", data, "lang-10-accepted")
@@ -403,7 +418,7 @@ def test_the_registrations_table_in_english_first_and_dutch_by_the_switch(
                      "Note"]
     english = table()
     _read(d, "en", data, "lang-11-your-employers")
-    d.find_element(By.ID, "lang-switch").click()  # type: ignore[attr-defined]
+    _navigate(d, By.ID, "lang-switch")
     assert d.find_element(By.CSS_SELECTOR, "main h2:last-of-type").text == "Je werkgevers"  # type: ignore[attr-defined]
     heads = [h.text for h in d.find_elements(By.CSS_SELECTOR, "#registrations th")]  # type: ignore[attr-defined]
     assert heads == ["Werkgever", "Werkgever ID", "Loonheffingennummer", "Stand", "Sinds",
@@ -424,9 +439,9 @@ def test_the_registrations_table_in_english_first_and_dutch_by_the_switch(
     d.delete_all_cookies()  # type: ignore[attr-defined]
     d.get(base + "/inloggen")  # type: ignore[attr-defined]
     d.find_element(By.ID, "sleutel").send_keys(keys["beheer"])  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
     assert d.find_element(By.TAG_NAME, "h1").text == "Overview for a.s.r."  # type: ignore[attr-defined]
     _read(d, "en", data, "lang-13-overview")
-    d.find_element(By.ID, "lang-switch").click()  # type: ignore[attr-defined]
+    _navigate(d, By.ID, "lang-switch")
     assert d.find_element(By.TAG_NAME, "h1").text == "Overzicht voor a.s.r."  # type: ignore[attr-defined]
     _read(d, "nl", data, "lang-14-overzicht")

@@ -50,9 +50,9 @@ CATALOGUE: dict[str, Entry] = {
     "header-not-found": _e(
         "error", "Kopregel niet gevonden", "Header row not found",
         ("Op blad '{sheet}' staat in de eerste {rows} rijen geen kopregel met de kolomnamen.",
-         "Zet de kolomnamen uit {template} (zoals '{example}') in één rij boven de gegevens."),
+         "Zet de kolomnamen (zoals '{example}') uit {template} in één rij boven de gegevens."),
         ("Sheet '{sheet}' has no header row with the column names in its first {rows} rows.",
-         "Put the column names of {template} (such as '{example}') in one row above the "
+         "Put the column names (such as '{example}') of {template} in one row above the "
          "data."),
     ),
     "column-missing": _e(

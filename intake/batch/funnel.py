@@ -12,19 +12,14 @@ from dataclasses import dataclass
 
 from intake.batch.ledger import LATEST_STATES, Ledger
 from intake.definition.messages import Lang
-from intake.definition.registration import ORDER, WAITING_DAYS, WORDS, State
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A registration in a state longer than that state's bound."""
-
-    werkgever_id: str
-    loonheffingennummer: str
-    werkgever_naam: str
-    state: str
-    since: str
-    days: int
+from intake.definition.registration import (
+    ORDER,
+    WAITING_DAYS,
+    WORDS,
+    Standing,
+    State,
+    days_since,
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +27,8 @@ class Funnel:
     """Registrations per state (every state, 0 included), and those waiting too long."""
 
     counts: dict[str, int]
-    waiting: list[Waiting]
+    #: Registrations in a state longer than that state's bound.
+    waiting: list[Standing]
     bounds: dict[str, int]
 
     def to_json(self) -> dict[str, object]:
@@ -77,10 +73,10 @@ def funnel_of(db: sqlite3.Connection, bounds: Mapping[str, int] | None = None,
     waiting = []
     names = _names(db)
     for (werkgever_id, lhn), (state, at) in states.items():
-        days = (today - dt.date.fromisoformat(at[:10])).days
+        days = days_since(at, today)
         if state in limits and days > limits[state]:
-            waiting.append(Waiting(werkgever_id, lhn, names.get((werkgever_id, lhn), ""),
-                                   state, at, days))
+            waiting.append(Standing(werkgever_id, lhn, names.get((werkgever_id, lhn), ""),
+                                    state, at, days))
     waiting.sort(key=lambda w: (w.since, w.werkgever_id))
     ordered = {str(s): counts.get(str(s), 0) for s in (*ORDER, State.REFUSED)}
     return Funnel(ordered, waiting, limits)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from intake.definition.registration import Standing, days_since
+
 if TYPE_CHECKING:
     from intake.batch.funnel import Funnel
 
@@ -111,16 +113,10 @@ class BureauView:
 
 
 @dataclass(frozen=True)
-class RegistrationView:
-    """One registration of a bureau: the employer, its state, since when, and the date of the
-    first exchange (live) or the reason (refused)."""
+class RegistrationView(Standing):
+    """One registration of a bureau where it stands, with the date of the first exchange
+    (live) or the reason (refused)."""
 
-    werkgever_id: str
-    loonheffingennummer: str
-    werkgever_naam: str
-    state: str
-    since: str
-    days: int
     first_exchange: str | None = None
     reason: str | None = None
 
@@ -373,17 +369,10 @@ class LedgerView:
                 werkgever_naam=str(row.get("werkgever_naam", "")) if isinstance(row, dict)
                 else "",
                 state=str(found["state"]) if found else "delivered", since=since,
-                days=_days(since, today),
+                days=days_since(since, today),
                 first_exchange=found["first_exchange"] if found else None,
                 reason=found["reason"] if found else None)
         return sorted(latest.values(), key=lambda r: r.since)
-
-
-def _days(iso: str, today: dt.date) -> int:
-    try:
-        return max(0, (today - dt.date.fromisoformat(iso[:10])).days)
-    except ValueError:
-        return 0
 
 
 def _run_view(r: dict[str, Any], files: list[FileView]) -> RunView:

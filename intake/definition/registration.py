@@ -11,6 +11,7 @@ of the batch, and a repeat of the state a registration is in changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 
 from intake.definition.messages import Lang
@@ -79,6 +80,27 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
 #: (an inference: Keylane's set-up takes weeks, a.s.r.'s completion days). Live and refused are
 #: ends and never wait.
 WAITING_DAYS: dict[State, int] = {State.DELIVERED: 10, State.COMPLETED: 10, State.SETUP: 30}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one registration stands: the employer, its state, since when (ISO time) and for
+    how many days (a bureau's page, and those waiting too long in `intake history`)."""
+
+    werkgever_id: str
+    loonheffingennummer: str
+    werkgever_naam: str
+    state: str
+    since: str
+    days: int
+
+
+def days_since(iso: str, today: dt.date) -> int:
+    """Whole days from the ISO time `iso` to `today` (0 for one ahead or unreadable)."""
+    try:
+        return max(0, (today - dt.date.fromisoformat(iso[:10])).days)
+    except ValueError:
+        return 0
 
 
 #: The records the ledger's states are published in (`intake history --json`, summary.json's

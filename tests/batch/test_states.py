@@ -102,3 +102,23 @@ def test_a_ledger_whose_states_table_is_foreign_is_a_ledger_error(tmp_path: Path
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     db.close()
+
+
+def test_a_state_time_that_is_no_date_does_not_stop_the_funnel(tmp_path: Path) -> None:
+    """A ledger whose state time was damaged by hand ('gisteren'): the funnel still counts the
+    states, and that registration is not listed as waiting (its days are 0), not a traceback."""
+    from intake.batch.funnel import funnel
+
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    fill(inbox / "a.xlsx", [employer(1), employer(2)], [])
+    run_batch(BatchOptions(inbox=inbox, out_dir=out, settle_seconds=0))
+    db = sqlite3.connect(out / "intake.sqlite")
+    db.execute("UPDATE states SET at = 'gisteren' WHERE werkgever_id = ?", (str(9_000_001),))
+    db.commit()
+    db.close()
+    ledger = Ledger(out / "intake.sqlite", create=False)
+    try:
+        result = funnel(ledger, {"delivered": 0})
+    finally:
+        ledger.close()
+    assert result.counts["delivered"] == 2 and result.waiting == []

@@ -24,9 +24,9 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from intake.batch.pages import local_time
 from intake.definition.messages import UI, Lang
 from intake.definition.registration import shown_day
+from intake.outputs.layout import local_time
 from intake.outputs.terminal import printable
 
 #: Used when `intake batch --messages` is given no --messages-from.

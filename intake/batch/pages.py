@@ -12,7 +12,6 @@ print), then the rest; files skipped as processed before are folded into one lin
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 from collections.abc import Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 
 from intake.batch.attention import Attention, attention
 from intake.definition.messages import UI, Lang
+from intake.outputs.layout import local_time
 
 #: The pages' own words, per language.
 PAGE: dict[Lang, dict[str, str]] = {
@@ -92,25 +92,6 @@ PAGE: dict[Lang, dict[str, str]] = {
         "earlier": "Processed before in", "action_col": "Action needed", "no": "no", "yes": "yes",
     },
 }
-
-
-def _zone() -> dt.tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Europe/Amsterdam")
-    except Exception:  # no time zone data (some Windows installs): say UTC rather than fail
-        return dt.UTC
-
-
-def local_time(iso: str | None) -> str:
-    """An ISO 8601 UTC time as Dutch local time, `30-11-2026 03:30`; '' for none."""
-    if not iso:
-        return ""
-    moment = dt.datetime.fromisoformat(iso)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(_zone()).strftime("%d-%m-%Y %H:%M")
 
 
 def bureau_totals(files: Sequence[Mapping[str, Any]], lang: Lang) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from pathlib import Path
 from intake.batch.ledger import Ledger
 from intake.definition.errors import IntakeError
 from intake.definition.messages import Lang
+from intake.outputs.layout import parsed_time
 
 #: The key of a ledger row's data that lists the fields prune blanked (never compared again).
 PRUNED_KEY = "_pruned"
@@ -137,15 +138,8 @@ def lines(result: Pruned, lang: str) -> Iterator[str]:
 
 def _older(at: str | None, bound: dt.datetime) -> bool:
     """True when the ISO time `at` lies before `bound` (a missing or unreadable time: no)."""
-    if not at:
-        return False
-    try:
-        moment = dt.datetime.fromisoformat(at)
-    except ValueError:
-        return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment < bound
+    moment = parsed_time(at)
+    return moment is not None and moment < bound
 
 
 def _folder(path: Path) -> str | None:

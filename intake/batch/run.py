@@ -678,17 +678,12 @@ class _Run:
 def _shown_date(at: str, lang: Lang) -> str:
     """The date of a ledger timestamp (UTC) as it was in the Netherlands: 30-11-2026 in Dutch,
     2026-11-30 in English."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from intake.outputs.layout import local_zone, parsed_time
 
-    from intake.outputs.layout import TIME_ZONE
-
-    try:
-        moment = dt.datetime.fromisoformat(at)
-    except ValueError:
+    moment = parsed_time(at)
+    if moment is None:
         return at[:10]
-    with contextlib.suppress(ZoneInfoNotFoundError):
-        moment = moment.astimezone(ZoneInfo(TIME_ZONE))
-    return moment.strftime("%d-%m-%Y" if lang == "nl" else "%Y-%m-%d")
+    return moment.astimezone(local_zone()).strftime("%d-%m-%Y" if lang == "nl" else "%Y-%m-%d")
 
 
 def _differences(earlier: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:

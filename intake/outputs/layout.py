@@ -44,17 +44,48 @@ def row_height(cells: Iterable[tuple[str, float]], points: float = LINE_POINTS) 
     return None if lines <= 1 else round(lines * points + 2, 1)
 
 
+def parsed_time(iso: str | None) -> dt.datetime | None:
+    """An ISO 8601 time as the ledger and the web's store keep it, as an aware time (UTC where
+    it names no zone); None for none or one that cannot be read."""
+    if not iso:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+@functools.cache
+def local_zone() -> dt.tzinfo:
+    """The Netherlands' time zone; UTC where the time zone database is missing (Windows
+    without the tzdata package)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(TIME_ZONE)
+    except Exception:  # ZoneInfoNotFoundError, or no zoneinfo data at all
+        return dt.UTC
+
+
+def local_time(iso: str | None) -> str:
+    """An ISO time as a Dutch reader reads it: local time, `30-11-2026 03:30` (with " UTC"
+    where the time zone database is missing); '' for none, the text itself where it is no
+    time."""
+    moment = parsed_time(iso)
+    if moment is None:
+        return iso or ""
+    zone = local_zone()
+    return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M") + (" UTC" if zone is dt.UTC
+                                                                 else "")
+
+
 def shown_time(moment: dt.datetime) -> str:
     """`moment` as a Dutch reader expects it: 29-11-2026 16:53 CET (summer: CEST).
 
     In UTC where the time zone database is missing (Windows without the tzdata package).
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    try:
-        local = moment.astimezone(ZoneInfo(TIME_ZONE))
-    except ZoneInfoNotFoundError:
-        local = moment.astimezone(dt.UTC)
+    local = moment.astimezone(local_zone())
     return local.strftime("%d-%m-%Y %H:%M ") + (local.tzname() or "")

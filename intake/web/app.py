@@ -50,6 +50,7 @@ from intake.definition.errors import IntakeError
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.definition.messages import LANGS, Lang
 from intake.definition.status import Door, Status
+from intake.outputs.layout import local_time
 from intake.outputs.logs import LogFormat
 from intake.outputs.terminal import printable
 from intake.validation.limits import Limits
@@ -160,32 +161,6 @@ def _marked(path: Path) -> bool:
                for f in findings)
 
 
-def _local() -> dt.tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Europe/Amsterdam")
-    except (ImportError, KeyError, OSError):  # no time zone data on this machine
-        return dt.UTC
-
-
-LOCAL = _local()
-
-
-def _when(iso: str | None) -> str:
-    """An ISO time as a Dutch clerk reads it: local time, 30-11-2026 11:25."""
-    if not iso:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(LOCAL)
-    return local.strftime("%d-%m-%Y %H:%M") + ("" if LOCAL is not dt.UTC else " UTC")
-
-
 class Intake:
     """The application's state and its request handlers."""
 
@@ -210,7 +185,7 @@ class Intake:
         self.report_css = _report_css()
         self.env = jinja2.Environment(loader=jinja2.PackageLoader("intake", "templates"),
                                       autoescape=True, undefined=jinja2.StrictUndefined)
-        self.env.filters["when"] = _when
+        self.env.filters["when"] = local_time
 
     # --- rendering ----------------------------------------------------------------------------
 

@@ -364,6 +364,13 @@ def _messages_from(ctx: click.Context, param: click.Parameter, value: str | None
     return value
 
 
+#: --messages-from, for every command that writes bureau messages (batch, status import).
+messages_from_option = click.option(
+    "--messages-from", metavar="'NAME <ADDRESS>'", callback=_messages_from,
+    help="From of the messages (default: '\"a.s.r. salariskoppeling\" "
+         "<salariskoppeling@asr.nl>').")
+
+
 @cli.command(short_help="Check every workbook in an inbox, once (nightly run).", epilog=examples(
     "intake batch inbox/ --out verwerkt/",
     "intake batch inbox/ --out verwerkt/ --recursive --move-to archief/ --messages",
@@ -402,9 +409,7 @@ def _messages_from(ctx: click.Context, param: click.Parameter, value: str | None
                    "the run's language, with its feedback workbooks attached); nothing is "
                    "sent. Bureaus "
                    "without a valid address are listed in summary.json and index.html.")
-@click.option("--messages-from", metavar="'NAME <ADDRESS>'", callback=_messages_from,
-              help="From of the messages (default: '\"a.s.r. salariskoppeling\" "
-                   "<salariskoppeling@asr.nl>').")
+@messages_from_option
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
               help="One line per file (and per note) on stderr: text (time, then "
@@ -721,9 +726,7 @@ def status() -> None:
                    "(OUTDIR/status/<time>/berichten/<nnn>-<bureau>.eml; OUTDIR is the ledger's "
                    "folder with --db); nothing is sent, and the next run does not tell them "
                    "again. Takes OUTDIR's batch lock.")
-@click.option("--messages-from", metavar="'NAME <ADDRESS>'", callback=_messages_from,
-              help="From of the messages (default: '\"a.s.r. salariskoppeling\" "
-                   "<salariskoppeling@asr.nl>').")
+@messages_from_option
 @click.option("--json", "as_json", is_flag=True,
               help="Print the result (changes, findings, messages) as JSON.")
 def status_import(file: Path, db: Path | None, out_dir: Path | None, lang: str,

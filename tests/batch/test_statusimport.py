@@ -53,6 +53,17 @@ def _import(ledger_path: Path, path: Path, **options: object) -> tuple[object, d
         ledger.close()
 
 
+def _blank_address(ledger_path: Path, werkgever_id: str) -> None:
+    """The bureau's address of an employer's delivered row blanked, as retention does."""
+    import sqlite3
+
+    db = sqlite3.connect(ledger_path)
+    db.execute("UPDATE employers SET data = json_set(data, '$.salarisverwerker_email', '') "
+               "WHERE werkgever_id = ?", (werkgever_id,))
+    db.commit()
+    db.close()
+
+
 def _flat(result: object) -> list[tuple[int | None, str | None, str]]:
     return [(f.row, f.column, f.code) for f in result.findings]  # type: ignore[attr-defined]
 
@@ -617,14 +628,8 @@ def test_news_for_a_bureau_without_an_address_is_listed(ledger_path: Path,
                                                         tmp_path: Path) -> None:
     """A registration whose bureau address is gone (blanked by retention): no message, and the
     operator is told in the result and on stderr which employer's news to pass on by hand."""
-    import sqlite3
-
     out = ledger_path.parent
-    db = sqlite3.connect(ledger_path)
-    db.execute("UPDATE employers SET data = json_set(data, '$.salarisverwerker_email', '') "
-               "WHERE werkgever_id = ?", (_id(3),))
-    db.commit()
-    db.close()
+    _blank_address(ledger_path, _id(3))
     path = _csv(tmp_path, f"{_id(3)};{lhn(3)};live;{dt.date.today()};")
     done = run_intake("status", "import", str(path), "--out", str(out), "--messages",
                       "--json")
@@ -681,14 +686,8 @@ def test_a_runs_news_for_a_bureau_without_an_address_is_the_operators(ledger_pat
     """The night's run with messages lists a registration gone live whose bureau address was
     blanked (it was dropped without a word): summary.json's no_address names the employer,
     and the run's index.html has it under Actie nodig."""
-    import sqlite3
-
     out = ledger_path.parent
-    db = sqlite3.connect(ledger_path)
-    db.execute("UPDATE employers SET data = json_set(data, '$.salarisverwerker_email', '') "
-               "WHERE werkgever_id = ?", (_id(2),))
-    db.commit()
-    db.close()
+    _blank_address(ledger_path, _id(2))
     _import(ledger_path, _csv(tmp_path, f"{_id(2)};{lhn(2)};live;{TODAY};"))
     inbox = tmp_path / "in"
     fill(inbox / "b.xlsx", [employer(7)], [])

@@ -16,7 +16,7 @@ from intake.definition.messages import CATALOGUE, UI, Lang, delivered_note, next
 from intake.definition.status import Door
 from intake.outputs.feedback import feedback_name
 from intake.outputs.files import atomic_write_text
-from intake.outputs.layout import shown_time
+from intake.outputs.layout import parsed_time, shown_time
 from intake.validation.sheetdata import SheetData
 from intake.validation.validate import Result
 
@@ -138,13 +138,8 @@ def _delivered_note(report: dict[str, object], lang: Lang) -> str:
 
 def _when(iso: str) -> str:
     """An ISO timestamp as people in the Netherlands read it: 29-11-2026 16:53 CET."""
-    import datetime as dt
-
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return shown_time(moment)
+    moment = parsed_time(iso)
+    return iso if moment is None else shown_time(moment)
 
 
 def _about_the_workbook(result: Result, f: Finding) -> bool:

@@ -19,8 +19,8 @@ from intake.outputs.htmlreport import write_html
 from intake.outputs.report import build_report, write_report_json
 from intake.validation.process import gc_paused
 from intake.validation.reader import restore_stderr
-from intake.validation.timelimit import time_limit
-from intake.validation.validate import Options, Result, validate_workbook
+from intake.validation.timelimit import disarm, time_limit
+from intake.validation.validate import Options, Result, load_libraries, validate_workbook
 
 #: The names `run` writes into the output folder (besides feedback_name(workbook)).
 OUTPUT_NAMES = ("report.json", "report.html", "werkgevers.csv", "dga.csv", "datapackage.json")
@@ -163,6 +163,7 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
         csvs = write_csvs(result, staging, dialect, options.contract_prefixes)
         feedback = write_feedback(result, staging, lang, delivered=delivered, door=door)
         files = []
+        disarm()  # all written: a time-out must not leave half of them in place
         for path in [staging / "report.json", staging / "report.html", *copies, *csvs,
                      feedback]:
             try:
@@ -201,6 +202,7 @@ def run(workbook: Path, out_dir: Path, options: Options | None = None, lang: Lan
     options = options or Options()
     if replaces_input(workbook, out_dir):
         raise WouldOverwriteInput(workbook, out_dir)
+    load_libraries()
     try:
         with time_limit(options.limits.max_seconds), gc_paused():
             result = validate_workbook(workbook, options)

@@ -82,6 +82,34 @@ def time_limit(seconds: float) -> Iterator[None]:
             yield
 
 
+#: How to end the time limit running in this thread early (`disarm`), while one runs.
+_running = threading.local()
+
+
+def disarm() -> None:
+    """End the time limit running in this thread now, before a step that must not be cut in
+    two (moving finished outputs into place): a time-out strikes before this call returns or
+    not at all. Nothing where no limit runs."""
+    end = getattr(_running, "disarm", None)
+    if end is not None:
+        end()
+
+
+def running() -> bool:
+    """Whether a time limit runs in this thread (an inner block then needs none of its own)."""
+    return getattr(_running, "disarm", None) is not None
+
+
+@contextmanager
+def _armed(end: Callable[[], object]) -> Iterator[None]:
+    outer = getattr(_running, "disarm", None)
+    _running.disarm = end
+    try:
+        yield
+    finally:
+        _running.disarm = outer
+
+
 @contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
     fired: list[bool] = []
@@ -93,7 +121,10 @@ def _alarm(seconds: float) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        with _still_a_time_out(seconds, lambda: bool(fired)):
+        # disarmed, an alarm already pending is handled at the next bytecode: before the
+        # step that follows `disarm`
+        with _still_a_time_out(seconds, lambda: bool(fired)), \
+                _armed(lambda: signal.setitimer(signal.ITIMER_REAL, 0)):
             yield
     finally:
         try:
@@ -139,7 +170,8 @@ def _interrupt(seconds: float) -> Iterator[None]:
     timer = threading.Thread(target=fire, name="intake-time-limit", daemon=True)
     timer.start()
     try:
-        with _still_a_time_out(seconds, expired.is_set):
+        # disarmed, an interrupt on its way finds `done` set and stops nothing
+        with _still_a_time_out(seconds, expired.is_set), _armed(done.set):
             yield
     finally:
         done.set()

@@ -44,7 +44,7 @@ from intake.validation.rules import (
     to_findings,
 )
 from intake.validation.sheetdata import SheetData
-from intake.validation.timelimit import time_limit
+from intake.validation.timelimit import running, time_limit
 
 #: What `validate_workbook` reads: a path (str or Path) or an open binary file (an upload).
 Source = str | os.PathLike[str] | BinaryIO
@@ -119,6 +119,7 @@ def validate_workbook(source: Source, options: Options | None = None, *,
     `options.limits` apply, the time limit included.
     """
     options = options or Options()
+    load_libraries()
     with _time_limit(options.limits.max_seconds), gc_paused(), \
             _as_path(source, name, options.limits) as path:
         result = _validate(path, options)
@@ -127,10 +128,20 @@ def validate_workbook(source: Source, options: Options | None = None, *,
     return result
 
 
+def load_libraries() -> None:
+    """Import the libraries a check uses before its time limit starts: a time-out that struck
+    inside a first import would leave a module half made for every later check of the process
+    (polars: "module 'polars._reexport' has no attribute 'DataFrame'")."""
+    import pandera.polars  # noqa: F401
+    import polars  # noqa: F401
+
+
 def _time_limit(seconds: float) -> contextlib.AbstractContextManager[None]:
-    """The library's own time limit, unless a caller's (the pipeline's) is already running."""
-    running = hasattr(signal, "getitimer") and signal.getitimer(signal.ITIMER_REAL)[0] > 0
-    return contextlib.nullcontext() if running else time_limit(seconds)
+    """The library's own time limit, unless a caller's (the pipeline's) is already running: a
+    timer of this process, or a limit of this thread (the timer thread where there is no
+    setitimer)."""
+    timer = hasattr(signal, "getitimer") and signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    return contextlib.nullcontext() if timer or running() else time_limit(seconds)
 
 
 @contextlib.contextmanager

@@ -201,3 +201,40 @@ def test_in_any_thread_the_checking_child_holds_the_time_limit(tmp_path: Path) -
     worker.start()
     worker.join(120)
     assert [str(s) for s in found] == ["timed-out"]
+
+
+@pytest.mark.parametrize("setitimer", [True, False], ids=["alarm", "timer-thread"])
+def test_a_time_out_never_leaves_half_the_outputs_in_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setitimer: bool) -> None:
+    """The limit runs out while the finished outputs are being moved into place (each move made
+    slow here): the move is not cut in two. Once every output is written the limit is over,
+    so the run completes with all of them (CI13 once found report.json and report.html alone
+    in the folder of a time-out)."""
+    import os
+
+    from intake.outputs import pipeline
+    from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+
+    path = fill(tmp_path / "klein.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    run(path, tmp_path / "warm", Options(limits=Limits(max_seconds=0)))  # imports done
+    moves: list[str] = []
+    real_replace = os.replace
+
+    out = tmp_path / "out"
+
+    def slow_replace(source: object, target: object) -> None:
+        if Path(str(target)).parent == out:  # a finished output moved into place
+            if not moves:
+                _busy(3.0)  # past the limit, in Python code the alarm can interrupt
+            moves.append(str(target))
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.os, "replace", slow_replace)
+    if not setitimer:  # as on Windows: a timer thread interrupts the main thread
+        monkeypatch.delattr(signal, "setitimer")
+        monkeypatch.delattr(signal, "SIGALRM")
+    outcome = run(path, out, Options(limits=Limits(max_seconds=2.0)))
+    assert moves, "the run never reached its outputs' move"
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in outcome.files)
+    assert {"report.json", "report.html", "werkgevers.csv", "klein-feedback.xlsx"} <= {
+        p.name for p in out.iterdir()}

@@ -119,7 +119,6 @@ def validate_workbook(source: Source, options: Options | None = None, *,
     `options.limits` apply, the time limit included.
     """
     options = options or Options()
-    load_libraries()
     with _time_limit(options.limits.max_seconds), gc_paused(), \
             _as_path(source, name, options.limits) as path:
         result = _validate(path, options)

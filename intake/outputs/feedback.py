@@ -24,7 +24,7 @@ from intake.definition.findings import Finding
 from intake.definition.messages import LANGS, UI, Lang, delivered_note, next_step
 from intake.definition.status import Door
 from intake.outputs.layout import row_height, shown_time
-from intake.outputs.packagecheck import feedback_problems
+from intake.outputs.packagecheck import Fed, RowPairs, feedback_problems
 from intake.outputs.xlsxpatch import (
     CONTROLE_NAME,
     CT_COMMENTS,
@@ -121,9 +121,9 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
                           door=door)
         else:
             try:
-                patch_package(source, partial, result, lang, checked_at, delivered=delivered,
-                              door=door)
-                if problems := feedback_problems(source, partial):
+                fed = patch_package(source, partial, result, lang, checked_at,
+                                    delivered=delivered, door=door)
+                if problems := feedback_problems(source, partial, fed):
                     # Our own patch broke the package: the values copy is handed out instead.
                     raise PackageError("; ".join(problems[:5]))
             except TimeLimitExceeded:
@@ -203,8 +203,10 @@ def _marks(findings: list[Finding], lang: Lang) -> tuple[
 def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                   checked_at: str | None = None, values_only: bool = False,
                   delivered: tuple[int, int] | None = None,
-                  door: Door = Door.COMMAND_LINE) -> None:
-    """Write `target`: the package at `source` with marks, comments and a Controle sheet."""
+                  door: Door = Door.COMMAND_LINE) -> dict[str, RowPairs]:
+    """Write `target`: the package at `source` with marks, comments and a Controle sheet.
+    Returns each patched worksheet's rows, paired as they were read and written (for
+    `feedback_problems`)."""
     marks, notes = _marks(result.findings, lang)
     budget = MAX_COMMENTS
     with zipfile.ZipFile(source) as zin:
@@ -329,6 +331,7 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                 rels_out[rels_path_of(part)] = add_relationships(
                     _maybe(zin, rels_path_of(part)), new_rels)
 
+        fed: dict[str, RowPairs] = {}
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
             for info in zin.infolist():
                 name = info.filename
@@ -342,8 +345,10 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                 elif name in rels_out:
                     zout.writestr(name, rels_out.pop(name))
                 elif name in patches:
+                    fed[name] = pairs = RowPairs()
                     with zin.open(info) as src, zout.open(name, "w", force_zip64=True) as dst:
-                        patch_sheet(src, dst, patches[name], pool)
+                        patch_sheet(Fed(src, pairs.old), Fed(dst, pairs.new), patches[name],
+                                    pool)
                 else:
                     with zin.open(info) as src, zout.open(name, "w", force_zip64=True) as dst:
                         shutil.copyfileobj(src, dst, 1 << 20)
@@ -351,6 +356,7 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                 zout.writestr(name, text)
             zout.writestr(controle_part, controle_xml)
             zout.writestr(styles_rel.target, pool.render())
+    return fed
 
 
 _FONTS = {

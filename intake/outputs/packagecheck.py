@@ -15,6 +15,7 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 from xml.parsers import expat
@@ -56,72 +57,114 @@ def _content(element: ET.Element) -> list[ET.Element]:
 
 
 class _Rows:
-    """A part read in blocks and cut after each row's end tag (`</row>`, left out): the
-    pieces read so far, and what follows the last one once the part has ended."""
+    """A part taken in blocks and cut after each row's end tag (`</row>`, left out): the
+    pieces so far, and what follows the last one (all of it once the part has ended)."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
+    def __init__(self) -> None:
         self.pieces: list[bytes] = []
         self.carry = b""
         self.ended = False
         self.count = 0
 
-    def read(self) -> None:
-        block = self.stream.read(1 << 22)
-        if not block:
-            self.ended = True
-            return
+    def add(self, block: bytes) -> None:
         pieces = (self.carry + block).split(b"</row>")
         self.carry = pieces.pop()
         self.pieces += pieces
         self.count += len(pieces)
 
 
+class RowPairs:
+    """A worksheet before and after a patch, as far as it differs, fed in blocks as it is
+    read (`old`) and as it is written (`new`), in any order, or read back from two packages
+    (`_patched_rows`): its start up to its first row's end, every piece ending in a row's end
+    tag that differs from the source's piece at the same place, and everything after the last
+    row. A patch that changes rows (their styles, a cell added) keeps their number and order,
+    so where the source has as many pieces this is well-formed XML when the patched part is:
+    the pieces left out are the source's own, the writer's, not ours to judge. The pieces are
+    compared in bulk (a row at a time in Python costs more than the parse it saves)."""
+
+    def __init__(self) -> None:
+        self._old, self._new = _Rows(), _Rows()
+        self._kept: list[bytes] = []
+        self._first = True
+
+    def old(self, block: bytes) -> None:
+        self._old.add(block)
+        self._pair()
+
+    def new(self, block: bytes) -> None:
+        self._new.add(block)
+        self._pair()
+
+    def _pair(self) -> None:
+        old, new = self._old, self._new
+        n = min(len(old.pieces), len(new.pieces))
+        if not n:
+            return
+        if self._first:  # the start of the part, up to the first row's end
+            self._kept.append(new.pieces[0])
+            old.pieces[0] = new.pieces[0]
+            self._first = False
+        self._kept += itertools.compress(new.pieces[:n], map(bytes.__ne__, old.pieces[:n],
+                                                             new.pieces[:n]))
+        del old.pieces[:n], new.pieces[:n]
+
+    def patched(self) -> bytes | None:
+        """Once both have been fed whole: the pieces that differ, joined into the part's XML;
+        None where the pieces do not pair up (a patch that changed the number of rows, a
+        prefixed sheet whose rows end otherwise, no row end tag at all): the whole part is
+        then to be checked."""
+        old, new = self._old, self._new
+        if old.pieces or new.pieces or old.count != new.count or not new.count:
+            return None
+        return b"</row>".join([*self._kept, new.carry])  # the end, after the last row
+
+
+class Fed:
+    """A stream of a worksheet that feeds every block read from it or written to it to one
+    side of a RowPairs."""
+
+    def __init__(self, stream: IO[bytes], side: Callable[[bytes], None]) -> None:
+        self.stream, self.side = stream, side
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.stream.read(size)
+        self.side(block)
+        return block
+
+    def write(self, block: bytes) -> int:
+        self.side(block)
+        return self.stream.write(block)
+
+
 def _patched_rows(source: zipfile.ZipFile, package: zipfile.ZipFile, name: str) -> bytes | None:
-    """The worksheet `name` of `package` as far as it differs from the same part of `source`:
-    its start up to its first row's end, every piece ending in a row's end tag that differs
-    from the source's piece at the same place, and everything after the last row, in their
-    order. A patch that changes rows (their styles, a cell added) keeps their number and
-    order, so where the source has as many pieces this is well-formed XML when the patched
-    part is: the pieces left out are the source's own, the writer's, not ours to judge. None
-    where the pieces do not pair up (a patch that changed the number of rows, a prefixed
-    sheet whose rows end otherwise): the whole part is then checked. The pieces are compared
-    in bulk (a row at a time in Python costs more than the parse it saves)."""
+    """The worksheet `name` of `package` as far as it differs from the same part of `source`
+    (RowPairs), both read back from their packages."""
     if name not in source.namelist():
         return None
-    kept: list[bytes] = []
+    pairs = RowPairs()
     with source.open(name) as before, package.open(name) as after:
-        old, new = _Rows(before), _Rows(after)
-        first = True
-        while not (old.ended and new.ended):
-            (old if len(old.pieces) <= len(new.pieces) and not old.ended else
-             new if not new.ended else old).read()
-            n = min(len(old.pieces), len(new.pieces))
-            if n and first:  # the start of the part, up to the first row's end
-                kept.append(new.pieces[0])
-                old.pieces[0] = new.pieces[0]
-                first = False
-            kept += itertools.compress(new.pieces[:n], map(bytes.__ne__, old.pieces[:n],
-                                                           new.pieces[:n]))
-            del old.pieces[:n], new.pieces[:n]
-            if (old.ended and new.pieces) or (new.ended and old.pieces):
-                return None  # one part has ended with the other's rows unpaired: not as many
-    if old.count != new.count or not new.count:
-        return None  # no row end tag at all, or not as many: nothing to pair
-    kept.append(new.carry)  # the end, after the last row
-    return b"</row>".join(kept)
+        while True:
+            old, new = before.read(1 << 22), after.read(1 << 22)
+            if not (old or new):
+                break
+            pairs.old(old)
+            pairs.new(new)
+    return pairs.patched()
 
 
 def _parses(package: zipfile.ZipFile, name: str, styles: int | None = None,
-            source: zipfile.ZipFile | None = None) -> str | None:
+            source: zipfile.ZipFile | None = None, pairs: RowPairs | None = None) -> str | None:
     """None when the part is well-formed namespace-aware XML, else why not; with `styles` (the
     length of cellXfs), also when a cell or row of it has a style index past that end. One
     pass over the part, which may be a worksheet of a hundred MB; with `source`, the package
-    it was patched from, only over the rows the patch changed (`_patched_rows`)."""
+    it was patched from, only over the rows the patch changed (`_patched_rows`; `pairs`: those
+    rows as they were fed while the part was patched, not read back)."""
     parser = expat.ParserCreate(namespace_separator=" ")
     past = re.compile(rb's="(' + at_least(styles) + rb')"') if styles is not None else None
     carry = b""
-    patched = _patched_rows(source, package, name) if source is not None else None
+    patched = (pairs.patched() if pairs is not None else
+               _patched_rows(source, package, name) if source is not None else None)
     try:
         with io.BytesIO(patched) if patched is not None else package.open(name) as stream:
             while block := stream.read(1 << 20):
@@ -178,8 +221,11 @@ def _count_problems(name: str, root: ET.Element, before: ET.Element | None) -> l
     return problems
 
 
-def feedback_problems(original: Path, feedback: Path) -> list[str]:
-    """What is wrong with the feedback package `feedback` made from `original` (empty: none)."""
+def feedback_problems(original: Path, feedback: Path,
+                      fed: Mapping[str, RowPairs] | None = None) -> list[str]:
+    """What is wrong with the feedback package `feedback` made from `original` (empty: none).
+    `fed`: worksheets whose rows were paired as they were patched (`RowPairs`, `Fed`), by part
+    name: they are not read back from both packages to find the rows that changed."""
     problems: list[str] = []
     with zipfile.ZipFile(original) as source, zipfile.ZipFile(feedback) as package:
         before = {info.filename: info.CRC for info in source.infolist()}
@@ -204,13 +250,13 @@ def feedback_problems(original: Path, feedback: Path) -> list[str]:
                 problems += _namespace_problems(name, trees[name])
         if problems:
             return problems
-        problems += _workbook_problems(source, package, trees, changed, large)
+        problems += _workbook_problems(source, package, trees, changed, large, fed or {})
     return problems
 
 
 def _workbook_problems(source: zipfile.ZipFile, package: zipfile.ZipFile,
                        trees: dict[str, ET.Element], changed: list[zipfile.ZipInfo],
-                       large: list[str]) -> list[str]:
+                       large: list[str], fed: Mapping[str, RowPairs]) -> list[str]:
     """Counts of styles.xml, style indexes of the changed sheets (each parsed here, the large
     ones for the first time), the one selected tab; the other `large` parts parsed."""
     problems: list[str] = []
@@ -237,7 +283,8 @@ def _workbook_problems(source: zipfile.ZipFile, package: zipfile.ZipFile,
         with package.open(part) as stream:
             head = stream.read(1 << 18)
         selected += bool(_SELECTED.search(head))
-        if part in changed_names and (why := _parses(package, part, xf_count, source)):
+        if part in changed_names and (why := _parses(package, part, xf_count, source,
+                                                     fed.get(part))):
             problems.append(why)
     if selected != 1:
         problems.append(f"{selected} tabs are selected, not one")

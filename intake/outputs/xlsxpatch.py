@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from typing import IO, Literal
+from typing import TYPE_CHECKING, Literal
 
 from intake.definition.cells import column_index, column_letter
 from intake.definition.errors import IntakeError
@@ -44,6 +44,9 @@ from intake.validation.ooxml import (
     NS_REL,
     attrs,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead, SupportsWrite
 
 Severity = Literal["error", "warning"]
 
@@ -307,7 +310,8 @@ class SheetPatch:
     rel_ns: str = NS_REL
 
 
-def patch_sheet(source: IO[bytes], target: IO[bytes], patch: SheetPatch, pool: StylePool) -> None:
+def patch_sheet(source: SupportsRead[bytes], target: SupportsWrite[bytes], patch: SheetPatch,
+                pool: StylePool) -> None:
     """Stream worksheet XML from `source` to `target`, applying `patch`."""
     pending: list[str] = []
     size = 0
@@ -320,7 +324,7 @@ def patch_sheet(source: IO[bytes], target: IO[bytes], patch: SheetPatch, pool: S
     target.write("".join(pending).encode("utf-8"))
 
 
-def _chunks(source: IO[bytes]) -> Iterator[str]:
+def _chunks(source: SupportsRead[bytes]) -> Iterator[str]:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")()

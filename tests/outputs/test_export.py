@@ -7,9 +7,12 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from intake.definition.fields import DGA, WERKGEVERS
 from intake.definition.kinds import normalise
-from intake.outputs.export import write_csvs
+from intake.outputs.export import csv_lines, write_csvs
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation.validate import validate_workbook
 
@@ -93,3 +96,31 @@ def test_nothing_that_runs_as_a_formula_reaches_the_csv(
     text = (tmp_path / "werkgevers.csv").read_text(encoding="utf-8")
     values = [v for row in csv.reader(io.StringIO(text)) for v in row]
     assert not [v for v in values if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def _csv_module(columns: list[str], values: list[list[object]], delimiter: str) -> str:
+    """What Python's csv module writes for the same data (the reference)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(zip(*values, strict=True))
+    return buffer.getvalue()
+
+
+_TEXT = st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+    ['a', 'é', ' ', ',', ';', '"', "'", '\r', '\n', '\t', '=', '0', '\u00a0', '\u2028', '😀']),
+    max_size=6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(_TEXT, _TEXT, st.integers(1, 10**6)), max_size=8),
+       delimiter=st.sampled_from([",", ";"]))
+def test_the_csv_writer_writes_what_the_csv_module_writes(
+        rows: list[tuple[str | None, str | None, int]], delimiter: str) -> None:
+    """Byte for byte, for texts made of every character quoting turns on (delimiters,
+    quotes, CR, LF) and others, None, empty texts and a column of row numbers: polars writes
+    an empty text as "" unless it is turned into a null first; the csv module, as nothing."""
+    values: list[list[object]] = [list(column) for column in zip(*rows, strict=True)] \
+        if rows else [[], [], []]
+    columns = ["naam", "e-mail", "bron_rij"]
+    assert csv_lines(columns, values, delimiter) == _csv_module(columns, values, delimiter)

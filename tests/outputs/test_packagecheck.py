@@ -4,17 +4,20 @@ package the patch would break is handed out as the values copy instead."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oddpackages import parts_of, with_prefix, write_parts
 
 from intake.definition.messages import UI
 from intake.outputs.feedback import patch_package, write_feedback
-from intake.outputs.packagecheck import feedback_problems
+from intake.outputs.packagecheck import RowPairs, _patched_rows, feedback_problems
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
 from intake.outputs.xlsxpatch import xml_text
 from intake.validation.validate import validate_workbook
@@ -55,8 +58,13 @@ def test_every_real_files_feedback_passes_the_check(tmp_path: Path, source: Path
             pytest.skip(f"{source.name} has no worksheet")
         source = made
     target = tmp_path / f"patched{source.suffix}"
-    patch_package(source, target, validate_workbook(source), "nl")
+    fed = patch_package(source, target, validate_workbook(source), "nl")
     assert feedback_problems(source, target) == []
+    assert feedback_problems(source, target, fed) == []
+    # The rows paired while patching are the rows found by reading both packages back.
+    with zipfile.ZipFile(source) as before, zipfile.ZipFile(target) as after:
+        for part, pairs in fed.items():
+            assert pairs.patched() == _patched_rows(before, after, part), part
 
 
 def _base(folder: Path) -> Path:
@@ -211,3 +219,36 @@ def test_rows_the_patch_left_as_they_were_are_not_judged(tmp_path: Path) -> None
     _edit(r"xl/worksheets/sheet1\.xml", _unbound_prefix_in_row(1201))(damaged)
     problems = feedback_problems(quirky, write_parts(tmp_path / "stuk.xlsx", damaged))
     assert problems and any("not XML" in p for p in problems), problems
+
+
+_SHEET = (b'<worksheet><sheetData><row r="1"><c r="A1"/></row><row r="2"><c r="A2" s="1"/></row>'
+          b'<row r="3"><c r="A3"/></row></sheetData></worksheet>')
+
+
+@settings(max_examples=200, deadline=None)
+@given(cut_old=st.lists(st.integers(0, len(_SHEET)), max_size=6),
+       cut_new=st.lists(st.integers(0, len(_SHEET) + 5), max_size=6),
+       old_first=st.booleans())
+def test_rows_pair_however_the_blocks_are_cut(cut_old: list[int], cut_new: list[int],
+                                              old_first: bool) -> None:
+    """Fed in blocks cut anywhere (inside a tag, inside `</row>`), in either order, the pairs
+    keep the start, the one changed row and the end: row 2's style changed, rows 1 and 3 and
+    the end as they were. A row more in the new part pairs up with nothing: None."""
+    new = _SHEET.replace(b'<c r="A2" s="1"/>', b'<c r="A2" s="9"/>')
+
+    def blocks(data: bytes, cuts: list[int]) -> list[bytes]:
+        edges = [0, *sorted(c for c in cuts if c <= len(data)), len(data)]
+        return [data[a:b] for a, b in itertools.pairwise(edges)]
+
+    def fed(old: bytes, patched: bytes) -> bytes | None:
+        pairs = RowPairs()
+        sides = [(pairs.old, blocks(old, cut_old)), (pairs.new, blocks(patched, cut_new))]
+        for side, pieces in sides if old_first else sides[::-1]:
+            for piece in pieces:
+                side(piece)
+        return pairs.patched()
+
+    assert fed(_SHEET, new) == (b'<worksheet><sheetData><row r="1"><c r="A1"/></row>'
+                                b'<row r="2"><c r="A2" s="9"/></row></sheetData></worksheet>')
+    assert fed(_SHEET, _SHEET.replace(b"</sheetData>", b'<row r="4"/></row></sheetData>')) \
+        is None

@@ -548,6 +548,29 @@ def day(raw: object) -> str | None:
     return shown
 
 
+#: The Excel date numbers taken as a day, per date system (False: the 1900 count, True: the
+#: 1904 count of `<workbookPr date1904="1"/>`), first and last. Both end at 31-12-9999, the last
+#: day Excel can show; a larger number is no date in any spreadsheet program. The 1900 count
+#: starts at 61 (1-3-1900), not 1: below it Excel counts 29-2-1900, a day that never was (Lotus
+#: 1-2-3's leap-year error, kept for compatibility), so 1 to 59 are a day off from what
+#: LibreOffice makes of them and 60 is no day at all; no registration is that old, and from 61
+#: on every program agrees. The 1904 count starts at 0 (1-1-1904) and has no such day.
+EXCEL_DAYS: dict[bool, tuple[int, int]] = {False: (61, 2_958_465), True: (0, 2_957_003)}
+
+
+def excel_day(number: float, date1904: bool = False) -> str | None:
+    """The day (YYYY-MM-DD) an Excel date number stands for in its workbook's date system (a
+    fraction, the time of day, is dropped), or None when it stands for none (`EXCEL_DAYS`)."""
+    import datetime as dt
+    import math
+
+    first, last = EXCEL_DAYS[date1904]
+    if not (math.isfinite(number) and first <= number < last + 1):
+        return None
+    epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
+    return (epoch + dt.timedelta(days=int(number))).isoformat()
+
+
 def _is_day(value: str) -> bool:
     import datetime as dt
 
@@ -577,7 +600,8 @@ DATE = KindSpec(
     name="date", normalise=day, normalise_column=None, checks=_date_checks,
     constraints=_constraint(pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}"),
     sample="2027-01-01",
-    readme="an Excel date, YYYY-MM-DD or DD-MM-YYYY (`date-invalid`)",
+    readme="an Excel date (in a workbook also a plain number, as Excel's date number: "
+    "`date-number-invalid` when it is none), YYYY-MM-DD or DD-MM-YYYY (`date-invalid`)",
 )
 #: The kinds of the status file only (not in the template's rules table or lists).
 STATUS_KINDS: tuple[KindSpec, ...] = (STATE, DATE)

@@ -535,6 +535,19 @@ CATALOGUE: dict[str, Entry] = {
         ("'{value}' in column '{label}' is not a date.",
          "Fill in a date such as 2027-01-15 or 15-01-2027, or an Excel date."),
     ),
+    "date-number-invalid": _e(
+        "error", "Getal is geen datum", "Number is not a date",
+        ("Het getal {value} in de kolom '{label}' is geen datum: een getal wordt als datum "
+         "genomen zoals Excel datums telt, van {first} ({first_day_nl}) tot en met {last} "
+         "({last_day_nl}), en dit getal valt daarbuiten.",
+         "Vul de datum in als 2027-01-15 of 15-01-2027, of als datum van Excel (een cel met de "
+         "opmaak Datum)."),
+        ("The number {value} in column '{label}' is not a date: a number is taken as a date "
+         "as Excel counts dates, from {first} ({first_day_en}) to {last} ({last_day_en}), and "
+         "this one is outside that count.",
+         "Fill in the date as 2027-01-15 or 15-01-2027, or as an Excel date (a cell formatted "
+         "as a date)."),
+    ),
     "status-unknown-employer": _e(
         "error", "Werkgever niet aangeleverd", "Employer not delivered",
         ("Werkgever {werkgever_id} met loonheffingennummer {lhn} is nooit aangeleverd; de "

@@ -36,6 +36,7 @@ _FORMULA_CELL = re.compile(
 _ERROR_CELL = re.compile(
     rb'<(?:\w+:)?c\b([^>]*\bt\s*=\s*["\']e["\'][^>]*)(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*>([^<]*)</(?:\w+:)?v>")
+_WORKBOOK_PR = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*>")
 _V_TAG = re.compile(rb"<(?:\w+:)?v[\s/>]")
 #: The error values of the binary formats (BErr of .xlsb, the error codes of .xls BIFF8), as
 #: Excel shows them.
@@ -106,6 +107,8 @@ def scanners_for(package: zipfile.ZipFile, names: set[str], inspection: Inspecti
             continue
         if not binary and DECLARATION.search(data):
             raise Refused("unsafe", f"{book} declares a DOCTYPE or ENTITY")
+        if not binary:
+            inspection.date1904 = _date1904(data)
         targets = {r.id: r for r in rels}
         sheets = list(_bin_sheets(data) if binary else _xml_sheets(data))
         if 0 < max_sheets < len(sheets):
@@ -135,6 +138,16 @@ def scanners_for(package: zipfile.ZipFile, names: set[str], inspection: Inspecti
             out[name] = (_BinSheetScan if name.endswith(".bin") else _XmlSheetScan)(
                 name, inspection)
     return out
+
+
+def _date1904(book: bytes) -> bool:
+    """Whether xl/workbook.xml counts its dates from 1904 (`date1904` is "1" or "true", as
+    Excel and LibreOffice write it; absent, "0" or "false" is the 1900 count)."""
+    found = _WORKBOOK_PR.search(book)
+    if found is None:
+        return False
+    value = attrs(found.group(0).decode("utf-8", "replace")).get("date1904", "")
+    return value.strip().lower() in ("1", "true")
 
 
 def _xml_sheets(book: bytes) -> Iterator[tuple[str, str]]:

@@ -69,6 +69,10 @@ class Inspection:
     #: sheet name → its kind, for sheets the parser cannot open (Excel 4 macro sheets, dialog
     #: sheets); the other sheets can be read from a copy without them
     unsupported: dict[str, str] = field(default_factory=dict)
+    #: The workbook counts its dates from 1904 (`<workbookPr date1904="1"/>` of .xlsx and
+    #: .xlsm): a plain number meant as a date is a day of that count. calamine already turns
+    #: date-styled cells into dates by it; only the .xlsx family is told apart here.
+    date1904: bool = False
 
     def too_large(self, sheet: str, limits: Limits) -> Box | None:
         """The range of `sheet` when it is over `limits.max_cells` (it must not be built)."""

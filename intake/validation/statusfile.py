@@ -18,8 +18,12 @@ from pathlib import Path
 from typing import cast
 
 from intake.definition.cells import column_letter
-from intake.definition.fields import STATUS, header_key
+from intake.definition.fields import STATUS, Kind, header_key
 from intake.definition.findings import Finding
+from intake.definition.kinds import EXCEL_DAYS, excel_day
+from intake.definition.messages import LANGS
+from intake.definition.normalize import display
+from intake.definition.registration import shown_day
 from intake.validation.columns import work_out_sheet
 from intake.validation.limits import Limits
 from intake.validation.reader import (
@@ -61,10 +65,20 @@ def read_status_file(path: Path, limits: Limits | None = None) -> StatusFile:
             table = book.tables.get(STATUS.name)
             if STATUS.name not in book.found:
                 findings.append(Finding("sheet-missing", sheet=STATUS.name))
+            if table is not None:
+                return _checked(path, table, findings, numbers_are_days=True,
+                                date1904=book.inspection.date1904)
         return _checked(path, table, findings)
 
 
-def _checked(path: Path, table: Table | None, findings: list[Finding]) -> StatusFile:
+def _checked(path: Path, table: Table | None, findings: list[Finding],
+             numbers_are_days: bool = False, date1904: bool = False) -> StatusFile:
+    """The table's cells worked out and checked. With `numbers_are_days` (a workbook), a plain
+    number in a date column is Excel's date number in the workbook's date system (`date1904`),
+    as calamine already takes a number styled as a date; one that is no date is
+    date-number-invalid on its cell. A CSV has no such numbers: its cells are text, with no type
+    to tell a number from a date, so 46037 there is as likely a number in the wrong column as a
+    date, and no one reading the file can check it: it stays date-invalid."""
     if table is None:
         return StatusFile(path, SheetData(spec=STATUS, usable=False), findings)
     data = SheetData(spec=STATUS, sheet=table.sheet, header_row=table.header_row,
@@ -72,13 +86,26 @@ def _checked(path: Path, table: Table | None, findings: list[Finding]) -> Status
     if not data.usable:
         data.rejected = [True] * len(data.rows)
         return StatusFile(path, data, findings)
-    results = work_out_sheet(STATUS, table.values, DEFAULT_CONTRACT_PREFIXES)
+    raw = dict(table.values)
+    numbers: dict[str, set[int]] = {}
+    if numbers_are_days:
+        for f in STATUS.fields:
+            if f.kind is Kind.DATE and f.name in raw:
+                raw[f.name], numbers[f.name] = _days_of_numbers(raw[f.name], date1904)
+    results = work_out_sheet(STATUS, raw, DEFAULT_CONTRACT_PREFIXES)
     failures = []
     for name, result in results.items():
-        data.shown[name] = result.shown if result.shown is not None else cast(
-            list[str], table.values[name])
+        if name in numbers:  # shown as the cell shows it: the number
+            data.shown[name] = [display(v) for v in table.values[name]]
+        else:
+            data.shown[name] = result.shown if result.shown is not None else cast(
+                list[str], table.values[name])
         data.values[name] = result.values
-        failures += [(i, name, code) for i, code in result.failures]
+        for i, code in result.failures:
+            if i in numbers.get(name, ()):
+                findings.append(_not_a_day(data, name, i, date1904))
+            else:
+                failures.append((i, name, code))
     findings += to_findings(STATUS, data.sheet or STATUS.name, data.rows, data.columns,
                             failures, data.shown, data.values, DEFAULT_CONTRACT_PREFIXES)
     if not data.rows:
@@ -86,6 +113,36 @@ def _checked(path: Path, table: Table | None, findings: list[Finding]) -> Status
     bad = {f.row for f in findings if f.severity == "error" and f.row is not None}
     data.rejected = [row in bad for row in data.rows]
     return StatusFile(path, data, findings)
+
+
+def _days_of_numbers(values: list[object], date1904: bool) -> tuple[list[object], set[int]]:
+    """`values` with each plain number that is an Excel date number as its day (YYYY-MM-DD), and
+    the positions of the numbers that are none (kept as they are: the date check refuses
+    them)."""
+    out: list[object] = []
+    bad: set[int] = set()
+    for i, value in enumerate(values):
+        if type(value) in (int, float):  # not bool: TRUE is no date
+            day = excel_day(cast(float, value), date1904)
+            if day is None:
+                bad.add(i)
+            else:
+                value = day
+        out.append(value)
+    return out, bad
+
+
+def _not_a_day(data: SheetData, name: str, i: int, date1904: bool) -> Finding:
+    """date-number-invalid on the cell of row `i` of column `name`: the number found and the
+    numbers Excel counts as days, with the first and last day, as each language writes dates."""
+    first, last = EXCEL_DAYS[date1904]
+    days = (excel_day(first, date1904) or "", excel_day(last, date1904) or "")
+    return Finding("date-number-invalid", sheet=data.sheet, row=data.rows[i],
+                   column=data.columns[name], field=name, value=data.shown[name][i], params=(
+                       ("first", str(first)), ("last", str(last)),
+                       *((f"{which}_day_{lang}", shown_day(day, lang))
+                         for which, day in zip(("first", "last"), days, strict=True)
+                         for lang in LANGS)))
 
 
 def _text(path: Path, limits: Limits) -> str:

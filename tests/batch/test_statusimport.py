@@ -540,6 +540,34 @@ def test_wrong_types_in_a_workbook_are_findings_on_their_cells(ledger_path: Path
     assert result.changed == 0 and set(states.values()) == {"delivered"}  # type: ignore[attr-defined]
 
 
+def test_a_plain_number_as_the_date_is_recorded_as_the_day_excel_shows(
+        ledger_path: Path, tmp_path: Path) -> None:
+    """A workbook whose date of the first exchange is a plain number (no date style), as the
+    command reads it: the day Excel counts is recorded; a number past Excel's last day is
+    date-number-invalid on its cell (Status!D3), saying what was found and what is taken, and
+    that row alone is not recorded."""
+    day = dt.date.today() + dt.timedelta(days=20)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Status"
+    sheet.append(["Werkgever ID", "Loonheffingennummer", "Status", "Datum eerste uitwisseling",
+                  "Reden"])
+    sheet.append([int(_id(1)), lhn(1), "live", (day - dt.date(1899, 12, 30)).days + 0.25, None])
+    sheet.append([int(_id(2)), lhn(2), "live", 3_000_000, None])
+    path = tmp_path / "getallen.xlsx"
+    book.save(path)
+    done = run_intake("status", "import", str(path), "--db", str(ledger_path), "--json")
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert [(c["werkgever_id"], c["state"], c["first_exchange"]) for c in report["changes"]] == [
+        (_id(1), "live", day.isoformat())]
+    [finding] = report["findings"]
+    assert (finding["code"], finding["sheet"], finding["row"], finding["column"],
+            finding["value"]) == ("date-number-invalid", "Status", 3, "D", "3000000")
+    assert "3000000" in finding["message"] and "2958465 (31-12-9999)" in finding["message"]
+
+
 # --- telling the bureaus now (--messages) ------------------------------------------------------
 
 
@@ -747,6 +775,7 @@ def test_the_terminal_shows_the_first_fifty_findings_and_how_many_more(ledger_pa
     ("5-1-2027", "2027-01-05"),
     ("2027-01-15 ongeveer", None),                # text after the date: not a date
     ("2027-2-30", None),                          # no such day
+    ("46037", None),                              # a CSV's number is text: no Excel date
 ])
 def test_the_date_of_the_first_exchange_as_systems_write_it(ledger_path: Path, tmp_path: Path,
                                                             typed: str,

@@ -192,6 +192,15 @@ def _status_codes(tmp_path: Path, ledger_path: Path) -> set[str]:
             live.write_text("werkgever_id,loonheffingennummer,status,eerste_uitwisseling\n"
                             f"9000002,{lhn(2)},live,{day}\n", encoding="utf-8")
             codes |= {f.code for f in import_status(ledger, live, options).findings}
+        book = openpyxl.Workbook()  # a plain number past Excel's last day in a date column
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "Status"
+        sheet.append(["werkgever_id", "loonheffingennummer", "status", "eerste_uitwisseling"])
+        sheet.append([9000004, lhn(4), "live", 3_000_000])
+        book.save(tmp_path / "getal.xlsx")
+        codes |= {f.code for f in import_status(ledger, tmp_path / "getal.xlsx",
+                                                options).findings}
     finally:
         ledger.close()
     return codes

@@ -17,12 +17,15 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING
 from xml.parsers import expat
 
 from intake.outputs.xmlparts import NS_MC
 from intake.validation.extent import at_least
 from intake.validation.ooxml import is_rel, read_rels
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead, SupportsWrite
 
 #: Parts up to this size are checked element by element; a larger one (a big worksheet, whose
 #: rows are written by one tested routine, or a long Controle sheet) is parsed as a stream for
@@ -120,11 +123,10 @@ class RowPairs:
         return b"</row>".join([*self._kept, new.carry])  # the end, after the last row
 
 
-class Fed:
-    """A stream of a worksheet that feeds every block read from it or written to it to one
-    side of a RowPairs."""
+class FedRead:
+    """A stream of a worksheet that feeds every block read from it to one side of a RowPairs."""
 
-    def __init__(self, stream: IO[bytes], side: Callable[[bytes], None]) -> None:
+    def __init__(self, stream: SupportsRead[bytes], side: Callable[[bytes], None]) -> None:
         self.stream, self.side = stream, side
 
     def read(self, size: int = -1) -> bytes:
@@ -132,9 +134,18 @@ class Fed:
         self.side(block)
         return block
 
+
+class FedWrite:
+    """A stream of a worksheet that feeds every block written to it to one side of a
+    RowPairs."""
+
+    def __init__(self, stream: SupportsWrite[bytes], side: Callable[[bytes], None]) -> None:
+        self.stream, self.side = stream, side
+
     def write(self, block: bytes) -> int:
         self.side(block)
-        return self.stream.write(block)
+        self.stream.write(block)
+        return len(block)
 
 
 def _patched_rows(source: zipfile.ZipFile, package: zipfile.ZipFile, name: str) -> bytes | None:
@@ -224,7 +235,8 @@ def _count_problems(name: str, root: ET.Element, before: ET.Element | None) -> l
 def feedback_problems(original: Path, feedback: Path,
                       fed: Mapping[str, RowPairs] | None = None) -> list[str]:
     """What is wrong with the feedback package `feedback` made from `original` (empty: none).
-    `fed`: worksheets whose rows were paired as they were patched (`RowPairs`, `Fed`), by part
+    `fed`: worksheets whose rows were paired as they were patched (`RowPairs`, `FedRead`,
+    `FedWrite`), by part
     name: they are not read back from both packages to find the rows that changed."""
     problems: list[str] = []
     with zipfile.ZipFile(original) as source, zipfile.ZipFile(feedback) as package:

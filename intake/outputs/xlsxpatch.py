@@ -71,7 +71,8 @@ CONTROLE_NAME = "IntakeControle"
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Any character xml_text changes: most texts have none and are returned as they are.
 _ESCAPED = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
-_CHUNK = 1 << 20
+#: The size of the blocks a worksheet is read and written in.
+CHUNK = 1 << 20
 
 
 class PackageError(IntakeError):
@@ -318,7 +319,7 @@ def patch_sheet(source: SupportsRead[bytes], target: SupportsWrite[bytes], patch
     for piece in _patched_pieces(_chunks(source), patch, pool):
         pending.append(piece)
         size += len(piece)
-        if size >= _CHUNK:  # a few large writes: each write to a zip member has its cost
+        if size >= CHUNK:  # a few large writes: each write to a zip member has its cost
             target.write("".join(pending).encode("utf-8"))
             pending, size = [], 0
     target.write("".join(pending).encode("utf-8"))
@@ -328,7 +329,7 @@ def _chunks(source: SupportsRead[bytes]) -> Iterator[str]:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")()
-    while block := source.read(_CHUNK):
+    while block := source.read(CHUNK):
         yield decoder.decode(block)
     yield decoder.decode(b"", final=True)
 
@@ -375,7 +376,7 @@ def _patched_pieces(chunks: Iterator[str], patch: SheetPatch, pool: StylePool) -
             buffer = buffer[max(passed, upto):]
             if end is not None:
                 state = "tail"
-            elif len(buffer) > 64 * _CHUNK:
+            elif len(buffer) > 64 * CHUNK:
                 raise PackageError("a worksheet row is too large to patch")
     if state != "tail":
         raise PackageError("worksheet XML ends before </sheetData>")

@@ -699,12 +699,15 @@ def create_app(config: ServeConfig) -> ASGIApp:
 def serve(config: ServeConfig, host: str, port: int, forwarded_allow_ips: str,
           log_format: LogFormat = "text") -> None:
     """Run the server until it is stopped (Ctrl+C or SIGTERM), its log lines (uvicorn's
-    access lines included) one event a line on stderr in `log_format`."""
+    access lines included) one event a line on stderr in `log_format`, each value a client
+    sent cut to `intake.web.logbounds.MAX_CHARS` characters."""
     import uvicorn
 
-    from intake.outputs.logs import configure_web
+    from intake.outputs.logs import ROOT, UVICORN, configure_web
+    from intake.web.logbounds import bound_handlers
 
     configure_web(log_format)
+    bound_handlers((ROOT, *UVICORN))  # no client fills the log: each value it sent is cut
     app = create_app(config)
     proxies = frozenset(a.strip() for a in forwarded_allow_ips.split(",") if a.strip())
     limits = raise_file_limit(dataclasses.replace(

@@ -7,7 +7,10 @@ benchmarks/workbooks.py) it measures, each in a fresh process, median of `repeat
 
 - raw:       python-calamine reading every sheet (the floor: unzipping and parsing the XML);
 - validate:  read, normalise, rules, report.json, report.html and the CSVs (no feedback);
-  both timed inside their process, imports included, interpreter start-up excluded;
+  both timed inside their process, imports included, interpreter start-up excluded; once as
+  `intake.outputs.pipeline.run` reads (the package inspected, then the sheets parsed) and once
+  as `intake validate`'s OS-limited child reads (the sheets parsed in a thread while the
+  package is inspected, `read_ahead`: safe only in such a child);
 - feedback:  writing feedback.xlsx from that result, separately;
 - cli:       `intake validate` end to end, as a user runs it (all outputs; the file is read in
   an OS-limited child process, `intake.checking.check`);
@@ -73,7 +76,8 @@ from intake.validation.process import gc_paused
 from intake.validation.limits import Limits
 from intake.validation.validate import Options, validate_workbook
 out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
-options = Options(limits=Limits(**{"max_seconds": 0, **json.loads(sys.argv[3])}))
+options = Options(limits=Limits(**{"max_seconds": 0, **json.loads(sys.argv[3])}),
+                  read_ahead=sys.argv[4] == "ahead")
 with gc_paused():  # as intake.outputs.pipeline.run writes them
     result = validate_workbook(Path(sys.argv[1]), options)
     report = build_report(result, options)
@@ -216,14 +220,17 @@ def main() -> None:
         path = write_workbook(work / f"w{size}.xlsx", size)
         options, fields = raised(size)
         limits = json.dumps(fields)
-        raw, val, fb, cli, inproc, inchild = [], [], [], [], [], []
+        raw, val, ahead, fb, cli, inproc, inchild = [], [], [], [], [], [], []
         for n in range(args.repeat):
             raw.append(float(timed([PYTHON, "-c", RAW, str(path)])[1]))
             _, out = timed([PYTHON, "-c", STAGES, str(path), str(work / f"o{size}-{n}"),
-                            limits])
+                            limits, "after"])
             stages = json.loads(out)
             val.append(stages["validate"])
             fb.append(stages["feedback"])
+            _, out = timed([PYTHON, "-c", STAGES, str(path), str(work / f"a{size}-{n}"),
+                            limits, "ahead"])
+            ahead.append(json.loads(out)["validate"])
             cli.append(timed([INTAKE, "validate", str(path), "--out",
                               str(work / f"c{size}-{n}"), "--max-seconds", "0", *options])[0])
             inproc.append(float(timed([PYTHON, "-c", INPROC, str(path),
@@ -237,8 +244,8 @@ def main() -> None:
             fl, errors = timed([PYTHON, "-c", FRICTIONLESS, str(path)])
             if not errors.strip():
                 raise SystemExit("frictionless did not run: see the FRICTIONLESS script")
-        rows.append((size, median(raw), median(val), median(fb), median(cli), peak, fl,
-                     median(inproc), median(inchild)))
+        rows.append((size, median(raw), median(val), median(ahead), median(fb), median(cli),
+                     peak, fl, median(inproc), median(inchild)))
         print(rows[-1], flush=True)
     largest = work / f"w{max(args.sizes)}.xlsx"
     small = work / "w10.xlsx"
@@ -268,13 +275,15 @@ def main() -> None:
         f"Median of {args.repeat} runs, each in a fresh process. Ratios are against the raw "
         "python-calamine read of the same file, measured in the same run.",
         "",
-        "| employers | raw read s | validate s (x raw) | feedback s (x raw) | `intake validate` "
-        "s (x raw) | peak MB | frictionless s (x slower than validate) | validate µs/employer |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| employers | raw read s | validate s (x raw) | validate, read ahead s (x raw) | "
+        "feedback s (x raw) | `intake validate` s (x raw) | peak MB | frictionless s (x slower "
+        "than validate) | validate µs/employer |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for size, raw_s, val_s, fb_s, cli_s, peak, fl, _, _ in rows:
+    for size, raw_s, val_s, ahead_s, fb_s, cli_s, peak, fl, _, _ in rows:
         fl_text = f"{fl:.2f} ({fl / val_s:.1f}x)" if fl else "not run"
         lines.append(f"| {size:,} | {raw_s:.2f} | {val_s:.2f} ({val_s / raw_s:.1f}x) | "
+                     f"{ahead_s:.2f} ({ahead_s / raw_s:.1f}x) | "
                      f"{fb_s:.2f} ({fb_s / raw_s:.1f}x) | {cli_s:.2f} ({cli_s / raw_s:.1f}x) | "
                      f"{peak:.0f} | {fl_text} | "
                      f"{val_s / size * 1e6:.0f} |")

@@ -22,6 +22,16 @@ LogFormat = Literal["text", "json"]
 ROOT = "intake"
 #: uvicorn's loggers, given the same handler when the web intake runs.
 UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access")
+#: The longest text a log line keeps of a value from outside (a path a client sent, an
+#: exception's text, which may quote a whole input): far longer than any of our own.
+MAX_CHARS = 1000
+#: What ends a value that was cut.
+CUT = "…"
+
+
+def bounded(text: str, limit: int = MAX_CHARS) -> str:
+    """`text` if it has at most `limit` characters, else its first `limit` and `CUT`."""
+    return text if len(text) <= limit else text[:limit] + CUT
 
 
 def quoted(value: object) -> str:
@@ -60,7 +70,7 @@ def _value(value: object) -> str:
 
 class Formatter(logging.Formatter):
     """A record as one line, text or JSON: its `fields` (see the module), else its level and
-    message (and the exception's type and text, on the same line)."""
+    message (and the exception's type and text, on the same line, cut to MAX_CHARS)."""
 
     def __init__(self, fmt: LogFormat = "text") -> None:
         super().__init__()
@@ -77,7 +87,7 @@ class Formatter(logging.Formatter):
                      "message": record.getMessage()}
             if record.exc_info and record.exc_info[1] is not None:
                 error = record.exc_info[1]
-                line["error"] = f"{type(error).__name__}: {error}"
+                line["error"] = bounded(f"{type(error).__name__}: {error}")
         return render(line, self.kind)
 
 

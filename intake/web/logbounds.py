@@ -15,16 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
-#: The longest text value a log line keeps (the web intake's own paths and queries are far
-#: shorter: an upload's page, a filter of the registrations).
-MAX_CHARS = 1000
-#: What ends a value that was cut.
-CUT = "…"
-
-
-def bounded(text: str, limit: int = MAX_CHARS) -> str:
-    """`text` if it has at most `limit` characters, else its first `limit` and `CUT`."""
-    return text if len(text) <= limit else text[:limit] + CUT
+from intake.outputs.logs import MAX_CHARS, bounded
 
 
 class BoundedFields(logging.Filter):

@@ -73,3 +73,24 @@ def test_any_other_record_is_one_line_with_its_level_and_message(fmt: str) -> No
             "error": "ValueError: first\nsecond"}
     else:
         assert ' level="warning" logger="intake.test" message="went wrong\\u2028here"' in line
+
+
+def test_an_exceptions_text_is_cut_in_its_line() -> None:
+    """An exception whose text quotes a whole input (60,000 characters) gives a line of its
+    type and the first MAX_CHARS characters, ended by the mark that it was cut."""
+    import io
+    import logging
+
+    from intake.outputs.logs import CUT, MAX_CHARS, configure
+
+    stream = io.StringIO()
+    handler = configure("json", stream)
+    try:
+        raise ValueError("x" * 60_000)
+    except ValueError:
+        logging.getLogger("intake.test").error("failed", exc_info=True)
+    finally:
+        logging.getLogger("intake").removeHandler(handler)
+    (line,) = stream.getvalue().splitlines()
+    error = json.loads(line)["error"]
+    assert error == ("ValueError: " + "x" * 60_000)[:MAX_CHARS] + CUT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,6 +47,10 @@ class Finding:
     field: str | None = None
     value: str | None = None
     params: tuple[tuple[str, str], ...] = ()
+    #: texts() by language, made once: report.json, report.html, the notes and the Controle
+    #: sheet each ask for them.
+    _texts: dict[str, tuple[str, str, str]] = dataclasses.field(  # (a field is named "field")
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.code not in CATALOGUE:
@@ -79,9 +84,11 @@ class Finding:
     def texts(self, lang: Lang = "nl") -> tuple[str, str, str]:
         """The column label, the message and the fix at once (a report of many findings asks
         for all three of each)."""
-        context = self._context(lang)
-        message, hint = render(self.code, lang, context)
-        return (context["label"] if self.field else ""), message, hint
+        if (made := self._texts.get(lang)) is None:
+            context = self._context(lang)
+            message, hint = render(self.code, lang, context)
+            made = self._texts[lang] = (context["label"] if self.field else ""), message, hint
+        return made
 
     def label(self, lang: Lang = "nl") -> str:
         """The field's column label in the given language ("" for a file-level finding)."""

@@ -27,7 +27,8 @@ from intake.web.words import WORDS, other
 #: A word: two or more letters (digits, codes such as L01 and single letters say nothing).
 WORD = re.compile(r"[^\W\d_]{2,}")
 #: Attributes whose text a person reads or hears.
-READ_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder", "data-chosen")
+READ_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder", "data-chosen",
+                   "data-pick-first")
 
 
 def _texts(lang: Lang) -> Iterator[str]:

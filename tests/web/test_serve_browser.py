@@ -82,21 +82,28 @@ def server(tmp_path: Path, request: pytest.FixtureRequest,
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[object]:
-    """Headless chromium through chromedriver, downloading into tmp_path/downloads."""
+def browser(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    """Headless chromium through chromedriver, downloading into tmp_path/downloads. Parametrized
+    (indirect) with (language, scripts): chromium's own words in that language (LANGUAGE on
+    Linux, where --lang is not read; --lang elsewhere) and asking pages for it; scripts off
+    when `scripts` is false. Else: chromium's default words, asking for Dutch, scripts on."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    ui, scripts = getattr(request, "param", (None, True))
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,1000", f"--user-data-dir={tmp_path / 'profile'}"):
+                 "--window-size=1280,1000", f"--user-data-dir={tmp_path / 'profile'}",
+                 *([f"--lang={ui}"] if ui else [])):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     options.add_experimental_option("prefs", {
         "download.default_directory": str(tmp_path / "downloads"),
-        "download.prompt_for_download": False, "intl.accept_languages": "nl-NL"})
-    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+        "download.prompt_for_download": False, "intl.accept_languages": ui or "nl-NL",
+        **({} if scripts else {"profile.managed_default_content_settings.javascript": 2})})
+    env = {**os.environ, "LANGUAGE": ui.replace("-", "_")} if ui else None
+    driver = webdriver.Chrome(service=Service(str(DRIVER), env=env), options=options)
     driver.set_page_load_timeout(120)
     # A form post's click may return before the next page is there (the check takes a
     # moment, more on a busy machine): look for elements until they appear.
@@ -225,8 +232,8 @@ def test_drag_and_drop_uploads_and_the_csp_blocks_nothing(
     _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
     d.execute_script(DROP, base64.b64encode(valid.read_bytes()).decode(),  # type: ignore[attr-defined]
                      valid.name)
-    hint = d.find_element(By.CSS_SELECTOR, ".drop-hint").text  # type: ignore[attr-defined]
-    assert hint == "Gekozen: gesleept.xlsx"
+    picked = d.find_element(By.ID, "werkmap-picked").text  # type: ignore[attr-defined]
+    assert picked.startswith("Gekozen: gesleept.xlsx (") and picked.endswith(" kB)")
     _navigate(d, By.CSS_SELECTOR, "#upload-form button")
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
     assert heading == "gesleept.xlsx: Goedgekeurd"
@@ -247,7 +254,7 @@ const lang = document.documentElement.lang;
 const clone = document.body.cloneNode(true);
 clone.querySelectorAll("script, style").forEach(e => e.remove());
 clone.querySelectorAll("[lang]").forEach(e => { if (e.lang !== lang) { e.remove(); } });
-const read = ["title", "alt", "aria-label", "placeholder", "data-chosen"];
+const read = ["title", "alt", "aria-label", "placeholder", "data-chosen", "data-pick-first"];
 const said = [...clone.querySelectorAll(read.map(a => `[${a}]`).join(", "))]
   .map(e => read.map(a => e.getAttribute(a) || "").join(" "));
 const walker = document.createTreeWalker(clone, NodeFilter.SHOW_TEXT);
@@ -445,3 +452,116 @@ def test_the_registrations_table_in_english_first_and_dutch_by_the_switch(
     _navigate(d, By.ID, "lang-switch")
     assert d.find_element(By.TAG_NAME, "h1").text == "Overzicht voor a.s.r."  # type: ignore[attr-defined]
     _read(d, "nl", data, "lang-14-overzicht")
+
+
+# --- the workbook picker in the page's language --------------------------------------------
+
+#: The page's language and, unlike it, chromium's own (its "Choose file").
+PICKER = [pytest.param("nl", ("en-US", True), id="nl-page-en-US-browser"),
+          pytest.param("en", ("nl", True), id="en-page-nl-browser")]
+#: The label's focus ring, the picker's computed look.
+RING = """
+const s = getComputedStyle(document.querySelector("label.pick"));
+return [s.outlineStyle, s.outlineWidth, s.outlineColor];
+"""
+
+
+def _browser_speaks(d: object, ui: str) -> None:
+    """Skip unless chromium really runs in `ui` (Debian's chromium has only en-US without
+    chromium-l10n; then the English page in a Dutch browser proves nothing new)."""
+    shown = d.execute_script("return navigator.language")  # type: ignore[attr-defined]
+    if not str(shown).startswith(ui[:2]):
+        pytest.skip(f"chromium does not run in {ui} (it says {shown}): chromium-l10n missing")
+
+
+@pytest.mark.parametrize(("server", "browser"), PICKER, indirect=True)
+def test_the_workbook_picker_speaks_the_pages_language_not_the_browsers(
+        server: tuple[str, dict[str, str], Path], browser: object,
+        request: pytest.FixtureRequest) -> None:
+    """In a chromium whose own language is the other one: the picker's button and "no
+    workbook chosen yet" are the page's words (the browser's input is in the page but not
+    seen); Tab from the link before it focuses the input and draws the focus ring on the
+    button; checking without a workbook says so in the page's words (not the browser's
+    bubble) and stays; a chosen workbook's name and size are shown; it is uploaded and
+    accepted, with no Content-Security-Policy violation."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from intake.web.words import WORDS
+
+    base, keys, inbox = server
+    lang = request.node.callspec.params["server"]
+    ui = request.node.callspec.params["browser"][0]
+    words = WORDS[lang]
+    d: object = browser
+    d.get(base + "/inloggen")  # type: ignore[attr-defined]
+    _browser_speaks(d, ui)
+    d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
+    pick = d.find_element(By.CSS_SELECTOR, "label.pick")  # type: ignore[attr-defined]
+    picked = d.find_element(By.ID, "werkmap-picked")  # type: ignore[attr-defined]
+    field = d.find_element(By.ID, "werkmap")  # type: ignore[attr-defined]
+    assert pick.is_displayed() and pick.text == words["pick_button"]
+    assert picked.text == words["picked_none"]
+    assert picked.get_attribute("aria-live") == "polite"
+    assert field.get_attribute("aria-describedby") == "werkmap-picked"
+    assert field.size["width"] <= 1 and field.size["height"] <= 1  # the browser's own: unseen
+    assert d.execute_script(RING)[0] == "none"  # type: ignore[attr-defined]
+    _read(d, lang, _data(SAMPLES, "noord"), f"picker-{lang}-1-empty")
+
+    d.execute_script('document.querySelector(".lead a").focus()')  # type: ignore[attr-defined]
+    ActionChains(d).send_keys(Keys.TAB).perform()  # type: ignore[arg-type]
+    assert d.execute_script("return document.activeElement.id") == "werkmap"  # type: ignore[attr-defined]
+    assert d.execute_script(RING) == ["solid", "3px", "rgb(240, 165, 0)"]  # type: ignore[attr-defined]
+    _shot(d, f"picker-{lang}-2-focus")
+
+    d.find_element(By.CSS_SELECTOR, "#upload-form button").click()  # type: ignore[attr-defined]
+    WebDriverWait(d, 10).until(lambda _: picked.text == words["pick_first"])  # type: ignore[arg-type]
+    assert d.current_url == base + "/uploads"  # type: ignore[attr-defined]
+    assert "missing" in str(picked.get_attribute("class"))
+    _shot(d, f"picker-{lang}-3-none-chosen")
+
+    sample = SAMPLES / "voorbeeld-geldig.xlsx"
+    field.send_keys(str(sample))
+    kb = f"{sample.stat().st_size / 1024:.1f}".removesuffix(".0")  # under 1 MB: in kB
+    kb = kb.replace(".", ",") if lang == "nl" else kb  # the page's decimal comma
+    chosen = f"{words['chosen']} voorbeeld-geldig.xlsx ({kb} kB)"
+    WebDriverWait(d, 10).until(lambda _: picked.text == chosen)  # type: ignore[arg-type]
+    assert pick.text == words["pick_button"]
+    _shot(d, f"picker-{lang}-4-chosen")
+
+    _navigate(d, By.CSS_SELECTOR, "#upload-form button")
+    heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
+    assert heading == f"voorbeeld-geldig.xlsx: {words['status_accepted']}"
+    assert [p.parent.name for p in inbox.rglob("*.xlsx")] == ["noord"]
+    _shot(d, f"picker-{lang}-5-result")
+    log = d.get_log("browser")  # type: ignore[attr-defined]
+    assert not [e for e in log if "Content Security Policy" in e["message"]], log
+
+
+@pytest.mark.parametrize("browser", [("en-US", False)], indirect=True)
+def test_without_scripts_the_browsers_own_picker_shows_and_the_upload_works(
+        server: tuple[str, dict[str, str], Path], browser: object) -> None:
+    """Scripts off: the browser's own file input is seen (its words are the browser's), the
+    page's stand-ins are not, and a workbook chosen with it is uploaded and checked."""
+    from selenium.webdriver.common.by import By
+
+    base, keys, inbox = server
+    d: object = browser
+    d.get(base + "/inloggen")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
+    field = d.find_element(By.ID, "werkmap")  # type: ignore[attr-defined]
+    assert field.is_displayed() and field.size["width"] > 100
+    assert not d.find_element(By.CSS_SELECTOR, "label.pick").is_displayed()  # type: ignore[attr-defined]
+    assert not d.find_element(By.ID, "werkmap-picked").is_displayed()  # type: ignore[attr-defined]
+    assert not d.find_element(By.CSS_SELECTOR, ".drop-hint").is_displayed()  # type: ignore[attr-defined]
+    _shot(d, "picker-nojs-1-native")
+    field.send_keys(str(SAMPLES / "voorbeeld-geldig.xlsx"))
+    _navigate(d, By.CSS_SELECTOR, "#upload-form button")
+    heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
+    assert heading == "voorbeeld-geldig.xlsx: Goedgekeurd"
+    assert [p.parent.name for p in inbox.rglob("*.xlsx")] == ["noord"]
+    _shot(d, "picker-nojs-2-result")

@@ -312,3 +312,27 @@ def test_a_too_large_upload_is_refused_in_the_chosen_language(tmp_path: Path,
     assert response.status_code == 413
     assert f'<html lang="{lang}">' in response.text
     assert WORDS[lang]["too_large"].format(mb=1) in response.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_workbook_picker_speaks_the_pages_language_and_works_without_a_script(
+        site: Site, lang: Lang) -> None:
+    """The upload page carries the picker's words in its own language (the button, "no
+    workbook chosen yet", the word before a chosen name, the note when none was chosen), none
+    in the other; the browser's input is still there, required, and the stand-ins are hidden
+    until upload.js shows them, so without a script the form is the browser's as before."""
+    other = "en" if lang == "nl" else "nl"
+    with site.client() as client:
+        client.get(f"/taal/{lang}")
+        login(client, site.keys["noord"])
+        page = client.get("/uploads").text
+    for key in ("pick_button", "picked_none", "pick_first", "chosen"):
+        assert html.escape(WORDS[lang][key]) in page, key
+        assert html.escape(WORDS[other][key]) not in page, key
+    assert re.search(r'<input type="file" id="werkmap" name="werkmap" required', page)
+    assert f'<label for="werkmap" class="pick" hidden>{WORDS[lang]["pick_button"]}</label>' in page
+    picked = re.search(r'<p class="picked" id="werkmap-picked" ([^>]*)>([^<]*)</p>', page)
+    assert picked is not None
+    assert picked.group(1) == 'aria-live="polite" hidden'
+    assert picked.group(2) == WORDS[lang]["picked_none"]
+    assert '<script src="/static/upload.js" defer></script>' in page

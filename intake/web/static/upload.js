@@ -1,5 +1,5 @@
-// Progressive enhancement of the upload form: drop a workbook on it, and a note while the
-// server checks. The form works the same without this file.
+// Progressive enhancement of the upload form: the picker in the page's words, drop a workbook
+// on it, and a note while the server checks. The form works the same without this file.
 "use strict";
 (function () {
   var form = document.getElementById("upload-form");
@@ -8,6 +8,52 @@
   var hint = form.querySelector(".drop-hint");
   var busy = form.querySelector(".busy");
   var button = form.querySelector("button[type=submit]");
+  // The browser's input says "Choose file" and "No file chosen" in the browser's language:
+  // a label in the page's words stands in for it (the input itself stays, unseen, focusable),
+  // and the choice is said in a polite live region.
+  var pick = form.querySelector("label.pick");
+  var picked = form.querySelector(".picked");
+  var none = picked ? picked.textContent : "";
+  var number = new Intl.NumberFormat(document.documentElement.lang || undefined,
+                                     {maximumFractionDigits: 1});
+
+  function size(bytes) {
+    if (bytes >= 1024 * 1024) { return number.format(bytes / 1024 / 1024) + " MB"; }
+    return number.format(bytes / 1024) + " kB";  // as the result page says it
+  }
+
+  function say(text, kind) {
+    if (!picked) { return; }
+    picked.textContent = text;
+    picked.classList.toggle("chosen", kind === "chosen");
+    picked.classList.toggle("missing", kind === "missing");
+  }
+
+  // The words come from the page, in the page's language.
+  function show() {
+    var file = input.files && input.files[0];
+    if (file) {
+      say((form.dataset.chosen || "") + " " + file.name + " (" + size(file.size) + ")",
+          "chosen");
+    } else {
+      say(none, "");
+    }
+  }
+
+  if (pick && picked) {
+    pick.hidden = false;
+    picked.hidden = false;
+    input.setAttribute("aria-describedby", picked.id);
+    form.classList.add("picking");
+    input.addEventListener("change", show);
+    // The browser's own "Please select a file" bubble is in the browser's language too.
+    input.addEventListener("invalid", function (event) {
+      event.preventDefault();
+      say(form.dataset.pickFirst || none, "missing");
+      input.focus();
+    });
+    show();  // a file the browser kept across a reload or a step back
+  }
   if (hint) { hint.hidden = false; }
   ["dragenter", "dragover"].forEach(function (name) {
     form.addEventListener(name, function (event) {
@@ -22,8 +68,11 @@
     event.preventDefault();
     if (event.dataTransfer && event.dataTransfer.files.length) {
       input.files = event.dataTransfer.files;
-      // The word comes from the page, in the page's language.
-      if (hint) { hint.textContent = (form.dataset.chosen || "") + " " + input.files[0].name; }
+      if (picked && !picked.hidden) {
+        show();
+      } else if (hint) {
+        hint.textContent = (form.dataset.chosen || "") + " " + input.files[0].name;
+      }
     }
   });
   form.addEventListener("submit", function () {

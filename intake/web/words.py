@@ -113,7 +113,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "result_title": "Controle {name}",
         "all_uploads": "← Alle uploads",
         "outcome": "{name}: {status}",
-        "uploaded": "Geüpload {when} · {size} kB",
+        "uploaded": "Geüpload {when} · {size}",
         "other_held": "Let op: deze werkmap noemt een ander bureau",
         "other_confirmed": "Deze werkmap noemt een ander bureau; je hebt bevestigd dat jullie "
         "die werkgevers aanleveren",
@@ -389,7 +389,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "result_title": "Check of {name}",
         "all_uploads": "← All uploads",
         "outcome": "{name}: {status}",
-        "uploaded": "Uploaded {when} · {size} kB",
+        "uploaded": "Uploaded {when} · {size}",
         "other_held": "Note: this workbook names another bureau",
         "other_confirmed": "This workbook names another bureau; you confirmed that you deliver "
         "these employers",
@@ -638,6 +638,16 @@ class Words:
         """The text of `key` as HTML: the words escaped, a value that is Markup (a link, a
         name in bold, made by the template) kept, any other value escaped."""
         return Markup(escape(WORDS[self.lang][key])).format(**values)
+
+    def size(self, size: int) -> str:
+        """A file's size as the upload page's picker says it (upload.js, Intl.NumberFormat):
+        kB, or MB from 1 MB on, at most one decimal, in the reader's way of writing numbers
+        (1.023,5 kB in Dutch, 1,023.5 kB in English)."""
+        amount, unit = (size / 1024 / 1024, "MB") if size >= 1024 * 1024 else (size / 1024, "kB")
+        text = f"{round(amount, 1):,.1f}".removesuffix(".0")
+        if self.lang == "nl":
+            text = text.translate(str.maketrans(",.", ".,"))
+        return f"{text} {unit}"
 
     def status(self, status: Status | str) -> str:
         """An upload's check, as the bureau reads it (`Goedgekeurd`)."""

@@ -336,3 +336,27 @@ def test_the_workbook_picker_speaks_the_pages_language_and_works_without_a_scrip
     assert picked.group(1) == 'aria-live="polite" hidden'
     assert picked.group(2) == WORDS[lang]["picked_none"]
     assert '<script src="/static/upload.js" defer></script>' in page
+
+
+def test_a_size_reads_as_the_picker_says_it_in_the_readers_way_of_writing_numbers() -> None:
+    """kB with at most one decimal, MB from 1 MB on, the decimal comma and the thousands
+    point in Dutch (as upload.js's Intl.NumberFormat writes them on the upload page)."""
+    sizes = (512, 10957, 10240, 1048575, 1048576, 1536000)
+    assert [Words("nl").size(n) for n in sizes] == [
+        "0,5 kB", "10,7 kB", "10 kB", "1.024 kB", "1 MB", "1,5 MB"]
+    assert [Words("en").size(n) for n in sizes] == [
+        "0.5 kB", "10.7 kB", "10 kB", "1,024 kB", "1 MB", "1.5 MB"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_result_page_gives_the_uploads_size_as_its_reader_writes_it(site: Site,
+                                                                        lang: Lang) -> None:
+    sample = site.folder / "voorbeeld-geldig.xlsx"
+    with site.client() as client:
+        client.get(f"/taal/{lang}")
+        csrf = login(client, site.keys["noord"])
+        page = upload(client, csrf, sample, follow=True).text  # type: ignore[attr-defined]
+    """The uploaded line says the size as the picker did (10,7 kB on a Dutch page)."""
+    size = Words(lang).size(sample.stat().st_size)
+    assert re.fullmatch(r"\d+,\d kB" if lang == "nl" else r"\d+\.\d kB", size), size
+    assert f"· {size}</p>" in html.unescape(page)

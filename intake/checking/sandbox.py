@@ -58,6 +58,14 @@ START_SECONDS = 60.0
 STDERR_NAME = "stderr"
 #: How much of the start and of the end of stderr is read to tell why a child died.
 _STDERR_TAIL = 64 << 10
+#: The child's Rust code (calamine, polars) prints no backtrace of a panic, whatever the
+#: parent's environment says. With RUST_BACKTRACE=1 a panic near the address-space limit hung
+#: the child until its wall time: Rust's panic hook holds std's backtrace lock while it
+#: resolves symbols; that allocates; the failed allocation's handler waits for the same lock,
+#: with the interpreter held (seen in calamine: pyo3 panics when a list cannot be allocated).
+#: Rust reads them at its first panic, so they are set before any job (a child forked from a
+#: parent whose calamine already panicked would keep the parent's choice).
+NO_RUST_BACKTRACE = {"RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"}
 #: What a runtime writes on stderr when an allocation fails (Rust, C++, Python, glibc).
 _OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError", b"bad_alloc", b"out of memory",
                   b"Cannot allocate memory", b"capacity overflow")
@@ -119,6 +127,7 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
     few_malloc_arenas(limited=bounds.memory_mb > 0)  # before any thread starts
     tempfile.tempdir = work
     os.environ["TMPDIR"] = work
+    os.environ.update(NO_RUST_BACKTRACE)
     _contain(bounds, os.path.join(work, STDERR_NAME), parent, pdeathsig)
     if warm is not None:
         with contextlib.suppress(Exception):

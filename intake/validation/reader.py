@@ -210,6 +210,8 @@ def read_workbook(path: Path, limits: Limits | None = None,
         raise UnreadableWorkbook(path, exc.reason, exc.detail) from exc
     except OSError as exc:  # permissions, a lock held by another program
         raise UnreadableWorkbook(path, "cannot-open", exc.strerror or str(exc)) from exc
+    except MemoryError:
+        raise
     except Exception as exc:  # whatever else a damaged package makes the zip reader raise
         raise UnreadableWorkbook(path, "corrupt", str(exc)) from exc
     with tempfile.TemporaryDirectory(prefix="intake-", ignore_cleanup_errors=True) as work, \
@@ -294,6 +296,8 @@ def open_calamine(path: Path, source: Path | None = None) -> object:
         return python_calamine.CalamineWorkbook.from_path(str(source or path))
     except python_calamine.PasswordError as exc:
         raise UnreadableWorkbook(path, "encrypted", str(exc)) from exc
+    except MemoryError:
+        raise
     except Exception as exc:  # calamine raises several types for corrupt files
         raise UnreadableWorkbook(path, "corrupt", str(exc)) from exc
 
@@ -359,6 +363,8 @@ def _read(path: Path, source: Path, inspection: Inspection, limits: Limits,
                             grid.to_python(skip_empty_area=True, nrows=nrows))
                 first_row, first_col = (grid.start or (0, 0)) if data else (0, 0)
                 merged = list(grid.merged_cell_ranges or [])
+            except MemoryError:
+                raise  # the address-space limit, not the file's form (Status.TOO_LARGE)
             except Exception as exc:
                 raise UnreadableWorkbook(path, "corrupt", f"{sheet_name}: {exc}") from exc
             del grid  # the parser's copy of the sheet: only `data` is needed from here

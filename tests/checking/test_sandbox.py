@@ -73,6 +73,26 @@ def _risky(channel: Channel, risk: str) -> tuple[str, int]:
     return risk, os.getpid()
 
 
+def _panic_near_the_limit(channel: Channel, workbook: str, headroom_mb: int) -> str:
+    """calamine panics on `workbook` with `headroom_mb` of address space left."""
+    import resource
+
+    import python_calamine
+
+    retire()  # the limit below is this job's
+    with open("/proc/self/status", encoding="ascii") as status:
+        size = next(int(line.split()[1]) << 10 for line in status if line.startswith("VmSize"))
+    resource.setrlimit(resource.RLIMIT_AS, (size + (headroom_mb << 20),
+                                            resource.getrlimit(resource.RLIMIT_AS)[1]))
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(workbook)
+        for name in book.sheet_names:
+            book.get_sheet_by_name(name).to_python()
+    except BaseException as exc:  # pyo3's PanicException is a BaseException
+        return type(exc).__name__
+    return "read"
+
+
 def _retiring(channel: Channel) -> int:
     retire()
     return os.getpid()
@@ -118,6 +138,25 @@ def test_a_job_past_a_limit_ends_its_child_with_a_named_reason(
     assert died.value.reason == reason
     after = box.run(_pid)
     assert after != before
+
+
+@pytest.mark.parametrize("headroom_mb", [16, 48])
+def test_a_rust_panic_near_the_memory_limit_does_not_hang_the_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, headroom_mb: int) -> None:
+    """With RUST_BACKTRACE=1 in the parent's environment (as on the machine this was found
+    on), a calamine panic with little address space left hung the child until its wall time:
+    the panic hook held Rust's backtrace lock while resolving symbols, that allocation failed,
+    and the handler of a failed allocation waited for the same lock. The child prints no Rust
+    backtrace: the panic reaches Python at once."""
+    import hostile  # here: the module is also imported by name in a bare child (no tests/)
+
+    workbook = hostile.reader_panic(tmp_path)
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    with Sandbox(Bounds(memory_mb=0, seconds=5, output_mb=0)) as sandbox:
+        started = time.monotonic()
+        assert sandbox.run(_panic_near_the_limit, str(workbook), headroom_mb) == \
+            "PanicException"
+        assert time.monotonic() - started < 4
 
 
 def test_output_past_its_limit_is_refused_by_the_kernel(box: Sandbox, tmp_path: Path) -> None:

@@ -103,6 +103,8 @@ def scanners_for(package: zipfile.ZipFile, names: set[str], inspection: Inspecti
             rels = read_rels(package, book)
             with package.open(book) as part:  # at most 4 MB, before any budget
                 data = part.read(1 << 22)
+        except MemoryError:
+            raise  # the address-space limit, not a damaged part
         except Exception:  # a damaged part: the inflation below reports it
             continue
         if not binary and DECLARATION.search(data):
@@ -830,8 +832,8 @@ def inspect_xls(path: Path, limits: Limits) -> Inspection:
                 raise Refused("file-too-big", f"{ole.get_size(name) >> 20} MB of records, at "
                               f"most {limits.max_uncompressed_mb} MB")
             data = ole.openstream(name).read()
-    except Refused:
-        raise
+    except (Refused, MemoryError):
+        raise  # MemoryError: the address-space limit, not damage
     except Exception as exc:  # olefile raises OSError, ValueError, IndexError … on damage
         raise Refused("corrupt", f"compound file: {exc}") from exc
     inspection = Inspection()

@@ -411,6 +411,8 @@ def _template_stamps(book: object, names: list[str]) -> tuple[Stamp | None, list
             grid = book.get_sheet_by_name(name)  # type: ignore[attr-defined]
             data = grid.to_python(skip_empty_area=True, nrows=200)
             top, left = (grid.start or (0, 0)) if data else (0, 0)
+        except MemoryError:
+            raise  # the address-space limit: never taken for a broken sheet
         except Exception:  # a broken helper sheet must not stop the validation
             continue
         for i, row in enumerate(data):

@@ -47,6 +47,8 @@ def inspect(path: Path, limits: Limits) -> Inspection:
         raise Refused("corrupt", "not a zip package")
     try:
         package = zipfile.ZipFile(path)
+    except MemoryError:
+        raise  # the address-space limit (a central directory of millions of entries)
     except Exception as exc:  # BadZipFile, NotImplementedError, ValueError … on a damaged zip
         raise Refused("corrupt", str(exc)) from exc
     with package:

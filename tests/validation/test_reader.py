@@ -192,3 +192,26 @@ def test_ods_xlsb_and_xls_built_in_code_read_like_xlsx(tmp_path: Path, suffix: s
     last = column_of(WERKGEVERS, WERKGEVERS.fields[-1].name, first=1)
     rows = 3 + len(VALID_WERKGEVERS)
     assert read_workbook(path).inspection.ranges["Werkgevers"].ref == f"B3:{last}{rows}"
+
+
+@pytest.mark.parametrize("where", [
+    "zipfile.ZipFile",                               # the inspection opening the package
+    "intake.validation.extent.read_rels",            # the inspection reading workbook.xml
+    "python_calamine.CalamineWorkbook.from_path",    # the parser opening the workbook
+])
+def test_running_out_of_memory_is_never_taken_for_a_damaged_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A MemoryError (the address-space limit of the checking child, struck wherever the
+    reading is) goes up as itself, to be reported as too large: no `except Exception` on the
+    way turns it into "corrupt" (it did, and made a too-large file a damaged one)."""
+    from intake.outputs.samples import fill
+
+    path = fill(tmp_path / "geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    read_workbook(path)  # readable as it is
+
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(where, out_of_memory)
+    with pytest.raises(MemoryError):
+        read_workbook(path)

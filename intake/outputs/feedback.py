@@ -25,9 +25,7 @@ from intake.definition.messages import LANGS, UI, Lang, delivered_note, next_ste
 from intake.definition.status import Door
 from intake.outputs.layout import row_height, shown_time
 from intake.outputs.packagecheck import FedRead, FedWrite, RowPairs, feedback_problems
-from intake.outputs.streams import ReadAhead, WriteBehind
 from intake.outputs.xlsxpatch import (
-    CHUNK,
     CONTROLE_NAME,
     CT_COMMENTS,
     CT_VML,
@@ -348,10 +346,8 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                     zout.writestr(name, rels_out.pop(name))
                 elif name in patches:
                     fed[name] = pairs = RowPairs()
-                    # Inflated ahead and deflated behind by zlib in threads of their own.
-                    with zin.open(info) as src, zout.open(name, "w", force_zip64=True) as dst, \
-                            ReadAhead(src, CHUNK) as ahead, WriteBehind(dst) as behind:
-                        patch_sheet(FedRead(ahead, pairs.old), FedWrite(behind, pairs.new),
+                    with zin.open(info) as src, zout.open(name, "w", force_zip64=True) as dst:
+                        patch_sheet(FedRead(src, pairs.old), FedWrite(dst, pairs.new),
                                     patches[name], pool)
                 else:
                     with zin.open(info) as src, zout.open(name, "w", force_zip64=True) as dst:

@@ -71,8 +71,7 @@ CONTROLE_NAME = "IntakeControle"
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Any character xml_text changes: most texts have none and are returned as they are.
 _ESCAPED = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
-#: The size of the blocks a worksheet is read and written in.
-CHUNK = 1 << 20
+_CHUNK = 1 << 20
 
 
 class PackageError(IntakeError):
@@ -319,7 +318,7 @@ def patch_sheet(source: SupportsRead[bytes], target: SupportsWrite[bytes], patch
     for piece in _patched_pieces(_chunks(source), patch, pool):
         pending.append(piece)
         size += len(piece)
-        if size >= CHUNK:  # a few large writes: each write to a zip member has its cost
+        if size >= _CHUNK:  # a few large writes: each write to a zip member has its cost
             target.write("".join(pending).encode("utf-8"))
             pending, size = [], 0
     target.write("".join(pending).encode("utf-8"))
@@ -329,7 +328,7 @@ def _chunks(source: SupportsRead[bytes]) -> Iterator[str]:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")()
-    while block := source.read(CHUNK):
+    while block := source.read(_CHUNK):
         yield decoder.decode(block)
     yield decoder.decode(b"", final=True)
 
@@ -376,7 +375,7 @@ def _patched_pieces(chunks: Iterator[str], patch: SheetPatch, pool: StylePool) -
             buffer = buffer[max(passed, upto):]
             if end is not None:
                 state = "tail"
-            elif len(buffer) > 64 * CHUNK:
+            elif len(buffer) > 64 * _CHUNK:
                 raise PackageError("a worksheet row is too large to patch")
     if state != "tail":
         raise PackageError("worksheet XML ends before </sheetData>")

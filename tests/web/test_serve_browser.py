@@ -23,6 +23,7 @@ from intake.outputs.samples import (
     fill,
 )
 from intake.web import keys as bureaus
+from intake.web.words import Words
 
 from conftest import INTAKE, load_json, our_fills
 
@@ -233,7 +234,7 @@ def test_drag_and_drop_uploads_and_the_csp_blocks_nothing(
     d.execute_script(DROP, base64.b64encode(valid.read_bytes()).decode(),  # type: ignore[attr-defined]
                      valid.name)
     picked = d.find_element(By.ID, "werkmap-picked").text  # type: ignore[attr-defined]
-    assert picked.startswith("Gekozen: gesleept.xlsx (") and picked.endswith(" kB)")
+    assert picked.startswith("Gekozen: \u2068gesleept.xlsx\u2069 (") and picked.endswith(" kB)")
     _navigate(d, By.CSS_SELECTOR, "#upload-form button")
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
     assert heading == "gesleept.xlsx: Goedgekeurd"
@@ -474,6 +475,29 @@ def _browser_speaks(d: object, ui: str) -> None:
         pytest.skip(f"chromium does not run in {ui} (it says {shown}): chromium-l10n missing")
 
 
+def test_a_file_name_cannot_turn_the_picker_line_around(
+        server: tuple[str, dict[str, str], Path], browser: object, tmp_path: Path) -> None:
+    """A name with a right-to-left override ("factuur" U+202E "cod.xlsx" would read
+    "factuurxslx.doc" and turn the size after it around) is shown with the override as its
+    escape, as the result page shows it, and isolated, so the size stays readable."""
+    import base64
+
+    from selenium.webdriver.common.by import By
+
+    base, keys, _ = server
+    d: object = browser
+    valid = fill(tmp_path / "geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    d.get(base + "/inloggen")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
+    d.execute_script(DROP, base64.b64encode(valid.read_bytes()).decode(),  # type: ignore[attr-defined]
+                     "factuur\u202ecod.xlsx")
+    picked = d.find_element(By.ID, "werkmap-picked").text  # type: ignore[attr-defined]
+    size = Words("nl").size(valid.stat().st_size)
+    assert picked == f"Gekozen: \u2068factuur\\u202ecod.xlsx\u2069 ({size})"
+    assert "\u202e" not in picked
+
+
 @pytest.mark.parametrize(("server", "browser"), PICKER, indirect=True)
 def test_the_workbook_picker_speaks_the_pages_language_not_the_browsers(
         server: tuple[str, dict[str, str], Path], browser: object,
@@ -525,9 +549,8 @@ def test_the_workbook_picker_speaks_the_pages_language_not_the_browsers(
 
     sample = SAMPLES / "voorbeeld-geldig.xlsx"
     field.send_keys(str(sample))
-    kb = f"{sample.stat().st_size / 1024:.1f}".removesuffix(".0")  # under 1 MB: in kB
-    kb = kb.replace(".", ",") if lang == "nl" else kb  # the page's decimal comma
-    chosen = f"{words['chosen']} voorbeeld-geldig.xlsx ({kb} kB)"
+    size = Words(lang).size(sample.stat().st_size)  # as the result page says it: 10,7 kB
+    chosen = f"{words['chosen']} \u2068voorbeeld-geldig.xlsx\u2069 ({size})"
     WebDriverWait(d, 10).until(lambda _: picked.text == chosen)  # type: ignore[arg-type]
     assert pick.text == words["pick_button"]
     _shot(d, f"picker-{lang}-4-chosen")

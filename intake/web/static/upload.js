@@ -29,11 +29,23 @@
     picked.classList.toggle("missing", kind === "missing");
   }
 
+  // A file's name as the result page shows it: a control or format character (a direction
+  // override, which would turn "factuur\u202excod.xlsx" into "factuurxslx.doc" and the size
+  // after it around) as its escape, as intake.outputs.terminal.printable writes it; the name
+  // isolated (U+2068 ... U+2069), so a right-to-left name leaves the size where it stands.
+  function named(name) {
+    return "\u2068" + name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, function (ch) {
+      var code = ch.codePointAt(0).toString(16);
+      return code.length <= 2 ? "\\x" + code.padStart(2, "0")
+        : code.length <= 4 ? "\\u" + code.padStart(4, "0") : "\\U" + code.padStart(8, "0");
+    }) + "\u2069";
+  }
+
   // The words come from the page, in the page's language.
   function show() {
     var file = input.files && input.files[0];
     if (file) {
-      say((form.dataset.chosen || "") + " " + file.name + " (" + size(file.size) + ")",
+      say((form.dataset.chosen || "") + " " + named(file.name) + " (" + size(file.size) + ")",
           "chosen");
     } else {
       say(none, "");
@@ -71,7 +83,7 @@
       if (picked && !picked.hidden) {
         show();
       } else if (hint) {
-        hint.textContent = (form.dataset.chosen || "") + " " + input.files[0].name;
+        hint.textContent = (form.dataset.chosen || "") + " " + named(input.files[0].name);
       }
     }
   });

@@ -76,6 +76,15 @@ class _Rows:
         self.count += len(pieces)
 
 
+_CELL_REF = re.compile(rb'<(?:[\w.-]+:)?c\b[^>]*?\sr\s*=\s*["\']([A-Za-z]+[0-9]+)["\']')
+
+
+def _twice(piece: bytes) -> set[bytes]:
+    """The cell references that stand more than once in `piece`."""
+    refs = _CELL_REF.findall(piece)
+    return set() if len(set(refs)) == len(refs) else {r for r in refs if refs.count(r) > 1}
+
+
 class RowPairs:
     """A worksheet before and after a patch, as far as it differs, fed in blocks as it is
     read (`old`) and as it is written (`new`), in any order, or read back from two packages
@@ -90,6 +99,9 @@ class RowPairs:
         self._old, self._new = _Rows(), _Rows()
         self._kept: list[bytes] = []
         self._first = True
+        #: Cell references a changed row has twice (and the source's row had not): a mark
+        #: added beside the cell it should have styled (Excel repairs such a sheet).
+        self.twice: set[bytes] = set()
 
     def old(self, block: bytes) -> None:
         self._old.add(block)
@@ -104,13 +116,22 @@ class RowPairs:
         n = min(len(old.pieces), len(new.pieces))
         if not n:
             return
-        if self._first:  # the start of the part, up to the first row's end
+        if self._first:  # the start of the part, up to the first row's end: always kept
+            self._check(old.pieces[0], new.pieces[0])
             self._kept.append(new.pieces[0])
             old.pieces[0] = new.pieces[0]
             self._first = False
-        self._kept += itertools.compress(new.pieces[:n], map(bytes.__ne__, old.pieces[:n],
-                                                             new.pieces[:n]))
+        pairs = zip(old.pieces[:n], new.pieces[:n], strict=True)
+        for before, after in itertools.compress(pairs, map(bytes.__ne__, old.pieces[:n],
+                                                           new.pieces[:n])):
+            self._check(before, after)
+            self._kept.append(after)
         del old.pieces[:n], new.pieces[:n]
+
+    def _check(self, before: bytes, after: bytes) -> None:
+        """Note the cells a changed row has twice that it did not have twice before."""
+        if after != before:
+            self.twice |= _twice(after) - _twice(before)
 
     def patched(self) -> bytes | None:
         """Once both have been fed whole: the pieces that differ, joined into the part's XML;
@@ -148,9 +169,10 @@ class FedWrite:
         return len(block)
 
 
-def _patched_rows(source: zipfile.ZipFile, package: zipfile.ZipFile, name: str) -> bytes | None:
-    """The worksheet `name` of `package` as far as it differs from the same part of `source`
-    (RowPairs), both read back from their packages."""
+def _patched_rows(source: zipfile.ZipFile, package: zipfile.ZipFile,
+                  name: str) -> RowPairs | None:
+    """The worksheet `name` of `package` paired with the same part of `source` (RowPairs),
+    both read back from their packages."""
     if name not in source.namelist():
         return None
     pairs = RowPairs()
@@ -161,7 +183,7 @@ def _patched_rows(source: zipfile.ZipFile, package: zipfile.ZipFile, name: str) 
                 break
             pairs.old(old)
             pairs.new(new)
-    return pairs.patched()
+    return pairs
 
 
 def _parses(package: zipfile.ZipFile, name: str, styles: int | None = None,
@@ -174,8 +196,12 @@ def _parses(package: zipfile.ZipFile, name: str, styles: int | None = None,
     parser = expat.ParserCreate(namespace_separator=" ")
     past = re.compile(rb's="(' + at_least(styles) + rb')"') if styles is not None else None
     carry = b""
-    patched = (pairs.patched() if pairs is not None else
-               _patched_rows(source, package, name) if source is not None else None)
+    if pairs is None and source is not None:
+        pairs = _patched_rows(source, package, name)
+    patched = pairs.patched() if pairs is not None else None
+    if patched is not None and pairs is not None and pairs.twice:
+        twice = ", ".join(sorted(ref.decode("ascii") for ref in pairs.twice)[:5])
+        return f"{name}: a patched row has a cell twice ({twice})"
     try:
         with io.BytesIO(patched) if patched is not None else package.open(name) as stream:
             while block := stream.read(1 << 20):

@@ -433,19 +433,26 @@ def _row_number(row_attrs: str, default: int) -> int:
 
 def _patch_row(prefix: str, row_attrs: str, inner: str, number: int,
                marks: dict[int, Severity], pool: StylePool) -> str:
+    """The row with its marked cells' styles set and a cell added for each mark on a column
+    it has none of, where that column stands in order. A cell the row has further on (its
+    cells out of order: a writer's quirk) is marked where it stands, never added twice."""
     if marks:
         row_attrs = re.sub(r'\sspans="[^"]*"', "", row_attrs)
     out: list[str] = [f"<{prefix}row{row_attrs}>"]
     pending = sorted(marks.items())
+    further: dict[int, Severity] = {}  # marks of cells that stand later in the row
     last = 0
     next_col = 0
     for cell in _CELL.finditer(inner):
-        if not pending and not pool.stale:
+        if not pending and not further and not pool.stale:
             break  # every mark placed, no old mark of ours to clean: the rest stays as it is
         col = _cell_column(cell.group(2), next_col)
         next_col = col + 1
         while pending and pending[0][0] < col:
             missing, severity = pending.pop(0)
+            if f' r="{column_letter(missing)}{number}"' in inner[cell.start():]:
+                further[missing] = severity
+                continue
             out.append(inner[last:cell.start()])
             last = cell.start()
             out.append(f'<{prefix}c r="{column_letter(missing)}{number}" '
@@ -454,6 +461,8 @@ def _patch_row(prefix: str, row_attrs: str, inner: str, number: int,
         style = int(style_match.group(1)) if style_match else 0
         if pending and pending[0][0] == col:
             new_style = pool.marked(style, pending.pop(0)[1])
+        elif col in further:
+            new_style = pool.marked(style, further.pop(col))
         else:
             new_style = pool.clean(style)
         if new_style != style:
@@ -463,7 +472,7 @@ def _patch_row(prefix: str, row_attrs: str, inner: str, number: int,
             out.append(f"<{cell.group(1)}c{cell_attrs}{cell.group(3)}>")
             last = cell.end()
     out.append(inner[last:])
-    for missing, severity in pending:
+    for missing, severity in [*pending, *sorted(further.items())]:
         out.append(f'<{prefix}c r="{column_letter(missing)}{number}" '
                    f's="{pool.marked(0, severity)}"/>')
     out.append(f"</{prefix}row>")

@@ -101,3 +101,20 @@ def test_numbered_rows_are_found_by_their_number_as_by_visiting_every_row() -> N
     assert after == 301
     out = patched(xml, marks, 7)
     assert set(re.findall(r'<c r="([A-Z]+\d+)"[^>]*?\ss="\d+"', out)) == {"B3", "B2", "A30"}
+
+
+def test_a_row_with_its_cells_out_of_order_gets_each_mark_once() -> None:
+    """A writer's row with its cells in reverse order (E, D, C, B): the marks on C and E land
+    on the cells where they stand, the mark on A (no cell) gets one new cell, and no cell is
+    written twice (before, C was added in front of E and the real C followed: Excel repairs
+    such a sheet)."""
+    cells = "".join(f'<c r="{col}5"><v>{n}</v></c>' for n, col in enumerate("EDCB"))
+    xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           f'<sheetData><row r="5">{cells}</row></sheetData></worksheet>')
+    out = patched(xml, {5: {0: "error", 2: "error", 4: "warning"}}, len(xml))
+    refs = re.findall(r'<c r="([A-Z]+)5"', out)
+    assert sorted(refs) == ["A", "B", "C", "D", "E"]  # each once
+    styles = dict(re.findall(r'<c r="([A-Z]+)5"[^>]*?\ss="(\d+)"', out))
+    assert set(styles) == {"A", "C", "E"}
+    assert styles["A"] == styles["C"] != styles["E"]  # two errors, one warning
+    assert re.sub(r'\ss="\d+"', "", out).count("<v>") == 4  # every value kept

@@ -781,7 +781,7 @@ def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
     """Write the run's combined delivery, summary.json and index.html; mark the run done.
     Returns the summary."""
     from intake.outputs.contract import write_datapackage
-    from intake.outputs.export import FORMATS, rows_csv
+    from intake.outputs.export import FORMATS, write_rows_csv
 
     run_dir.mkdir(parents=True, exist_ok=True)
     for leftover in run_dir.glob(".*.partial-*"):
@@ -795,8 +795,7 @@ def finish_outputs(ledger: Ledger, run_id: str, run_dir: Path, lang: Lang,
     fmt = FORMATS[dialect]
     for spec, rows in ((WERKGEVERS, employers), (DGA, dga)):
         columns = (*spec.csv_columns[:-1], "bron_bestand", "bron_rij")
-        atomic_write_text(run_dir / f"{spec.csv_name}.csv", rows_csv(columns, rows, fmt),
-                          encoding=fmt.encoding)
+        write_rows_csv(run_dir / f"{spec.csv_name}.csv", columns, rows, fmt)
     write_datapackage(run_dir, dialect, tuple(options.get("contract_prefixes") or ("A020",)),
                       combined=True)
     shutil.rmtree(run_dir / WORK_NAME, ignore_errors=True)

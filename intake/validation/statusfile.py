@@ -167,9 +167,23 @@ def _text(path: Path, limits: Limits) -> str:
             raise UnreadableWorkbook(path, "csv-unreadable", str(exc)) from exc
 
 
+#: The longest CSV cell read (the csv module's own default): a longer one is in practice a
+#: quotation mark never closed, the rest of the file one cell. Set for each read, as the limit
+#: is the process's and a library may have raised it (frictionless sets it to the maximum).
+CSV_CELL_LIMIT = 128 * 1024
+
+
 def _read_csv(path: Path, limits: Limits, findings: list[Finding]) -> Table | None:
     """The CSV as a Table: the first line is the header (`;` or `,`, whichever it has more
     of), each further line a row (its line number as the row)."""
+    before = csv.field_size_limit(CSV_CELL_LIMIT)
+    try:
+        return _csv_table(path, limits, findings)
+    finally:
+        csv.field_size_limit(before)
+
+
+def _csv_table(path: Path, limits: Limits, findings: list[Finding]) -> Table | None:
     text = _text(path, limits)
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","

@@ -78,7 +78,7 @@ def _series(name: str, column: Sequence[object], take: Any = None) -> Any:
         except TypeError:  # not all texts: each other value as its text
             series = pl.Series(name, [v if v is None or type(v) is str else str(v)
                                       for v in column], dtype=pl.String)
-    if take is not None and len(take) != len(series):
+    if take is not None:
         series = series.gather(take)
     if series.dtype == pl.String:
         series = pl.select(pl.when(series != "").then(series)).to_series().alias(name)
@@ -98,8 +98,10 @@ def write_sheet_csv(path: Path, data: SheetData, fmt: _Format) -> None:
     """Write the accepted rows of `data` as CSV to `path`, atomically, with `bron_rij`."""
     values: list[Sequence[object]] = [*(data.values.get(name) or [None] * len(data)
                                         for name in data.spec.csv_columns[:-1]), data.rows]
+    accepted = data.accepted_positions()  # in order, each once: as many as rows is all
+    rows = accepted if len(accepted) != len(data) else None
     atomic_write(path, lambda target: write_csv(target, data.spec.csv_columns, values, fmt,
-                                                data.accepted_positions()))
+                                                rows))
 
 
 def write_csvs(result: Result, out_dir: Path, dialect: CsvDialect = "standard",

@@ -66,7 +66,6 @@ class _Rows:
     def __init__(self) -> None:
         self.pieces: list[bytes] = []
         self.carry = b""
-        self.ended = False
         self.count = 0
 
     def add(self, block: bytes) -> None:

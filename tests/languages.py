@@ -130,3 +130,19 @@ def workbook_strings(path: Path) -> set[str]:
     finally:
         book.close()
     return found
+
+
+def upload_names(out_dir: Path, inbox: Path) -> set[str]:
+    """What the pages show of the web uploads that is random, not words: each upload's id
+    (`secrets.token_urlsafe`, on the operator's overview) and its name in the inbox, which holds
+    the id (`20261207-081512-<id>-voorbeeld-fouten.xlsx`, on a run's page). Their letters can
+    spell "on" or "of"."""
+    import sqlite3
+
+    names = {text for path in inbox.rglob("*")
+             for text in (path.name, path.relative_to(inbox).as_posix())}
+    web_db = out_dir / "web" / "web.sqlite"
+    if web_db.exists():
+        with sqlite3.connect(web_db) as db:
+            names |= {row[0] for row in db.execute("SELECT id FROM web_uploads")}
+    return names

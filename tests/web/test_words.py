@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from languages import leftovers, visible, workbook_strings
+from languages import leftovers, upload_names, visible, workbook_strings
 from starlette.testclient import TestClient
 from test_serve import CSRF, Site, login, upload
 
@@ -238,11 +238,7 @@ def test_every_page_in_one_language_has_no_word_of_the_other(site: Site,
             | {"voorbeeld-fouten", "voorbeeld-geldig", "geen.pdf", "noord", "beheer",
                str(site.config.inbox)} | set(CATALOGUE))  # the rules' codes, as the report
     pages = _pages(site, lang)
-    # The uploads' names in the inbox, which the run page shows: each holds a random id
-    # (`20261207-081512-<id>-voorbeeld-fouten.xlsx`), whose letters may spell "on" or "of".
-    inbox = site.config.inbox
-    data |= {text for path in inbox.rglob("*")
-             for text in (path.name, path.relative_to(inbox).as_posix())}
+    data |= upload_names(site.config.out_dir, site.config.inbox)  # random ids, not words
     found = {}
     for name, page in pages.items():
         page_lang, text = visible(page)

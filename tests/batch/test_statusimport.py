@@ -519,22 +519,30 @@ def test_a_damaged_ledger_stops_the_import_and_is_not_touched(ledger_path: Path,
         assert ledger_path.read_bytes() == damaged
 
 
-def test_wrong_types_in_a_workbook_are_findings_on_their_cells(ledger_path: Path,
-                                                               tmp_path: Path) -> None:
-    """A number as the state, a date as the Werkgever ID, text as the date, a formula and a
-    boolean: each an error on its cell; nothing recorded."""
+def _status_workbook(path: Path, rows: list[list[object]]) -> Path:
+    """A status workbook written by openpyxl: the Status sheet with its Dutch headers, then
+    `rows` as they are (their types kept: numbers, dates, booleans)."""
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "Status"
     sheet.append(["Werkgever ID", "Loonheffingennummer", "Status", "Datum eerste uitwisseling",
                   "Reden"])
-    sheet.append([int(_id(1)), lhn(1), 3, None, None])
-    sheet.append([dt.datetime(2026, 1, 1), lhn(2), "setup", None, None])
-    sheet.append([int(_id(3)), lhn(3), "live", "volgende week", None])
-    sheet.append([int(_id(4)), True, "setup", None, None])
-    path = tmp_path / "typen.xlsx"
+    for row in rows:
+        sheet.append(row)
     book.save(path)
+    return path
+
+
+def test_wrong_types_in_a_workbook_are_findings_on_their_cells(ledger_path: Path,
+                                                               tmp_path: Path) -> None:
+    """A number as the state, a date as the Werkgever ID, text as the date, a formula and a
+    boolean: each an error on its cell; nothing recorded."""
+    path = _status_workbook(tmp_path / "typen.xlsx", [
+        [int(_id(1)), lhn(1), 3, None, None],
+        [dt.datetime(2026, 1, 1), lhn(2), "setup", None, None],
+        [int(_id(3)), lhn(3), "live", "volgende week", None],
+        [int(_id(4)), True, "setup", None, None]])
     result, states = _import(ledger_path, path)
     assert [(r, c) for r, c, _ in _flat(result)] == [(2, "C"), (3, "A"), (4, "D"), (5, "B")]
     assert result.changed == 0 and set(states.values()) == {"delivered"}  # type: ignore[attr-defined]
@@ -547,16 +555,9 @@ def test_a_plain_number_as_the_date_is_recorded_as_the_day_excel_shows(
     date-number-invalid on its cell (Status!D3), saying what was found and what is taken, and
     that row alone is not recorded."""
     day = dt.date.today() + dt.timedelta(days=20)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Status"
-    sheet.append(["Werkgever ID", "Loonheffingennummer", "Status", "Datum eerste uitwisseling",
-                  "Reden"])
-    sheet.append([int(_id(1)), lhn(1), "live", (day - dt.date(1899, 12, 30)).days + 0.25, None])
-    sheet.append([int(_id(2)), lhn(2), "live", 3_000_000, None])
-    path = tmp_path / "getallen.xlsx"
-    book.save(path)
+    path = _status_workbook(tmp_path / "getallen.xlsx", [
+        [int(_id(1)), lhn(1), "live", (day - dt.date(1899, 12, 30)).days + 0.25, None],
+        [int(_id(2)), lhn(2), "live", 3_000_000, None]])
     done = run_intake("status", "import", str(path), "--db", str(ledger_path), "--json")
     assert done.returncode == 1
     report = json.loads(done.stdout)

@@ -217,23 +217,31 @@ form.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true,
 """
 
 
+def _dropped(d: object, base: str, key: str, workbook: Path, name: str) -> str:
+    """Log in with `key`, drop `workbook` on the upload form as a file called `name`; return
+    what the picker then says."""
+    import base64
+
+    from selenium.webdriver.common.by import By
+
+    d.get(base + "/inloggen")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "sleutel").send_keys(key)  # type: ignore[attr-defined]
+    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
+    d.execute_script(DROP, base64.b64encode(workbook.read_bytes()).decode(),  # type: ignore[attr-defined]
+                     name)
+    return str(d.find_element(By.ID, "werkmap-picked").text)  # type: ignore[attr-defined]
+
+
 def test_drag_and_drop_uploads_and_the_csp_blocks_nothing(
         server: tuple[str, dict[str, str], Path], browser: object, tmp_path: Path) -> None:
     """A workbook dropped on the form (upload.js, loaded under the CSP) is uploaded and
     checked; the browser logs no Content-Security-Policy violation on any page."""
-    import base64
-
     from selenium.webdriver.common.by import By
 
     base, keys, inbox = server
     d: object = browser
     valid = fill(tmp_path / "gesleept.xlsx", VALID_WERKGEVERS, VALID_DGA)
-    d.get(base + "/inloggen")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
-    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
-    d.execute_script(DROP, base64.b64encode(valid.read_bytes()).decode(),  # type: ignore[attr-defined]
-                     valid.name)
-    picked = d.find_element(By.ID, "werkmap-picked").text  # type: ignore[attr-defined]
+    picked = _dropped(d, base, keys["noord"], valid, valid.name)
     assert picked.startswith("Gekozen: \u2068gesleept.xlsx\u2069 (") and picked.endswith(" kB)")
     _navigate(d, By.CSS_SELECTOR, "#upload-form button")
     heading = d.find_element(By.CSS_SELECTOR, "#outcome h1").text  # type: ignore[attr-defined]
@@ -482,19 +490,9 @@ def test_a_file_name_cannot_turn_the_picker_line_around(
     """A name with a right-to-left override ("factuur" U+202E "cod.xlsx" would read
     "factuurxslx.doc" and turn the size after it around) is shown with the override as its
     escape, as the result page shows it, and isolated, so the size stays readable."""
-    import base64
-
-    from selenium.webdriver.common.by import By
-
     base, keys, _ = server
-    d: object = browser
     valid = fill(tmp_path / "geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)
-    d.get(base + "/inloggen")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "sleutel").send_keys(keys["noord"])  # type: ignore[attr-defined]
-    _navigate(d, By.CSS_SELECTOR, "form button[type=submit]")
-    d.execute_script(DROP, base64.b64encode(valid.read_bytes()).decode(),  # type: ignore[attr-defined]
-                     "factuur\u202ecod.xlsx")
-    picked = d.find_element(By.ID, "werkmap-picked").text  # type: ignore[attr-defined]
+    picked = _dropped(browser, base, keys["noord"], valid, "factuur\u202ecod.xlsx")
     size = Words("nl").size(valid.stat().st_size)
     assert picked == f"Gekozen: \u2068factuur\\u202ecod.xlsx\u2069 ({size})"
     assert "\u202e" not in picked

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,14 +53,6 @@ def write_csv(target: BinaryIO, columns: Sequence[str], values: Sequence[Sequenc
                           zip(columns, values, strict=True)])
     frame.write_csv(target, separator=fmt.delimiter, line_terminator="\r\n",
                     quote_style="necessary", include_bom=fmt.encoding == "utf-8-sig")
-
-
-def csv_lines(columns: Sequence[str], values: Sequence[Sequence[object]],
-              delimiter: str = ",") -> str:
-    """What `write_csv` writes, as text (UTF-8, no BOM)."""
-    buffer = io.BytesIO()
-    write_csv(buffer, columns, values, _Format(delimiter=delimiter, encoding="utf-8"))
-    return buffer.getvalue().decode("utf-8")
 
 
 def _series(name: str, column: Sequence[object], take: Any = None) -> Any:

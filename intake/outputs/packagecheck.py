@@ -261,8 +261,8 @@ def feedback_problems(original: Path, feedback: Path,
                       fed: Mapping[str, RowPairs] | None = None) -> list[str]:
     """What is wrong with the feedback package `feedback` made from `original` (empty: none).
     `fed`: worksheets whose rows were paired as they were patched (`RowPairs`, `FedRead`,
-    `FedWrite`), by part
-    name: they are not read back from both packages to find the rows that changed."""
+    `FedWrite`), by part name: they are not read back from both packages to find the rows
+    that changed."""
     problems: list[str] = []
     with zipfile.ZipFile(original) as source, zipfile.ZipFile(feedback) as package:
         before = {info.filename: info.CRC for info in source.infolist()}

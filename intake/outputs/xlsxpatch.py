@@ -450,7 +450,7 @@ def _patch_row(prefix: str, row_attrs: str, inner: str, number: int,
         next_col = col + 1
         while pending and pending[0][0] < col:
             missing, severity = pending.pop(0)
-            if f' r="{column_letter(missing)}{number}"' in inner[cell.start():]:
+            if inner.find(f' r="{column_letter(missing)}{number}"', cell.start()) >= 0:
                 further[missing] = severity
                 continue
             out.append(inner[last:cell.start()])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from intake.definition.fields import DGA, WERKGEVERS
 from intake.definition.kinds import normalise
-from intake.outputs.export import csv_lines, write_csvs
+from intake.outputs.export import FORMATS, write_csv, write_csvs
 from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation.validate import validate_workbook
 
@@ -96,6 +97,14 @@ def test_nothing_that_runs_as_a_formula_reaches_the_csv(
     text = (tmp_path / "werkgevers.csv").read_text(encoding="utf-8")
     values = [v for row in csv.reader(io.StringIO(text)) for v in row]
     assert not [v for v in values if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def csv_lines(columns: list[str], values: list[list[object]], delimiter: str) -> str:
+    """What the CSV writer writes, as text (UTF-8, no BOM)."""
+    buffer = io.BytesIO()
+    fmt = dataclasses.replace(FORMATS["standard"], delimiter=delimiter)
+    write_csv(buffer, columns, values, fmt)
+    return buffer.getvalue().decode("utf-8")
 
 
 def _csv_module(columns: list[str], values: list[list[object]], delimiter: str) -> str:

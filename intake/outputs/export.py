@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, cast
 
 from intake.outputs.files import atomic_write
 from intake.validation.sheetdata import SheetData
@@ -51,8 +51,32 @@ def write_csv(target: BinaryIO, columns: Sequence[str], values: Sequence[Sequenc
     # Column by column, so that no more than one column is copied at a time.
     frame = pl.DataFrame([_series(name, column, take) for name, column in
                           zip(columns, values, strict=True)])
-    frame.write_csv(target, separator=fmt.delimiter, line_terminator="\r\n",
-                    quote_style="necessary", include_bom=fmt.encoding == "utf-8-sig")
+    sink = _Sink(target)
+    try:
+        frame.write_csv(cast(BinaryIO, sink), separator=fmt.delimiter, line_terminator="\r\n",
+                        quote_style="necessary", include_bom=fmt.encoding == "utf-8-sig")
+    except OSError:
+        if sink.error is not None:
+            raise sink.error from None  # with its errno: a full disk (ENOSPC, EFBIG) is one
+        raise
+
+
+class _Sink:
+    """`target` for polars to write into: polars raises an OSError of its own for a failed
+    write, without the errno that tells a full disk (ENOSPC) or the output limit (EFBIG) from
+    other failures; the one `target` raised is kept, to be raised instead. (Handed a file,
+    polars writes to its descriptor itself and gives no errno either.)"""
+
+    def __init__(self, target: BinaryIO) -> None:
+        self.target = target
+        self.error: OSError | None = None
+
+    def write(self, block: bytes) -> int:
+        try:
+            return self.target.write(block)
+        except OSError as exc:
+            self.error = exc
+            raise
 
 
 def _series(name: str, column: Sequence[object], take: Any = None) -> Any:

@@ -191,3 +191,19 @@ def test_a_file_that_ends_the_child_while_read_ahead_gets_the_inspections_words(
         assert box.second_tries <= 1
         good = fill(tmp_path / "goed.xlsx", VALID_WERKGEVERS, VALID_DGA)
         assert check(good, tmp_path / "out2", _settings(True), box).checked
+
+
+def test_a_delivery_past_the_output_limit_is_too_large_not_a_folder_to_change(
+        tmp_path: Path) -> None:
+    """20,000 employers under an output limit of 1 MB: werkgevers.csv is the first output
+    past it (report.json and report.html stay under), and the kernel refuses the write
+    (EFBIG). That is "too large", with nothing left in the folder; not "cannot write into the
+    folder, choose another", which the CSV writer's error without its errno made of it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from benchmarks.workbooks import write_workbook
+
+    workbook = write_workbook(tmp_path / "groot.xlsx", 20_000)
+    out = tmp_path / "out"
+    checked = check(workbook, out, Settings(Options(limits=Limits(max_output_mb=1))))
+    assert (checked.status, checked.reason) == (Status.TOO_LARGE, "output-too-big"), checked
+    assert [p.name for p in out.iterdir()] == ["report.json"]  # the one that says why

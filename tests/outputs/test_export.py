@@ -133,3 +133,31 @@ def test_the_csv_writer_writes_what_the_csv_module_writes(
         if rows else [[], [], []]
     columns = ["naam", "e-mail", "bron_rij"]
     assert csv_lines(columns, values, delimiter) == _csv_module(columns, values, delimiter)
+
+
+def test_a_write_the_disk_refuses_keeps_its_errno(tmp_path: Path) -> None:
+    """Past the file-size limit (RLIMIT_FSIZE, as the checking child's output limit or a full
+    disk), the CSV writer's error is the OSError the write raised, errno EFBIG, not polars'
+    own without an errno: the doors tell a full disk and the output limit by it. In a child
+    process, so that the limit binds nobody else."""
+    import subprocess
+    import sys
+
+    from conftest import file_size_limit
+
+    script = (
+        "import errno, sys\n"
+        "from pathlib import Path\n"
+        "from intake.outputs.export import FORMATS, write_csv\n"
+        "from intake.outputs.files import atomic_write\n"
+        "values = [['x' * 50] * 10_000, list(range(10_000))]\n"
+        "try:\n"
+        "    atomic_write(Path(sys.argv[1]), lambda t: write_csv(\n"
+        "        t, ['a', 'b'], values, FORMATS['excel-nl']))\n"
+        "except OSError as exc:\n"
+        "    print(errno.errorcode.get(exc.errno or 0, exc.errno))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "groot.csv")],
+                          capture_output=True, text=True, check=False,
+                          preexec_fn=file_size_limit(100_000))
+    assert done.stdout.strip() == "EFBIG", done.stdout + done.stderr
+    assert list(tmp_path.iterdir()) == []  # and nothing half-written is left

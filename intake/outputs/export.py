@@ -57,24 +57,26 @@ def write_csv(target: BinaryIO, columns: Sequence[str], values: Sequence[Sequenc
                         quote_style="necessary", include_bom=fmt.encoding == "utf-8-sig")
     except OSError:
         if sink.error is not None:
-            raise sink.error from None  # with its errno: a full disk (ENOSPC, EFBIG) is one
+            raise sink.error from None  # as it was raised: its errno, or a time-out as such
         raise
 
 
 class _Sink:
-    """`target` for polars to write into: polars raises an OSError of its own for a failed
-    write, without the errno that tells a full disk (ENOSPC) or the output limit (EFBIG) from
-    other failures; the one `target` raised is kept, to be raised instead. (Handed a file,
-    polars writes to its descriptor itself and gives no errno either.)"""
+    """`target` for polars to write into. polars turns whatever a write raised into an
+    OSError of its own: without the errno that tells a full disk (ENOSPC) or the output limit
+    (EFBIG) from other failures, and a time-out or an interrupt (raised in the one Python frame
+    that runs while polars writes: this one) into a write error. What `target` or a signal
+    raised here is kept, to be raised instead. (Handed a file, polars writes to its descriptor
+    itself and gives no errno either.)"""
 
     def __init__(self, target: BinaryIO) -> None:
         self.target = target
-        self.error: OSError | None = None
+        self.error: BaseException | None = None
 
     def write(self, block: bytes) -> int:
         try:
             return self.target.write(block)
-        except OSError as exc:
+        except BaseException as exc:
             self.error = exc
             raise
 

@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,3 +162,16 @@ def test_a_write_the_disk_refuses_keeps_its_errno(tmp_path: Path) -> None:
                           preexec_fn=file_size_limit(100_000))
     assert done.stdout.strip() == "EFBIG", done.stdout + done.stderr
     assert list(tmp_path.iterdir()) == []  # and nothing half-written is left
+
+
+def test_a_time_out_while_the_csv_is_written_stays_a_time_out(tmp_path: Path) -> None:
+    """polars makes any error of a write an OSError of its own: a time-out (or Ctrl-C) that
+    strikes in the write is raised as itself, not as a failed write (a full disk)."""
+    from intake.validation.timelimit import TimeLimitExceeded
+
+    class Stopped(io.BytesIO):
+        def write(self, block: bytes) -> int:  # type: ignore[override]
+            raise TimeLimitExceeded(7)
+
+    with pytest.raises(TimeLimitExceeded):
+        write_csv(Stopped(), ["a"], [["x"] * 1000], FORMATS["standard"])

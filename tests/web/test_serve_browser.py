@@ -285,14 +285,32 @@ def _navigate(d: object, by: str, value: str) -> None:
     before a slow answer (a form posted to a loaded server) has replaced the page, and the
     old page's heading would be read."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = d.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
     d.find_element(by, value).click()  # type: ignore[attr-defined]
     wait = WebDriverWait(d, 120)  # type: ignore[arg-type]
-    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda _d: _replaced(old))
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _replaced(old: object) -> bool:
+    """Whether the page that held `old` has been replaced. Chromedriver tells this in two
+    ways: a stale element, or, when the question meets the page being swapped, an unknown
+    error that the node "does not belong to the document". selenium's staleness_of lets the
+    second through (SeleniumHQ/selenium issue 15401, a chromedriver defect), and a CI run
+    failed on it; both mean the page is gone."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        old.is_enabled()  # type: ignore[attr-defined]
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e.msg):
+            return True
+        raise
+    return False
 
 
 def _read(d: object, lang: str, data: set[str], name: str) -> str:

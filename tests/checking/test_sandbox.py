@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from intake.checking.sandbox import Bounds, Channel, ChildDied, Sandbox, retire
+from intake.checking.sandbox import (
+    Bounds,
+    Channel,
+    ChildDied,
+    Sandbox,
+    keep_until_answered,
+    retire,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and fork: Linux")
 
@@ -368,3 +375,31 @@ def test_a_retiring_child_answers_and_then_ends(box: Sandbox) -> None:
     first = box.run(_retiring)
     assert box.pid is None  # reaped
     assert box.run(_pid) != first
+
+
+class _Noted:
+    """Writes `path` when it is let go of."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __del__(self) -> None:
+        Path(self.path).write_text("freed", encoding="ascii")
+
+
+def _keeps(channel: Channel, path: str) -> bool:
+    keep_until_answered(_Noted(path))
+    return Path(path).exists()
+
+
+def _exists(channel: Channel, path: str) -> bool:
+    return Path(path).exists()
+
+
+def test_what_a_job_keeps_until_its_answer_is_let_go_of_before_the_next_job(
+        box: Sandbox, tmp_path: Path) -> None:
+    """A check's result is freed after its answer (the parent does not wait for that), and
+    freed all the same: a warm child does not gather every result it made."""
+    noted = str(tmp_path / "freed")
+    assert box.run(_keeps, noted) is False  # kept while the job ran
+    assert box.run(_exists, noted) is True

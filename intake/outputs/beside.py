@@ -20,6 +20,7 @@ import os
 import pickle
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -42,7 +43,12 @@ class Beside(Generic[T]):
     def __init__(self, write: Callable[[], T]) -> None:
         read_end, write_end = os.pipe()
         parent = os.getpid()
-        self.pid = os.fork()
+        with warnings.catch_warnings():
+            # Python 3.12 warns of fork() beside other threads; the child runs no code that
+            # needs them (the module's docstring).
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                    DeprecationWarning)
+            self.pid = os.fork()
         if self.pid == 0:  # the child: never returns into the caller's code
             os.close(read_end)
             _run_child(write, write_end, parent)

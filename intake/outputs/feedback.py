@@ -23,6 +23,7 @@ from intake.definition.cells import column_index
 from intake.definition.findings import Finding
 from intake.definition.messages import LANGS, UI, Lang, delivered_note, next_step
 from intake.definition.status import Door
+from intake.outputs.behind import WriteBehind
 from intake.outputs.layout import row_height, shown_time
 from intake.outputs.packagecheck import FedRead, FedWrite, RowPairs, feedback_problems
 from intake.outputs.xlsxpatch import (
@@ -346,8 +347,9 @@ def patch_package(source: Path, target: Path, result: Result, lang: Lang,
                     zout.writestr(name, rels_out.pop(name))
                 elif name in patches:
                     fed[name] = pairs = RowPairs()
-                    with zin.open(info) as src, zout.open(name, "w", force_zip64=True) as dst:
-                        patch_sheet(FedRead(src, pairs.old), FedWrite(dst, pairs.new),
+                    with zin.open(info) as src, zout.open(name, "w", force_zip64=True) as dst, \
+                            WriteBehind(dst) as behind:
+                        patch_sheet(FedRead(src, pairs.old), FedWrite(behind, pairs.new),
                                     patches[name], pool)
                 else:
                     with zin.open(info) as src, zout.open(name, "w", force_zip64=True) as dst:

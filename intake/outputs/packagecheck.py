@@ -191,7 +191,8 @@ def _parses(package: zipfile.ZipFile, name: str, styles: int | None = None,
     length of cellXfs), also when a cell or row of it has a style index past that end. One
     pass over the part, which may be a worksheet of a hundred MB; with `source`, the package
     it was patched from, only over the rows the patch changed (`_patched_rows`; `pairs`: those
-    rows as they were fed while the part was patched, not read back)."""
+    rows as they were fed while the part was patched, not read back), or over the whole part
+    where those rows do not parse alone."""
     parser = expat.ParserCreate(namespace_separator=" ")
     past = re.compile(rb's="(' + at_least(styles) + rb')"') if styles is not None else None
     carry = b""
@@ -215,6 +216,10 @@ def _parses(package: zipfile.ZipFile, name: str, styles: int | None = None,
                     carry = text[-64:]
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
+        if patched is not None:
+            # The changed rows alone were cut inside something that holds "</row>" as text
+            # (a CDATA section, a comment): the whole part decides.
+            return _parses(package, name, styles)
         return f"{name}: not XML ({exc})"
     return None
 

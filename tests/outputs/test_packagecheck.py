@@ -273,3 +273,24 @@ def test_a_cell_the_writer_had_twice_is_not_ours_to_refuse(tmp_path: Path) -> No
     feedback = tmp_path / "feedback.xlsx"
     patch_package(quirky, feedback, validate_workbook(quirky), "nl")
     assert feedback_problems(quirky, feedback) == []
+
+
+def test_a_row_end_tag_in_cdata_does_not_refuse_a_good_patch(tmp_path: Path) -> None:
+    """A marked row with a CDATA section that holds "</row>": the rows cut at that text do
+    not parse alone, so the whole sheet decides; it is well-formed, and the patched package
+    is handed out, not the values copy."""
+    source = _base(tmp_path)
+    parts = parts_of(source)
+    name = "xl/worksheets/sheet1.xml"
+    cdata = '<c r="Z2" t="inlineStr"><is><t><![CDATA[a</row>b]]></t></is></c></row>'
+    text = parts[name].decode()
+    end = text.index("</row>", text.index('<row r="2"'))
+    parts[name] = (text[:end] + cdata + text[end + len("</row>"):]).encode()
+    quirky = write_parts(tmp_path / "cdata.xlsx", parts)
+    feedback = tmp_path / "feedback.xlsx"
+    fed = patch_package(quirky, feedback, validate_workbook(quirky), "nl")
+    assert b"CDATA[a</row>b]]" in parts_of(feedback)[name]
+    assert feedback_problems(quirky, feedback, fed) == []
+    assert feedback_problems(quirky, feedback) == []
+    write_feedback(validate_workbook(quirky), tmp_path / "uit")
+    assert not is_values_copy(tmp_path / "uit" / "cdata-feedback.xlsx")

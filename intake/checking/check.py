@@ -249,7 +249,7 @@ def _checked(channel: Channel, workbook: Path, target: Path, settings: Settings,
                 result = with_cross_file(result, list(additions.findings), additions.held)
                 delivered = additions.delivered
         files = write_outputs(result, target, options, settings.lang, settings.dialect,
-                              delivered, settings.door, settings.html_langs, beside=True)
+                              delivered, settings.door, settings.html_langs)
         keep_until_answered(result)
     except UnreadableWorkbook as exc:
         if reading_ahead():  # refused while calamine still reads it: this process goes

@@ -13,7 +13,6 @@ from pathlib import Path
 from intake.definition.errors import IntakeError
 from intake.definition.messages import LANGS, STOPS, Lang
 from intake.definition.status import Door
-from intake.outputs.beside import Beside, writing_beside
 from intake.outputs.export import CsvDialect, write_csvs
 from intake.outputs.feedback import feedback_name, feedback_round, write_feedback
 from intake.outputs.htmlreport import write_html
@@ -128,13 +127,11 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
                   dialect: CsvDialect = "standard",
                   delivered: tuple[int, int] | None = None,
                   door: Door = Door.COMMAND_LINE,
-                  html_langs: tuple[Lang, ...] = (), beside: bool = False) -> list[Path]:
+                  html_langs: tuple[Lang, ...] = ()) -> list[Path]:
     """Write report.json, report.html, the CSVs with their datapackage.json and the feedback
     workbook of `result` into `out_dir`, once; return their paths. `html_langs`: languages
     other than `lang` report.html is also written in, as report.<lang>.html (the web intake
-    shows the report in the language its reader chose). `beside`: the feedback workbook is
-    written by a forked child meanwhile, where that is sound (`intake.outputs.beside`; the
-    caller is a process that runs this check only).
+    shows the report in the language its reader chose).
 
     The one writer of a validation's outputs, for every door. They are written in a staging
     folder and moved into `out_dir` only when all of them are complete, so a failure never
@@ -154,11 +151,7 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     except OSError as exc:
         raise CannotWrite(out_dir, exc.strerror or str(exc)) from exc
-    writer = None
     try:
-        if beside and writing_beside:
-            writer = Beside(lambda: write_feedback(result, staging, lang, delivered=delivered,
-                                                   door=door))
         report = build_report(result, options, lang, delivered=delivered)
         write_report_json(report, staging / "report.json")
         write_html(result, report, staging / "report.html", lang, door)
@@ -168,8 +161,7 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
                 copies.append(staging / html_name(other))
                 write_html(result, report, copies[-1], other, door)
         csvs = write_csvs(result, staging, dialect, options.contract_prefixes)
-        feedback = writer.result() if writer is not None else write_feedback(
-            result, staging, lang, delivered=delivered, door=door)
+        feedback = write_feedback(result, staging, lang, delivered=delivered, door=door)
         files = []
         disarm()  # all written: a time-out must not leave half of them in place
         for path in [staging / "report.json", staging / "report.html", *copies, *csvs,
@@ -180,8 +172,6 @@ def write_outputs(result: Result, out_dir: Path, options: Options, lang: Lang = 
                 raise CannotWrite(out_dir, exc.strerror or str(exc)) from exc
             files.append(out_dir / path.name)
     except BaseException:
-        if writer is not None:
-            writer.stop()  # before its folder goes
         restore_stderr()  # a time-out may have struck inside the reader's guard
         shutil.rmtree(staging, ignore_errors=True)
         if created and out_dir.is_dir() and not any(out_dir.iterdir()):

@@ -15,7 +15,6 @@ Rules across rows and sheets are in `intake.validation.crosschecks`.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -74,32 +73,18 @@ _ENGINE_LOCK = threading.Lock()
 def load_engine() -> None:
     """Import polars and pandera and run one schema over one row, so that a check pays for
     none of it: pandera imports its polars backends at its first validation, not at its own
-    import.
-
-    pandera's backends also import hypothesis, where it is installed, for pandera's data
-    synthesis, which a check never uses: 0.3 s and two pytest plugins' imports (trio's) in an
-    environment with the test dependencies. It is hidden from them (an entry of None in
-    `sys.modules` makes its import fail, as where it is not installed), unless this process
-    has already imported it, and visible again afterwards.
-    """
-    with _ENGINE_LOCK:  # a first check waits for the thread that loads it
+    import. Once per process; a check waits for it while another thread runs it."""
+    with _ENGINE_LOCK:
         if _ENGINE_LOADED:
             return
-        hidden = "hypothesis" not in sys.modules
-        if hidden:
-            sys.modules["hypothesis"] = None  # type: ignore[assignment]
-        try:
-            import pandera.polars  # noqa: F401
-            import polars  # noqa: F401
+        import pandera.polars  # noqa: F401
+        import polars  # noqa: F401
 
-            from intake.definition.fields import WERKGEVERS
+        from intake.definition.fields import WERKGEVERS
 
-            _failures(WERKGEVERS, {f.name: [None] for f in WERKGEVERS.fields},
-                      DEFAULT_CONTRACT_PREFIXES)
-            _ENGINE_LOADED.append(True)
-        finally:
-            if hidden and sys.modules.get("hypothesis", False) is None:
-                del sys.modules["hypothesis"]
+        _failures(WERKGEVERS, {f.name: [None] for f in WERKGEVERS.fields},
+                  DEFAULT_CONTRACT_PREFIXES)
+        _ENGINE_LOADED.append(True)
 
 
 def load_engine_in_background() -> None:

@@ -403,3 +403,34 @@ def test_what_a_job_keeps_until_its_answer_is_let_go_of_before_the_next_job(
     noted = str(tmp_path / "freed")
     assert box.run(_keeps, noted) is False  # kept while the job ran
     assert box.run(_exists, noted) is True
+
+
+def _check_imports_hypothesis(channel: Channel, workbook: str) -> bool:
+    from intake.validation.validate import validate_workbook
+
+    validate_workbook(Path(workbook))
+    return sys.modules.get("hypothesis") is not None  # None: the entry that hides it
+
+
+_FRESH_PARENT = """
+import sys
+from intake.checking.sandbox import Bounds, Sandbox
+from tests.checking.test_sandbox import _check_imports_hypothesis
+with Sandbox(Bounds(memory_mb=0, seconds=60, output_mb=8)) as box:
+    print(box.run(_check_imports_hypothesis, sys.argv[1]))
+import hypothesis  # this process can import it all the same
+"""
+
+
+def test_a_checking_child_does_not_import_hypothesis(tmp_path: Path) -> None:
+    """pandera's backends import hypothesis where it is installed (as here: a test
+    dependency) at their first validation, for data synthesis no check uses: 0.3 s of every
+    fresh child. A check in a child of a process that has not imported it imports none of it;
+    its parent still can."""
+    from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+
+    workbook = fill(tmp_path / "geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    done = subprocess.run([sys.executable, "-c", _FRESH_PARENT, str(workbook)],
+                          capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]

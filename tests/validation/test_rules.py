@@ -4,10 +4,7 @@ the spellings the validator normalises give none."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake.definition.fields import SHEETS, WERKGEVERS, SheetSpec
-from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS, fill
+from intake.outputs.samples import VALID_DGA, VALID_WERKGEVERS
 from intake.validation import columns
 from intake.validation.rules import first_failure, rules_for
 from intake.validation.validate import Options, Result
@@ -304,27 +301,3 @@ def test_a_rule_can_attach_to_one_field() -> None:
     assert cell_failures(spec, values) == [(0, "personeelsnummer", "too-long")]
     assert cell_failures(DGA, values) == []
 
-
-_HIDDEN = """
-import sys
-from pathlib import Path
-from intake.validation.rules import load_engine
-from intake.validation.validate import validate_workbook
-load_engine()
-assert "hypothesis" not in sys.modules, "loading the engine imported hypothesis"
-validate_workbook(Path(sys.argv[1]))
-assert "hypothesis" not in sys.modules, "a check imported hypothesis"
-import hypothesis  # importable again for whoever wants it
-print("ok")
-"""
-
-
-def test_the_engine_loads_without_hypothesis_and_leaves_it_importable(tmp_path: Path) -> None:
-    """pandera's backends import hypothesis where it is installed (as here: a test
-    dependency) at their first validation, for data synthesis no check uses (0.3 s of every
-    fresh checking child). In a process that has not imported it, loading the engine and a
-    check import none of it, and it can be imported afterwards."""
-    workbook = fill(tmp_path / "geldig.xlsx", VALID_WERKGEVERS, VALID_DGA)
-    done = subprocess.run([sys.executable, "-c", _HIDDEN, str(workbook)], capture_output=True,
-                          text=True, check=False, cwd=Path(__file__).resolve().parents[2])
-    assert done.stdout.strip() == "ok", done.stderr[-2000:]

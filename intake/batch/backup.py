@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import os
 import re
 import shutil
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from intake.batch.ledger import LedgerError, _check_header
 from intake.definition.errors import IntakeError
+from intake.outputs.files import NO_ROOM
 
 #: The names of the copies in DEST.
 LEDGER_NAME = "intake.sqlite"
@@ -35,7 +35,6 @@ WEB_NAME = "web.sqlite"
 DATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{6}Z")
 _SQLITE_FULL = 13
 _SQLITE_IOERR = 10
-_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class BackupError(IntakeError):
@@ -265,7 +264,7 @@ def _gone(folder: Path) -> BackupError:
 def _os_failed(path: Path, folder: Path, exc: OSError) -> BackupError:
     if not folder.is_dir():
         return _gone(folder)
-    if exc.errno in _NO_ROOM:
+    if exc.errno in NO_ROOM:
         return _no_room(folder, exc.strerror or str(exc), _free(folder), 0)
     return _error(f"kan {path} niet schrijven: {exc.strerror}",
                   f"cannot write {path}: {exc.strerror}")

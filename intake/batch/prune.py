@@ -20,7 +20,6 @@ lock is held throughout, so no batch runs meanwhile.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import json
 import os
 import re
@@ -35,6 +34,7 @@ from pathlib import Path
 from intake.batch.ledger import Ledger
 from intake.definition.errors import IntakeError
 from intake.definition.messages import Lang
+from intake.outputs.files import NO_ROOM
 from intake.outputs.layout import parsed_time
 
 #: The key of a ledger row's data that lists the fields prune blanked (never compared again).
@@ -227,8 +227,7 @@ class PruneError(IntakeError):
 
 def _cannot_finish(out_dir: Path, exc: sqlite3.Error | OSError) -> PruneError:
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)) \
-        or code == 13
+    full = (isinstance(exc, OSError) and exc.errno in NO_ROOM) or code == 13
     detail = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
     fix = ("maak ruimte vrij", "free some space") if full else \
         ("controleer de schijf (is die vol?)", "check the disk (is it full?)") if code == 10 \

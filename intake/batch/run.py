@@ -63,7 +63,7 @@ from intake.definition.findings import Finding
 from intake.definition.kinds import DEFAULT_CONTRACT_PREFIXES
 from intake.definition.messages import STOPS, UI, Lang
 from intake.definition.status import Status
-from intake.outputs.files import atomic_write_text
+from intake.outputs.files import NO_ROOM, atomic_write_text
 
 if TYPE_CHECKING:
     from intake.checking.check import Additions, Checked, Validated
@@ -268,8 +268,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchR
 
 def _cannot_write(out_dir: Path, exc: Exception) -> BatchError:
     what = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
-    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) \
-        or "full" in what
+    full = (isinstance(exc, OSError) and exc.errno in NO_ROOM) or "full" in what
     fix = STOPS["batch-disk-full" if full else "batch-fix-this"]
     texts = STOPS["batch-cannot-write"]
     return BatchError(texts["nl"].format(folder=out_dir, reason=what, fix=fix["nl"]),

@@ -24,6 +24,7 @@ from intake.definition.findings import Finding
 from intake.definition.messages import LANGS, UI, Lang, delivered_note, next_step
 from intake.definition.status import Door
 from intake.outputs.behind import WriteBehind
+from intake.outputs.files import NO_ROOM
 from intake.outputs.layout import row_height, shown_time
 from intake.outputs.packagecheck import FedRead, FedWrite, RowPairs, feedback_problems
 from intake.outputs.xlsxpatch import (
@@ -129,7 +130,9 @@ def write_feedback(result: Result, out_dir: Path, lang: Lang = "nl",
                     raise PackageError("; ".join(problems[:5]))
             except TimeLimitExceeded:
                 raise  # a time-out is not a package this patcher cannot follow
-            except Exception:
+            except Exception as exc:
+                if isinstance(exc, OSError) and exc.errno in NO_ROOM:
+                    raise  # nor is a full disk or the output limit: told as what it is
                 # A package the values could be read from but this patcher cannot follow
                 # (odd or damaged XML): give the same values back in a new workbook instead.
                 source = _as_xlsx(source, Path(work) / "converted.xlsx", skip)

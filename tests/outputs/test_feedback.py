@@ -356,3 +356,42 @@ def test_packages_as_other_programs_write_them_are_patched_not_copied(
         first = re.search(r'<(?:\w+:)?sheet\b[^>]*name="([^"]*)"', book)
     assert first is not None and first.group(1) == "Controle"
     assert len(oddpackages.selected_tabs(feedback)) == 1
+
+
+_NO_ROOM_SCRIPT = """
+import errno, sys
+from pathlib import Path
+from intake.outputs.feedback import write_feedback
+from intake.validation.validate import validate_workbook
+result = validate_workbook(Path(sys.argv[1]))
+try:
+    write_feedback(result, Path(sys.argv[2]))
+except OSError as exc:
+    print(errno.errorcode.get(exc.errno or 0, exc.errno))
+else:
+    print("written")
+"""
+
+
+def test_a_feedback_workbook_with_no_room_is_told_not_swapped_for_the_values_copy(
+        tmp_path: Path) -> None:
+    """A write the output limit refuses (EFBIG; a full disk gives ENOSPC) while the marked copy
+    is written is raised as itself, so the doors tell it as too large or a full disk; before,
+    it was taken for a package the patcher cannot follow and the values copy, which fit, went
+    out instead. In a child process, so that the limit binds nobody else."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import file_size_limit
+
+    source = fill(tmp_path / "bron.xlsx", VALID_WERKGEVERS, VALID_DGA)
+    parts = oddpackages.parts_of(source)
+    parts["xl/media/foto.bin"] = os.urandom(3 << 20)  # a picture's worth: 3 MB that stay 3 MB
+    large = oddpackages.write_parts(tmp_path / "met-foto.xlsx", parts)
+    out = tmp_path / "uit"
+    done = subprocess.run([sys.executable, "-c", _NO_ROOM_SCRIPT, str(large), str(out)],
+                          capture_output=True, text=True, check=False,
+                          preexec_fn=file_size_limit(2 << 20))
+    assert done.stdout.strip() == "EFBIG", done.stdout + done.stderr[-2000:]
+    assert not list(out.glob("*.xlsx"))

@@ -163,6 +163,11 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
             _send_or_exit(conn, ("raised", reason, f"{type(exc).__name__}: {exc}"))
             continue
         except BaseException as exc:  # a bug in the job: the parent records it, we go on
+            from intake.validation.process import short_of_memory
+
+            if short_of_memory(exc):  # polars panicked where the limit refused memory
+                _send_or_exit(conn, ("raised", "memory", ""))
+                os._exit(3)
             import traceback
 
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()

@@ -39,6 +39,33 @@ def few_malloc_arenas(arenas: int = 2, *, limited: bool | None = None) -> None:
         ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas)
 
 
+def is_panic(exc: BaseException) -> bool:
+    """True for pyo3's PanicException: a Rust panic inside calamine or polars. It is a
+    BaseException (so no `except Exception` catches it), and its class cannot be imported."""
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
+
+
+#: What pyo3 panics with where a call into the interpreter returned no object: under an
+#: address-space limit, an allocation the limit refused (calamine making the cells' values,
+#: polars a list).
+_NO_OBJECT = "PyObject pointer is null"
+
+
+def short_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` is a Rust panic that stands for a lack of memory: one that says the
+    interpreter made no object, in a process whose address space is limited (where the limit
+    refused an allocation, the check is told it needed more memory, not that the reader
+    failed). The limit is the operating system's; this only names what it did."""
+    if not is_panic(exc) or _NO_OBJECT not in str(exc):
+        return False
+    try:
+        import resource
+    except ImportError:
+        return False
+    return resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
+
+
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
     """Python's cycle collector held off for one validation, then back as it was.

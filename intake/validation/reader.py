@@ -35,6 +35,7 @@ from intake.definition.findings import Finding
 from intake.definition.messages import FILE_ERRORS
 from intake.validation.inspection import Inspection, Refused
 from intake.validation.limits import Limits
+from intake.validation.process import is_panic, short_of_memory
 from intake.validation.safety import inspect
 
 #: How many rows from the top of a sheet are searched for the header row.
@@ -58,13 +59,6 @@ class UnreadableWorkbook(IntakeError):
         self.detail = detail
 
 
-def is_panic(exc: BaseException) -> bool:
-    """True for pyo3's PanicException: a Rust panic inside calamine. It is a BaseException
-    (so no `except Exception` catches it), and its class cannot be imported."""
-    kind = type(exc)
-    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
-
-
 #: File descriptors of stderr saved while calamine runs (see calamine_guard).
 _SAVED_STDERR: list[int] = []
 #: Whether calamine_guard holds back what the parser writes on stderr (see `private_stderr`).
@@ -79,13 +73,16 @@ def private_stderr() -> None:
 
 @contextmanager
 def calamine_guard(path: Path) -> Iterator[None]:
-    """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed'). Rust prints
+    """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed'), or into a
+    MemoryError where it was one (`short_of_memory`). Rust prints
     a panic to file descriptor 2 before Python sees it; that text is held back (the exception
     carries it), anything else written there meanwhile is passed on."""
     if not _HOLD_STDERR[0]:
         try:
             yield
         except BaseException as exc:
+            if short_of_memory(exc):
+                raise MemoryError(str(exc)) from exc
             if is_panic(exc):
                 raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc
             raise
@@ -97,6 +94,9 @@ def calamine_guard(path: Path) -> Iterator[None]:
         try:
             yield
         except BaseException as exc:
+            if short_of_memory(exc):
+                panicked = True
+                raise MemoryError(str(exc)) from exc
             if is_panic(exc):
                 panicked = True
                 raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc

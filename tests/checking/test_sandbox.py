@@ -434,3 +434,53 @@ def test_a_checking_child_does_not_import_hypothesis(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]
+
+
+
+def _panics(channel: Channel, workbook: str, message: str, guarded: bool) -> None:
+    """Raises pyo3's PanicException (its class taken from a real calamine panic) with
+    `message`, as polars or calamine do; `guarded`: inside the reader's guard of calamine."""
+    import python_calamine
+
+    from intake.validation.process import is_panic
+    from intake.validation.reader import UnreadableWorkbook, calamine_guard
+
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(workbook)
+        for name in book.sheet_names:
+            book.get_sheet_by_name(name).to_python()
+    except BaseException as exc:
+        assert is_panic(exc), exc
+        panic = type(exc)(message)
+    else:
+        raise AssertionError("calamine read the workbook")
+    if not guarded:
+        raise panic
+    try:
+        with calamine_guard(Path(workbook)):
+            raise panic
+    except UnreadableWorkbook as exc:
+        raise RuntimeError(exc.reason) from None
+
+
+@pytest.mark.parametrize("guarded", [False, True], ids=["polars", "calamine"])
+@pytest.mark.parametrize(("memory_mb", "message", "reason"), [
+    (1024, "PyObject pointer is null", "memory"),  # the limit refused an object
+    (0, "PyObject pointer is null", "failed"),  # no limit: no lack of memory to name
+    (1024, "index out of bounds", "failed"),  # a bug of the reader, not memory
+])
+def test_a_panic_where_the_limit_refused_memory_is_told_as_memory(
+        tmp_path: Path, memory_mb: int, message: str, reason: str, guarded: bool) -> None:
+    """polars or calamine panic ("PyObject pointer is null") where the address-space limit
+    refused the interpreter an object: the check needed more memory, which the child says
+    (polars' was told as a fault of the program, calamine's as a reader that failed). A panic
+    without a limit, or of another kind, stays what it was."""
+    import hostile
+
+    workbook = hostile.reader_panic(tmp_path)
+    with Sandbox(Bounds(memory_mb=memory_mb, seconds=30, output_mb=0)) as sandbox, \
+            pytest.raises(ChildDied) as died:
+        sandbox.run(_panics, str(workbook), message, guarded)
+    assert died.value.reason == reason, died.value
+    if guarded and reason == "failed":
+        assert "reader-failed" in died.value.detail

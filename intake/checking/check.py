@@ -217,8 +217,10 @@ def _validated(result: Result) -> Validated:
 def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings,
                decides: bool, read_ahead: bool = True) -> Checked:
     """The child's part: validate, ask the door (when it decides), write the outputs once."""
-    from intake.validation.process import gc_paused
-    from intake.validation.reader import private_stderr
+    from intake.outputs.pipeline import CannotWrite, write_outputs
+    from intake.outputs.terminal import report_lines, verdict
+    from intake.validation.reader import UnreadableWorkbook, private_stderr, reading_ahead
+    from intake.validation.validate import validate_workbook
 
     private_stderr()
 
@@ -227,21 +229,9 @@ def _check_job(channel: Channel, workbook: str, out_dir: str, settings: Settings
     # parent checks it once more without (`submit`).
     limits = replace(settings.limits, max_seconds=0)
     options = replace(settings.options, limits=limits, read_ahead=read_ahead)
-    # The collector waits until the answer is made: turned on while the result lives, its
-    # first passes walk every object the check made (0.1 s at 100,000 employers).
-    with gc_paused():
-        return _checked(channel, Path(workbook), Path(out_dir), settings, decides, options)
-
-
-def _checked(channel: Channel, workbook: Path, target: Path, settings: Settings,
-             decides: bool, options: Options) -> Checked:
-    from intake.outputs.pipeline import CannotWrite, write_outputs
-    from intake.outputs.terminal import report_lines, verdict
-    from intake.validation.reader import UnreadableWorkbook, reading_ahead
-    from intake.validation.validate import validate_workbook
-
+    target = Path(out_dir)
     try:
-        result = validate_workbook(workbook, options)
+        result = validate_workbook(Path(workbook), options)
         delivered = None
         if decides:
             additions: Additions | None = channel.ask(_validated(result))

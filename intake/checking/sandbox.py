@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import math
 import multiprocessing
 import os
@@ -140,6 +141,7 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
     channel = Channel(conn)
     while True:
         _KEPT.clear()
+        gc.enable()  # between jobs: what a job left is collected while the child waits
         try:
             message = conn.recv()
         except (EOFError, OSError):
@@ -148,6 +150,10 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
             return
         job, args, cwd = message
         _send_or_exit(conn, ("started", time.monotonic()))
+        # The collector is off until the job's answer is sent: turned on while a check's
+        # result lives, its first pass walks every object the check made (0.07 s at 100,000
+        # employers) before the parent hears the answer.
+        gc.disable()
         _cpu_budget(bounds.seconds)
         try:
             if cwd is not None:

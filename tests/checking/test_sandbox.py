@@ -484,3 +484,15 @@ def test_a_panic_where_the_limit_refused_memory_is_told_as_memory(
     assert died.value.reason == reason, died.value
     if guarded and reason == "failed":
         assert "reader-failed" in died.value.detail
+
+
+def _collector_on(channel: Channel) -> bool:
+    import gc
+
+    return gc.isenabled()
+
+
+def test_the_collector_is_off_while_a_job_runs(box: Sandbox) -> None:
+    """A check's objects are not walked by the cycle collector before its answer is sent."""
+    assert box.run(_collector_on) is False
+    assert box.run(_collector_on) is False  # and for the next job of the same child

@@ -184,7 +184,6 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
         _send_or_exit(conn, ("done", value, bool(_RETIRING)))
         if _RETIRING:
             os._exit(0)  # not waiting for what it could not let go of
-        _KEPT.clear()
 
 
 #: Set by a job (`retire`): this child ends after its answer.

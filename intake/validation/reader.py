@@ -74,9 +74,9 @@ def private_stderr() -> None:
 @contextmanager
 def calamine_guard(path: Path) -> Iterator[None]:
     """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed'), or into a
-    MemoryError where it was one (`short_of_memory`). Rust prints
-    a panic to file descriptor 2 before Python sees it; that text is held back (the exception
-    carries it), anything else written there meanwhile is passed on."""
+    MemoryError where it was one (`short_of_memory`). Rust prints a panic to file descriptor
+    2 before Python sees it; that text is held back (the exception carries it), anything else
+    written there meanwhile is passed on."""
     if not _HOLD_STDERR[0]:
         try:
             yield

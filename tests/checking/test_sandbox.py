@@ -436,7 +436,6 @@ def test_a_checking_child_does_not_import_hypothesis(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]
 
 
-
 def _panics(channel: Channel, workbook: str, message: str, guarded: bool) -> None:
     """Raises pyo3's PanicException (its class taken from a real calamine panic) with
     `message`, as polars or calamine do; `guarded`: inside the reader's guard of calamine."""

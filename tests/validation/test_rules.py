@@ -300,4 +300,3 @@ def test_a_rule_can_attach_to_one_field() -> None:
               "personeelsnummer": ["12345", "12"]}
     assert cell_failures(spec, values) == [(0, "personeelsnummer", "too-long")]
     assert cell_failures(DGA, values) == []
-

@@ -129,8 +129,8 @@ class RowPairs:
 
     def _check(self, before: bytes, after: bytes) -> None:
         """Note the cells a changed row has twice that it did not have twice before."""
-        if after != before:
-            self.twice |= _twice(after) - _twice(before)
+        if after != before and (twice := _twice(after)):
+            self.twice |= twice - _twice(before)  # the source's row read only then
 
     def patched(self) -> bytes | None:
         """Once both have been fed whole: the pieces that differ, joined into the part's XML;

@@ -15,7 +15,6 @@ Rules across rows and sheets are in `intake.validation.crosschecks`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -65,43 +64,24 @@ def _pandera_check(check: Check) -> Any:
     return pa.Check(run, name=check.code)
 
 
-#: Set once `load_engine` has run in this process; held while it runs.
-_ENGINE_LOADED: list[bool] = []
-_ENGINE_LOCK = threading.Lock()
-
-
-def load_engine() -> None:
-    """Import polars and pandera and run one schema over one row, so that a check pays for
-    none of it: pandera imports its polars backends at its first validation, not at its own
-    import. Once per process; a check waits for it while another thread runs it."""
-    with _ENGINE_LOCK:
-        if _ENGINE_LOADED:
-            return
-        import pandera.polars  # noqa: F401
-        import polars  # noqa: F401
-
-        from intake.definition.fields import WERKGEVERS
-
-        _failures(WERKGEVERS, {f.name: [None] for f in WERKGEVERS.fields},
-                  DEFAULT_CONTRACT_PREFIXES)
-        _ENGINE_LOADED.append(True)
-
-
 def load_engine_in_background() -> None:
-    """Start `load_engine` (about a second where nothing of it was imported) in a thread of
-    its own.
+    """Start importing polars and pandera (about a second) in a thread of its own.
 
     Called while python-calamine parses a sheet: the parser lets go of the interpreter, so the
-    import costs no time of its own. The first check waits for it to finish (`load_engine`'s
-    lock).
+    import costs no time of its own. Nothing else is imported meanwhile by the caller, and the
+    first use waits for the import to finish (the import system's module locks).
     """
+    import sys
+    import threading
+
     def load() -> None:
         try:
-            load_engine()
+            import pandera.polars  # noqa: F401
+            import polars  # noqa: F401
         except BaseException:
             return
 
-    if not _ENGINE_LOADED:
+    if "pandera.polars" not in sys.modules:
         threading.Thread(target=load, name="load-engine", daemon=True).start()
 
 
@@ -126,12 +106,6 @@ def cell_failures(spec: SheetSpec, values: Mapping[str, Sequence[str | None]],
                   ) -> list[tuple[int, str, str]]:
     """The schema of `spec` over the normalised columns `values`: (position, field, code) for
     every failing cell, the first failing check of its chain only, in column then row order."""
-    load_engine()
-    return _failures(spec, values, contract_prefixes)
-
-
-def _failures(spec: SheetSpec, values: Mapping[str, Sequence[str | None]],
-              contract_prefixes: Sequence[str]) -> list[tuple[int, str, str]]:
     import pandera.polars as pa
     import polars as pl
 

@@ -40,7 +40,6 @@ from intake.validation.process import gc_paused
 from intake.validation.reader import Table, UnreadableWorkbook, Workbook, read_workbook
 from intake.validation.rules import (
     DEFAULT_CONTRACT_PREFIXES,
-    load_engine,
     load_engine_in_background,
     to_findings,
 )
@@ -132,7 +131,8 @@ def load_libraries() -> None:
     """Import the libraries a check uses before its time limit starts: a time-out that struck
     inside a first import would leave a module half made for every later check of the process
     (polars: "module 'polars._reexport' has no attribute 'DataFrame'")."""
-    load_engine()
+    import pandera.polars  # noqa: F401
+    import polars  # noqa: F401
 
 
 def _time_limit(seconds: float) -> contextlib.AbstractContextManager[None]:

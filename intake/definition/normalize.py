@@ -9,6 +9,7 @@ a lost leading zero) is reported as a warning by the caller.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 
@@ -19,6 +20,9 @@ PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 #: Zero-width characters are invisible in a number: removing them changes nothing one sees.
 _SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f\u200b-\u200d\u2060\ufeff.\-_/]+")
 _WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b-\u200d\u2060\ufeff]+")
+#: From here on a number's digits are past what a float holds exactly (2**53): written out in
+#: full, 1E+308 would show 309 digits no one typed (Excel keeps 15).
+_EXACT = float(2**53)
 
 
 def display(raw: object) -> str:
@@ -30,6 +34,8 @@ def display(raw: object) -> str:
     if isinstance(raw, bool):
         return "TRUE" if raw else "FALSE"
     if isinstance(raw, float):
+        if abs(raw) >= _EXACT and math.isfinite(raw):
+            return format(raw, ".15G")  # as Excel shows it: 1E+308, not 309 digits
         return str(int(raw)) if raw.is_integer() else repr(raw)
     if isinstance(raw, (dt.datetime, dt.date, dt.time)):
         return raw.isoformat()

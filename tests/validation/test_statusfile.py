@@ -149,3 +149,11 @@ def test_a_workbook_saved_by_libreoffice_is_read_by_its_date_system(
     status = read_status_file(out / "bron.xlsx")
     assert _dates(status)[:2] == [day, "2026-01-15"]
     assert _flat(status) == [("D4", "date-number-invalid")]
+
+
+def test_a_huge_number_is_named_as_excel_shows_it(tmp_path: Path) -> None:
+    """1E+308 in a date column is refused as 1E+308, not as the 309 digits of the float."""
+    status = read_status_file(_workbook(tmp_path / "status.xlsx", 1e308))
+    assert _flat(status) == [("D2", "date-number-invalid")]
+    assert status.findings[0].message("nl").startswith(
+        "Het getal 1E+308 in de kolom 'Datum eerste uitwisseling' is geen datum")

@@ -159,22 +159,20 @@ def _child(conn: Connection, bounds: Bounds, work: str, parent: int,
             if cwd is not None:
                 os.chdir(cwd)  # relative paths mean what they mean to the parent now
             value = job(channel, *args)
-        except MemoryError:
-            _send_or_exit(conn, ("raised", "memory", ""))
-            os._exit(3)  # what a failed allocation leaves behind is not worth keeping
-        except OSError as exc:
-            import errno
-
-            reason = "output-too-big" if exc.errno == errno.EFBIG else "failed"
-            _send_or_exit(conn, ("raised", reason, f"{type(exc).__name__}: {exc}"))
-            continue
-        except BaseException as exc:  # a bug in the job: the parent records it, we go on
+        except BaseException as exc:
             from intake.validation.process import short_of_memory
 
-            if short_of_memory(exc):  # polars panicked where the limit refused memory
+            # A failed allocation, or a Rust panic (polars') where the limit refused memory.
+            if isinstance(exc, MemoryError) or short_of_memory(exc):
                 _send_or_exit(conn, ("raised", "memory", ""))
-                os._exit(3)
-            import traceback
+                os._exit(3)  # what a failed allocation leaves behind is not worth keeping
+            if isinstance(exc, OSError):
+                import errno
+
+                reason = "output-too-big" if exc.errno == errno.EFBIG else "failed"
+                _send_or_exit(conn, ("raised", reason, f"{type(exc).__name__}: {exc}"))
+                continue
+            import traceback  # a bug in the job: the parent records it, we go on
 
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
             _send_or_exit(conn, ("raised", "failed", detail))

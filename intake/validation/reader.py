@@ -71,6 +71,16 @@ def private_stderr() -> None:
     _HOLD_STDERR[0] = False
 
 
+def _of_the_reader(path: Path, exc: BaseException) -> BaseException | None:
+    """What a panic of calamine is told as: a MemoryError where it was one, else
+    UnreadableWorkbook('reader-failed'); None for anything else."""
+    if short_of_memory(exc):
+        return MemoryError(str(exc))
+    if is_panic(exc):
+        return UnreadableWorkbook(path, "reader-failed", str(exc))
+    return None
+
+
 @contextmanager
 def calamine_guard(path: Path) -> Iterator[None]:
     """Turn a panic of the Rust reader into UnreadableWorkbook('reader-failed'), or into a
@@ -81,10 +91,8 @@ def calamine_guard(path: Path) -> Iterator[None]:
         try:
             yield
         except BaseException as exc:
-            if short_of_memory(exc):
-                raise MemoryError(str(exc)) from exc
-            if is_panic(exc):
-                raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc
+            if (ours := _of_the_reader(path, exc)) is not None:
+                raise ours from exc
             raise
         return
     with tempfile.TemporaryFile() as held:
@@ -94,12 +102,9 @@ def calamine_guard(path: Path) -> Iterator[None]:
         try:
             yield
         except BaseException as exc:
-            if short_of_memory(exc):
+            if (ours := _of_the_reader(path, exc)) is not None:
                 panicked = True
-                raise MemoryError(str(exc)) from exc
-            if is_panic(exc):
-                panicked = True
-                raise UnreadableWorkbook(path, "reader-failed", str(exc)) from exc
+                raise ours from exc
             raise
         finally:
             restore_stderr()
